@@ -1,0 +1,128 @@
+"""``darwascii``: the command line over the studio's core.
+
+Each subpackage contributes its commands through a ``register(subparsers)``
+function (see ``COMMAND_MODULES``); this module owns the shared conventions:
+
+* ``--json`` prints exactly one JSON object on stdout and nothing else there;
+* a user mistake (``StudioError``) prints one sentence on stderr, exit status 2;
+* anything else is an internal failure: a short message, exit status 1
+  (``DARWASCII_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from studio import __version__
+from studio.errors import Cancelled, StudioError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+# Modules that add subcommands; each defines register(subparsers).
+COMMAND_MODULES = (
+    "studio.model.commands",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with status 2 and one clear line on a usage error."""
+
+    def error(self, message: str) -> None:  # pragma: no cover - exercised via CLI tests
+        self.print_usage(sys.stderr)
+        print(f"darwascii: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def emit_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, default=_json_default)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def progress_printer(enabled: bool) -> Callable[[str], None]:
+    """A one-line progress reporter on stderr (silent under --json or when piped)."""
+    if not enabled or not sys.stderr.isatty():
+        return lambda message: None
+    last = [0.0]
+
+    def show(message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.1:
+            last[0] = now
+            sys.stderr.write("\r\033[K" + message)
+            sys.stderr.flush()
+
+    return show
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", help="auto (default: cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+
+
+def add_trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="allow full unpickling of checkpoints that need it (runs code from the file: only for files you trust)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="darwascii", description="Sample, breed, train and evaluate small nGPT ASCII artists.")
+    parser.add_argument("--version", action="version", version=f"darwascii {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+        return EXIT_OK if result is None else int(result)
+    except StudioError as exc:
+        message = str(exc).strip()
+        if not message.endswith((".", "?", "!")):
+            message += "."
+        print(f"darwascii: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except Cancelled:
+        print("darwascii: cancelled.", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("\ndarwascii: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `darwascii sample ... | head`
+        return EXIT_OK
+    except Exception as exc:  # an internal failure: say so, briefly
+        if os.environ.get("DARWASCII_DEBUG"):
+            raise
+        print(f"darwascii: internal error: {type(exc).__name__}: {exc} (set DARWASCII_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def run() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

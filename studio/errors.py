@@ -1,0 +1,29 @@
+"""User-facing errors.
+
+Every error a person can cause (a bad file, a bad option) is a ``StudioError`` whose
+message is one sentence naming the file or option and the problem. Front ends show
+the message as is: the CLI exits with status 2, the app shows a notice. Anything
+else that escapes is a bug (CLI exit status 1).
+"""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """A problem caused by the user's input, explained in one sentence."""
+
+
+class CheckpointError(StudioError):
+    """A checkpoint file that cannot be read, or does not match its own config."""
+
+
+class UntrustedCheckpointError(CheckpointError):
+    """A checkpoint that needs full unpickling, which can run arbitrary code."""
+
+
+class IncompatibleParentsError(StudioError):
+    """Two checkpoints that cannot be bred together."""
+
+
+class Cancelled(Exception):
+    """A long job stopped because the user asked it to (not an error)."""

@@ -1,0 +1,380 @@
+"""The checkpoint format: one loader, one saver.
+
+A checkpoint is a ``torch.save``d dict (see DESIGN.md §1):
+
+    config   nGPT(**config) keyword arguments
+    model    the state dict (parametrized or plain NormLinear keys)
+    stoi     {char: index}, itos [char] or {index: char}   (absent for byte-level)
+    variant  optional, "smith" for the geodesic residual
+    ...      anything else is kept and written back on save
+
+``load_checkpoint`` reads with ``weights_only=True``. A file that needs full
+unpickling is refused with ``UntrustedCheckpointError`` unless the caller passes
+``trust=True`` (the CLI's ``--trust``, the app's confirmation).
+
+Files we write must load with the card's own snippet, ``nGPT(**ck["config"])``,
+so ``config`` holds only constructor arguments; any other config keys we read are
+kept under ``config_extra`` and merged back on load.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import pickle
+import zipfile
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from studio import __version__
+from studio.errors import CheckpointError, StudioError, UntrustedCheckpointError
+from studio.fsutil import atomic_write, sha256_file
+from studio.model import compat
+from studio.model.vocab import CONDITIONAL, FRAMINGS, TEXT, UNCONDITIONAL, Vocab
+
+# Top-level keys the format defines; everything else is carried through untouched.
+_FORMAT_KEYS = frozenset(
+    {"config", "config_extra", "model", "stoi", "itos", "variant", "framing", "labels", "lineage", "metrics", "name"}
+)
+# Top-level scalars that older files keep beside the weights; shown as metrics.
+_METRIC_KEYS = ("step", "stream_loss", "loss", "acc", "accuracy", "val_loss", "train_loss", "bpc", "val_bpc")
+
+
+@dataclass
+class ArtistCheckpoint:
+    """A model checkpoint in memory: config, weights, vocabulary and what we know of it."""
+
+    config: dict[str, Any]
+    state_dict: dict[str, torch.Tensor]
+    vocab: Vocab
+    framing: str
+    variant: str = compat.STANDARD
+    labels: list[str] = field(default_factory=list)
+    lineage: dict[str, Any] | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    name: str = ""
+    framing_source: str = "file"  # file | inferred | user
+
+    # -- what it is ---------------------------------------------------------
+
+    @property
+    def model_kwargs(self) -> dict[str, Any]:
+        return compat.split_config(self.config)[0]
+
+    @property
+    def config_metadata(self) -> dict[str, Any]:
+        return compat.split_config(self.config)[1]
+
+    @property
+    def arch(self) -> dict[str, Any]:
+        return compat.architecture(self.config)
+
+    @property
+    def num_params(self) -> int:
+        return count_parameters(self.state_dict)
+
+    @cached_property
+    def sha256(self) -> str | None:
+        return sha256_file(self.path) if self.path is not None and self.path.exists() else None
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.framing == CONDITIONAL
+
+    # -- using it -----------------------------------------------------------
+
+    def build_model(self, device: str | torch.device = "cpu") -> torch.nn.Module:
+        """An nGPT-pytorch module with these weights, in eval mode."""
+        try:
+            model = compat.build_model(self.config, self.variant)
+            compat.load_weights(model, self.state_dict)
+        except StudioError as exc:
+            raise CheckpointError(f"{self.display_path}: {exc}.") from None
+        return model.to(device).eval()
+
+    @property
+    def display_path(self) -> str:
+        return str(self.path) if self.path is not None else (self.name or "checkpoint")
+
+    def with_framing(self, framing: str) -> "ArtistCheckpoint":
+        if framing not in FRAMINGS:
+            raise StudioError(f"unknown framing {framing!r} (known: {', '.join(FRAMINGS)})")
+        return replace(self, framing=framing, framing_source="user")
+
+    def to_payload(self) -> dict[str, Any]:
+        """The dict that ``torch.save`` writes: the card's format plus our metadata."""
+        kwargs, config_extra = compat.split_config(self.config)
+        payload: dict[str, Any] = dict(self.extra)
+        payload["config"] = kwargs
+        if config_extra:
+            payload["config_extra"] = config_extra
+        manual = bool(kwargs.get("manual_norm_weights", False))
+        payload["model"] = canonical_state_dict(self.state_dict, manual_norm_weights=manual)
+        if not self.vocab.byte_level:
+            payload["stoi"] = self.vocab.stoi
+            payload["itos"] = self.vocab.itos
+        payload["framing"] = self.framing
+        if self.variant != compat.STANDARD:
+            payload["variant"] = self.variant
+        if self.labels:
+            payload["labels"] = list(self.labels)
+        if self.lineage:
+            payload["lineage"] = self.lineage
+        if self.metrics:
+            payload["metrics"] = dict(self.metrics)
+        if self.name:
+            payload["name"] = self.name
+        return payload
+
+
+
+def _is_buffer_key(key: str) -> bool:
+    return key.endswith("rotary_embed.freqs")
+
+
+def count_parameters(state_dict: Mapping[str, torch.Tensor]) -> int:
+    """Trainable parameters in a state dict (rotary frequencies are not learned)."""
+    return sum(t.numel() for k, t in state_dict.items() if not _is_buffer_key(k))
+
+
+def canonical_state_dict(state_dict: Mapping[str, torch.Tensor], *, manual_norm_weights: bool) -> dict[str, torch.Tensor]:
+    """Keys in the form ``nGPT(manual_norm_weights=...)`` expects; tensors on CPU, contiguous."""
+    param_suffix, plain_suffix = ".linear.parametrizations.weight.original", ".linear.weight"
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state_dict.items():
+        if manual_norm_weights and key.endswith(param_suffix):
+            key = key[: -len(param_suffix)] + plain_suffix
+        elif not manual_norm_weights and key.endswith(plain_suffix):
+            key = key[: -len(plain_suffix)] + param_suffix
+        out[key] = value.detach().to("cpu").contiguous()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# loading
+
+
+def _safe_globals() -> list:
+    """What a checkpoint may reference beyond plain containers and tensors.
+
+    Some training scripts store numpy scalars (a loss as ``np.float64``) beside the
+    weights; those are data, so they are allowed. Nothing that can call code is.
+    """
+    allowed: list = []
+    try:
+        import numpy as np
+
+        allowed += [np.dtype, np.float64, np.float32, np.int64, np.int32, np.bool_]
+        allowed += [type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32", "bool")]
+        try:
+            from numpy.core.multiarray import scalar  # numpy < 2 name, still what old pickles use
+        except Exception:  # pragma: no cover - depends on numpy version
+            from numpy._core.multiarray import scalar  # type: ignore
+        allowed.append(scalar)
+    except Exception:  # numpy is optional for reading
+        pass
+    return allowed
+
+
+def _read_payload(path: Path, trust: bool) -> Any:
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such file.")
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file.")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    if not data:
+        raise CheckpointError(f"{path}: is empty.")
+    try:
+        with torch.serialization.safe_globals(_safe_globals()):
+            return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        message = str(exc)
+        needs_code = "Unsupported global" in message or "not an allowed global" in message
+        if not needs_code:
+            raise CheckpointError(f"{path}: is corrupt or not a PyTorch checkpoint.") from None
+        if not trust:
+            raise UntrustedCheckpointError(
+                f"{path}: needs full unpickling, which can run code hidden in the file; "
+                "load it only if you trust its source (--trust on the command line)."
+            ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError, IndexError, KeyError):
+        raise CheckpointError(f"{path}: is truncated or corrupt (PyTorch could not read it).") from None
+    # Only reached for an explicitly trusted file that the safe loader refused.
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
+    except Exception:
+        raise CheckpointError(f"{path}: is corrupt even when fully unpickled.") from None
+
+
+def _infer_framing(payload: Mapping[str, Any], path: Path | None, vocab: Vocab) -> tuple[str, str]:
+    stated = payload.get("framing") or payload.get("config", {}).get("framing") or payload.get("config_extra", {}).get("framing")
+    if stated in FRAMINGS:
+        return stated, "file"
+    if vocab.byte_level:
+        return TEXT, "inferred"
+    parts = [p.lower() for p in path.parts] if path is not None else []
+    if any("uncond" in p for p in parts):
+        return UNCONDITIONAL, "inferred"
+    if "conditional" in payload:  # some scripts store a boolean
+        return (CONDITIONAL if payload["conditional"] else UNCONDITIONAL), "file"
+    return CONDITIONAL, "inferred"
+
+
+def default_name(path: Path) -> str:
+    """``X/model.pt`` is named after its folder; other files after their stem."""
+    if path.stem in ("model", "checkpoint", "ckpt", "final") and path.parent.name:
+        return path.parent.name
+    return path.stem
+
+
+def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: str | None = None) -> ArtistCheckpoint:
+    """Interpret a loaded dict; raises CheckpointError naming ``path``."""
+    where = str(path) if path is not None else "checkpoint"
+    if not isinstance(payload, Mapping):
+        raise CheckpointError(f"{where}: is not a checkpoint (expected a dict with 'config' and 'model').")
+    for key in ("config", "model"):
+        if key not in payload:
+            raise CheckpointError(f"{where}: has no '{key}' entry, so it is not a model checkpoint.")
+    config = payload["config"]
+    state = payload["model"]
+    if not isinstance(config, Mapping):
+        raise CheckpointError(f"{where}: its 'config' is not a dict.")
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{where}: its 'model' entry is not a state dict of tensors.")
+    config = dict(config)
+    config_extra = payload.get("config_extra")
+    if isinstance(config_extra, Mapping):
+        for key, value in config_extra.items():
+            config.setdefault(key, value)
+    missing = [k for k in compat.REQUIRED_KWARGS if k not in config]
+    if missing:
+        raise CheckpointError(f"{where}: its config lacks {', '.join(missing)}.")
+    try:
+        variant = compat.normalize_variant(payload.get("variant", config.get("variant")))
+    except StudioError as exc:
+        raise CheckpointError(f"{where}: {exc}.") from None
+
+    num_tokens = int(config["num_tokens"])
+    try:
+        if payload.get("itos") is not None:
+            vocab = Vocab.from_itos(payload["itos"])
+        elif payload.get("stoi") is not None:
+            stoi = payload["stoi"]
+            vocab = Vocab.from_itos({int(i): c for c, i in stoi.items()})
+        elif num_tokens == 256:
+            vocab = Vocab.bytes256()
+        else:
+            raise CheckpointError(f"{where}: has no vocabulary (stoi/itos) and is not a byte-level model.")
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{where}: its vocabulary is malformed ({exc}).") from None
+    if len(vocab) > num_tokens:
+        raise CheckpointError(f"{where}: its vocabulary has {len(vocab)} chars but the model only {num_tokens} tokens.")
+
+    inferred, source = _infer_framing(payload, path, vocab)
+    if framing is not None:
+        if framing not in FRAMINGS:
+            raise StudioError(f"unknown framing {framing!r} (known: {', '.join(FRAMINGS)})")
+        inferred, source = framing, "user"
+
+    labels = payload.get("labels") or config.get("labels") or []
+    labels = [str(x) for x in labels] if isinstance(labels, (list, tuple)) else []
+    metrics = dict(payload.get("metrics") or {})
+    for key in _METRIC_KEYS:
+        value = payload.get(key)
+        if isinstance(value, (int, float)) and key not in metrics:
+            metrics[key] = float(value) if isinstance(value, float) else value
+    extra = {k: v for k, v in payload.items() if k not in _FORMAT_KEYS}
+    lineage = payload.get("lineage") if isinstance(payload.get("lineage"), Mapping) else None
+    name = payload.get("name") if isinstance(payload.get("name"), str) else None
+    return ArtistCheckpoint(
+        config=config,
+        state_dict=dict(state),
+        vocab=vocab,
+        framing=inferred,
+        variant=variant,
+        labels=labels,
+        lineage=dict(lineage) if lineage else None,
+        metrics=metrics,
+        extra=extra,
+        path=path,
+        name=name or (default_name(path) if path is not None else "checkpoint"),
+        framing_source=source,
+    )
+
+
+def load_checkpoint(path: str | Path, *, trust: bool = False, framing: str | None = None, validate: bool = True) -> ArtistCheckpoint:
+    """Read a checkpoint file safely; every failure is a one-sentence CheckpointError.
+
+    ``validate`` builds the model once to check that the weights fit the config, so
+    a wrong-shape file fails here rather than halfway through a job.
+    """
+    path = Path(path)
+    payload = _read_payload(path, trust)
+    ckpt = checkpoint_from_payload(payload, path, framing=framing)
+    if validate:
+        validate_weights(ckpt)
+    return ckpt
+
+
+def validate_weights(ckpt: ArtistCheckpoint) -> None:
+    """Check names and shapes against the config without building the model."""
+    try:
+        with torch.device("meta"):
+            model = compat.build_model(ckpt.config, ckpt.variant)
+        expected = model.state_dict()
+    except StudioError as exc:
+        raise CheckpointError(f"{ckpt.display_path}: {exc}.") from None
+    except TypeError as exc:
+        raise CheckpointError(f"{ckpt.display_path}: its config is not valid for nGPT ({exc}).") from None
+    adapted = compat.adapt_state_dict_keys(ckpt.state_dict, expected.keys())
+    missing = [k for k in expected if k not in adapted and not _is_buffer_key(k)]
+    unexpected = [k for k in adapted if k not in expected]
+    if missing:
+        raise CheckpointError(f"{ckpt.display_path}: the weights lack {missing[0]} (and {len(missing) - 1} more) that the config needs.")
+    if unexpected:
+        raise CheckpointError(f"{ckpt.display_path}: holds a weight {unexpected[0]} that the config does not have.")
+    for key, value in adapted.items():
+        if tuple(value.shape) != tuple(expected[key].shape):
+            raise CheckpointError(
+                f"{ckpt.display_path}: the weight {key} has shape {tuple(value.shape)} but the config needs {tuple(expected[key].shape)}."
+            )
+        if not value.is_floating_point():
+            raise CheckpointError(f"{ckpt.display_path}: the weight {key} is not a floating-point tensor.")
+
+
+# ---------------------------------------------------------------------------
+# saving
+
+
+def save_checkpoint(ckpt: ArtistCheckpoint, path: str | Path) -> Path:
+    """Write ``ckpt`` atomically in the card's format; returns the path written."""
+    path = Path(path)
+    payload = ckpt.to_payload()
+    atomic_write(path, lambda handle: torch.save(payload, handle))
+    return path
+
+
+def lineage_record(
+    parents: list[ArtistCheckpoint],
+    method: str,
+    params: Mapping[str, Any],
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The lineage a bred child carries: who its parents were and how it was made."""
+    return {
+        "parents": [{"name": p.name, "sha256": p.sha256, "path": str(p.path) if p.path else None} for p in parents],
+        "method": method,
+        "params": dict(params),
+        "seed": seed,
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "studio_version": __version__,
+    }

@@ -1,0 +1,145 @@
+"""CLI commands of the model layer: ``info`` and ``sample``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from studio import cli
+from studio.errors import StudioError
+from studio.fsutil import atomic_write_text
+from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint
+from studio.model.engine import Engine, pick_device
+from studio.model.sampler import Art, SampleSettings, sample_gallery
+from studio.model.vocab import FRAMINGS
+
+
+def register(subparsers) -> None:
+    info = subparsers.add_parser("info", help="describe a checkpoint", description="Describe a checkpoint.")
+    info.add_argument("checkpoint", type=Path, metavar="CKPT")
+    info.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    cli.add_trust_option(info)
+    info.set_defaults(handler=cmd_info)
+
+    sample = subparsers.add_parser(
+        "sample", help="draw a gallery of pieces", description="Draw a gallery of pieces from a checkpoint."
+    )
+    sample.add_argument("checkpoint", type=Path, metavar="CKPT")
+    sample.add_argument("--label", "-l", help="class to draw (conditional models), e.g. Cats")
+    sample.add_argument("-n", "--count", type=int, default=4, help="number of pieces (default 4)")
+    sample.add_argument("--temperature", "-t", type=float, default=0.6, help="sampling temperature (default 0.6; 0 = greedy)")
+    sample.add_argument("--top-k", type=int, default=20, help="keep the k most likely chars (default 20; 0 = all)")
+    sample.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass, e.g. 0.9 (default off)")
+    sample.add_argument("--seed", type=int, default=0, help="seed; piece i uses seed+i (default 0)")
+    sample.add_argument("--max-chars", type=int, default=3000, help="stop a piece after this many chars (default 3000)")
+    sample.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
+    sample.add_argument("--out", "-o", type=Path, help="also write the gallery to this .txt file")
+    sample.add_argument("--json", action="store_true", help="print one JSON object")
+    cli.add_device_option(sample)
+    cli.add_trust_option(sample)
+    sample.set_defaults(handler=cmd_sample)
+
+
+def describe(ckpt: ArtistCheckpoint) -> dict:
+    """The ``info --json`` object."""
+    return {
+        "name": ckpt.name,
+        "path": str(ckpt.path) if ckpt.path else None,
+        "framing": ckpt.framing,
+        "framing_source": ckpt.framing_source,
+        "variant": ckpt.variant,
+        "vocab_size": len(ckpt.vocab),
+        "byte_level": ckpt.vocab.byte_level,
+        "num_params": ckpt.num_params,
+        "config": ckpt.config,
+        "labels": ckpt.labels,
+        "lineage": ckpt.lineage,
+        "metrics": ckpt.metrics,
+        "sha256": ckpt.sha256,
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
+    info = describe(ckpt)
+    if args.json:
+        cli.emit_json(info)
+        return
+    arch = ckpt.arch
+    lines = [
+        f"{ckpt.name}  ({ckpt.path})",
+        f"  model      nGPT {ckpt.variant}, dim {arch['dim']}, depth {arch['depth']}, heads {arch['heads']} x {arch['dim_head']}, "
+        f"ff {arch['ff_inner']}, {ckpt.num_params / 1e6:.2f}M params",
+        f"  vocab      {'bytes (256)' if ckpt.vocab.byte_level else f'{len(ckpt.vocab)} chars'}",
+        f"  framing    {ckpt.framing} ({ckpt.framing_source})",
+    ]
+    if ckpt.labels:
+        lines.append(f"  labels     {', '.join(ckpt.labels)}")
+    if ckpt.metrics:
+        lines.append("  metrics    " + ", ".join(f"{k} {_fmt(v)}" for k, v in ckpt.metrics.items()))
+    if ckpt.lineage:
+        parents = " x ".join(p.get("name", "?") for p in ckpt.lineage.get("parents", []))
+        lines.append(f"  lineage    {ckpt.lineage.get('method', '?')} of {parents} ({ckpt.lineage.get('date', '')})")
+    print("\n".join(lines))
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def gallery_text(ckpt_name: str, settings: SampleSettings, arts: list[Art]) -> str:
+    """The plain-text gallery format: a header line per piece, then the art."""
+    parts = []
+    for art in arts:
+        label = f" label={art.label}" if art.label else ""
+        status = "complete" if art.complete else "incomplete"
+        parts.append(
+            f"=== {ckpt_name} #{art.index}{label} seed={art.seed} T={settings.temperature} "
+            f"top_k={settings.top_k or 'all'}{f' top_p={settings.top_p}' if settings.top_p else ''} ({status}) ===\n"
+            f"{art.text}\n"
+        )
+    return "\n".join(parts)
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
+    if args.label and not ckpt.is_conditional and ckpt.framing != "text":
+        raise StudioError(f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional to override)")
+    settings = SampleSettings(
+        label=args.label,
+        count=args.count,
+        temperature=args.temperature,
+        top_k=args.top_k or None,
+        top_p=args.top_p,
+        seed=args.seed,
+        max_chars=args.max_chars,
+    )
+    settings.validate()
+    device = pick_device(args.device)
+    engine = Engine.from_checkpoint(ckpt, device=device)
+    started = time.perf_counter()
+    stream = not args.json and args.count == 1 and sys.stdout.isatty()
+    on_char = (lambda index, char: (sys.stdout.write(char), sys.stdout.flush())) if stream else None
+    arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char)
+    elapsed = time.perf_counter() - started
+    if args.out:
+        atomic_write_text(args.out, gallery_text(ckpt.name, settings, arts))
+    if args.json:
+        cli.emit_json(
+            {
+                "checkpoint": str(ckpt.path),
+                "settings": {**settings.to_dict(), "device": str(device), "framing": ckpt.framing},
+                "arts": [art.to_dict() for art in arts],
+                "elapsed_s": round(elapsed, 4),
+            }
+        )
+        return
+    if stream:
+        print()
+        return
+    print(gallery_text(ckpt.name, settings, arts), end="")
+    done = sum(a.complete for a in arts)
+    print(f"-- {len(arts)} pieces ({done} complete) in {elapsed:.2f}s on {device}", file=sys.stderr)

@@ -1,0 +1,228 @@
+"""The sampler: galleries of pieces from one model, batched, seeded and streamed.
+
+A gallery is ``count`` pieces primed the same way (``SOL label SEP`` or ``SOL``).
+All pieces run as one batch through the engine's KV cache; a piece that draws EOA
+leaves the batch. Piece ``i`` of a gallery with seed ``s`` has seed ``s + i`` and
+its own random stream, so re-rolling one card reproduces it alone (up to float
+rounding between batch sizes).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable
+
+import torch
+
+from studio.errors import Cancelled, StudioError
+from studio.model.engine import Engine
+from studio.model.vocab import EOA, TEXT, Vocab, describe_char, prompt_for
+
+DEFAULT_MAX_CHARS = 3000
+
+CharCallback = Callable[[int, str], None]
+CancelCheck = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    """What to draw and how; the card recommends T≈0.6, top-k≈20."""
+
+    label: str | None = None
+    count: int = 8
+    temperature: float = 0.6
+    top_k: int | None = 20
+    top_p: float | None = None
+    seed: int = 0
+    max_chars: int = DEFAULT_MAX_CHARS
+
+    def validate(self) -> None:
+        if self.count < 1:
+            raise StudioError(f"count must be at least 1, not {self.count}")
+        if self.temperature < 0:
+            raise StudioError(f"temperature must be 0 or more, not {self.temperature}")
+        if self.top_k is not None and self.top_k < 1:
+            raise StudioError(f"top-k must be at least 1, not {self.top_k}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise StudioError(f"top-p must be in (0, 1], not {self.top_p}")
+        if self.max_chars < 1:
+            raise StudioError(f"max chars must be at least 1, not {self.max_chars}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Art:
+    """One generated piece: ``text`` is exactly the chars drawn, up to (not incl.) EOA."""
+
+    index: int
+    label: str | None
+    seed: int
+    text: str
+    complete: bool  # ended with EOA within max_chars
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Stream:
+    """Per-piece random numbers, drawn in blocks from the piece's own generator."""
+
+    generator: torch.Generator
+    buffer: list[float] = field(default_factory=list)
+
+    def next(self) -> float:
+        if not self.buffer:
+            self.buffer = torch.rand(256, generator=self.generator, dtype=torch.float64).tolist()[::-1]
+        return self.buffer.pop()
+
+
+def _as_cancel_check(cancel) -> CancelCheck:
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set
+    return cancel
+
+
+def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
+    """Mask all but the top-k tokens, then all beyond the top-p nucleus, with -inf."""
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+        cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+        # drop a token when the mass before it already reaches top_p (keeps the first)
+        drop_sorted = (cumulative - sorted_logits.softmax(dim=-1)) >= top_p
+        drop = drop_sorted.scatter(-1, order, drop_sorted)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+def choose_tokens(logits: torch.Tensor, settings: SampleSettings, uniforms: torch.Tensor) -> torch.Tensor:
+    """One token per row: greedy for T=0 or top-k 1, else inverse-CDF with ``uniforms``."""
+    if settings.temperature == 0 or settings.top_k == 1:
+        return logits.argmax(dim=-1)
+    logits = filter_logits(logits.float() / settings.temperature, settings.top_k, settings.top_p)
+    cdf = logits.softmax(dim=-1).cumsum(dim=-1)
+    targets = (uniforms.to(cdf.dtype) * cdf[:, -1]).unsqueeze(-1)
+    picks = torch.searchsorted(cdf, targets).squeeze(-1)
+    return picks.clamp_(max=logits.shape[-1] - 1)
+
+
+def encode_prompt(vocab: Vocab, framing: str, label: str | None, where: str = "this model") -> list[int]:
+    """Token ids that prime ``framing``; a label with unknown chars is a StudioError."""
+    prompt = prompt_for(label, framing)
+    unknown = vocab.unknown_chars(prompt)
+    if unknown:
+        names = ", ".join(describe_char(c) for c in unknown)
+        raise StudioError(f"the label {label!r} uses characters {where} does not know: {names}")
+    if not prompt and framing == TEXT:
+        raise StudioError("a text model needs a prompt to continue (give one as the label)")
+    return vocab.encode(prompt)
+
+
+def sample_gallery(
+    engine: Engine,
+    vocab: Vocab,
+    framing: str,
+    settings: SampleSettings,
+    on_char: CharCallback | None = None,
+    cancel: threading.Event | CancelCheck | None = None,
+    indices: Iterable[int] | None = None,
+) -> list[Art]:
+    """Draw a gallery; ``on_char(index, char)`` streams every char as it is drawn.
+
+    ``indices`` picks which pieces of the gallery to draw (default all ``count``):
+    drawing only piece 3 reproduces piece 3 of the full gallery (re-roll a card).
+    Raises ``Cancelled`` when ``cancel`` is set; ``on_char`` has by then seen
+    everything drawn so far.
+    """
+    settings.validate()
+    is_cancelled = _as_cancel_check(cancel)
+    indices = list(range(settings.count)) if indices is None else list(indices)
+    if not indices:
+        return []
+    prompt = encode_prompt(vocab, framing, settings.label)
+    eoa = vocab.token_id(EOA) if framing != TEXT else None
+
+    streams = []
+    for index in indices:
+        generator = torch.Generator().manual_seed(settings.seed + index)
+        streams.append(_Stream(generator))
+
+    batch = len(indices)
+    # Room for the prompt and a typical piece; the cache doubles if a piece runs longer.
+    cache = engine.new_cache(batch, min(len(prompt) + settings.max_chars, len(prompt) + 512))
+    prompt_ids = torch.tensor([prompt] * batch, dtype=torch.long, device=engine.device)
+    logits = engine.step(prompt_ids, cache)
+
+    drawn: list[list[int]] = [[] for _ in indices]
+    complete = [False] * batch
+    alive = list(range(batch))  # positions into `indices` of rows still drawing
+    chars = vocab.chars
+    # A model may have more token slots than its vocabulary names; never draw those.
+    usable = len(vocab) if len(vocab) < engine.num_tokens else None
+    for _ in range(settings.max_chars):
+        if is_cancelled():
+            raise Cancelled()
+        uniforms = torch.tensor([streams[row].next() for row in alive], dtype=torch.float64)
+        if usable is not None:
+            logits = logits[:, :usable]
+        tokens = choose_tokens(logits, settings, uniforms.to(logits.device))
+        token_list = tokens.tolist()
+        finished_rows = []
+        for slot, (row, token) in enumerate(zip(alive, token_list)):
+            if token == eoa:
+                complete[row] = True
+                finished_rows.append(slot)
+                continue
+            drawn[row].append(token)
+            if on_char is not None:
+                on_char(indices[row], chars[token])
+        if finished_rows:
+            keep = [slot for slot in range(len(alive)) if slot not in set(finished_rows)]
+            alive = [alive[slot] for slot in keep]
+            if not alive:
+                break
+            keep_index = torch.tensor(keep, dtype=torch.long, device=engine.device)
+            cache.keep_rows(keep_index)
+            tokens = tokens.index_select(0, keep_index)
+        logits = engine.step(tokens.unsqueeze(-1), cache)
+
+    return [
+        Art(index=indices[row], label=settings.label, seed=settings.seed + indices[row], text=vocab.decode(drawn[row]), complete=complete[row])
+        for row in range(batch)
+    ]
+
+
+def naive_sample(model: torch.nn.Module, vocab: Vocab, framing: str, label: str | None, max_chars: int) -> str:
+    """The card's way, greedy: run nGPT-pytorch on the whole prefix for every char.
+
+    Kept as the reference for parity tests and benchmarks, not for use.
+    """
+    ids = encode_prompt(vocab, framing, label)
+    eoa = vocab.token_id(EOA)
+    out: list[int] = []
+    with torch.no_grad():
+        for _ in range(max_chars):
+            logits = model(torch.tensor([ids + out]))[0, -1]
+            token = int(logits.argmax())
+            if token == eoa:
+                break
+            out.append(token)
+    return vocab.decode(out)
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
