@@ -28,6 +28,7 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 # Modules that add subcommands; each defines register(subparsers).
 COMMAND_MODULES = (
     "studio.model.commands",
+    "studio.bench",
 )
 
 

@@ -17,9 +17,8 @@ Forward math, per block (matches nGPT-pytorch to float tolerance; see tests):
     x       = l2norm(lerp(x, l2norm((silu(g) * h) Wo_ff), alpha_ff))
     logits  = x Wlogits * s_logit
 
-Rotary positions rotate interleaved pairs: rot(q) = q cos + rotate_half(q) sin.
-``rotate_half`` is a fixed signed permutation, so it is folded into extra rows of
-the fused projection: one matmul gives q, rotate_half(q), k, rotate_half(k), v.
+Rotary positions rotate interleaved pairs (x1, x2) by the position's angle, which
+is a complex multiplication of x1 + i x2 by e^{i angle}: one op per tensor.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from studio.model import compat
 
 @dataclass
 class _Layer:
-    w_qkv: torch.Tensor      # (5 * inner, dim): q, rotate_half(q), k, rotate_half(k), v
+    w_qkv: torch.Tensor      # (3 * inner, dim): q, k, v rows
     qk_scale: torch.Tensor   # (heads, 1, dim_head), sqrt(dim_head) folded in
     w_attn_out: torch.Tensor  # (dim, inner)
     alpha_attn: torch.Tensor  # (dim,)
@@ -54,13 +53,6 @@ def _project(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     if rows > 64:
         return F.linear(x, weight)
     return torch.mm(weight, x.reshape(rows, x.shape[2]).t()).t().reshape(x.shape[0], x.shape[1], weight.shape[0])
-
-
-def _rotate_half_rows(weight: torch.Tensor, heads: int, dim_head: int) -> torch.Tensor:
-    """Rows R such that x R^T == rotate_half(x W^T) per head, interleaved pairs."""
-    w = weight.view(heads, dim_head // 2, 2, -1)
-    # rotate_half maps the pair (x1, x2) to (-x2, x1)
-    return torch.stack((-w[:, :, 1], w[:, :, 0]), dim=2).reshape(weight.shape)
 
 
 class KVCache:
@@ -126,16 +118,7 @@ class Engine:
             self.layers: list[_Layer] = []
             for attn_res, ff_res in model.layers:
                 attn, ff = attn_res.fn, ff_res.fn
-                wq, wk, wv = attn.to_q.weight, attn.to_k.weight, attn.to_v.weight
-                w_qkv = torch.cat(
-                    (
-                        wq,
-                        _rotate_half_rows(wq, self.heads, self.dim_head),
-                        wk,
-                        _rotate_half_rows(wk, self.heads, self.dim_head),
-                        wv,
-                    )
-                )
+                w_qkv = torch.cat((attn.to_q.weight, attn.to_k.weight, attn.to_v.weight))
                 qk_scale = attn.qk_scale().view(self.heads, 1, self.dim_head) * attn.attn_scale
                 hidden = ff.to_hidden.weight * ff.hidden_scale()[:, None]
                 gate = ff.to_gate.weight * (ff.gate_scale() * ff.dim**0.5)[:, None]
@@ -153,7 +136,7 @@ class Engine:
             logits_weight = model.to_logits.weight if model.to_logits is not None else model.token_embed.weight
             self.w_logits = put(logits_weight * model.logit_scale()[:, None])
             self._inv_freq = model.rotary_embed.freqs.detach().to(self.device, torch.float32)
-        self._cos = self._sin = torch.empty(0)
+        self._rotations = torch.empty(0, dtype=torch.complex64)
         self._grow_rotary(1024)
 
     # -- construction ----------------------------------------------------------
@@ -167,13 +150,13 @@ class Engine:
         return self.heads * self.dim_head
 
     def _grow_rotary(self, length: int) -> None:
-        if self._cos.shape[0] >= length:
+        """Unit complex numbers e^{i * position * freq}, (positions, dim_head / 2)."""
+        if self._rotations.shape[0] >= length:
             return
-        length = max(length, 2 * self._cos.shape[0])
+        length = max(length, 2 * self._rotations.shape[0])
         positions = torch.arange(length, device=self.device, dtype=torch.float32)
-        angles = torch.outer(positions, self._inv_freq).repeat_interleave(2, dim=-1)
-        self._cos = angles.cos().to(self.dtype)
-        self._sin = angles.sin().to(self.dtype)
+        angles = torch.outer(positions, self._inv_freq)
+        self._rotations = torch.polar(torch.ones_like(angles), angles)
 
     def new_cache(self, batch: int, capacity: int) -> KVCache:
         return KVCache(len(self.layers), batch, self.heads, self.dim_head, capacity, self.device, self.dtype)
@@ -195,8 +178,7 @@ class Engine:
         start = cache.length if cache is not None else 0
         end = start + length
         self._grow_rotary(end)
-        cos = self._cos[start:end]
-        sin = self._sin[start:end]
+        rotations = self._rotations[start:end]
         if cache is not None:
             cache.reserve(end)
 
@@ -204,11 +186,13 @@ class Engine:
         x = F.embedding(ids, self.embed)
         first_values = None
         for index, layer in enumerate(self.layers):
-            fused = _project(x, layer.w_qkv).view(batch, length, 5, heads, dim_head).transpose(1, 3)
-            # fused: (B, heads, 5, T, dim_head)
-            q = fused[:, :, 0] * cos + fused[:, :, 1] * sin
-            k = fused[:, :, 2] * cos + fused[:, :, 3] * sin
-            v = fused[:, :, 4]
+            # complex views need the pair dimension contiguous
+            fused = _project(x, layer.w_qkv).contiguous().view(batch, length, 3, heads, dim_head // 2, 2).transpose(1, 3)
+            # fused: (B, heads, 3, T, dim_head / 2, 2); pairs rotate as complex numbers
+            pairs = torch.view_as_complex(fused[:, :, :2]) * rotations
+            q = torch.view_as_real(pairs[:, :, 0]).flatten(-2)
+            k = torch.view_as_real(pairs[:, :, 1]).flatten(-2)
+            v = fused[:, :, 2].flatten(-2)
             if self.add_value_residual:
                 if first_values is None:
                     first_values = v

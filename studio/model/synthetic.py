@@ -34,7 +34,7 @@ def random_checkpoint(
     variant: str = compat.STANDARD,
     framing: str = CONDITIONAL,
     seed: int = 0,
-    name: str = "random",
+    name: str = "",
     scale_jitter: float = 0.0,
     **config,
 ) -> ArtistCheckpoint:

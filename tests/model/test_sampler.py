@@ -1,0 +1,98 @@
+"""Sampler: seeds reproduce, labels are checked, cancellation is prompt."""
+
+import threading
+
+import pytest
+import torch
+
+from studio.errors import Cancelled, StudioError
+from studio.model.engine import Engine
+from studio.model.sampler import SampleSettings, choose_tokens, filter_logits, sample_gallery
+from studio.model.synthetic import random_checkpoint
+from studio.model.vocab import CONDITIONAL, EOA, UNCONDITIONAL
+
+
+@pytest.fixture(scope="module")
+def artist():
+    ckpt = random_checkpoint(dim=32, depth=1, seed=11, scale_jitter=0.3)
+    return ckpt, Engine(ckpt.build_model())
+
+
+def test_same_seed_same_gallery_and_different_seed_differs(artist):
+    ckpt, engine = artist
+    settings = SampleSettings(label="Cats", count=4, temperature=1.0, top_k=None, max_chars=50, seed=3)
+    first = sample_gallery(engine, ckpt.vocab, CONDITIONAL, settings)
+    again = sample_gallery(engine, ckpt.vocab, CONDITIONAL, settings)
+    other = sample_gallery(engine, ckpt.vocab, CONDITIONAL, SampleSettings(**{**settings.to_dict(), "seed": 4}))
+    assert [a.text for a in first] == [a.text for a in again]
+    assert [a.text for a in first] != [a.text for a in other]
+    assert [a.seed for a in first] == [3, 4, 5, 6]
+
+
+def test_one_piece_rerolled_alone_reproduces_its_gallery_card(artist):
+    ckpt, engine = artist
+    settings = SampleSettings(label="Fish", count=5, temperature=0.9, top_k=30, max_chars=40, seed=10)
+    gallery = sample_gallery(engine, ckpt.vocab, CONDITIONAL, settings)
+    alone = sample_gallery(engine, ckpt.vocab, CONDITIONAL, settings, indices=[3])
+    assert alone[0].index == 3 and alone[0].text == gallery[3].text
+
+
+def test_streamed_chars_are_exactly_the_text(artist):
+    ckpt, engine = artist
+    streamed: dict[int, str] = {}
+    arts = sample_gallery(
+        engine, ckpt.vocab, UNCONDITIONAL, SampleSettings(count=3, temperature=1.0, max_chars=30),
+        on_char=lambda i, c: streamed.__setitem__(i, streamed.get(i, "") + c),
+    )
+    for art in arts:
+        assert streamed.get(art.index, "") == art.text
+        assert EOA not in art.text
+        assert art.complete == (len(art.text) < 30) or art.complete
+
+
+def test_incomplete_when_max_chars_reached(artist):
+    ckpt, engine = artist
+    arts = sample_gallery(engine, ckpt.vocab, CONDITIONAL, SampleSettings(label="x", count=2, max_chars=3, temperature=1.0, top_k=None))
+    for art in arts:
+        assert len(art.text) <= 3
+        assert art.complete or len(art.text) == 3
+
+
+def test_label_with_unknown_chars_names_them(artist):
+    ckpt, engine = artist
+    with pytest.raises(StudioError, match="'€'"):
+        sample_gallery(engine, ckpt.vocab, CONDITIONAL, SampleSettings(label="Cats€", count=1))
+
+
+def test_cancellation_stops_promptly(artist):
+    ckpt, engine = artist
+    cancel = threading.Event()
+    seen = []
+
+    def on_char(index, char):
+        seen.append(char)
+        if len(seen) >= 10:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        sample_gallery(engine, ckpt.vocab, CONDITIONAL, SampleSettings(label="a", count=4, max_chars=3000, temperature=2.0, top_k=None), on_char=on_char, cancel=cancel)
+    assert len(seen) < 10 + 4  # stopped within one step of the request
+
+
+def test_top_k_and_top_p_filtering():
+    logits = torch.tensor([[4.0, 3.0, 2.0, 1.0, 0.0]])
+    assert torch.isinf(filter_logits(logits, 2, None)).tolist() == [[False, False, True, True, True]]
+    probs = logits.softmax(-1)[0]
+    # nucleus of 0.8 keeps the fewest top tokens whose mass reaches 0.8
+    kept = (~torch.isinf(filter_logits(logits, None, 0.8))).sum().item()
+    assert probs[: kept - 1].sum() < 0.8 <= probs[:kept].sum()
+    settings = SampleSettings(temperature=1.0, top_k=None)
+    # inverse-CDF: u just above the first token's mass picks the second token
+    u = torch.tensor([probs[0].item() + 1e-4], dtype=torch.float64)
+    assert choose_tokens(logits, settings, u).item() == 1
+
+
+@pytest.mark.parametrize("bad", [dict(count=0), dict(temperature=-1), dict(top_k=0), dict(top_p=1.5), dict(max_chars=0)])
+def test_bad_settings_are_user_errors(bad):
+    with pytest.raises(StudioError):
+        SampleSettings(**bad).validate()
