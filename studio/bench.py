@@ -23,6 +23,7 @@ from studio import cli
 # suite name -> "module:function"; function(report, quick) fills the report
 SUITES: dict[str, str] = {
     "sample": "studio.model.bench:bench_sample",
+    "breed": "studio.breed.bench:bench_breed",
 }
 
 

@@ -29,6 +29,8 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 COMMAND_MODULES = (
     "studio.model.commands",
     "studio.bench",
+    "studio.breed.commands",
+    "studio.train.darwin_commands",
 )
 
 

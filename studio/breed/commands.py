@@ -1,0 +1,95 @@
+"""CLI: ``darwascii breed`` and ``darwascii scan``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from studio import cli
+from studio.breed.methods import METHODS
+from studio.breed.pair import breed
+from studio.breed.recipe import GRANULARITIES, BreedRecipe
+from studio.breed.scan import scan_path
+from studio.errors import StudioError
+from studio.model.checkpoint import load_checkpoint, save_checkpoint
+from studio.model.engine import pick_device
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("breed", help="breed a child from two parents (no training)",
+                              description="Breed a child of A and B by merging their weights on the hypersphere.")
+    p.add_argument("a", type=Path, metavar="A")
+    p.add_argument("b", type=Path, metavar="B")
+    p.add_argument("--method", "-m", choices=list(METHODS), default="slerp", help="merge method (default slerp)")
+    p.add_argument("--t", type=float, default=0.5, help="amount of B: 0 = A, 1 = B (default 0.5)")
+    p.add_argument("--t-attn", type=float, help="t for attention (overrides --t and --t-layers there)")
+    p.add_argument("--t-ff", type=float, help="t for feed-forward")
+    p.add_argument("--t-embed", type=float, help="t for embeddings and logits")
+    p.add_argument("--t-layers", help='t per block, comma-separated, e.g. "0.2,0.4,0.6,0.8"')
+    p.add_argument("--attn-from", choices=("a", "b"), default="a", help="frozen-attn: whose attention to keep (default a)")
+    p.add_argument("--granularity", choices=GRANULARITIES, default="neuron", help="discrete: unit of crossover (default neuron)")
+    p.add_argument("--seed", type=int, default=0, help="discrete: seed of the crossover (default 0)")
+    p.add_argument("--name", help="name of the child (default A_x_B_method)")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="CHILD.pt")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    cli.add_trust_option(p)
+    p.set_defaults(handler=cmd_breed)
+
+    s = subparsers.add_parser("scan", help="bpc along the slerp path from A to B",
+                              description="Score slerp children along A -> B on a text: tells one basin from two before you breed.")
+    s.add_argument("a", type=Path, metavar="A")
+    s.add_argument("b", type=Path, metavar="B")
+    s.add_argument("--text", type=Path, required=True, help="held-out text to score")
+    s.add_argument("--points", type=int, default=9, help="points along the path (default 9)")
+    s.add_argument("--context", type=int, default=256, help="scoring window in chars (default 256)")
+    s.add_argument("--skip-unknown", action="store_true", help="drop chars neither parent knows instead of failing")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    cli.add_device_option(s)
+    cli.add_trust_option(s)
+    s.set_defaults(handler=cmd_scan)
+
+
+def _t_layers(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise StudioError(f"--t-layers must be comma-separated numbers, not {text!r}") from None
+
+
+def cmd_breed(args: argparse.Namespace) -> None:
+    recipe = BreedRecipe(method=args.method, t=args.t, t_attn=args.t_attn, t_ff=args.t_ff, t_embed=args.t_embed,
+                         t_layers=_t_layers(args.t_layers), attn_from=args.attn_from, granularity=args.granularity, seed=args.seed)
+    recipe.validate()
+    a = load_checkpoint(args.a, trust=args.trust)
+    b = load_checkpoint(args.b, trust=args.trust)
+    child = breed(a, b, recipe, name=args.name)  # raises before anything is written
+    path = save_checkpoint(child, args.out)
+    result = {"child": str(path), "method": recipe.method, "params": recipe.to_dict(),
+              "parents": child.lineage["parents"], "vocab_size": len(child.vocab)}
+    if args.json:
+        cli.emit_json(result)
+    else:
+        print(f"bred {child.name} ({recipe.method}) -> {path}  [{len(child.vocab)} chars]")
+
+
+def cmd_scan(args: argparse.Namespace) -> None:
+    a = load_checkpoint(args.a, trust=args.trust)
+    b = load_checkpoint(args.b, trust=args.trust)
+    try:
+        text = args.text.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StudioError(f"{args.text}: no such file") from None
+    except UnicodeDecodeError:
+        raise StudioError(f"{args.text}: is not UTF-8 text") from None
+    show = cli.progress_printer(not args.json)
+    result = scan_path(a, b, text, points=args.points, context=args.context, device=pick_device(args.device),
+                       skip_unknown=args.skip_unknown, progress=lambda i, n: show(f"scanning {i}/{n}"))
+    if args.json:
+        cli.emit_json(result.to_dict())
+        return
+    print(f"{'t':>6}  {'bpc':>8}")
+    for t, bpc in result.points:
+        print(f"{t:>6.3f}  {bpc:>8.4f}")
+    print(f"barrier {result.barrier:+.4f} bpc: {result.verdict}")

@@ -1,0 +1,26 @@
+"""frozen-attn: attention copied from one parent bit for bit, the rest slerped.
+
+"Attention" is everything in block i's attention half: q, k, v, out, qk_scale and
+the attention residual's branch scale.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from studio.breed.methods.slerp import interpolate_tensor
+
+
+class FrozenAttention:
+    name = "frozen-attn"
+    summary = "attention from one parent unchanged, feed-forward and embeddings slerped"
+
+    def merge(self, pair, recipe) -> dict[str, torch.Tensor]:
+        source = pair.tensors_a if recipe.attn_from == "a" else pair.tensors_b
+        out = {}
+        for key, role in pair.roles.items():
+            if role.part == "attn":
+                out[key] = source[key].clone()
+            else:
+                out[key] = interpolate_tensor(pair, key, recipe.t_for(role.part, role.layer))
+        return out

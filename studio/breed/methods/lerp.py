@@ -1,0 +1,25 @@
+"""lerp: straight-line interpolation, then back onto the sphere (the naive baseline)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+class LerpRenormalize:
+    name = "lerp"
+    summary = "linear interpolation then renormalization (baseline for comparison)"
+
+    def merge(self, pair, recipe) -> dict[str, torch.Tensor]:
+        out = {}
+        for key, role in pair.roles.items():
+            a, b = pair.tensors_a[key], pair.tensors_b[key]
+            t = recipe.t_for(role.part, role.layer)
+            if role.kind == "fixed":
+                out[key] = a.clone()
+            elif role.kind == "scale":
+                out[key] = torch.lerp(a, b, t)
+            else:
+                dim = 0 if role.kind == "cols" else -1
+                out[key] = F.normalize(torch.lerp(a, b, t), dim=dim)
+        return out

@@ -1,0 +1,29 @@
+"""slerp: every unit vector moves along its great circle; scales move geometrically."""
+
+from __future__ import annotations
+
+import torch
+
+from studio.breed.sphere import interpolate_scales
+
+
+def interpolate_tensor(pair, key: str, t: float) -> torch.Tensor:
+    """One tensor of the child at amount t (shared by slerp and frozen-attn)."""
+    role = pair.roles[key]
+    if role.kind in ("rows", "cols"):
+        return pair.slerp(key, t)
+    if role.kind == "scale":
+        if t == 0.0:
+            return pair.tensors_a[key].clone()
+        if t == 1.0:
+            return pair.tensors_b[key].clone()
+        return interpolate_scales(pair.tensors_a[key], pair.tensors_b[key], t)
+    return pair.tensors_a[key].clone()  # fixed (rotary frequencies)
+
+
+class Slerp:
+    name = "slerp"
+    summary = "great-circle interpolation of every unit vector; t per part or per layer"
+
+    def merge(self, pair, recipe) -> dict[str, torch.Tensor]:
+        return {key: interpolate_tensor(pair, key, recipe.t_for(role.part, role.layer)) for key, role in pair.roles.items()}
