@@ -1,0 +1,1 @@
+"""Corpora, training, evaluation and the Darwin experiment."""

@@ -1,0 +1,290 @@
+"""Training an artist: a stream of framed pieces, cut into windows, AdamW, nGPT norms.
+
+Read top to bottom: build the stream, build the model, loop. The pieces (framed
+``SOL label SEP art EOA`` or ``SOL art EOA``) are shuffled and concatenated into
+one stream; each step draws ``batch_size`` windows of ``context + 1`` chars at
+random offsets (the card's "stream_loss" is the loss on such windows). After every
+optimizer step the weights are put back on the sphere (``model.norm_weights_()``),
+the nGPT way. Learning rate: linear warm-up, then cosine decay to 10%.
+
+Nothing is lost: the checkpoint (card format) and a sidecar with the optimizer and
+RNG state (``OUT.pt.state``) are written every ``checkpoint_every`` steps, at the
+end, and when the user cancels; ``resume=True`` continues from the sidecar.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch.nn.utils import parametrize
+
+from studio.errors import Cancelled, StudioError
+from studio.fsutil import atomic_write
+from studio.model import compat
+from studio.model.checkpoint import ArtistCheckpoint, save_checkpoint
+from studio.model.engine import Engine, pick_device
+from studio.model.scoring import bits_per_char
+from studio.model.vocab import CONDITIONAL, FRAMINGS, Vocab, frame_piece
+from studio.train.corpus import Piece, corpus_hash
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 1000
+    batch_size: int = 32
+    context: int = 256
+    lr: float = 2e-3
+    min_lr_fraction: float = 0.1
+    warmup: int = 50
+    weight_decay: float = 0.0  # weights live on the sphere; decay would fight the norm
+    seed: int = 0
+    checkpoint_every: int = 250
+    eval_every: int = 0  # 0: only at the end
+
+    def validate(self) -> None:
+        for name in ("steps", "batch_size", "context"):
+            if getattr(self, name) < 1:
+                raise StudioError(f"{name.replace('_', ' ')} must be at least 1, not {getattr(self, name)}")
+        if self.lr <= 0:
+            raise StudioError(f"the learning rate must be positive, not {self.lr}")
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    dim: int = 128
+    depth: int = 4
+    heads: int = 4
+    dim_head: int = 32
+    variant: str = compat.STANDARD
+
+
+@dataclass
+class TrainProgress:
+    step: int
+    total_steps: int
+    loss: float
+    acc: float
+    chars_per_s: float
+    eta_s: float
+    val_bpc: float | None = None
+
+
+@dataclass
+class TrainResult:
+    checkpoint: ArtistCheckpoint
+    path: Path
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def framed_stream(pieces: Sequence[Piece], framing: str, rng: random.Random) -> str:
+    order = list(pieces)
+    rng.shuffle(order)
+    return "".join(frame_piece(p.art, p.label, framing) for p in order)
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    floor = config.lr * config.min_lr_fraction
+    return floor + (config.lr - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _state_path(out: Path) -> Path:
+    return out.with_name(out.name + ".state")
+
+
+def _labels(pieces: Sequence[Piece]) -> list[str]:
+    return sorted({p.label for p in pieces if p.label})
+
+
+def train(
+    pieces: Sequence[Piece],
+    out: str | Path,
+    *,
+    config: TrainConfig = TrainConfig(),
+    shape: ModelShape = ModelShape(),
+    framing: str = CONDITIONAL,
+    start: ArtistCheckpoint | None = None,
+    val_pieces: Sequence[Piece] = (),
+    corpus_name: str = "custom",
+    name: str | None = None,
+    device: str | None = "auto",
+    resume: bool = False,
+    progress: Callable[[TrainProgress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Train (or continue training ``start``) on ``pieces`` and write ``out``."""
+    config.validate()
+    if framing not in FRAMINGS or framing == "text":
+        raise StudioError(f"training needs a conditional or unconditional framing, not {framing!r}")
+    if not pieces:
+        raise StudioError("the corpus has no pieces to train on")
+    out = Path(out)
+    dev = pick_device(device)
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+
+    texts = [frame_piece(p.art, p.label, framing) for p in pieces]
+    if start is not None:
+        vocab = start.vocab
+        unknown = sorted({c for t in texts for c in vocab.unknown_chars(t)})
+        if unknown:
+            raise StudioError(f"the corpus uses {len(unknown)} chars the starting checkpoint does not know (e.g. {unknown[0]!r})")
+        model_config = dict(start.config)
+        variant = start.variant
+        model = start.build_model("cpu").train()
+    else:
+        vocab = Vocab.for_corpus(texts)
+        model_config = {"num_tokens": len(vocab), "dim": shape.dim, "depth": shape.depth, "heads": shape.heads, "dim_head": shape.dim_head}
+        variant = shape.variant
+        model = compat.build_model(model_config, variant).train()
+    model.to(dev)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
+
+    step = 0
+    history: list[dict[str, float]] = []
+    state_file = _state_path(out)
+    if resume:
+        if not (out.exists() and state_file.exists()):
+            raise StudioError(f"{out}: nothing to resume (no checkpoint with a {state_file.name} beside it)")
+        from studio.model.checkpoint import load_checkpoint
+
+        previous = load_checkpoint(out)
+        compat.load_weights(model, previous.state_dict)
+        state = torch.load(state_file, map_location="cpu", weights_only=True)
+        optimizer.load_state_dict(state["optimizer"])
+        step = int(state["step"])
+        history = list(state.get("history", []))
+        rng.setstate(_tuple_state(state["python_rng"]))
+        torch.set_rng_state(state["torch_rng"])
+        vocab = previous.vocab
+
+    stream_ids = torch.tensor(vocab.encode(framed_stream(pieces, framing, rng)), dtype=torch.long)
+    if len(stream_ids) <= config.context + 1:
+        raise StudioError(f"the corpus ({len(stream_ids)} chars) is shorter than one training window ({config.context + 1})")
+    val_text = "".join(frame_piece(p.art, p.label, framing) for p in val_pieces)
+
+    recipe = {
+        "train": asdict(config),
+        "shape": asdict(shape) if start is None else {"from": start.name},
+        "framing": framing,
+        "corpus": corpus_name,
+        "corpus_sha256": corpus_hash(pieces),
+        "pieces": len(pieces),
+    }
+    labels = _labels(pieces) if framing == CONDITIONAL else []
+    lineage = None
+    if start is not None:
+        lineage = {
+            "parents": [{"name": start.name, "sha256": start.sha256, "path": str(start.path) if start.path else None}],
+            "method": "fork",
+            "params": {"corpus": corpus_name, "steps": config.steps, "framing": framing},
+        }
+
+    def snapshot(metrics: dict[str, Any]) -> ArtistCheckpoint:
+        state_dict = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+        return ArtistCheckpoint(
+            config=model_config,
+            state_dict=state_dict,
+            vocab=vocab,
+            framing=framing,
+            variant=variant,
+            labels=labels,
+            lineage=lineage,
+            metrics=metrics,
+            extra={"recipe": recipe},
+            name=name or out.parent.name if out.name == "model.pt" else (name or out.stem),
+            framing_source="file",
+        )
+
+    def save(metrics: dict[str, Any]) -> ArtistCheckpoint:
+        ckpt = snapshot(metrics)
+        save_checkpoint(ckpt, out)
+        state = {
+            "optimizer": optimizer.state_dict(),
+            "step": step,
+            "history": history,
+            "python_rng": _list_state(rng.getstate()),
+            "torch_rng": torch.get_rng_state(),
+        }
+        atomic_write(state_file, lambda handle: torch.save(state, handle))
+        return ckpt
+
+    def validate_bpc() -> float | None:
+        if len(val_text) < 2:
+            return None
+        model.eval()
+        engine = Engine(model, device=dev)
+        bpc, _ = bits_per_char(engine.forward, vocab.encode(val_text), context=config.context, device=dev)
+        model.train()
+        return bpc
+
+    metrics: dict[str, Any] = {}
+    started = time.perf_counter()
+    start_step = step
+    window = config.context + 1
+    loss_value = acc_value = float("nan")
+    while step < config.steps:
+        if cancel is not None and cancel():
+            metrics = {"step": step, "stream_loss": loss_value, "acc": acc_value}
+            save(metrics)
+            raise Cancelled()
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, config)
+        offsets = torch.randint(0, len(stream_ids) - window, (config.batch_size,))
+        batch = torch.stack([stream_ids[o : o + window] for o in offsets.tolist()]).to(dev)
+        inputs, targets = batch[:, :-1], batch[:, 1:]
+        # Normalize each parametrized weight once per step, not once per use.
+        with parametrize.cached():
+            logits = model(inputs)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        model.norm_weights_()
+        step += 1
+        loss_value = loss.item()
+        acc_value = float((logits.detach().argmax(-1) == targets).float().mean())
+        elapsed = time.perf_counter() - started
+        done = step - start_step
+        chars_per_s = done * config.batch_size * config.context / max(elapsed, 1e-9)
+        val_bpc = None
+        if config.eval_every and step % config.eval_every == 0 and step < config.steps:
+            val_bpc = validate_bpc()
+        if step % 10 == 0 or step == config.steps:
+            history.append({"step": step, "loss": round(loss_value, 5), "acc": round(acc_value, 5)})
+        if progress is not None:
+            eta = (config.steps - step) * elapsed / max(done, 1)
+            progress(TrainProgress(step, config.steps, loss_value, acc_value, chars_per_s, eta, val_bpc))
+        if config.checkpoint_every and step % config.checkpoint_every == 0 and step < config.steps:
+            save({"step": step, "stream_loss": loss_value, "acc": acc_value})
+
+    val_bpc = validate_bpc()
+    metrics = {"step": step, "stream_loss": round(loss_value, 5), "acc": round(acc_value, 5)}
+    if val_bpc is not None:
+        metrics["val_bpc"] = round(val_bpc, 5)
+        metrics["val_loss"] = round(val_bpc * math.log(2), 5)
+    ckpt = save(metrics)
+    ckpt.path = out
+    return TrainResult(ckpt, out, history)
+
+
+def _list_state(state: Any) -> Any:
+    """random.Random state as nested lists (weights_only torch.load reads lists, not tuples)."""
+    if isinstance(state, tuple):
+        return [_list_state(s) for s in state]
+    return state
+
+
+def _tuple_state(state: Any) -> Any:
+    if isinstance(state, list):
+        return tuple(_tuple_state(s) for s in state)
+    return state
