@@ -1,0 +1,112 @@
+"""Darwin breeding: reproducible, elitist, and honest about its logs."""
+
+import json
+
+import pytest
+
+pytest.importorskip("studio.breed")
+
+from studio.cli import main
+from studio.model.checkpoint import load_checkpoint, save_checkpoint
+from studio.model.synthetic import random_checkpoint
+from studio.train.darwin import DarwinSettings, Evolution, load_log, save_log
+
+TEXT = ("/\\_/\\\n( o.o )\n > ^ <\n" * 12 + "  ><(((o>\n ~~~~~~~\n" * 12) * 2
+SETTINGS = DarwinSettings(population=4, generations=2, elite=2, seed=7, context=64)
+
+
+@pytest.fixture(scope="module")
+def parents():
+    a = random_checkpoint(dim=32, depth=2, heads=2, dim_head=16, seed=1, name="A")
+    b = random_checkpoint(dim=32, depth=2, heads=2, dim_head=16, seed=2, name="B")
+    return a, b
+
+
+def _run(a, b, settings=SETTINGS):
+    evolution = Evolution(a, b, TEXT[:800], settings, report_text=TEXT[800:1400])
+    return evolution, evolution.run()
+
+
+def _without_timing(log):
+    return {k: v for k, v in log.items() if k != "elapsed_s"}
+
+
+def test_same_seed_same_log(parents):
+    _, first = _run(*parents)
+    _, again = _run(*parents)
+    assert _without_timing(first) == _without_timing(again)
+    _, other = _run(*parents, DarwinSettings(**{**SETTINGS.__dict__, "seed": 8}))
+    assert _without_timing(other) != _without_timing(first)
+
+
+def test_champion_is_never_worse_than_any_child_scored(parents):
+    evolution, log = _run(*parents)
+    best_seen = min(g["best_bpc"] for g in log["generations"])
+    assert log["champion"]["bpc"] <= best_seen + 1e-9
+    # the champion can be rebuilt from its genome alone
+    rebuilt = evolution.build(log["champion"]["genome"], {})
+    assert evolution.score(rebuilt) == pytest.approx(log["champion"]["bpc"], abs=1e-5)
+
+
+def test_child_of_identical_parents_scores_the_parent(parents):
+    a, _ = parents
+    evolution, log = _run(a, a)
+    parent_bpc = log["parents"][0]["bpc"]
+    assert log["gen0_child"]["bpc"] == pytest.approx(parent_bpc, abs=1e-5)
+    assert log["champion"]["bpc"] == pytest.approx(parent_bpc, abs=1e-4)
+    assert not log["vigor"]["positive"]
+
+
+def test_log_round_trips_and_champion_has_lineage(parents, tmp_path):
+    evolution, log = _run(*parents)
+    path = save_log(log, tmp_path / "darwin_log.json")
+    loaded = load_log(path)
+    assert loaded["raw"] == json.loads(json.dumps(log))
+    assert loaded["summary"]["champion_bpc"] == pytest.approx(log["champion"]["bpc"])
+    champion = load_checkpoint(evolution.save_champion(tmp_path / "champion.pt"))
+    assert champion.lineage["method"] == "darwin"
+    assert [p["name"] for p in champion.lineage["parents"]] == ["A", "B"]
+
+
+def test_card_style_log_loads_without_failing_on_unknown_fields(tmp_path):
+    card_log = {
+        "experiment": "enwik8 shared-ancestor",
+        "parents": {"forkL": {"bpc": 2.5047}, "forkR": {"bpc": 2.5311}},
+        "gen0_bpc": 2.47,
+        "generations": [{"gen": 0, "best": 2.47, "median": 2.49, "whatever": [1, 2]}],
+        "champion": {"bpc": 2.4633, "recipe": {"t_attn": 0.4}},
+        "notes": "fields the studio does not know",
+    }
+    path = tmp_path / "darwin_log.json"
+    path.write_text(json.dumps(card_log))
+    summary = load_log(path)["summary"]
+    assert summary["champion_bpc"] == pytest.approx(2.4633)
+    assert summary["best_parent_bpc"] == pytest.approx(2.5047)
+    assert summary["gen0_bpc"] == pytest.approx(2.47)
+    assert summary["vigor"] == pytest.approx(2.5047 - 2.4633)
+
+
+def test_cli_darwin_writes_log_and_champion(parents, tmp_path, capsys):
+    a, b = parents
+    pa = save_checkpoint(a, tmp_path / "a.pt")
+    pb = save_checkpoint(b, tmp_path / "b.pt")
+    data = tmp_path / "data.txt"
+    data.write_text(TEXT[:600])
+    code = main(["darwin", str(pa), str(pb), "--data", str(data), "--population", "3", "--generations", "1",
+                 "--elite", "1", "--context", "64", "-o", str(tmp_path / "run"), "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    log = json.loads(out)
+    assert (tmp_path / "run" / "darwin_log.json").exists() and (tmp_path / "run" / "champion.pt").exists()
+    assert len(log["generations"]) == 1
+
+
+def test_cli_darwin_bad_settings_exit_2(parents, tmp_path, capsys):
+    a, b = parents
+    pa = save_checkpoint(a, tmp_path / "a.pt")
+    data = tmp_path / "data.txt"
+    data.write_text(TEXT[:300])
+    code = main(["darwin", str(pa), str(pa), "--data", str(data), "--population", "1", "-o", str(tmp_path / "x")])
+    assert code == 2
+    assert "population" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
