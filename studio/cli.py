@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "studio.model.commands",
     "studio.bench",
     "studio.breed.commands",
+    "studio.train.commands",
     "studio.train.darwin_commands",
 )
 

@@ -149,6 +149,8 @@ def train(
     model.to(dev)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
 
+    # The stream depends on the seed only, so a resumed run sees the same one.
+    stream_ids = torch.tensor(vocab.encode(framed_stream(pieces, framing, rng)), dtype=torch.long)
     step = 0
     history: list[dict[str, float]] = []
     state_file = _state_path(out)
@@ -165,9 +167,7 @@ def train(
         history = list(state.get("history", []))
         rng.setstate(_tuple_state(state["python_rng"]))
         torch.set_rng_state(state["torch_rng"])
-        vocab = previous.vocab
 
-    stream_ids = torch.tensor(vocab.encode(framed_stream(pieces, framing, rng)), dtype=torch.long)
     if len(stream_ids) <= config.context + 1:
         raise StudioError(f"the corpus ({len(stream_ids)} chars) is shorter than one training window ({config.context + 1})")
     val_text = "".join(frame_piece(p.art, p.label, framing) for p in val_pieces)

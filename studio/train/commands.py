@@ -1,0 +1,166 @@
+"""CLI: ``darwascii corpus``, ``darwascii train``, ``darwascii eval``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from studio import cli
+from studio.errors import StudioError
+from studio.fsutil import atomic_write_text
+from studio.model.checkpoint import load_checkpoint
+from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
+from studio.train.corpus import BUILTIN_CORPORA, load_builtin, split_pieces
+from studio.train.evaluate import evaluate, read_text_for
+from studio.train.importers import pieces_from_any
+from studio.train.training import ModelShape, TrainConfig, TrainProgress, train
+
+
+def register(subparsers) -> None:
+    corpus = subparsers.add_parser("corpus", help="list, build or import training corpora")
+    actions = corpus.add_subparsers(dest="action", metavar="ACTION", parser_class=type(corpus))
+    actions.required = True
+    listing = actions.add_parser("list", help="the built-in corpora and their classes")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_corpus_list)
+    build = actions.add_parser("build", help="write a built-in corpus as JSONL ({label, art} per line)")
+    build.add_argument("name", choices=list(BUILTIN_CORPORA))
+    build.add_argument("-o", "--out", type=Path, required=True)
+    build.add_argument("--per-class", type=int, default=400)
+    build.add_argument("--seed", type=int, default=0)
+    build.set_defaults(handler=cmd_corpus_build)
+    imp = actions.add_parser("import", help="check a folder/.jsonl/.parquet corpus and convert it to JSONL")
+    imp.add_argument("path", type=Path)
+    imp.add_argument("-o", "--out", type=Path, required=True)
+    imp.add_argument("--art-field", help="JSONL field / parquet column of the art (default art / content)")
+    imp.add_argument("--label-field", help="JSONL field / parquet column of the label (default label / labels)")
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(handler=cmd_corpus_import)
+
+    t = subparsers.add_parser("train", help="train an artist on a corpus", description="Train an artist (from scratch or from a checkpoint).")
+    t.add_argument("--corpus", required=True, help="built-in name (builtin, builtin-a, builtin-b) or a folder/.jsonl/.parquet")
+    t.add_argument("--framing", choices=(CONDITIONAL, UNCONDITIONAL), default=CONDITIONAL)
+    t.add_argument("--from", dest="start", type=Path, help="continue from this checkpoint (a fork)")
+    defaults, shape = TrainConfig(), ModelShape()
+    t.add_argument("--dim", type=int, default=shape.dim)
+    t.add_argument("--depth", type=int, default=shape.depth)
+    t.add_argument("--heads", type=int, default=shape.heads)
+    t.add_argument("--dim-head", type=int, default=shape.dim_head)
+    t.add_argument("--variant", choices=("standard", "smith"), default="standard")
+    t.add_argument("--steps", type=int, default=defaults.steps)
+    t.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    t.add_argument("--context", type=int, default=128)
+    t.add_argument("--lr", type=float, default=defaults.lr)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
+    t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same OUT")
+    t.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pt")
+    t.add_argument("--json", action="store_true")
+    cli.add_device_option(t)
+    cli.add_trust_option(t)
+    t.set_defaults(handler=cmd_train)
+
+    e = subparsers.add_parser("eval", help="bits per char of a checkpoint", description="Bits per char on a text file or a corpus split.")
+    e.add_argument("checkpoint", type=Path, metavar="CKPT")
+    src = e.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text", type=Path)
+    src.add_argument("--corpus")
+    e.add_argument("--split", choices=("train", "val", "test"), default="val")
+    e.add_argument("--context", type=int)
+    e.add_argument("--stride", type=int)
+    e.add_argument("--max-chars", type=int)
+    e.add_argument("--skip-unknown", action="store_true", help="drop chars the model does not know instead of failing")
+    e.add_argument("--json", action="store_true")
+    cli.add_device_option(e)
+    cli.add_trust_option(e)
+    e.set_defaults(handler=cmd_eval)
+
+
+def load_pieces(corpus: str):
+    if corpus in BUILTIN_CORPORA:
+        return load_builtin(corpus), corpus
+    path = Path(corpus)
+    if not path.exists():
+        raise StudioError(f"{corpus}: is neither a built-in corpus ({', '.join(BUILTIN_CORPORA)}) nor a file or folder")
+    result = pieces_from_any(path)
+    if result.skipped:
+        print(f"darwascii: skipped {result.skipped} bad pieces, e.g. {result.problems[0]}", file=sys.stderr)
+    return result.pieces, path.name
+
+
+def cmd_corpus_list(args) -> None:
+    rows = {name: dict(Counter(p.label for p in load_builtin(name))) for name in BUILTIN_CORPORA}
+    if args.json:
+        cli.emit_json({"corpora": rows})
+        return
+    for name, counts in rows.items():
+        print(f"{name:<10} {sum(counts.values()):>5} pieces: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _write_jsonl(path: Path, pieces) -> None:
+    atomic_write_text(path, "".join(json.dumps({"label": p.label, "art": p.art}) + "\n" for p in pieces))
+
+
+def cmd_corpus_build(args) -> None:
+    pieces = load_builtin(args.name, per_class=args.per_class, seed=args.seed)
+    _write_jsonl(args.out, pieces)
+    print(f"wrote {len(pieces)} pieces to {args.out}")
+
+
+def cmd_corpus_import(args) -> None:
+    options = {}
+    if args.path.suffix == ".jsonl":
+        options = {k: v for k, v in (("art_field", args.art_field), ("label_field", args.label_field)) if v}
+    elif args.path.suffix == ".parquet":
+        options = {k: v for k, v in (("art_column", args.art_field), ("label_column", args.label_field)) if v}
+    result = pieces_from_any(args.path, **options)
+    _write_jsonl(args.out, result.pieces)
+    summary = {"pieces": len(result.pieces), "skipped": result.skipped, "problems": result.problems, "out": str(args.out)}
+    if args.json:
+        cli.emit_json(summary)
+    else:
+        print(f"imported {len(result.pieces)} pieces ({result.skipped} skipped) to {args.out}")
+        for problem in result.problems:
+            print(f"  skipped: {problem}")
+
+
+def cmd_train(args) -> None:
+    pieces, name = load_pieces(args.corpus)
+    splits = split_pieces(pieces)
+    start = load_checkpoint(args.start, trust=args.trust) if args.start else None
+    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context, lr=args.lr,
+                         seed=args.seed, checkpoint_every=args.checkpoint_every)
+    shape = ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant)
+    show = cli.progress_printer(not args.json)
+
+    def progress(p: TrainProgress) -> None:
+        show(f"step {p.step}/{p.total_steps}  loss {p.loss:.3f}  acc {p.acc:.3f}  {p.chars_per_s:,.0f} chars/s  eta {p.eta_s:,.0f}s")
+
+    result = train(splits["train"], args.out, config=config, shape=shape, framing=args.framing, start=start,
+                   val_pieces=splits["val"], corpus_name=name, device=args.device, resume=args.resume, progress=progress)
+    if args.json:
+        cli.emit_json({"checkpoint": str(result.path), "metrics": result.checkpoint.metrics})
+    else:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+        print(f"wrote {result.path}: " + ", ".join(f"{k} {v}" for k, v in result.checkpoint.metrics.items()))
+
+
+def cmd_eval(args) -> None:
+    ckpt = load_checkpoint(args.checkpoint, trust=args.trust)
+    text = None
+    if args.text is not None:
+        text, _ = read_text_for(ckpt, args.text, args.split)
+    show = cli.progress_printer(not args.json)
+    result = evaluate(ckpt, text=text, corpus=args.corpus, split=args.split, context=args.context, stride=args.stride,
+                      device=args.device, skip_unknown=args.skip_unknown, max_chars=args.max_chars,
+                      progress=lambda i, n: show(f"scoring window batch {i}/{n}"))
+    if args.json:
+        cli.emit_json(result.to_dict())
+    else:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+        print(f"{result.bpc:.4f} bpc over {result.chars} chars ({result.source}, context {result.context}, stride {result.stride})")

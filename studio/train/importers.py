@@ -1,0 +1,175 @@
+"""Importers for a user's own art: a folder of .txt files, JSONL, parquet, plain text.
+
+Every importer returns all valid pieces or raises ``CorpusImportError`` with one
+sentence naming the file; bad rows are skipped, counted, and the first few
+described in ``ImportResult.problems``. Pieces are normalized: CRLF to LF, tabs
+to spaces, trailing whitespace and trailing blank lines removed.
+
+Folder layout: each subfolder is a label and each ``.txt`` file in it one piece;
+a file may hold several pieces separated by a line that is exactly ``%%%``.
+Files directly in the folder get no label.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from studio.errors import StudioError
+from studio.train.corpus import Piece
+
+PIECE_SEPARATOR = "%%%"
+_MAX_PROBLEMS = 5
+
+
+class CorpusImportError(StudioError):
+    pass
+
+
+@dataclass
+class ImportResult:
+    pieces: list[Piece]
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def skip(self, problem: str) -> None:
+        self.skipped += 1
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(problem)
+
+
+def normalize_art(text: str) -> str:
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(8).split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def _finish(result: ImportResult, path: Path) -> ImportResult:
+    if not result.pieces:
+        raise CorpusImportError(f"{path}: holds no valid pieces ({result.skipped} skipped)")
+    return result
+
+
+def import_folder(path: str | Path) -> ImportResult:
+    root = Path(path)
+    if not root.is_dir():
+        raise CorpusImportError(f"{root}: is not a folder")
+    result = ImportResult([])
+    for file in sorted(root.rglob("*.txt")):
+        label = file.parent.name if file.parent != root else ""
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            result.skip(f"{file}: is not UTF-8 text")
+            continue
+        chunks = [c for c in _split_pieces(text)]
+        for chunk in chunks:
+            art = normalize_art(chunk)
+            if art:
+                result.pieces.append(Piece(label, art))
+            else:
+                result.skip(f"{file}: holds an empty piece")
+    return _finish(result, root)
+
+
+def _split_pieces(text: str) -> list[str]:
+    pieces, current = [], []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.strip() == PIECE_SEPARATOR:
+            pieces.append("\n".join(current))
+            current = []
+        else:
+            current.append(line)
+    pieces.append("\n".join(current))
+    return pieces
+
+
+def import_jsonl(path: str | Path, art_field: str = "art", label_field: str = "label") -> ImportResult:
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise CorpusImportError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise CorpusImportError(f"{path}: is not UTF-8 text") from None
+    result = ImportResult([])
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            result.skip(f"{path}:{number}: is not valid JSON")
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get(art_field), str):
+            result.skip(f"{path}:{number}: has no text field {art_field!r}")
+            continue
+        label = row.get(label_field, "")
+        if isinstance(label, list):
+            label = label[0] if label else ""
+        if not isinstance(label, str):
+            result.skip(f"{path}:{number}: its {label_field!r} is not text")
+            continue
+        art = normalize_art(row[art_field])
+        if art:
+            result.pieces.append(Piece(label, art))
+        else:
+            result.skip(f"{path}:{number}: holds an empty piece")
+    return _finish(result, path)
+
+
+def import_parquet(path: str | Path, art_column: str = "content", label_column: str = "labels") -> ImportResult:
+    path = Path(path)
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise CorpusImportError("Reading parquet needs pyarrow: pip install 'darwascii-studio[parquet]'.") from None
+    if not path.exists():
+        raise CorpusImportError(f"{path}: no such file")
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises many types for a bad file
+        raise CorpusImportError(f"{path}: is not a readable parquet file ({type(exc).__name__})") from None
+    if art_column not in table.column_names:
+        raise CorpusImportError(f"{path}: has no column {art_column!r} (columns: {', '.join(table.column_names)})")
+    arts = table.column(art_column).to_pylist()
+    labels = table.column(label_column).to_pylist() if label_column in table.column_names else [""] * len(arts)
+    result = ImportResult([])
+    for number, (art, label) in enumerate(zip(arts, labels), start=1):
+        if isinstance(label, list):
+            label = label[0] if label else ""
+        if not isinstance(art, str) or not isinstance(label, (str, type(None))):
+            result.skip(f"{path}: row {number} is not text")
+            continue
+        art = normalize_art(art)
+        if art:
+            result.pieces.append(Piece(label or "", art))
+        else:
+            result.skip(f"{path}: row {number} is empty")
+    return _finish(result, path)
+
+
+def import_text(path: str | Path) -> str:
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CorpusImportError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise CorpusImportError(f"{path}: is not UTF-8 text") from None
+
+
+def pieces_from_any(path: str | Path, **options) -> ImportResult:
+    """Pick the importer by what ``path`` is: a folder, .jsonl or .parquet."""
+    path = Path(path)
+    if path.is_dir():
+        return import_folder(path)
+    if path.suffix == ".jsonl":
+        return import_jsonl(path, **options)
+    if path.suffix == ".parquet":
+        return import_parquet(path, **options)
+    raise CorpusImportError(f"{path}: is not a folder, .jsonl or .parquet corpus")
