@@ -1,0 +1,136 @@
+"""``darwascii-studio [PATH ...] [--screenshot OUT.png] [--library DB] [--device D]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+APP_NAME = "darwascii-studio"
+ORGANIZATION = "darwASCIInGPT"  # the same identity platformdirs uses (studio.library.paths)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="darwascii-studio", description="darwASCIInGPT Studio: breed and sample nGPT ASCII artists.")
+    parser.add_argument("paths", nargs="*", help="folders or checkpoints to open (default: the bundled family on first run)")
+    parser.add_argument("--screenshot", metavar="PNG", help="open, sample the first artist, save a screenshot of the window, exit")
+    parser.add_argument("--library", metavar="DB", help="library file to use instead of the one in your user data folder")
+    parser.add_argument("--device", default=None, help="auto (default), cpu, cuda or mps")
+    return parser.parse_args(argv)
+
+
+def resource_path(name: str) -> Path:
+    return Path(str(resources.files("studio.app").joinpath("resources", name)))
+
+
+def make_app(argv=None):
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationDisplayName("darwASCIInGPT Studio")
+    app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
+    app.setStyle("Fusion")
+    app.setStyleSheet(resource_path("studio.qss").read_text(encoding="utf-8"))
+    return app
+
+
+def build_window(args):
+    from PySide6.QtCore import QSettings
+
+    from studio.app.main_window import MainWindow
+    from studio.app.worker import Worker
+    from studio.library import Library, bundled_checkpoints_dir
+
+    library = Library(args.library)
+    worker = Worker(args.device)
+    settings = QSettings(str(Path(args.library).with_suffix(".ini")), QSettings.IniFormat) if args.library else QSettings()
+    window = MainWindow(library, worker, settings)
+    paths = list(args.paths)
+    read_only = False
+    if not paths and not library.checkpoints():
+        bundled = bundled_checkpoints_dir()
+        if bundled is not None:
+            paths, read_only = [str(bundled)], True
+    return window, paths, read_only
+
+
+async def screenshot_flow(window, paths, read_only, out: str) -> int:
+    """Import, pick the first artist, wait for its gallery, grab the window."""
+    from PySide6.QtWidgets import QApplication
+
+    from studio.model.sampler import SampleSettings
+
+    loop = asyncio.get_event_loop()
+    imported = loop.create_future()
+    if paths:
+        window.open_paths(paths, read_only=read_only, on_done=lambda reports: imported.done() or imported.set_result(reports))
+        await imported
+    records = window.library.checkpoints()
+    if not records:
+        print("darwascii-studio: nothing to show: no checkpoints were imported.", file=sys.stderr)
+        return 2
+    preferred = [r for r in records if r.role == "artist" and r.exists and r.framing == "conditional"]
+    record = (preferred or [r for r in records if r.exists] or records)[0]
+    window.tree.select(record.id)
+    window.select_checkpoint(record.id)
+    label = None
+    if record.labels and record.framing == "conditional":
+        label = "Cats" if "Cats" in record.labels else record.labels[0]
+    sampled = loop.create_future()
+    window.gallerySampled.connect(lambda cid: sampled.done() or sampled.set_result(cid))
+    window.gallery.label.setEditText(label or "")
+    window.gallery.count.setValue(6)
+    job = window.sample(SampleSettings(label=label, count=6, max_chars=400, seed=0), record.id)
+    if job is not None:
+        await asyncio.wait_for(sampled, timeout=300)
+    window.tree.fit()
+    for _ in range(5):
+        QApplication.processEvents()
+        await asyncio.sleep(0.05)
+    image = window.grab()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(out, "PNG"):
+        print(f"darwascii-studio: {out}: could not write the screenshot.", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import qasync
+
+    app = make_app()
+    window, paths, read_only = build_window(args)
+    window.show()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        if args.screenshot:
+            return loop.run_until_complete(screenshot_flow(window, paths, read_only, args.screenshot))
+        if paths:
+            window.open_paths(paths, read_only=read_only)
+        closing = asyncio.Event()
+        app.aboutToQuit.connect(closing.set)
+        loop.run_until_complete(closing.wait())
+        return 0
+    finally:
+        window.save_state()
+        window.worker.shutdown()
+        window.library.close()
+
+
+def run() -> None:
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    run()

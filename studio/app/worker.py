@@ -1,0 +1,178 @@
+"""One QThread owns the device and runs jobs from a queue; the GUI never runs model code.
+
+A job is a plain Python callable ``fn(ctx) -> result`` where ``ctx`` is a
+``JobContext`` offering ``progress(fraction, message)``, ``partial(payload)`` and
+``cancelled()``: the same callbacks the core's functions take. The worker turns
+them into Qt signals, delivered to the GUI thread by queued connections.
+``submit`` returns a job id; ``run`` is the awaitable form for qasync flows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from studio.errors import Cancelled, StudioError
+from studio.model.engine import Engine, pick_device
+
+
+class JobContext:
+    """What a running job may use: progress, partial results, cancellation, the device."""
+
+    def __init__(self, worker: "Worker", job_id: int, cancel: threading.Event):
+        self._worker = worker
+        self.job_id = job_id
+        self._cancel = cancel
+        self.device = worker.device
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        self._worker.progressed.emit(self.job_id, float(fraction), message)
+
+    def partial(self, payload: Any) -> None:
+        self._worker.partial.emit(self.job_id, payload)
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def engine(self, ckpt) -> Engine:
+        return self._worker.engine_for(ckpt)
+
+
+@dataclass
+class Job:
+    job_id: int
+    title: str
+    fn: Callable[[JobContext], Any]
+    cancel: threading.Event = field(default_factory=threading.Event)
+    started_at: float = 0.0
+
+
+class Worker(QObject):
+    """Lives in its own QThread; runs one job at a time, in submission order."""
+
+    queued = Signal(int, str)  # job id, title
+    started = Signal(int)
+    progressed = Signal(int, float, str)
+    partial = Signal(int, object)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+    _run_requested = Signal(object)
+
+    def __init__(self, device: str | None = None):
+        super().__init__()
+        self.device = pick_device(device)
+        self._ids = itertools.count(1)
+        self._jobs: dict[int, Job] = {}
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._thread = QThread()
+        self._thread.setObjectName("studio-worker")
+        self.moveToThread(self._thread)
+        self._run_requested.connect(self._execute)
+        self._thread.start()
+
+    @property
+    def device_label(self) -> str:
+        return {"cuda": "CUDA GPU", "mps": "Apple GPU (MPS)", "cpu": "CPU"}.get(self.device.type, str(self.device))
+
+    # -- called from the GUI thread ----------------------------------------------------
+
+    def submit(self, title: str, fn: Callable[[JobContext], Any]) -> int:
+        job = Job(next(self._ids), title, fn)
+        self._jobs[job.job_id] = job
+        self.queued.emit(job.job_id, title)
+        self._run_requested.emit(job)
+        return job.job_id
+
+    def cancel(self, job_id: int) -> None:
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.cancel.set()
+
+    async def run(self, title: str, fn: Callable[[JobContext], Any], on_partial: Callable[[Any], None] | None = None) -> Any:
+        """Submit a job and await its result (raises StudioError / Cancelled like the job)."""
+        loop = asyncio.get_event_loop()
+        future: asyncio.Future = loop.create_future()
+        job_id = -1
+
+        # These callbacks may run in the worker thread (PySide calls plain functions
+        # in the emitting thread), so they only hand over to the event loop.
+        def settle(setter, value):
+            if not future.done():
+                setter(value)
+
+        def done(jid, result):
+            if jid == job_id:
+                loop.call_soon_threadsafe(settle, future.set_result, result)
+
+        def fail(jid, message):
+            if jid == job_id:
+                loop.call_soon_threadsafe(settle, future.set_exception, StudioError(message))
+
+        def stop(jid):
+            if jid == job_id:
+                loop.call_soon_threadsafe(settle, future.set_exception, Cancelled())
+
+        def part(jid, payload):
+            if jid == job_id and on_partial is not None:
+                loop.call_soon_threadsafe(on_partial, payload)
+
+        self.finished.connect(done)
+        self.failed.connect(fail)
+        self.cancelled.connect(stop)
+        self.partial.connect(part)
+        job_id = self.submit(title, fn)
+        try:
+            return await future
+        finally:
+            for signal, slot in ((self.finished, done), (self.failed, fail), (self.cancelled, stop), (self.partial, part)):
+                signal.disconnect(slot)
+
+    def shutdown(self) -> None:
+        for job in self._jobs.values():
+            job.cancel.set()
+        self._thread.quit()
+        self._thread.wait(5000)
+
+    # -- in the worker thread -------------------------------------------------------------
+
+    def engine_for(self, ckpt) -> Engine:
+        """Engines are cached per file content (a few at a time), so re-sampling is instant."""
+        key = ckpt.sha256 or f"memory:{id(ckpt)}"
+        if key in self._engines:
+            self._engines.move_to_end(key)
+            return self._engines[key]
+        engine = Engine.from_checkpoint(ckpt, device=self.device)
+        self._engines[key] = engine
+        while len(self._engines) > 4:
+            self._engines.popitem(last=False)
+        return engine
+
+    @Slot(object)
+    def _execute(self, job: Job) -> None:
+        if job.cancel.is_set():
+            self.cancelled.emit(job.job_id)
+            return
+        job.started_at = time.monotonic()
+        self.started.emit(job.job_id)
+        try:
+            result = job.fn(JobContext(self, job.job_id, job.cancel))
+        except Cancelled:
+            self.cancelled.emit(job.job_id)
+        except StudioError as exc:
+            self.failed.emit(job.job_id, str(exc))
+        except Exception as exc:  # a bug: say so, keep the app alive
+            traceback.print_exc()
+            self.failed.emit(job.job_id, f"internal error: {type(exc).__name__}: {exc}")
+        else:
+            self.finished.emit(job.job_id, result)
+        finally:
+            self._jobs.pop(job.job_id, None)

@@ -1,0 +1,148 @@
+"""The Studio, offscreen: tree, drag-to-breed, streaming, failures, export, restart, trust."""
+
+import subprocess
+import sys
+
+import torch
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+
+from studio.app import jobs
+from studio.app.tree_view import checkpoint_mime
+from studio.model.sampler import SampleSettings
+
+from conftest import open_and_wait
+
+
+def _names(window):
+    return {r.id: r.qualified_name for r in window.library.checkpoints()}
+
+
+def test_snapshot_folder_shows_nodes_and_edges(qtbot, make_window, snapshot):
+    window = make_window()
+    open_and_wait(qtbot, window, snapshot)
+    assert len(window.tree.nodes) == 3
+    assert len(window.tree.edge_items) == 2
+    names = _names(window)
+    edges = {(names[e.parent_id], names[e.child_id], e.method) for e in window.library.edges()}
+    assert ("apehex/styleA", "apehex/breed/child_slerp", "slerp") in edges
+
+
+def _drop(widget, checkpoint_id):
+    mime = checkpoint_mime(checkpoint_id)  # QDropEvent does not own it: keep it alive
+    event = QDropEvent(QPointF(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    widget.dropEvent(event)
+
+
+def test_drop_two_nodes_into_the_bay_breeds_a_child(qtbot, make_window, snapshot):
+    window = make_window()
+    open_and_wait(qtbot, window, snapshot)
+    ids = {v: k for k, v in _names(window).items()}
+    _drop(window.bay.slot_a, ids["apehex/styleA"])
+    _drop(window.bay.slot_b, ids["apehex/styleB"])
+    assert window.bay.breed_button.isEnabled()
+    before = len(window.library.checkpoints())
+    with qtbot.waitSignal(window.gallerySampled, timeout=60000):
+        window.bay.breed_button.click()
+    records = window.library.checkpoints()
+    assert len(records) == before + 1
+    child = next(r for r in records if r.role == "bred" and "styleA_x_styleB" in r.name)
+    parents = {e.parent_id for e in window.library.edges() if e.child_id == child.id}
+    assert parents == {ids["apehex/styleA"], ids["apehex/styleB"]}
+    assert child.id in window.tree.nodes and "bpc" in child.metrics
+    assert "vigor" in window.bay.result.text()
+
+
+def test_sampling_streams_into_the_gallery_and_can_be_cancelled(qtbot, make_window, snapshot):
+    window = make_window()
+    open_and_wait(qtbot, window, snapshot)
+    record = window.library.find_by_name("apehex/styleA")
+    window.select_checkpoint(record.id)
+    streamed = []
+    window.worker.partial.connect(lambda jid, payload: streamed.append(payload))  # runs in the worker: only appends
+    with qtbot.waitSignal(window.gallerySampled, timeout=30000):
+        window.sample(SampleSettings(label="Cats", count=3, max_chars=60, temperature=1.0, top_k=None))
+    assert streamed and len(window.gallery.model.cards) == 3
+    assert window.library.latest_gallery(record.id) is not None
+    # a long gallery, cancelled: the job ends as cancelled and the buttons come back
+    with qtbot.waitSignal(window.jobEnded, timeout=30000, check_params_cb=lambda jid, how: how == "cancelled"):
+        window.sample(SampleSettings(label="Cats", count=4, max_chars=20000, temperature=2.0, top_k=None))
+        qtbot.waitUntil(lambda: any(card.text for card in window.gallery.model.cards), timeout=20000)
+        window.gallery.cancel_button.click()
+    assert window.gallery.sample_button.isEnabled()
+
+
+def test_a_failing_job_shows_a_notice_and_the_app_keeps_working(qtbot, make_window, snapshot):
+    window = make_window()
+    open_and_wait(qtbot, window, snapshot)
+    record = window.library.find_by_name("apehex/styleA")
+    with qtbot.waitSignal(window.jobEnded, timeout=20000, check_params_cb=lambda jid, how: how == "failed"):
+        window.submit("bad label", jobs.sample_job(record.path, None, SampleSettings(label="Cats€", count=1)))
+    assert "does not know" in window.statusBar().currentMessage()
+    assert any("does not know" in m for m in window.jobs.messages())
+    window.select_checkpoint(record.id)
+    with qtbot.waitSignal(window.gallerySampled, timeout=30000):
+        window.sample(SampleSettings(label="Fish", count=1, max_chars=20))
+
+
+def test_exports_write_files(qtbot, make_window, snapshot, tmp_path):
+    window = make_window()
+    open_and_wait(qtbot, window, snapshot)
+    record = window.library.find_by_name("apehex/styleA")
+    window.select_checkpoint(record.id)
+    with qtbot.waitSignal(window.gallerySampled, timeout=30000):
+        window.sample(SampleSettings(label="Cats", count=2, max_chars=30))
+    gallery = window.export_gallery(str(tmp_path / "g.txt"))
+    piece = window.export_piece(0, str(tmp_path / "p.txt"))
+    png = window.export_gallery_png(str(tmp_path / "g.png"))
+    ckpt = window.export_checkpoint(record.id, str(tmp_path / "c.pt"))
+    assert "=== styleA #0" in open(gallery).read()
+    assert open(piece).read() == window.gallery.model.cards[0].text + "\n"
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert torch.load(ckpt, weights_only=True)["config"]["dim"] == 32
+
+
+def test_library_survives_restart(qtbot, make_window, snapshot):
+    window = make_window()
+    open_and_wait(qtbot, window, snapshot)
+    before = (sorted(_names(window).values()), len(window.tree.edge_items))
+    window.close()
+    window.worker.shutdown()
+    window.library.close()
+    again = make_window()
+    assert (sorted(_names(again).values()), len(again.tree.edge_items)) == before
+
+
+class Sneaky:
+    def __reduce__(self):
+        return (print, ("must not run",))
+
+
+def test_trust_prompt_defaults_to_refusal(qtbot, make_window, tmp_path, monkeypatch):
+    from studio.model.synthetic import random_checkpoint
+
+    ckpt = random_checkpoint(dim=32, depth=1)
+    folder = tmp_path / "untrusted"
+    folder.mkdir()
+    torch.save({"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()}, folder / "m.pt")
+    asked = []
+
+    def default_answer(box):
+        asked.append(box.text())
+        return box.defaultButton() and QMessageBox.StandardButton(box.standardButton(box.defaultButton()))
+
+    monkeypatch.setattr(QMessageBox, "exec", default_answer)
+    window = make_window()
+    open_and_wait(qtbot, window, folder)
+    assert asked and "m.pt" in asked[0]
+    assert window.library.checkpoints() == []  # the default (No) loaded nothing
+
+
+def test_screenshot_option_writes_a_png(snapshot, tmp_path):
+    out = tmp_path / "shot.png"
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "studio.app.main", str(snapshot), "--screenshot", str(out),
+                             "--library", str(tmp_path / "shot.sqlite3")], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
