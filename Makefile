@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 TORCH_CPU ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv clean bench screenshot
+.PHONY: run test venv clean bench validate-desktop
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,3 +30,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+# Desktop metadata checks (Debian: apt-get install desktop-file-utils appstream)
+validate-desktop:
+	desktop-file-validate packaging/io.github.darwascii.Studio.desktop
+	appstreamcli validate --no-net packaging/io.github.darwascii.Studio.metainfo.xml

@@ -34,6 +34,17 @@ def _corpus_picker(parent: QWidget, folders: bool) -> tuple[QWidget, QComboBox]:
     return row, combo
 
 
+def _finish_dialog(dialog: QDialog, form: QFormLayout, verb: str) -> None:
+    """The form above an OK button named after what the dialog does, and Cancel."""
+    buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    buttons.button(QDialogButtonBox.Ok).setText(verb)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addLayout(form)
+    layout.addWidget(buttons)
+
+
 class TrainDialog(QDialog):
     def __init__(self, parent=None, start_name: str | None = None):
         super().__init__(parent)
@@ -57,13 +68,7 @@ class TrainDialog(QDialog):
         form.addRow("Width (dim)", self.dim)
         form.addRow("Depth", self.depth)
         form.addRow("Name", self.name)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Train")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
+        _finish_dialog(self, form, "Train")
 
     def options(self) -> dict:
         dim = self.dim.value()
@@ -88,13 +93,7 @@ class EvaluateDialog(QDialog):
         form = QFormLayout()
         form.addRow("Corpus or text file", row)
         form.addRow("Split", self.split)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Evaluate")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
+        _finish_dialog(self, form, "Evaluate")
 
     def options(self) -> dict:
         source = self.source.currentText().strip()
