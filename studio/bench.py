@@ -24,6 +24,9 @@ from studio import cli
 SUITES: dict[str, str] = {
     "sample": "studio.model.bench:bench_sample",
     "breed": "studio.breed.bench:bench_breed",
+    "train": "studio.train.bench:bench_train",
+    "eval": "studio.train.bench:bench_eval",
+    "darwin": "studio.train.bench:bench_darwin",
 }
 
 
