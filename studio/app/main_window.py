@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.jobs_dock = QDockWidget("Jobs", self)
         self.jobs_dock.setObjectName("jobsDock")
         self.jobs_dock.setWidget(self.jobs)
+        self.jobs.setMinimumWidth(230)
         self.addDockWidget(Qt.RightDockWidgetArea, self.jobs_dock)
         self.device_label = QLabel(f"Device: {worker.device_label}")
         self.statusBar().addPermanentWidget(self.device_label)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QDrag, QFont, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QMenu
+from PySide6.QtCore import QByteArray, QLineF, QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QDrag, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
 from studio.library import CheckpointRecord, Edge
 
@@ -94,7 +94,9 @@ class NodeItem(QGraphicsItem):
         self.setFlags(QGraphicsItem.ItemIsSelectable)
         self.setAcceptDrops(True)
         self.setAcceptHoverEvents(True)
-        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        # No pixmap cache: zoomed out, a node is one filled shape (see paint), and
+        # zoomed in only a few nodes are visible. Caches made each zoom step rescale
+        # or re-render all 500 nodes of a big family (~200 ms a frame).
         self.setToolTip(self._tooltip())
         self.dimmed = False
         self._hover = False
@@ -117,6 +119,12 @@ class NodeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         r = self.record
         color = QColor(ROLE_COLORS.get(r.role, "#4f9cf7"))
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.45:
+            # Too small to read: a block in the role's colour, outlined when selected.
+            painter.setPen(QPen(QColor("#e6e9ef"), 0) if self.isSelected() else Qt.NoPen)
+            painter.setBrush(color.darker(140) if not self.dimmed else QColor("#262c38"))
+            painter.drawRect(self.boundingRect())
+            return
         painter.setRenderHint(QPainter.Antialiasing)
         background = QColor("#1e2430") if not self._hover else QColor("#263042")
         if self.isSelected():
@@ -134,8 +142,10 @@ class NodeItem(QGraphicsItem):
         font.setBold(True)
         font.setPointSizeF(9.5)
         painter.setFont(font)
+        # The qualified name tells apehex/styleA from uncond/styleA; elide on the left
+        # so the model's own name always shows.
         painter.drawText(QRectF(12, 6, NODE_W - 20, 18), Qt.AlignLeft | Qt.AlignVCenter,
-                         painter.fontMetrics().elidedText(r.name, Qt.ElideRight, NODE_W - 20))
+                         painter.fontMetrics().elidedText(r.qualified_name, Qt.ElideLeft, NODE_W - 20))
         font.setBold(False)
         font.setPointSizeF(8)
         painter.setFont(font)
@@ -205,6 +215,68 @@ class NodeItem(QGraphicsItem):
             event.acceptProposedAction()
 
 
+class EdgeLayer(QGraphicsItem):
+    """Every parent -> child edge in one item: one path to stroke, labels drawn only when legible.
+
+    Hundreds of separate path and text items made each repaint cost ~250 ms at 500
+    nodes; one combined path and level-of-detail labels keep zoom and pan smooth.
+    """
+
+    LABEL_MIN_ZOOM = 0.45  # the same threshold below which nodes drop their text
+
+    def __init__(self, links: list[tuple[QPointF, QPointF, str]]):
+        super().__init__()
+        self.setZValue(-1)
+        self.setFlag(QGraphicsItem.ItemUsesExtendedStyleOption)
+        self.curves: list[QPainterPath] = []
+        self.lines: list[QLineF] = []
+        self.labels: list[tuple[QPointF, str]] = []
+        bounds = QRectF()
+        for p0, p1, method in links:
+            curve = QPainterPath(p0)
+            dx = (p1.x() - p0.x()) / 2
+            curve.cubicTo(p0 + QPointF(dx, 0), p1 - QPointF(dx, 0), p1)
+            self.curves.append(curve)
+            self.lines.append(QLineF(p0, p1))
+            self.labels.append((curve.pointAtPercent(0.5), method))
+            bounds = bounds.united(curve.boundingRect())
+        self._bounds = bounds.adjusted(-60, -20, 60, 20)
+
+    @property
+    def count(self) -> int:
+        return len(self.labels)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        zoom = option.levelOfDetailFromTransform(painter.worldTransform())
+        # Antialiasing only when zoomed in far enough to see it; a cosmetic pen keeps
+        # edges one pixel wide at any zoom without scaling work.
+        painter.setRenderHint(QPainter.Antialiasing, zoom >= self.LABEL_MIN_ZOOM)
+        pen = QPen(QColor("#4b5568"), 1.4 if zoom >= self.LABEL_MIN_ZOOM else 1.0)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(Qt.NoBrush)
+        if zoom < self.LABEL_MIN_ZOOM:
+            # Zoomed out, straight lines read the same and draw far faster than curves.
+            painter.drawLines(self.lines)
+            return
+        visible = option.exposedRect
+        for curve in self.curves:
+            if visible.intersects(curve.boundingRect()):
+                painter.drawPath(curve)
+        if zoom < self.LABEL_MIN_ZOOM:
+            return
+        font = QFont(painter.font())
+        font.setPointSizeF(7.5)
+        painter.setFont(font)
+        painter.setPen(QColor("#8b95a8"))
+        for point, text in self.labels:
+            if visible.contains(point):
+                painter.drawText(QRectF(point.x() - 50, point.y() - 16, 100, 12), Qt.AlignCenter, text)
+
+
 class FamilyTreeView(QGraphicsView):
     checkpointSelected = Signal(int)
     breedRequested = Signal(int, int)  # a, b
@@ -220,7 +292,7 @@ class FamilyTreeView(QGraphicsView):
         self.setBackgroundBrush(QColor("#151922"))
         self.setAcceptDrops(True)
         self.nodes: dict[int, NodeItem] = {}
-        self.edge_items: list[QGraphicsPathItem] = []
+        self.edge_layer: EdgeLayer | None = None
         self._filter = ""
 
     # -- content ------------------------------------------------------------------------
@@ -230,7 +302,7 @@ class FamilyTreeView(QGraphicsView):
         scene = self.scene()
         scene.clear()
         self.nodes.clear()
-        self.edge_items.clear()
+        self.edge_layer = None
         positions = layered_layout([r.id for r in records], edges)
         for record in records:
             item = NodeItem(record, self)
@@ -238,31 +310,15 @@ class FamilyTreeView(QGraphicsView):
             item.setPos(layer * (NODE_W + LAYER_GAP), row * (NODE_H + ROW_GAP))
             scene.addItem(item)
             self.nodes[record.id] = item
-        pen = QPen(QColor("#4b5568"), 1.4)
+        links = []
         for edge in edges:
             if edge.parent_id not in self.nodes or edge.child_id not in self.nodes:
                 continue
             start = self.nodes[edge.parent_id].sceneBoundingRect()
             end = self.nodes[edge.child_id].sceneBoundingRect()
-            p0 = QPointF(start.right(), start.center().y())
-            p1 = QPointF(end.left(), end.center().y())
-            path = QPainterPath(p0)
-            dx = (p1.x() - p0.x()) / 2
-            path.cubicTo(p0 + QPointF(dx, 0), p1 - QPointF(dx, 0), p1)
-            item = QGraphicsPathItem(path)
-            item.setPen(pen)
-            item.setZValue(-1)
-            scene.addItem(item)
-            self.edge_items.append(item)
-            label = QGraphicsSimpleTextItem(edge.method)
-            label.setBrush(QBrush(QColor("#8b95a8")))
-            font = label.font()
-            font.setPointSizeF(7.5)
-            label.setFont(font)
-            mid = path.pointAtPercent(0.5)
-            label.setPos(mid.x() - label.boundingRect().width() / 2, mid.y() - 14)
-            label.setZValue(-1)
-            scene.addItem(label)
+            links.append((QPointF(start.right(), start.center().y()), QPointF(end.left(), end.center().y()), edge.method))
+        self.edge_layer = EdgeLayer(links)
+        scene.addItem(self.edge_layer)
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-40, -40, 40, 40))
         self.apply_filter(self._filter)
         if selected in self.nodes:

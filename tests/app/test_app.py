@@ -23,7 +23,7 @@ def test_snapshot_folder_shows_nodes_and_edges(qtbot, make_window, snapshot):
     window = make_window()
     open_and_wait(qtbot, window, snapshot)
     assert len(window.tree.nodes) == 3
-    assert len(window.tree.edge_items) == 2
+    assert window.tree.edge_layer.count == 2
     names = _names(window)
     edges = {(names[e.parent_id], names[e.child_id], e.method) for e in window.library.edges()}
     assert ("apehex/styleA", "apehex/breed/child_slerp", "slerp") in edges
@@ -106,12 +106,12 @@ def test_exports_write_files(qtbot, make_window, snapshot, tmp_path):
 def test_library_survives_restart(qtbot, make_window, snapshot):
     window = make_window()
     open_and_wait(qtbot, window, snapshot)
-    before = (sorted(_names(window).values()), len(window.tree.edge_items))
+    before = (sorted(_names(window).values()), window.tree.edge_layer.count)
     window.close()
     window.worker.shutdown()
     window.library.close()
     again = make_window()
-    assert (sorted(_names(again).values()), len(again.tree.edge_items)) == before
+    assert (sorted(_names(again).values()), again.tree.edge_layer.count) == before
 
 
 class Sneaky:
