@@ -98,8 +98,11 @@ class MainWindow(QMainWindow):
         self.jobs_dock = QDockWidget("Jobs", self)
         self.jobs_dock.setObjectName("jobsDock")
         self.jobs_dock.setWidget(self.jobs)
-        self.jobs.setMinimumWidth(230)
-        self.addDockWidget(Qt.RightDockWidgetArea, self.jobs_dock)
+        # Jobs share the bottom strip with the bay (tabs), so the tree and gallery get
+        # the window's width; failures also show in the status bar.
+        self.addDockWidget(Qt.BottomDockWidgetArea, self.jobs_dock)
+        self.tabifyDockWidget(self.bay_dock, self.jobs_dock)
+        self.bay_dock.raise_()
         self.device_label = QLabel(f"Device: {worker.device_label}")
         self.statusBar().addPermanentWidget(self.device_label)
 
@@ -175,7 +178,6 @@ class MainWindow(QMainWindow):
             self.resize(1500, 950)
             QTimer.singleShot(0, lambda: self.splitter.setSizes([640, 860]))
             self.resizeDocks([self.bay_dock], [300], Qt.Vertical)
-            self.resizeDocks([self.jobs_dock], [270], Qt.Horizontal)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
