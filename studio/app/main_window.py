@@ -128,7 +128,12 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._finished)
         worker.failed.connect(self._failed)
         worker.cancelled.connect(self._cancelled)
-        self._refresh_pending = False
+        # Bursts of library events (an import adds many checkpoints) become one redraw.
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh_tree)
+        self._closing = False
         self.refresh_tree()
         self.restore_state()
 
@@ -202,21 +207,24 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
+        # Late events (queued from the worker) must not touch a library being closed.
+        self._closing = True
+        self._refresh_timer.stop()
         self.save_state()
         super().closeEvent(event)
 
     # -- library ----------------------------------------------------------------------------
 
     def refresh_tree(self) -> None:
-        self._refresh_pending = False
+        if self._closing:
+            return
         self.tree.set_family(self.library.checkpoints(), self.library.edges())
         if not self.tree.nodes:
             self.statusBar().showMessage("Open a folder of checkpoints to see its family (File → Open folder…).")
 
     def _library_changed(self, event: str, payload) -> None:
-        if event in ("checkpoint_added", "checkpoint_removed", "checkpoint_updated", "edges_changed") and not self._refresh_pending:
-            self._refresh_pending = True  # coalesce a burst of events into one redraw
-            QTimer.singleShot(0, self.refresh_tree)
+        if event in ("checkpoint_added", "checkpoint_removed", "checkpoint_updated", "edges_changed") and not self._closing:
+            self._refresh_timer.start()
 
     def open_folder_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of checkpoints")
