@@ -40,6 +40,34 @@ def make_app(argv=None):
     return app
 
 
+def show_splash(app):
+    """A first window before the heavy imports (PyTorch) start, so launch feels immediate."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+    from PySide6.QtWidgets import QSplashScreen
+
+    pixmap = QPixmap(420, 200)
+    pixmap.fill(QColor("#151922"))
+    painter = QPainter(pixmap)
+    QIcon(str(resource_path("icon.svg"))).paint(painter, 24, 52, 96, 96)
+    painter.setPen(QColor("#e6e9ef"))
+    font = painter.font()
+    font.setPointSize(15)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(140, 92, "darwASCIInGPT Studio")
+    font.setPointSize(9)
+    font.setBold(False)
+    painter.setFont(font)
+    painter.setPen(QColor("#8b95a8"))
+    painter.drawText(140, 120, "loading PyTorch and your library…")
+    painter.end()
+    splash = QSplashScreen(pixmap, Qt.WindowStaysOnTopHint)
+    splash.show()
+    app.processEvents()
+    return splash
+
+
 def build_window(args):
     from PySide6.QtCore import QSettings
 
@@ -109,8 +137,10 @@ def main(argv=None) -> int:
     import qasync
 
     app = make_app()
+    splash = show_splash(app)  # up in well under a second; torch takes ~2 s more to import
     window, paths, read_only = build_window(args)
     window.show()
+    splash.finish(window)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
