@@ -1,55 +1,163 @@
-"""Exports: galleries and pieces as text, checkpoints as .pt in the card's format."""
+"""Taking things out of the studio: art as plain text, checkpoints as .pt files.
+
+Every file is written atomically (studio.fsutil): a crash leaves the old file or the
+new one, never half of one. A gallery's text is the CLI's format
+(``studio.model.commands.gallery_text``), so ``darwascii sample --out`` and the app
+write the same thing. An exported checkpoint loads with the model card's own
+snippet (``nGPT(**ck["config"])``, ``load_state_dict(ck["model"])``) and keeps the
+lineage that is in the file.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+from dataclasses import fields
 from pathlib import Path
+from typing import Any, Iterable, Mapping
 
-from studio.fsutil import atomic_open, atomic_write_text
-from studio.model.checkpoint import load_checkpoint
+import torch
+
+from studio.errors import CheckpointError, UntrustedCheckpointError
+from studio.fsutil import atomic_write
+from studio.model import compat
+from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.commands import gallery_text
 from studio.model.sampler import Art, SampleSettings
 
+__all__ = ["default_export_name", "export_checkpoint", "export_gallery_txt", "export_piece_txt", "gallery_to_text"]
 
-def _as_art(piece) -> Art:
+_SETTINGS_FIELDS = frozenset(f.name for f in fields(SampleSettings))
+
+
+def _as_settings(settings: Mapping[str, Any] | SampleSettings) -> SampleSettings:
+    """A gallery's stored settings as the sampler's dataclass (unknown keys ignored)."""
+    if isinstance(settings, SampleSettings):
+        return settings
+    return SampleSettings(**{k: v for k, v in dict(settings).items() if k in _SETTINGS_FIELDS})
+
+
+def _as_art(piece: Any) -> Art:
+    """A library PieceRecord (or an Art) as the sampler's Art, which gallery_text reads."""
+    if isinstance(piece, Art):
+        return piece
     return Art(index=piece.index, label=piece.label, seed=piece.seed, text=piece.text, complete=piece.complete)
 
 
-def gallery_to_text(name: str, settings: dict, pieces) -> str:
-    known = {k: v for k, v in settings.items() if k in SampleSettings.__dataclass_fields__}
-    return gallery_text(name, SampleSettings(**known), [_as_art(p) for p in pieces])
-
-
-def export_gallery_txt(path: str | Path, name: str, settings: dict, pieces) -> Path:
-    atomic_write_text(path, gallery_to_text(name, settings, pieces))
+def _write_text(path: str | os.PathLike, text: str) -> Path:
+    # Bytes, not text mode: the art's newlines and spaces land exactly as drawn on every OS.
+    data = text.encode("utf-8")
+    atomic_write(path, lambda handle: handle.write(data))
     return Path(path)
 
 
-def export_piece_txt(path: str | Path, piece) -> Path:
-    atomic_write_text(path, piece.text + "\n")
-    return Path(path)
+def gallery_to_text(name: str, settings: Mapping[str, Any] | SampleSettings, pieces: Iterable[Any]) -> str:
+    """A header line per piece (seed, temperature, top-k, complete or not), then its art."""
+    return gallery_text(name, _as_settings(settings), [_as_art(p) for p in pieces])
 
 
-def export_checkpoint(record_or_path, dest: str | Path) -> Path:
-    """Copy a checkpoint (card format, lineage included) after checking it still reads."""
-    source = Path(getattr(record_or_path, "path", record_or_path))
-    load_checkpoint(source)  # a moved or damaged file fails here with its sentence
-    with open(source, "rb") as src, atomic_open(dest, "wb") as out:
-        shutil.copyfileobj(src, out)
-    return Path(dest)
+def export_gallery_txt(path: str | os.PathLike, name: str, settings: Mapping[str, Any] | SampleSettings, pieces: Iterable[Any]) -> Path:
+    return _write_text(path, gallery_to_text(name, settings, pieces))
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "untitled"
+def export_piece_txt(path: str | os.PathLike, piece: Any) -> Path:
+    """The art alone, exactly as generated (whitespace kept), and a final newline."""
+    return _write_text(path, piece.text + "\n")
 
 
-def default_export_name(record, kind: str, label: str | None = None, index: int | None = None) -> str:
-    base = _slug(record.name)
+# ---------------------------------------------------------------------------
+# checkpoints
+
+
+def _source_file(record_or_path: Any) -> Path:
+    path = getattr(record_or_path, "path", record_or_path)
+    if path is None:
+        name = getattr(record_or_path, "qualified_name", "this checkpoint")
+        raise CheckpointError(f"{name}: has no file to export (it is a parent that is not in the library).")
+    source = Path(path)
+    if not source.is_file():
+        raise CheckpointError(f"{source}: no such file (was it moved or deleted?).")
+    return source
+
+
+def _in_card_format(source: Path) -> bool:
+    """True if the file as it is loads with the card's snippet, so a byte copy will do.
+
+    Looks without reading the weights (mmap): a plain dict whose ``config`` holds
+    only nGPT arguments and whose weights use the key form that config implies.
+    Anything else (an older pickle format, metadata in ``config``, the other key
+    form, objects the safe loader refuses) is re-saved instead.
+    """
+    try:
+        payload = torch.load(source, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:
+        return False
+    try:
+        config, state = payload.get("config"), payload.get("model")
+        if not isinstance(config, Mapping) or not isinstance(state, Mapping) or not set(config) <= compat.NGPT_KWARGS:
+            return False
+        wrong_suffix = ".parametrizations.weight.original" if config.get("manual_norm_weights") else ".linear.weight"
+        return not any(str(key).endswith(wrong_suffix) for key in state)
+    finally:
+        del payload  # release the mapping before the file is copied
+
+
+def export_checkpoint(record_or_path: Any, dest: str | os.PathLike, *, trust: bool = False) -> Path:
+    """Write a checkpoint (a library record or a path) to ``dest`` in the card's format.
+
+    A file already in that format is copied byte for byte (same sha256, so children
+    that name it by hash still find it). Any other file is loaded and re-saved by
+    save_checkpoint, which writes the card's format with its lineage. A file that
+    needs full unpickling is re-saved only with ``trust``; without it, it is copied
+    as it is (it was trusted when it was opened, and the copy is the same bytes).
+    """
+    source = _source_file(record_or_path)
+    dest = Path(dest)
+    if _in_card_format(source):
+        if dest.exists() and os.path.samefile(source, dest):
+            return dest
+        with open(source, "rb") as original:
+            atomic_write(dest, lambda out: shutil.copyfileobj(original, out))
+        return dest
+    try:
+        ckpt = load_checkpoint(source, trust=trust)
+    except UntrustedCheckpointError:
+        with open(source, "rb") as original:
+            atomic_write(dest, lambda out: shutil.copyfileobj(original, out))
+        return dest
+    save_checkpoint(ckpt, dest)
+    return dest
+
+
+# ---------------------------------------------------------------------------
+# names
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r"[^\w.\-]+")
+
+
+def _file_part(text: str, *, lower: bool = False) -> str:
+    part = _UNSAFE_IN_FILE_NAMES.sub("-", str(text).strip()).strip("-.")
+    return part.lower() if lower else part
+
+
+def default_export_name(record: Any, kind: str, label: str | None = None, index: int | None = None) -> str:
+    """A file name to offer in a save dialog.
+
+    ``kind`` is "gallery" (styleA-cats-gallery.txt), "png" (styleA-cats-gallery.png),
+    "piece" (styleA-piece-3.txt) or "checkpoint" (styleA.pt). ``record`` is a library
+    record, or anything whose name (or path stem) should lead the file name.
+    """
+    name = getattr(record, "name", None) or Path(str(record)).stem
+    base = _file_part(name) or "checkpoint"
+    tag = _file_part(label, lower=True) if label else ""
+    tag = f"-{tag}" if tag else ""
     if kind == "gallery":
-        return f"{base}{'-' + _slug(label) if label else ''}-gallery.txt"
+        return f"{base}{tag}-gallery.txt"
     if kind == "png":
-        return f"{base}{'-' + _slug(label) if label else ''}-gallery.png"
+        return f"{base}{tag}-gallery.png"
     if kind == "piece":
-        return f"{base}-piece-{index if index is not None else 0}.txt"
-    return f"{base}.pt"
+        return f"{base}{tag}-piece-{index if index is not None else 0}.txt"
+    if kind in ("checkpoint", "pt"):
+        return f"{base}.pt"
+    raise ValueError(f"unknown export kind {kind!r} (gallery, png, piece or checkpoint)")

@@ -1,504 +1,842 @@
-"""The user's library: an SQLite index of checkpoints, their genealogy and galleries.
+"""The user's library: an SQLite index of checkpoints, their genealogy and their galleries.
 
-Plain Python with events (napari's way): views subscribe with ``subscribe`` and
-get ``(event, payload)`` calls; the Qt app re-emits them as signals. Weights are
-never kept here, only what the tree and galleries show. Every write runs in one
-transaction; one connection is shared behind a lock, so the GUI thread and the
-worker thread may both use the library.
+The model is plain Python with events, as napari's is: views call ``subscribe`` and
+get ``callback(event, payload)`` after every committed change; the Qt app re-emits
+these as signals. Events and payloads:
 
-Genealogy comes from three places, in this order: lineage metadata written into
-the files; the snapshot layout (a model under ``X/breed/`` is a child of the
-artists directly in ``X/``); and ``A__x__B`` in a file name. A named parent that
-is not in the library becomes a ``missing`` placeholder so the tree shows it.
+    checkpoint_added    CheckpointRecord   (a new file, or a placeholder for a named parent)
+    checkpoint_updated  CheckpointRecord   (moved file, metrics, framing, role, placeholder filled)
+    checkpoint_removed  int                (the id)
+    edges_changed       None
+    gallery_saved       GalleryRecord
+    piece_updated       PieceRecord        (re-rolled or pinned)
+
+Callbacks run in the thread that made the change (the app's worker, for imports),
+after the transaction committed and outside the library's lock, so a callback may
+read the library. A callback that raises is logged and does not stop the others.
+
+Threads: the GUI thread and the worker thread share one connection behind a lock;
+every write is one ``BEGIN IMMEDIATE ... COMMIT`` transaction under it, and slow
+work (hashing and reading checkpoint files) happens before the lock is taken.
+
+The library never keeps weights: importing a file reads its metadata, counts its
+parameters and lets the tensors go. It never writes, moves or deletes a checkpoint.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
+import logging
 import os
-import re
 import sqlite3
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterator, Mapping
 
-from studio.errors import CheckpointError, StudioError, UntrustedCheckpointError
+from studio.errors import Cancelled, CheckpointError, StudioError, UntrustedCheckpointError
+from studio.fsutil import sha256_file
+from studio.library import genealogy
+from studio.library.genealogy import ROLES
+from studio.library.paths import bundled_checkpoints_dir, default_library_path
+from studio.library.records import CheckpointRecord, Edge, GalleryRecord, ImportReport, PieceRecord
+from studio.library.schema import migrate
 from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint
-from studio.model.vocab import TEXT
+from studio.model.vocab import FRAMINGS
 
-ROLES = ("artist", "bred", "ablation", "sweep", "text", "ancestor", "missing")
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS checkpoints (
-    id INTEGER PRIMARY KEY,
-    path TEXT,
-    sha256 TEXT UNIQUE,
-    name TEXT NOT NULL,
-    qualified_name TEXT NOT NULL UNIQUE,
-    role TEXT NOT NULL,
-    framing TEXT NOT NULL DEFAULT 'conditional',
-    variant TEXT NOT NULL DEFAULT 'standard',
-    config TEXT NOT NULL DEFAULT '{}',
-    metrics TEXT NOT NULL DEFAULT '{}',
-    labels TEXT NOT NULL DEFAULT '[]',
-    lineage TEXT,
-    read_only INTEGER NOT NULL DEFAULT 0,
-    source_root TEXT,
-    added_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS edges (
-    parent_id INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
-    child_id INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
-    method TEXT NOT NULL,
-    params TEXT NOT NULL DEFAULT '{}',
-    PRIMARY KEY (parent_id, child_id)
-);
-CREATE TABLE IF NOT EXISTS galleries (
-    id INTEGER PRIMARY KEY,
-    checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
-    settings TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pieces (
-    id INTEGER PRIMARY KEY,
-    gallery_id INTEGER NOT NULL REFERENCES galleries(id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    label TEXT,
-    seed INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    complete INTEGER NOT NULL,
-    pinned INTEGER NOT NULL DEFAULT 0
-);
-"""
+__all__ = ["EVENTS", "ROLES", "Library"]
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("checkpoint_added", "checkpoint_updated", "checkpoint_removed", "edges_changed", "gallery_saved", "piece_updated")
+
+Listener = Callable[[str, Any], None]
+Progress = Callable[[int, int], None]
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def _jsonable(value: Any) -> Any:
+    """Numbers that pickled checkpoints carry as numpy or torch scalars, paths, sets."""
+    if hasattr(value, "item") and callable(value.item):
+        try:
+            return value.item()
+        except (ValueError, RuntimeError):  # a tensor of more than one number
+            return value.tolist() if hasattr(value, "tolist") else str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_jsonable, ensure_ascii=False)
+
+
+def _loads(text: str | None, default: Any) -> Any:
+    if not text:
+        return default
+    try:
+        return json.loads(text)
+    except ValueError:  # a hand-edited database: show what we can
+        return default
+
+
+def _cancel_check(cancel) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set
+    return cancel
+
+
+def _checkpoint_file(path: str | Path) -> Path:
+    """The absolute path of an existing file, or the sentence load_checkpoint would say."""
+    file = Path(path).expanduser().resolve()
+    if not file.exists():
+        raise CheckpointError(f"{file}: no such file.")
+    if file.is_dir():
+        raise CheckpointError(f"{file}: is a folder, not a checkpoint file.")
+    return file
+
+
+def _hash(file: Path) -> str:
+    try:
+        return sha256_file(file)
+    except OSError as exc:
+        raise CheckpointError(f"{file}: cannot be read ({exc.strerror or exc}).") from None
+
+
+def _checkpoint_files(root: Path) -> list[Path]:
+    """Every ``*.pt`` below ``root``, skipping hidden folders (.git, our own temp files)."""
+    found = []
+    for path in root.rglob("*.pt"):
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        if path.is_file():
+            found.append(path)
+    return sorted(found)
+
+
 @dataclass(frozen=True)
-class CheckpointRecord:
-    id: int
-    path: str | None
-    sha256: str | None
+class _Facts:
+    """What the library keeps of a checkpoint: everything but its weights."""
+
     name: str
-    qualified_name: str
-    role: str
     framing: str
+    framing_source: str
     variant: str
     config: dict
     metrics: dict
-    labels: list[str]
+    labels: list
     lineage: dict | None
-    read_only: bool
-    source_root: str | None
-    added_at: str
+    num_params: int
 
-    @property
-    def exists(self) -> bool:
-        return self.path is not None and os.path.exists(self.path)
-
-    @property
-    def num_params(self) -> int | None:
-        return self.metrics.get("num_params")
-
-    @property
-    def key_metric(self) -> tuple[str, float] | None:
-        """What the tree shows: bpc if measured, else the training loss."""
-        for key in ("bpc", "val_bpc", "stream_loss", "val_loss", "loss"):
-            value = self.metrics.get(key)
-            if isinstance(value, (int, float)):
-                return key, float(value)
-        return None
+    @classmethod
+    def of(cls, ckpt: ArtistCheckpoint, path: Path) -> "_Facts":
+        return cls(
+            name=ckpt.name or genealogy.model_label(path),
+            framing=ckpt.framing,
+            framing_source=ckpt.framing_source,
+            variant=ckpt.variant,
+            config=dict(ckpt.config),
+            metrics=dict(ckpt.metrics),
+            labels=list(ckpt.labels),
+            lineage=dict(ckpt.lineage) if ckpt.lineage else None,
+            num_params=ckpt.num_params,
+        )
 
 
-@dataclass(frozen=True)
-class Edge:
-    parent_id: int
-    child_id: int
-    method: str
-    params: dict
+def _read_facts(file: Path, trust: bool) -> _Facts:
+    # The checkpoint (and its weights) is dropped as soon as its facts are taken.
+    return _Facts.of(load_checkpoint(file, trust=trust), file)
 
 
-@dataclass(frozen=True)
-class PieceRecord:
-    id: int
-    gallery_id: int
-    index: int
-    label: str | None
-    seed: int
-    text: str
-    complete: bool
-    pinned: bool
+class _Tx:
+    """An open write transaction and the events to send once it has committed."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.events: list[tuple[str, Any]] = []
+
+    def execute(self, sql: str, args: tuple | Mapping = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, args)
+
+    def one(self, sql: str, args: tuple | Mapping = ()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, args).fetchone()
+
+    def emit(self, event: str, payload: Any = None) -> None:
+        if event == "edges_changed" and (event, None) in self.events:
+            return  # one is enough: views redraw the whole tree
+        self.events.append((event, payload))
 
 
-@dataclass(frozen=True)
-class GalleryRecord:
-    id: int
-    checkpoint_id: int
-    settings: dict
-    created_at: str
-    pieces: list[PieceRecord]
+# ---------------------------------------------------------------------------
+# rows -> records
 
 
-@dataclass
-class ImportReport:
-    added: list[CheckpointRecord] = field(default_factory=list)
-    existing: list[CheckpointRecord] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    needs_trust: list[str] = field(default_factory=list)
+def _checkpoint_record(row: sqlite3.Row) -> CheckpointRecord:
+    return CheckpointRecord(
+        id=row["id"],
+        path=row["path"],
+        sha256=row["sha256"],
+        name=row["name"],
+        qualified_name=row["qualified_name"],
+        role=row["role"],
+        framing=row["framing"],
+        variant=row["variant"],
+        config=_loads(row["config"], {}),
+        metrics=_loads(row["metrics"], {}),
+        labels=_loads(row["labels"], []),
+        lineage=_loads(row["lineage"], None),
+        read_only=bool(row["read_only"]),
+        source_root=row["source_root"],
+        added_at=row["added_at"],
+        framing_source=row["framing_source"],
+        param_count=row["num_params"],
+    )
 
 
-def _layout_method(folder_name: str) -> str:
-    name = folder_name.lower()
-    if "frozen" in name:
-        return "frozen-attn"
-    for method in ("discrete", "slerp", "lerp"):  # slerp before lerp: "child_slerp" contains "lerp"
-        if method in name:
-            return method
-    return "bred"
+def _piece_record(row: sqlite3.Row) -> PieceRecord:
+    return PieceRecord(
+        id=row["id"],
+        gallery_id=row["gallery_id"],
+        index=row["position"],
+        label=row["label"],
+        seed=row["seed"],
+        text=row["text"],
+        complete=bool(row["complete"]),
+        pinned=bool(row["pinned"]),
+    )
 
 
-def _infer_role(ckpt: ArtistCheckpoint, rel: str) -> str:
-    parts = [p.lower() for p in Path(rel).parts]
-    lineage = ckpt.lineage or {}
-    if ckpt.framing == TEXT or ckpt.vocab.byte_level:
-        return "text"
-    if "smith-experiment" in parts:
-        return "ablation"
-    if "resonance" in parts:
-        return "sweep"
-    if len(lineage.get("parents", [])) >= 2 or "breed" in parts or "__x__" in rel:
-        return "bred"
-    return "artist"
+def _art_fields(art: Any) -> dict[str, Any]:
+    """The columns of a piece from a sampler ``Art`` (or anything with its attributes)."""
+    get = art.get if isinstance(art, Mapping) else lambda key: getattr(art, key)
+    return {
+        "position": int(get("index")),
+        "label": get("label") or None,
+        "seed": int(get("seed")),
+        "text": str(get("text")),
+        "complete": int(bool(get("complete"))),
+    }
+
+
+def _get_checkpoint(db: sqlite3.Connection, checkpoint_id: int) -> CheckpointRecord:
+    row = db.execute("SELECT * FROM checkpoints WHERE id = ?", (checkpoint_id,)).fetchone()
+    if row is None:
+        raise KeyError(checkpoint_id)
+    return _checkpoint_record(row)
+
+
+def _get_piece(db: sqlite3.Connection, piece_id: int) -> PieceRecord:
+    row = db.execute("SELECT * FROM pieces WHERE id = ?", (piece_id,)).fetchone()
+    if row is None:
+        raise KeyError(piece_id)
+    return _piece_record(row)
+
+
+def _galleries(db: sqlite3.Connection, where: str, args: tuple) -> list[GalleryRecord]:
+    """Galleries matching ``where`` (on ``g``), newest first, with their pieces in order."""
+    rows = db.execute(f"SELECT * FROM galleries g WHERE {where} ORDER BY g.id DESC", args).fetchall()
+    pieces: dict[int, list[PieceRecord]] = {row["id"]: [] for row in rows}
+    for row in db.execute(
+        f"SELECT p.* FROM pieces p JOIN galleries g ON p.gallery_id = g.id WHERE {where} ORDER BY p.position, p.id", args
+    ):
+        pieces[row["gallery_id"]].append(_piece_record(row))
+    return [
+        GalleryRecord(
+            id=row["id"],
+            checkpoint_id=row["checkpoint_id"],
+            settings=_loads(row["settings"], {}),
+            created_at=row["created_at"],
+            pieces=pieces[row["id"]],
+        )
+        for row in rows
+    ]
 
 
 class Library:
-    """The library index; ``path`` None means the default file in the user data dir."""
+    """The library index. ``path`` None opens the default file in the user data folder;
+    ``":memory:"`` keeps everything in memory (tests)."""
 
-    def __init__(self, path: str | Path | None = None):
-        from studio.library.paths import default_library_path
-
+    def __init__(self, path: Path | str | None = None):
         if path is None:
             path = default_library_path()
-        self.path = None if str(path) == ":memory:" else Path(path)
+        in_memory = str(path) == ":memory:"
+        self.path: Path | None = None if in_memory else Path(path).expanduser().resolve()
+        where = ":memory:" if self.path is None else str(self.path)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        if self.path is not None:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-        self._migrate()
-        self._listeners: list[Callable[[str, Any], None]] = []
+        self._listeners: list[Listener] = []
+        # Autocommit mode (isolation_level None): transactions are the explicit
+        # BEGIN IMMEDIATE ... COMMIT of _write, so a write never waits half-done.
+        conn = sqlite3.connect(where, timeout=30.0, check_same_thread=False, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            if self.path is not None:
+                # WAL: readers (another studio window, a CLI) never block the writer.
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(conn, where)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StudioError(f"{where}: is not a studio library that can be opened ({exc}).") from None
+        except BaseException:
+            conn.close()
+            raise
+        self._conn: sqlite3.Connection | None = conn
+        bundled = bundled_checkpoints_dir()
+        self._bundled = bundled.resolve() if bundled is not None else None
 
-    def _migrate(self) -> None:
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StudioError(f"{self.path}: was written by a newer studio (schema {version})")
-        self._conn.executescript(_SCHEMA)
-        self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    def _is_bundled(self, file: Path) -> bool:
+        """Files of the install's bundled family are read-only however they were opened."""
+        return self._bundled is not None and file.is_relative_to(self._bundled)
 
-    class _Tx:
-        def __init__(self, library: "Library"):
-            self.library = library
+    def __repr__(self) -> str:
+        return f"Library({str(self.path) if self.path else ':memory:'!r})"
 
-        def __enter__(self):
-            self.library._lock.acquire()
-            self.cursor = self.library._conn.cursor()
-            self.cursor.execute("BEGIN IMMEDIATE")
-            return self.cursor
+    def __enter__(self) -> "Library":
+        return self
 
-        def __exit__(self, exc_type, exc, tb):
-            try:
-                self.cursor.execute("ROLLBACK" if exc_type else "COMMIT")
-            finally:
-                self.library._lock.release()
-            return False
-
-    def _tx(self) -> "_Tx":
-        return Library._Tx(self)
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def close(self) -> None:
+        """Close the database; further calls raise RuntimeError. Closing twice is harmless."""
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
-    # -- events ------------------------------------------------------------------------
+    # -- plumbing -------------------------------------------------------------------------
 
-    def subscribe(self, callback: Callable[[str, Any], None]) -> None:
-        self._listeners.append(callback)
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("the library is closed")
+        return self._conn
 
-    def _emit(self, event: str, payload: Any) -> None:
-        for callback in list(self._listeners):
-            callback(event, payload)
-
-    # -- reading -------------------------------------------------------------------------
-
-    @staticmethod
-    def _record(row: sqlite3.Row) -> CheckpointRecord:
-        return CheckpointRecord(
-            id=row["id"], path=row["path"], sha256=row["sha256"], name=row["name"], qualified_name=row["qualified_name"],
-            role=row["role"], framing=row["framing"], variant=row["variant"], config=json.loads(row["config"]),
-            metrics=json.loads(row["metrics"]), labels=json.loads(row["labels"]),
-            lineage=json.loads(row["lineage"]) if row["lineage"] else None, read_only=bool(row["read_only"]),
-            source_root=row["source_root"], added_at=row["added_at"],
-        )
-
-    def _query(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            return self._conn.execute(sql, tuple(args)).fetchall()
+            yield self._db()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[_Tx]:
+        """One transaction; its events are sent after COMMIT, outside the lock."""
+        with self._lock:
+            conn = self._db()
+            conn.execute("BEGIN IMMEDIATE")
+            tx = _Tx(conn)
+            try:
+                yield tx
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):  # keep the original error, not this one
+                    conn.execute("ROLLBACK")
+                raise
+        self._send(tx.events)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def subscribe(self, callback: Listener) -> Listener:
+        """Call ``callback(event, payload)`` after every change (see the module docstring)."""
+        with self._lock:
+            self._listeners.append(callback)
+        return callback
+
+    def unsubscribe(self, callback: Listener) -> None:
+        with self._lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+    def _send(self, events: list[tuple[str, Any]]) -> None:
+        if not events:
+            return
+        with self._lock:
+            listeners = list(self._listeners)
+        for event, payload in events:
+            for callback in listeners:
+                try:
+                    callback(event, payload)
+                except Exception:  # one broken view must not undo or hide a committed change
+                    log.exception("library listener %r failed on %s", callback, event)
+
+    # -- reading --------------------------------------------------------------------------
 
     def checkpoints(self) -> list[CheckpointRecord]:
-        return [self._record(r) for r in self._query("SELECT * FROM checkpoints ORDER BY qualified_name")]
+        with self._read() as db:
+            rows = db.execute("SELECT * FROM checkpoints ORDER BY qualified_name COLLATE NOCASE, id").fetchall()
+        return [_checkpoint_record(row) for row in rows]
 
     def get(self, checkpoint_id: int) -> CheckpointRecord:
-        rows = self._query("SELECT * FROM checkpoints WHERE id = ?", (checkpoint_id,))
-        if not rows:
-            raise KeyError(checkpoint_id)
-        return self._record(rows[0])
+        """The record with this id; KeyError if there is none."""
+        with self._read() as db:
+            return _get_checkpoint(db, checkpoint_id)
 
     def find_by_sha256(self, sha: str) -> CheckpointRecord | None:
-        rows = self._query("SELECT * FROM checkpoints WHERE sha256 = ?", (sha,))
-        return self._record(rows[0]) if rows else None
+        with self._read() as db:
+            row = db.execute("SELECT * FROM checkpoints WHERE sha256 = ?", (sha,)).fetchone()
+        return _checkpoint_record(row) if row else None
 
     def find_by_name(self, name: str) -> CheckpointRecord | None:
-        rows = self._query("SELECT * FROM checkpoints WHERE qualified_name = ? OR name = ? ORDER BY id", (name, name))
-        return self._record(rows[0]) if rows else None
+        """By qualified name ("apehex/styleA"), else the first by short name ("styleA")."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT * FROM checkpoints WHERE qualified_name = ? OR name = ? ORDER BY qualified_name <> ?, id",
+                (name, name, name),
+            ).fetchone()
+        return _checkpoint_record(row) if row else None
 
     def edges(self) -> list[Edge]:
-        return [Edge(r["parent_id"], r["child_id"], r["method"], json.loads(r["params"])) for r in self._query("SELECT * FROM edges")]
+        with self._read() as db:
+            rows = db.execute("SELECT * FROM edges ORDER BY child_id, parent_id").fetchall()
+        return [Edge(row["parent_id"], row["child_id"], row["method"], _loads(row["params"], {}), row["source"]) for row in rows]
 
-    # -- importing -----------------------------------------------------------------------
+    def darwin_logs(self, checkpoint_id: int) -> list[str]:
+        """``darwin_log*.json`` files beside a checkpoint (a Darwin run's log and its champion)."""
+        record = self.get(checkpoint_id)
+        if record.path is None:
+            return []
+        folder = Path(record.path).parent
+        return [str(p) for p in sorted(folder.glob("darwin_log*.json")) if p.is_file()]
 
-    def _unique_name(self, cur, wanted: str) -> str:
+    # -- importing ------------------------------------------------------------------------
+
+    def import_file(self, path: str | Path, *, read_only: bool = False, trust: bool = False) -> CheckpointRecord:
+        """Add one checkpoint file (or find it again); raises CheckpointError /
+        UntrustedCheckpointError with the file's sentence, leaving the library as it was."""
+        file = _checkpoint_file(path)
+        record_id, _ = self._import_one(file, genealogy.single_file_root(file), read_only, trust)
+        with self._write() as tx:
+            self._link(tx, record_id, names_anywhere=False)
+            self._mark_ancestors(tx)
+        return self.get(record_id)
+
+    def import_folder(
+        self,
+        folder: str | Path,
+        *,
+        read_only: bool = False,
+        trust: bool = False,
+        progress: Progress | None = None,
+        cancel: Callable[[], bool] | threading.Event | None = None,
+    ) -> ImportReport:
+        """Add every ``*.pt`` below ``folder`` and draw the family tree they imply.
+
+        Each file is its own transaction: a file that cannot be read (or needs
+        trust) is reported and adds nothing, and the others still import.
+        ``progress(done, total)`` is called after each file. When ``cancel()``
+        turns true, the files read so far stay imported (with their edges) and
+        ``Cancelled`` is raised.
+        """
+        root = Path(folder).expanduser().resolve()
+        if not root.is_dir():
+            raise StudioError(f"{root}: is not a folder.")
+        is_cancelled = _cancel_check(cancel)
+        files = _checkpoint_files(root)
+        report = ImportReport(logs=[str(p) for p in sorted(root.rglob("darwin_log*.json")) if p.is_file()])
+        added: list[int] = []
+        existing: list[int] = []
+        cancelled = False
+        for done, file in enumerate(files, start=1):
+            if is_cancelled():
+                cancelled = True
+                break
+            try:
+                record_id, was_added = self._import_one(file, root, read_only, trust)
+            except UntrustedCheckpointError:
+                report.needs_trust.append(str(file))
+            except StudioError as exc:
+                report.failed.append((str(file), str(exc)))
+            except Exception as exc:  # a file no rule foresaw must not stop the folder
+                log.exception("importing %s failed", file)
+                report.failed.append((str(file), f"{file}: could not be imported ({type(exc).__name__}: {exc})."))
+            else:
+                (added if was_added else existing).append(record_id)
+            if progress is not None:
+                progress(done, len(files))
+        # Edges once every file of the folder is in, so parents are found whatever the order.
+        with self._write() as tx:
+            for record_id in added + existing:
+                self._link(tx, record_id, names_anywhere=False)
+            self._mark_ancestors(tx)
+        with self._read() as db:  # final state (roles change with edges); skip any removed meanwhile
+            rows = {row["id"]: row for row in db.execute("SELECT * FROM checkpoints")}
+        report.added = [_checkpoint_record(rows[i]) for i in added if i in rows]
+        report.existing = [_checkpoint_record(rows[i]) for i in existing if i in rows]
+        if cancelled:
+            raise Cancelled()
+        return report
+
+    def add_bred_child(self, ckpt: ArtistCheckpoint, path: str | Path) -> CheckpointRecord:
+        """Record a child the caller has already saved at ``path`` (lineage included),
+        with edges to its lineage parents (matched by sha256, then by name)."""
+        file = _checkpoint_file(path)
+        sha = _hash(file)
+        facts = _Facts.of(ckpt, file)
+        role = "artist" if genealogy.lineage_method(facts.lineage) == "fork" else "bred"
+        root = genealogy.single_file_root(file)
+        with self._write() as tx:
+            record_id, _ = self._store(
+                tx, file, sha, facts, root, read_only=False, role=role, wanted_name=f"{root.name}/{facts.name}"
+            )
+            self._link(tx, record_id, names_anywhere=True)
+            self._mark_ancestors(tx)
+            return _get_checkpoint(tx.conn, record_id)
+
+    def _import_one(self, file: Path, root: Path, read_only: bool, trust: bool) -> tuple[int, bool]:
+        """Store one file; ``(id, True)`` if it is new to the library, ``(id, False)`` if known.
+
+        The file is hashed first: a known file (same bytes) is never unpickled again,
+        which makes re-opening a folder cheap. A new one is then read once more by
+        load_checkpoint (from the OS cache; small next to building the model).
+        """
+        sha = _hash(file)
+        read_only = read_only or self._is_bundled(file)
+        while True:
+            with self._read() as db:
+                known = db.execute("SELECT 1 FROM checkpoints WHERE sha256 = ?", (sha,)).fetchone() is not None
+            facts = None if known else _read_facts(file, trust)  # slow part: outside the lock
+            with self._write() as tx:
+                record_id, outcome = self._store(tx, file, sha, facts, root, read_only)
+            if outcome != "retry":
+                return record_id, outcome == "added"
+            # it was removed by another thread between our look and our write: read it after all
+
+    def _store(
+        self,
+        tx: _Tx,
+        file: Path,
+        sha: str,
+        facts: _Facts | None,
+        root: Path,
+        read_only: bool,
+        *,
+        role: str | None = None,
+        wanted_name: str | None = None,
+    ) -> tuple[int | None, str]:
+        """Insert a file's row, fill a placeholder waiting for it, or follow a known file.
+
+        Returns ``(id, "added" | "existing")``, or ``(None, "retry")`` when the file is
+        not known after all and ``facts`` were not read.
+        """
+        row = tx.one("SELECT * FROM checkpoints WHERE sha256 = ?", (sha,))
+        if row is not None:
+            self._follow(tx, row, file, root, read_only)
+            return row["id"], "existing"
+        if facts is None:
+            return None, "retry"
+        placeholder = tx.one(
+            "SELECT id FROM checkpoints WHERE path IS NULL AND (expected_sha256 = ?"
+            " OR (expected_sha256 IS NULL AND name = ? AND source_root IS ?)) ORDER BY expected_sha256 IS NULL, id",
+            (sha, facts.name, str(root)),
+        )
+        placeholder_id = placeholder["id"] if placeholder else None
+        values = {
+            "path": str(file),
+            "sha256": sha,
+            "name": facts.name,
+            "qualified_name": self._unique_qualified(tx, wanted_name or genealogy.qualified_name(file, root), placeholder_id),
+            "role": role or genealogy.infer_role(file, framing=facts.framing, lineage=facts.lineage),
+            "framing": facts.framing,
+            "framing_source": facts.framing_source,
+            "variant": facts.variant,
+            "config": _dumps(facts.config),
+            "metrics": _dumps(facts.metrics),
+            "labels": _dumps(facts.labels),
+            "lineage": _dumps(facts.lineage) if facts.lineage else None,
+            "num_params": facts.num_params,
+            "read_only": int(read_only),
+            "source_root": str(root),
+        }
+        if placeholder_id is None:
+            columns = ", ".join(values) + ", added_at"
+            marks = ", ".join(f":{key}" for key in values) + ", :added_at"
+            record_id = tx.execute(f"INSERT INTO checkpoints ({columns}) VALUES ({marks})", {**values, "added_at": _now()}).lastrowid
+            tx.emit("checkpoint_added", _get_checkpoint(tx.conn, record_id))
+        else:
+            # The parent a child named has turned up: the placeholder becomes it, edges kept.
+            assignments = ", ".join(f"{key} = :{key}" for key in values)
+            tx.execute(
+                f"UPDATE checkpoints SET {assignments}, expected_sha256 = NULL WHERE id = :id", {**values, "id": placeholder_id}
+            )
+            record_id = placeholder_id
+            tx.emit("checkpoint_updated", _get_checkpoint(tx.conn, record_id))
+        return record_id, "added"
+
+    def _follow(self, tx: _Tx, row: sqlite3.Row, file: Path, root: Path, read_only: bool) -> None:
+        """A known file seen at ``file``: take the new path if the old one is gone (moved).
+
+        If both copies exist, the record keeps the one it knew: importing a copy of a
+        checkpoint does not silently repoint it.
+        """
+        old = row["path"]
+        if old == str(file) or (old is not None and os.path.isfile(old)):
+            return
+        tx.execute(
+            "UPDATE checkpoints SET path = ?, source_root = ?, read_only = ? WHERE id = ?",
+            (str(file), str(root), int(read_only), row["id"]),
+        )
+        tx.emit("checkpoint_updated", _get_checkpoint(tx.conn, row["id"]))
+
+    def _unique_qualified(self, tx: _Tx, wanted: str, exclude_id: int | None = None) -> str:
         name, n = wanted, 2
-        while cur.execute("SELECT 1 FROM checkpoints WHERE qualified_name = ?", (name,)).fetchone():
+        while tx.one("SELECT 1 FROM checkpoints WHERE qualified_name = ? AND id IS NOT ?", (name, exclude_id)):
             name, n = f"{wanted} ({n})", n + 1
         return name
 
-    def _upsert(self, cur, ckpt: ArtistCheckpoint, path: Path, qualified: str, root: Path | None, read_only: bool) -> tuple[int, bool]:
-        sha = ckpt.sha256
-        row = cur.execute("SELECT id, path FROM checkpoints WHERE sha256 = ?", (sha,)).fetchone()
-        if row is not None:
-            if row["path"] != str(path):  # moved or copied: follow the file
-                cur.execute("UPDATE checkpoints SET path = ? WHERE id = ?", (str(path), row["id"]))
-            return row["id"], False
-        metrics = dict(ckpt.metrics)
-        metrics.setdefault("num_params", ckpt.num_params)
-        rel = str(path.relative_to(root)) if root else path.name
-        cur.execute(
-            "INSERT INTO checkpoints (path, sha256, name, qualified_name, role, framing, variant, config, metrics, labels,"
-            " lineage, read_only, source_root, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (str(path), sha, ckpt.name, self._unique_name(cur, qualified), _infer_role(ckpt, rel), ckpt.framing, ckpt.variant,
-             json.dumps(ckpt.model_kwargs), json.dumps(metrics), json.dumps(ckpt.labels),
-             json.dumps(ckpt.lineage) if ckpt.lineage else None, int(read_only), str(root) if root else None, _now()),
-        )
-        return cur.lastrowid, True
+    # -- genealogy ------------------------------------------------------------------------
 
-    def _edge(self, cur, parent_id: int, child_id: int, method: str, params: dict | None = None) -> None:
-        if parent_id != child_id:
-            cur.execute("INSERT OR IGNORE INTO edges (parent_id, child_id, method, params) VALUES (?,?,?,?)",
-                        (parent_id, child_id, method, json.dumps(params or {})))
-
-    def _placeholder(self, cur, name: str, root: Path | None) -> int:
-        row = cur.execute("SELECT id FROM checkpoints WHERE name = ? AND (source_root IS ? OR source_root = ?)",
-                          (name, str(root) if root else None, str(root) if root else None)).fetchone()
-        if row:
-            return row["id"]
-        cur.execute(
-            "INSERT INTO checkpoints (path, sha256, name, qualified_name, role, read_only, source_root, added_at)"
-            " VALUES (NULL, NULL, ?, ?, 'missing', 1, ?, ?)",
-            (name, self._unique_name(cur, name), str(root) if root else None, _now()),
-        )
-        return cur.lastrowid
-
-    def _link_lineage(self, cur, child_id: int, lineage: dict | None, root: Path | None) -> None:
-        if not lineage:
+    def _link(self, tx: _Tx, child_id: int, *, names_anywhere: bool) -> None:
+        """Draw a checkpoint's edges to its parents from the first source that names them
+        (lineage, then the breed/ layout, then A__x__B); see studio.library.genealogy."""
+        child = tx.one("SELECT * FROM checkpoints WHERE id = ?", (child_id,))
+        if child is None or child["path"] is None:
             return
-        for parent in lineage.get("parents", []):
-            row = None
-            if parent.get("sha256"):
-                row = cur.execute("SELECT id FROM checkpoints WHERE sha256 = ?", (parent["sha256"],)).fetchone()
-            if row is None and parent.get("name"):
-                row = cur.execute("SELECT id FROM checkpoints WHERE name = ? ORDER BY (source_root = ?) DESC, id",
-                                  (parent["name"], str(root) if root else None)).fetchone()
-            parent_id = row["id"] if row else self._placeholder(cur, parent.get("name") or "unknown", root)
-            self._edge(cur, parent_id, child_id, lineage.get("method", "bred"), lineage.get("params"))
-            if lineage.get("method") == "fork":
-                cur.execute("UPDATE checkpoints SET role = 'ancestor' WHERE id = ? AND role = 'artist'", (parent_id,))
-
-    def import_file(self, path: str | Path, *, read_only: bool = False, trust: bool = False, root: Path | None = None) -> CheckpointRecord:
-        path = Path(path).resolve()
-        ckpt = load_checkpoint(path, trust=trust)
-        qualified = _qualified(path, root)
-        with self._tx() as cur:
-            record_id, added = self._upsert(cur, ckpt, path, qualified, root, read_only)
-            self._link_lineage(cur, record_id, ckpt.lineage, root)
-        record = self.get(record_id)
-        self._emit("checkpoint_added" if added else "checkpoint_updated", record)
-        self._emit("edges_changed", None)
-        return record
-
-    def import_folder(self, folder: str | Path, *, read_only: bool = False, trust: bool = False, progress=None, cancel=None) -> ImportReport:
-        root = Path(folder).resolve()
-        if not root.is_dir():
-            raise StudioError(f"{root}: is not a folder")
-        files = sorted(p for p in root.rglob("*.pt") if p.is_file())
-        report = ImportReport()
-        loaded: list[tuple[Path, ArtistCheckpoint]] = []
-        for i, path in enumerate(files):
-            if cancel is not None and cancel():
-                break
-            try:
-                loaded.append((path, load_checkpoint(path, trust=trust)))
-            except UntrustedCheckpointError:
-                report.needs_trust.append(str(path))
-            except CheckpointError as exc:
-                report.failed.append((str(path), str(exc)))
-            if progress is not None:
-                progress(i + 1, len(files))
-        with self._tx() as cur:
-            ids: dict[Path, int] = {}
-            for path, ckpt in loaded:
-                record_id, added = self._upsert(cur, ckpt, path, _qualified(path, root), root, read_only)
-                ids[path] = record_id
-                (report.added if added else report.existing).append(record_id)
-            for path, ckpt in loaded:
-                self._link_lineage(cur, ids[path], ckpt.lineage, root)
-                self._link_layout(cur, path, ids, root)
-        report.added = [self.get(i) for i in report.added]
-        report.existing = [self.get(i) for i in report.existing]
-        for record in report.added:
-            self._emit("checkpoint_added", record)
-        self._emit("edges_changed", None)
-        return report
-
-    def _link_layout(self, cur, path: Path, ids: dict[Path, int], root: Path) -> None:
-        rel = path.relative_to(root)
-        parts = rel.parts
-        child_id = ids[path]
-        if "breed" in parts[:-1]:
-            i = parts.index("breed")
-            family = root.joinpath(*parts[:i])
-            method = _layout_method(parts[i + 1] if i + 1 < len(parts) - 1 else path.stem)
-            for other, other_id in ids.items():
-                orel = other.relative_to(family) if other.is_relative_to(family) else None
-                if orel is not None and "breed" not in orel.parts and len(orel.parts) <= 2:
-                    self._edge(cur, other_id, child_id, method)
-        stem = path.stem if path.stem not in ("model", "checkpoint") else path.parent.name
-        if "__x__" in stem:
-            left, right = stem.split("__x__", 1)
-            for name in (left, right):
-                candidates = [name, name.split("_")[-1]]
-                row = None
-                for candidate in candidates:
-                    row = cur.execute("SELECT id FROM checkpoints WHERE name = ? AND source_root = ?", (candidate, str(root))).fetchone()
-                    if row:
+        file = Path(child["path"])
+        root = child["source_root"]
+        lineage = _loads(child["lineage"], None)
+        parents = genealogy.lineage_parents(lineage)
+        if parents:
+            method = genealogy.lineage_method(lineage) or "bred"
+            params = lineage.get("params") if isinstance(lineage.get("params"), Mapping) else {}
+            parent_ids = [self._lineage_parent(tx, entry, child, names_anywhere) for entry in parents]
+            self._add_edges(tx, parent_ids, child_id, method, params, "lineage")
+            return
+        family = genealogy.breed_family(file)
+        if family is not None:
+            family_dir, method = family
+            parent_ids = self._family_artists(tx, family_dir, child_id)
+            if parent_ids:
+                self._add_edges(tx, parent_ids, child_id, method, {}, "layout")
+                return
+        crossed = genealogy.crossed_names(file)
+        if crossed is not None:
+            names, method = crossed
+            parent_ids = []
+            for position, name in enumerate(names):
+                parent_id = None
+                for variant in genealogy.name_variants(name, leading=position == 0):
+                    parent_id = self._by_name(tx, variant, root, file, child_id)
+                    if parent_id is not None:
                         break
-                parent_id = row["id"] if row else self._placeholder(cur, candidates[-1], root)
-                self._edge(cur, parent_id, child_id, "darwin" if "offspring" in left or "champion" in left else "bred")
+                if parent_id is None:
+                    sibling = Path(genealogy.qualified_name(file, Path(root))).parent.as_posix() if root else "."
+                    wanted = name if sibling == "." else f"{sibling}/{name}"
+                    parent_id = self._placeholder(tx, name, wanted, root, None, child["framing"])
+                parent_ids.append(parent_id)
+            self._add_edges(tx, parent_ids, child_id, method, {}, "name")
 
-    def add_bred_child(self, ckpt: ArtistCheckpoint, path: str | Path) -> CheckpointRecord:
-        """Record a child the caller has already saved at ``path`` (with its lineage)."""
-        path = Path(path).resolve()
-        ckpt.path = path
-        ckpt.__dict__.pop("sha256", None)  # the file now exists: hash it
-        with self._tx() as cur:
-            record_id, _ = self._upsert(cur, ckpt, path, ckpt.name, None, False)
-            cur.execute("UPDATE checkpoints SET role = 'bred' WHERE id = ?", (record_id,))
-            self._link_lineage(cur, record_id, ckpt.lineage, None)
-        record = self.get(record_id)
-        self._emit("checkpoint_added", record)
-        self._emit("edges_changed", None)
-        return record
+    def _lineage_parent(self, tx: _Tx, entry: dict, child: sqlite3.Row, names_anywhere: bool) -> int:
+        """A lineage parent's id: by content hash, then by name, else a placeholder."""
+        sha, name = entry["sha256"], entry["name"]
+        if sha:
+            row = tx.one("SELECT id FROM checkpoints WHERE sha256 = ? OR expected_sha256 = ? ORDER BY path IS NULL", (sha, sha))
+            if row is not None:
+                return row["id"]
+        if name:
+            scope = None if names_anywhere else child["source_root"]
+            parent_id = self._by_name(tx, name, scope, Path(child["path"]), child["id"])
+            if parent_id is not None:
+                return parent_id
+        label = name or f"sha256:{sha[:12]}"
+        return self._placeholder(tx, label, label, child["source_root"], sha, child["framing"])
 
-    # -- editing -------------------------------------------------------------------------
+    def _by_name(self, tx: _Tx, name: str, root: str | None, near: Path, exclude_id: int) -> int | None:
+        """A checkpoint called ``name`` (its name or the last part of its qualified name),
+        in ``root`` when given, else anywhere; the nearest to ``near`` on disk wins."""
+        # instr() narrows in SQL (LIKE would ignore case); the exact test is in Python.
+        rows = tx.execute(
+            "SELECT id, name, qualified_name, path, source_root, added_at FROM checkpoints"
+            " WHERE (name = ? OR instr(qualified_name, ?) > 0) AND id <> ?",
+            (name, name, exclude_id),
+        ).fetchall()
+        rows = [
+            row
+            for row in rows
+            if (row["name"] == name or row["qualified_name"] == name or row["qualified_name"].endswith("/" + name))
+            and (root is None or row["source_root"] == root)
+        ]
+        if not rows:
+            return None
+
+        def nearness(row: sqlite3.Row) -> tuple:
+            shared = -1
+            if row["path"]:
+                with contextlib.suppress(ValueError):  # paths on different Windows drives
+                    shared = len(os.path.commonpath([row["path"], str(near)]))
+            return (row["path"] is not None, shared, row["added_at"], row["id"])
+
+        return max(rows, key=nearness)["id"]
+
+    def _family_artists(self, tx: _Tx, family_dir: Path, child_id: int) -> list[int]:
+        """The parents the layout gives a ``family_dir/breed/...`` child: the models directly in it."""
+        prefix = str(family_dir) + os.sep
+        rows = tx.execute(
+            "SELECT id, path, role FROM checkpoints WHERE substr(path, 1, ?) = ? AND id <> ? ORDER BY path",
+            (len(prefix), prefix, child_id),
+        ).fetchall()
+        return [row["id"] for row in rows if row["role"] != "bred" and genealogy.is_family_artist(Path(row["path"]), family_dir)]
+
+    def _placeholder(self, tx: _Tx, name: str, wanted: str, root: str | None, sha: str | None, framing: str) -> int:
+        """A ``missing`` record for a named parent that is not in the library, so the
+        tree shows the gap; the real file fills it when it is imported."""
+        if sha:
+            row = tx.one("SELECT id FROM checkpoints WHERE path IS NULL AND expected_sha256 = ?", (sha,))
+        else:
+            row = tx.one("SELECT id FROM checkpoints WHERE path IS NULL AND name = ? AND source_root IS ?", (name, root))
+        if row is not None:
+            return row["id"]
+        record_id = tx.execute(
+            "INSERT INTO checkpoints (path, sha256, expected_sha256, name, qualified_name, role, framing, read_only,"
+            " source_root, added_at) VALUES (NULL, NULL, ?, ?, ?, 'missing', ?, 1, ?, ?)",
+            (sha, name, self._unique_qualified(tx, wanted), framing, root, _now()),
+        ).lastrowid
+        tx.emit("checkpoint_added", _get_checkpoint(tx.conn, record_id))
+        return record_id
+
+    def _add_edges(self, tx: _Tx, parent_ids: list[int], child_id: int, method: str, params: Mapping, source: str) -> None:
+        # The first source to draw an edge keeps it (INSERT OR IGNORE): lineage beats layout.
+        encoded = _dumps(dict(params))
+        for parent_id in dict.fromkeys(parent_ids):
+            if parent_id == child_id:
+                continue
+            inserted = tx.execute(
+                "INSERT OR IGNORE INTO edges (parent_id, child_id, method, params, source) VALUES (?, ?, ?, ?, ?)",
+                (parent_id, child_id, method, encoded, source),
+            ).rowcount
+            if inserted:
+                tx.emit("edges_changed")
+
+    def _mark_ancestors(self, tx: _Tx) -> None:
+        """A model that others were forked from is their ancestor (unless it is itself bred)."""
+        rows = tx.execute(
+            "SELECT id FROM checkpoints WHERE role NOT IN ('bred', 'missing', 'ancestor')"
+            " AND id IN (SELECT parent_id FROM edges WHERE method = 'fork')"
+        ).fetchall()
+        for row in rows:
+            tx.execute("UPDATE checkpoints SET role = 'ancestor' WHERE id = ?", (row["id"],))
+            tx.emit("checkpoint_updated", _get_checkpoint(tx.conn, row["id"]))
+
+    # -- editing --------------------------------------------------------------------------
 
     def remove(self, checkpoint_id: int) -> None:
-        with self._tx() as cur:
-            cur.execute("DELETE FROM checkpoints WHERE id = ?", (checkpoint_id,))
-        self._emit("checkpoint_removed", checkpoint_id)
-        self._emit("edges_changed", None)
+        """Forget a checkpoint, its edges and galleries; the file itself is never touched.
+
+        Placeholders that only this checkpoint named go with it."""
+        with self._write() as tx:
+            _get_checkpoint(tx.conn, checkpoint_id)  # KeyError if absent
+            named = [
+                row["id"]
+                for row in tx.execute(
+                    "SELECT c.id FROM edges e JOIN checkpoints c ON c.id = e.parent_id WHERE e.child_id = ? AND c.path IS NULL",
+                    (checkpoint_id,),
+                )
+            ]
+            had_edges = tx.one("SELECT 1 FROM edges WHERE parent_id = ? OR child_id = ?", (checkpoint_id, checkpoint_id))
+            tx.execute("DELETE FROM checkpoints WHERE id = ?", (checkpoint_id,))  # edges, galleries, pieces cascade
+            tx.emit("checkpoint_removed", checkpoint_id)
+            for placeholder_id in named:
+                if tx.one("SELECT 1 FROM edges WHERE parent_id = ? OR child_id = ?", (placeholder_id, placeholder_id)) is None:
+                    tx.execute("DELETE FROM checkpoints WHERE id = ?", (placeholder_id,))
+                    tx.emit("checkpoint_removed", placeholder_id)
+            if had_edges:
+                tx.emit("edges_changed")
 
     def update_metrics(self, checkpoint_id: int, **metrics: Any) -> CheckpointRecord:
-        with self._tx() as cur:
-            row = cur.execute("SELECT metrics FROM checkpoints WHERE id = ?", (checkpoint_id,)).fetchone()
-            if row is None:
-                raise KeyError(checkpoint_id)
-            merged = {**json.loads(row["metrics"]), **metrics}
-            cur.execute("UPDATE checkpoints SET metrics = ? WHERE id = ?", (json.dumps(merged), checkpoint_id))
-        record = self.get(checkpoint_id)
-        self._emit("checkpoint_updated", record)
+        """Merge measured numbers into a record (``bpc=2.31, bpc_source="builtin val"``);
+        a value of None removes that key."""
+        with self._write() as tx:
+            merged = dict(_get_checkpoint(tx.conn, checkpoint_id).metrics)
+            for key, value in metrics.items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            tx.execute("UPDATE checkpoints SET metrics = ? WHERE id = ?", (_dumps(merged), checkpoint_id))
+            record = _get_checkpoint(tx.conn, checkpoint_id)
+            tx.emit("checkpoint_updated", record)
         return record
 
     def set_framing(self, checkpoint_id: int, framing: str) -> CheckpointRecord:
-        with self._tx() as cur:
-            cur.execute("UPDATE checkpoints SET framing = ? WHERE id = ?", (framing, checkpoint_id))
-        record = self.get(checkpoint_id)
-        self._emit("checkpoint_updated", record)
+        """The user's framing for a checkpoint; kept across re-imports of the same file."""
+        if framing not in FRAMINGS:
+            raise StudioError(f"unknown framing {framing!r} (known: {', '.join(FRAMINGS)}).")
+        with self._write() as tx:
+            _get_checkpoint(tx.conn, checkpoint_id)
+            tx.execute("UPDATE checkpoints SET framing = ?, framing_source = 'user' WHERE id = ?", (framing, checkpoint_id))
+            record = _get_checkpoint(tx.conn, checkpoint_id)
+            tx.emit("checkpoint_updated", record)
         return record
 
     # -- galleries ------------------------------------------------------------------------
 
-    def save_gallery(self, checkpoint_id: int, settings: dict, arts) -> GalleryRecord:
-        with self._tx() as cur:
-            cur.execute("INSERT INTO galleries (checkpoint_id, settings, created_at) VALUES (?,?,?)",
-                        (checkpoint_id, json.dumps(settings), _now()))
-            gallery_id = cur.lastrowid
-            for art in arts:
-                cur.execute("INSERT INTO pieces (gallery_id, idx, label, seed, text, complete) VALUES (?,?,?,?,?,?)",
-                            (gallery_id, art.index, art.label, art.seed, art.text, int(art.complete)))
-        gallery = self._gallery(gallery_id)
-        self._emit("gallery_saved", gallery)
+    def save_gallery(self, checkpoint_id: int, settings: Mapping[str, Any] | Any, arts: list) -> GalleryRecord:
+        """Keep a sampled gallery: ``settings`` (a dict or SampleSettings) and its ``Art`` pieces."""
+        settings = dict(settings.to_dict() if hasattr(settings, "to_dict") else settings)
+        pieces = [_art_fields(art) for art in arts]
+        with self._write() as tx:
+            _get_checkpoint(tx.conn, checkpoint_id)
+            gallery_id = tx.execute(
+                "INSERT INTO galleries (checkpoint_id, settings, created_at) VALUES (?, ?, ?)",
+                (checkpoint_id, _dumps(settings), _now()),
+            ).lastrowid
+            for piece in pieces:
+                tx.execute(
+                    "INSERT INTO pieces (gallery_id, position, label, seed, text, complete)"
+                    " VALUES (:gallery_id, :position, :label, :seed, :text, :complete)",
+                    {**piece, "gallery_id": gallery_id},
+                )
+            (gallery,) = _galleries(tx.conn, "g.id = ?", (gallery_id,))
+            tx.emit("gallery_saved", gallery)
         return gallery
 
-    def _pieces(self, gallery_id: int) -> list[PieceRecord]:
-        return [
-            PieceRecord(r["id"], r["gallery_id"], r["idx"], r["label"], r["seed"], r["text"], bool(r["complete"]), bool(r["pinned"]))
-            for r in self._query("SELECT * FROM pieces WHERE gallery_id = ? ORDER BY idx", (gallery_id,))
-        ]
-
-    def _gallery(self, gallery_id: int) -> GalleryRecord:
-        row = self._query("SELECT * FROM galleries WHERE id = ?", (gallery_id,))[0]
-        return GalleryRecord(row["id"], row["checkpoint_id"], json.loads(row["settings"]), row["created_at"], self._pieces(gallery_id))
-
     def galleries(self, checkpoint_id: int) -> list[GalleryRecord]:
-        rows = self._query("SELECT id FROM galleries WHERE checkpoint_id = ? ORDER BY id DESC", (checkpoint_id,))
-        return [self._gallery(r["id"]) for r in rows]
+        """A checkpoint's galleries, newest first."""
+        with self._read() as db:
+            return _galleries(db, "g.checkpoint_id = ?", (checkpoint_id,))
 
     def latest_gallery(self, checkpoint_id: int) -> GalleryRecord | None:
-        rows = self._query("SELECT id FROM galleries WHERE checkpoint_id = ? ORDER BY id DESC LIMIT 1", (checkpoint_id,))
-        return self._gallery(rows[0]["id"]) if rows else None
+        with self._read() as db:
+            row = db.execute("SELECT MAX(id) AS id FROM galleries WHERE checkpoint_id = ?", (checkpoint_id,)).fetchone()
+            if row["id"] is None:
+                return None
+            return _galleries(db, "g.id = ?", (row["id"],))[0]
 
-    def _piece(self, piece_id: int) -> PieceRecord:
-        r = self._query("SELECT * FROM pieces WHERE id = ?", (piece_id,))[0]
-        return PieceRecord(r["id"], r["gallery_id"], r["idx"], r["label"], r["seed"], r["text"], bool(r["complete"]), bool(r["pinned"]))
-
-    def replace_piece(self, piece_id: int, art) -> PieceRecord:
-        with self._tx() as cur:
-            cur.execute("UPDATE pieces SET text = ?, seed = ?, complete = ?, label = ? WHERE id = ?",
-                        (art.text, art.seed, int(art.complete), art.label, piece_id))
-        return self._piece(piece_id)
+    def replace_piece(self, piece_id: int, art: Any) -> PieceRecord:
+        """Re-roll one card: new text, seed and label in the same place; its pin stays."""
+        fields = _art_fields(art)
+        with self._write() as tx:
+            _get_piece(tx.conn, piece_id)
+            tx.execute(
+                "UPDATE pieces SET label = :label, seed = :seed, text = :text, complete = :complete WHERE id = :id",
+                {**fields, "id": piece_id},
+            )
+            piece = _get_piece(tx.conn, piece_id)
+            tx.emit("piece_updated", piece)
+        return piece
 
     def set_pinned(self, piece_id: int, pinned: bool) -> PieceRecord:
-        with self._tx() as cur:
-            cur.execute("UPDATE pieces SET pinned = ? WHERE id = ?", (int(pinned), piece_id))
-        return self._piece(piece_id)
+        with self._write() as tx:
+            _get_piece(tx.conn, piece_id)
+            tx.execute("UPDATE pieces SET pinned = ? WHERE id = ?", (int(bool(pinned)), piece_id))
+            piece = _get_piece(tx.conn, piece_id)
+            tx.emit("piece_updated", piece)
+        return piece
 
     def label_history(self, checkpoint_id: int) -> list[str]:
-        rows = self._query(
-            "SELECT p.label, MAX(g.id) AS last FROM pieces p JOIN galleries g ON p.gallery_id = g.id "
-            "WHERE g.checkpoint_id = ? AND p.label IS NOT NULL AND p.label != '' GROUP BY p.label ORDER BY last DESC",
-            (checkpoint_id,),
-        )
-        return [r["label"] for r in rows]
-
-
-def _qualified(path: Path, root: Path | None) -> str:
-    rel = path.relative_to(root) if root is not None and path.is_relative_to(root) else Path(path.name)
-    text = rel.as_posix()
-    text = re.sub(r"/(model|checkpoint)\.pt$", "", text)
-    return text[:-3] if text.endswith(".pt") else text
+        """Labels this checkpoint has drawn before, most recently used first."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT p.label FROM pieces p JOIN galleries g ON p.gallery_id = g.id"
+                " WHERE g.checkpoint_id = ? AND p.label IS NOT NULL AND p.label <> ''"
+                " GROUP BY p.label ORDER BY MAX(g.id) DESC, MAX(p.id) DESC",
+                (checkpoint_id,),
+            ).fetchall()
+        return [row["label"] for row in rows]

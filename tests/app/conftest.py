@@ -46,8 +46,14 @@ def make_window(qtbot, tmp_path):
         window.library.close()
 
 
-def open_and_wait(qtbot, window, path):
-    done = []
-    window.open_paths([str(path)], on_done=done.append)
-    qtbot.waitUntil(lambda: bool(done), timeout=20000)
-    return done[0]
+@pytest.fixture
+def open_and_wait(qtbot):
+    """Open a folder in the window and wait for its import job to finish."""
+
+    def open_folder(window, path):
+        done = []
+        window.open_paths([str(path)], on_done=done.append)
+        qtbot.waitUntil(lambda: bool(done), timeout=20000)
+        return done[0]
+
+    return open_folder

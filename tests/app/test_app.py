@@ -12,16 +12,15 @@ from studio.app import jobs
 from studio.app.tree_view import checkpoint_mime
 from studio.model.sampler import SampleSettings
 
-from conftest import open_and_wait
 
 
 def _names(window):
     return {r.id: r.qualified_name for r in window.library.checkpoints()}
 
 
-def test_snapshot_folder_shows_nodes_and_edges(qtbot, make_window, snapshot):
+def test_snapshot_folder_shows_nodes_and_edges(qtbot, make_window, open_and_wait, snapshot):
     window = make_window()
-    open_and_wait(qtbot, window, snapshot)
+    open_and_wait(window, snapshot)
     assert len(window.tree.nodes) == 3
     assert window.tree.edge_layer.count == 2
     names = _names(window)
@@ -35,9 +34,9 @@ def _drop(widget, checkpoint_id):
     widget.dropEvent(event)
 
 
-def test_drop_two_nodes_into_the_bay_breeds_a_child(qtbot, make_window, snapshot):
+def test_drop_two_nodes_into_the_bay_breeds_a_child(qtbot, make_window, open_and_wait, snapshot):
     window = make_window()
-    open_and_wait(qtbot, window, snapshot)
+    open_and_wait(window, snapshot)
     ids = {v: k for k, v in _names(window).items()}
     _drop(window.bay.slot_a, ids["apehex/styleA"])
     _drop(window.bay.slot_b, ids["apehex/styleB"])
@@ -54,9 +53,9 @@ def test_drop_two_nodes_into_the_bay_breeds_a_child(qtbot, make_window, snapshot
     assert "vigor" in window.bay.result.text()
 
 
-def test_sampling_streams_into_the_gallery_and_can_be_cancelled(qtbot, make_window, snapshot):
+def test_sampling_streams_into_the_gallery_and_can_be_cancelled(qtbot, make_window, open_and_wait, snapshot):
     window = make_window()
-    open_and_wait(qtbot, window, snapshot)
+    open_and_wait(window, snapshot)
     record = window.library.find_by_name("apehex/styleA")
     window.select_checkpoint(record.id)
     streamed = []
@@ -73,9 +72,9 @@ def test_sampling_streams_into_the_gallery_and_can_be_cancelled(qtbot, make_wind
     assert window.gallery.sample_button.isEnabled()
 
 
-def test_a_failing_job_shows_a_notice_and_the_app_keeps_working(qtbot, make_window, snapshot):
+def test_a_failing_job_shows_a_notice_and_the_app_keeps_working(qtbot, make_window, open_and_wait, snapshot):
     window = make_window()
-    open_and_wait(qtbot, window, snapshot)
+    open_and_wait(window, snapshot)
     record = window.library.find_by_name("apehex/styleA")
     with qtbot.waitSignal(window.jobEnded, timeout=20000, check_params_cb=lambda jid, how: how == "failed"):
         window.submit("bad label", jobs.sample_job(record.path, None, SampleSettings(label="Cats€", count=1)))
@@ -86,9 +85,9 @@ def test_a_failing_job_shows_a_notice_and_the_app_keeps_working(qtbot, make_wind
         window.sample(SampleSettings(label="Fish", count=1, max_chars=20))
 
 
-def test_exports_write_files(qtbot, make_window, snapshot, tmp_path):
+def test_exports_write_files(qtbot, make_window, open_and_wait, snapshot, tmp_path):
     window = make_window()
-    open_and_wait(qtbot, window, snapshot)
+    open_and_wait(window, snapshot)
     record = window.library.find_by_name("apehex/styleA")
     window.select_checkpoint(record.id)
     with qtbot.waitSignal(window.gallerySampled, timeout=30000):
@@ -103,9 +102,9 @@ def test_exports_write_files(qtbot, make_window, snapshot, tmp_path):
     assert torch.load(ckpt, weights_only=True)["config"]["dim"] == 32
 
 
-def test_library_survives_restart(qtbot, make_window, snapshot):
+def test_library_survives_restart(qtbot, make_window, open_and_wait, snapshot):
     window = make_window()
-    open_and_wait(qtbot, window, snapshot)
+    open_and_wait(window, snapshot)
     before = (sorted(_names(window).values()), window.tree.edge_layer.count)
     window.close()
     window.worker.shutdown()
@@ -119,7 +118,7 @@ class Sneaky:
         return (print, ("must not run",))
 
 
-def test_trust_prompt_defaults_to_refusal(qtbot, make_window, tmp_path, monkeypatch):
+def test_trust_prompt_defaults_to_refusal(qtbot, make_window, open_and_wait, tmp_path, monkeypatch):
     from studio.model.synthetic import random_checkpoint
 
     ckpt = random_checkpoint(dim=32, depth=1)
@@ -134,7 +133,7 @@ def test_trust_prompt_defaults_to_refusal(qtbot, make_window, tmp_path, monkeypa
 
     monkeypatch.setattr(QMessageBox, "exec", default_answer)
     window = make_window()
-    open_and_wait(qtbot, window, folder)
+    open_and_wait(window, folder)
     assert asked and "m.pt" in asked[0]
     assert window.library.checkpoints() == []  # the default (No) loaded nothing
 
