@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 TORCH_CPU ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv clean bench validate-desktop
+.PHONY: run test venv clean bench validate-desktop icons wheel dist install-desktop
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,45 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+# The PNG icon sizes, rendered from resources/icon.svg (committed; run after editing it).
+icons: $(STAMP)
+	$(PY) packaging/render_icons.py
+
+# dist/darwascii_studio-VERSION-py3-none-any.whl, bundled family included.
+wheel: $(STAMP)
+	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
+
+# The frozen one-folder app, dist/darwascii-studio/, built in its own venv from the
+# same pins (CPU PyTorch: see the README for CUDA), then started offscreen as a check.
+DIST_VENV := build/dist-venv
+DIST_STAMP := $(DIST_VENV)/.installed
+$(DIST_STAMP): pyproject.toml
+	test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DIST_VENV)/bin/python -m pip install --quiet "$(TORCH_CPU)" "pyinstaller>=6.10,<7" .
+	touch $(DIST_STAMP)
+
+dist: $(DIST_STAMP)
+	$(DIST_VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build/pyinstaller packaging/darwascii-studio.spec
+	QT_QPA_PLATFORM=offscreen dist/darwascii-studio/darwascii-studio --exit-when-shown \
+		--library build/dist-check.sqlite3
+	QT_QPA_PLATFORM=offscreen dist/darwascii-studio/darwascii-studio \
+		--screenshot build/dist-check.png --library build/dist-check.sqlite3
+	@du -sh dist/darwascii-studio
+
+# Desktop integration for the current user: the entry, the icons, the AppStream file
+# (a wheel or `make run` install provides the darwascii-studio command itself).
+XDG_DATA_HOME ?= $(HOME)/.local/share
+install-desktop:
+	install -Dm644 packaging/io.github.darwascii.Studio.desktop $(XDG_DATA_HOME)/applications/io.github.darwascii.Studio.desktop
+	install -Dm644 packaging/io.github.darwascii.Studio.metainfo.xml $(XDG_DATA_HOME)/metainfo/io.github.darwascii.Studio.metainfo.xml
+	install -Dm644 resources/icon.svg $(XDG_DATA_HOME)/icons/hicolor/scalable/apps/io.github.darwascii.Studio.svg
+	cd resources/icons/hicolor && for png in */apps/*.png; do \
+		install -Dm644 $$png $(XDG_DATA_HOME)/icons/hicolor/$$png; done
+	-update-desktop-database $(XDG_DATA_HOME)/applications 2>/dev/null
+	-gtk-update-icon-cache -q $(XDG_DATA_HOME)/icons/hicolor 2>/dev/null
 
 # Desktop metadata checks (Debian: apt-get install desktop-file-utils appstream)
 validate-desktop:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QStyle, QStyledItemDelegate, QVBoxLayout, QWidget,
 )
 
-from studio.model.sampler import SampleSettings
+from studio.model.art import SampleSettings
 
 CARD_COLUMNS = 40  # the built-in art is at most 40 columns wide
 CARD_MIN_LINES, CARD_MAX_LINES = 6, 18

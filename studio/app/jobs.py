@@ -1,7 +1,9 @@
 """Jobs the worker runs: thin adapters from the core's callbacks to a JobContext.
 
 Each ``*_job`` returns a callable for ``Worker.submit``. Nothing here touches Qt
-widgets; results travel back as plain Python objects.
+widgets; results travel back as plain Python objects. The model code is imported
+inside the callables, which run in the worker thread: the GUI thread never loads
+PyTorch, so the window shows while the worker does.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.breed import BreedRecipe, breed, scan_path
-from studio.model.checkpoint import load_checkpoint, save_checkpoint
-from studio.model.sampler import SampleSettings, sample_gallery
+from studio.breed import BreedRecipe
+from studio.model.art import SampleSettings
 from studio.model.vocab import frame_piece
 
 STREAM_INTERVAL_S = 1 / 30  # the gallery repaints at most ~30 times a second
 
 
 def load(path: str, framing: str | None = None, trust: bool = False):
+    from studio.model.checkpoint import load_checkpoint
+
     return load_checkpoint(path, trust=trust, framing=framing)
 
 
@@ -27,6 +30,8 @@ def sample_job(path: str, framing: str | None, settings: SampleSettings, indices
     """Draw a gallery, streaming chars as ``{index: new_text}`` partials."""
 
     def run(ctx) -> list:
+        from studio.model.sampler import sample_gallery
+
         ckpt = load(path, framing)
         engine = ctx.engine(ckpt)
         pending: dict[int, str] = {}
@@ -89,6 +94,9 @@ class BreedOutcome:
 
 def breed_job(path_a: str, path_b: str, recipe: BreedRecipe, out_dir: Path, name: str | None = None):
     def run(ctx) -> BreedOutcome:
+        from studio.breed import breed
+        from studio.model.checkpoint import save_checkpoint
+
         a, b = load(path_a), load(path_b)
         ctx.progress(0.1, "breeding")
         child = breed(a, b, recipe, name=name)
@@ -105,8 +113,19 @@ def breed_job(path_a: str, path_b: str, recipe: BreedRecipe, out_dir: Path, name
     return run
 
 
+def export_checkpoint_job(record, dest: str):
+    def run(ctx) -> str:
+        from studio.library.export import export_checkpoint
+
+        return str(export_checkpoint(record, dest))
+
+    return run
+
+
 def scan_job(path_a: str, path_b: str, points: int = 9):
     def run(ctx):
+        from studio.breed import scan_path
+
         a, b = load(path_a), load(path_b)
         text = held_out_text(a.framing, 4000)
         return scan_path(a, b, text, points=points, context=128, device=ctx.device, skip_unknown=True,

@@ -6,11 +6,11 @@ import argparse
 import asyncio
 import os
 import sys
-from importlib import resources
+import time
 from pathlib import Path
 
-APP_NAME = "darwascii-studio"
-ORGANIZATION = "darwASCIInGPT"  # the same identity platformdirs uses (studio.library.paths)
+from studio.identity import APP_ID, APP_NAME, DISPLAY_NAME, ORGANIZATION
+from studio.shipped import resource_file
 
 
 def parse_args(argv):
@@ -19,37 +19,62 @@ def parse_args(argv):
     parser.add_argument("--screenshot", metavar="PNG", help="open, sample the first artist, save a screenshot of the window, exit")
     parser.add_argument("--library", metavar="DB", help="library file to use instead of the one in your user data folder")
     parser.add_argument("--device", default=None, help="auto (default), cpu, cuda or mps")
+    # For `darwascii bench startup` and the frozen app's smoke test: print how long after
+    # the process started the window was painted, then quit.
+    parser.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-def resource_path(name: str) -> Path:
-    return Path(str(resources.files("studio.app").joinpath("resources", name)))
+_IMPORTED_AT = time.monotonic()
+
+
+def seconds_since_process_start() -> float:
+    """Wall time since the OS started this process (the interpreter's and a frozen app's
+    boot included); where /proc is missing, since this module was imported."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.monotonic() - _IMPORTED_AT
+
+
+def app_icon():
+    """The window icon from the rendered PNG sizes (no SVG plugin needed) plus the SVG."""
+    from PySide6.QtGui import QIcon
+
+    svg = resource_file("icon.svg")
+    icon = QIcon()
+    for png in sorted((svg.parent / "icons" / "hicolor").glob(f"*/apps/{APP_ID}.png")):
+        icon.addFile(str(png))
+    icon.addFile(str(svg))
+    return icon
 
 
 def make_app(argv=None):
-    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANIZATION)
-    app.setApplicationDisplayName("darwASCIInGPT Studio")
-    app.setWindowIcon(QIcon(str(resource_path("icon.svg"))))
+    app.setApplicationDisplayName(DISPLAY_NAME)
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(APP_ID)
     app.setStyle("Fusion")
-    app.setStyleSheet(resource_path("studio.qss").read_text(encoding="utf-8"))
+    app.setStyleSheet(resource_file("studio.qss").read_text(encoding="utf-8"))
     return app
 
 
 def show_splash(app):
     """A first window before the heavy imports (PyTorch) start, so launch feels immediate."""
     from PySide6.QtCore import Qt
-    from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+    from PySide6.QtGui import QColor, QPainter, QPixmap
     from PySide6.QtWidgets import QSplashScreen
 
     pixmap = QPixmap(420, 200)
     pixmap.fill(QColor("#151922"))
     painter = QPainter(pixmap)
-    QIcon(str(resource_path("icon.svg"))).paint(painter, 24, 52, 96, 96)
+    app_icon().paint(painter, 24, 52, 96, 96)
     painter.setPen(QColor("#e6e9ef"))
     font = painter.font()
     font.setPointSize(15)
@@ -92,7 +117,7 @@ async def screenshot_flow(window, paths, read_only, out: str) -> int:
     """Import, pick the first artist, wait for its gallery, grab the window."""
     from PySide6.QtWidgets import QApplication
 
-    from studio.model.sampler import SampleSettings
+    from studio.model.art import SampleSettings
 
     loop = asyncio.get_event_loop()
     imported = loop.create_future()
@@ -141,6 +166,12 @@ def main(argv=None) -> int:
     window, paths, read_only = build_window(args)
     window.show()
     splash.finish(window)
+    if args.exit_when_shown:
+        app.processEvents()  # the first paint
+        print(f"window shown {seconds_since_process_start():.3f} s after the process started", flush=True)
+        window.worker.shutdown()
+        window.library.close()
+        return 0
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:

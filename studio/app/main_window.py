@@ -24,8 +24,8 @@ from studio.app.worker import Worker
 from studio.errors import StudioError
 from studio.fsutil import atomic_write
 from studio.library import Library, bred_dir
-from studio.library.export import default_export_name, export_checkpoint, export_gallery_txt, export_piece_txt
-from studio.model.sampler import SampleSettings
+from studio.library.export import default_export_name, export_gallery_txt, export_piece_txt
+from studio.model.art import SampleSettings
 
 
 class LibraryBridge(QObject):
@@ -105,6 +105,9 @@ class MainWindow(QMainWindow):
         self.bay_dock.raise_()
         self.device_label = QLabel(f"Device: {worker.device_label}")
         self.statusBar().addPermanentWidget(self.device_label)
+        worker.deviceChosen.connect(self._show_device)
+        if worker.device is not None:  # chosen before the connection was made
+            self._show_device(worker.device_label, worker.device_problem)
 
         self._build_menus()
         self.search.textChanged.connect(self.tree.apply_filter)
@@ -311,6 +314,12 @@ class MainWindow(QMainWindow):
             handler("cancelled")
         self.statusBar().showMessage("Cancelled.", 4000)
         self.jobEnded.emit(job_id, "cancelled")
+
+    def _show_device(self, label: str, problem: str) -> None:
+        self.device_label.setText(f"Device: {label}")
+        if problem:
+            self.device_label.setToolTip(problem)
+            self.notice(problem)
 
     def notice(self, message: str) -> None:
         """Non-modal: the status bar and the job panel carry the core's sentence."""
@@ -588,17 +597,17 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Wrote {path}", 6000)
         return path
 
-    def export_checkpoint(self, checkpoint_id: int, path: str | None = None) -> str | None:
+    def export_checkpoint(self, checkpoint_id: int, path: str | None = None) -> int | None:
+        """Write the checkpoint in the card's format; a job, since it may load and re-save
+        the model (model code stays off the GUI thread). Returns the job id."""
         record = self.library.get(checkpoint_id)
         path = path or self._save_path("Export checkpoint", default_export_name(record, "checkpoint"), "Checkpoint (*.pt)")
-        if path:
-            try:
-                export_checkpoint(record, path)
-            except StudioError as exc:
-                self.notice(str(exc))
-                return None
-            self.statusBar().showMessage(f"Wrote {path}", 6000)
-        return path
+        if not path:
+            return None
+        return self.submit(f"Export {record.name}", jobs.export_checkpoint_job(record, path), done=self._wrote)
+
+    def _wrote(self, path) -> None:
+        self.statusBar().showMessage(f"Wrote {path}", 6000)
 
 
 def render_gallery_png(title: str, cards) -> QImage:

@@ -5,6 +5,9 @@ A job is a plain Python callable ``fn(ctx) -> result`` where ``ctx`` is a
 ``cancelled()``: the same callbacks the core's functions take. The worker turns
 them into Qt signals, delivered to the GUI thread by queued connections.
 ``submit`` returns a job id; ``run`` is the awaitable form for qasync flows.
+
+The worker thread imports PyTorch and picks the device as its first act, while the GUI
+thread builds the window; nothing in the GUI thread imports PyTorch.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import time
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from studio.errors import Cancelled, StudioError
-from studio.model.engine import Engine, pick_device
+
+if TYPE_CHECKING:
+    from studio.model.engine import Engine
 
 
 class JobContext:
@@ -65,22 +70,28 @@ class Worker(QObject):
     finished = Signal(int, object)
     failed = Signal(int, str)
     cancelled = Signal(int)
+    deviceChosen = Signal(str, str)  # label for the status bar, the problem with the requested one ("" if none)
     _run_requested = Signal(object)
 
     def __init__(self, device: str | None = None):
         super().__init__()
-        self.device = pick_device(device)
+        self.requested_device = device
+        self.device = None  # a torch.device once the worker thread has started
+        self.device_problem = ""
         self._ids = itertools.count(1)
         self._jobs: dict[int, Job] = {}
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._thread = QThread()
         self._thread.setObjectName("studio-worker")
         self.moveToThread(self._thread)
+        self._thread.started.connect(self._choose_device)  # runs first, in the worker thread
         self._run_requested.connect(self._execute)
         self._thread.start()
 
     @property
     def device_label(self) -> str:
+        if self.device is None:
+            return "starting…"
         return {"cuda": "CUDA GPU", "mps": "Apple GPU (MPS)", "cpu": "CPU"}.get(self.device.type, str(self.device))
 
     # -- called from the GUI thread ----------------------------------------------------
@@ -144,12 +155,28 @@ class Worker(QObject):
 
     # -- in the worker thread -------------------------------------------------------------
 
+    @Slot()
+    def _choose_device(self) -> None:
+        """Import PyTorch here, off the GUI thread; a device that is not there falls back
+        to the best one that is, and the window says so."""
+        from studio.model.engine import pick_device
+
+        try:
+            device = pick_device(self.requested_device)
+        except StudioError as exc:
+            self.device_problem = f"{exc}; using {pick_device(None).type} instead"
+            device = pick_device(None)
+        self.device = device  # set before the signal: a late listener reads it instead
+        self.deviceChosen.emit(self.device_label, self.device_problem)
+
     def engine_for(self, ckpt) -> Engine:
         """Engines are cached per file content (a few at a time), so re-sampling is instant."""
         key = ckpt.sha256 or f"memory:{id(ckpt)}"
         if key in self._engines:
             self._engines.move_to_end(key)
             return self._engines[key]
+        from studio.model.engine import Engine
+
         engine = Engine.from_checkpoint(ckpt, device=self.device)
         self._engines[key] = engine
         while len(self._engines) > 4:

@@ -4,22 +4,33 @@
     child = breed(a, b, BreedRecipe(method="slerp", t=0.5))
 
 No gradient step anywhere. See DESIGN.md §4 and each method's module for the math.
+The recipe and the method registry are light; the names that do tensor work load
+their modules (and PyTorch) on first use (PEP 562), so the app can list the methods
+without loading PyTorch.
 """
 
-from studio.breed.methods import METHODS, MergeMethod
-from studio.breed.pair import AlignedPair, breed, check_compatible, prepare_pair, union_vocab
-from studio.breed.recipe import BreedRecipe
-from studio.breed.scan import ScanResult, scan_path
+from __future__ import annotations
 
-__all__ = [
-    "METHODS",
-    "AlignedPair",
-    "BreedRecipe",
-    "MergeMethod",
-    "ScanResult",
-    "breed",
-    "check_compatible",
-    "prepare_pair",
-    "scan_path",
-    "union_vocab",
-]
+import importlib
+
+from studio.breed.methods import METHODS, MergeMethod
+from studio.breed.recipe import BreedRecipe
+
+_LAZY = {
+    "AlignedPair": "pair",
+    "breed": "pair",
+    "check_compatible": "pair",
+    "prepare_pair": "pair",
+    "union_vocab": "pair",
+    "ScanResult": "scan",
+    "scan_path": "scan",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"studio.breed.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'studio.breed' has no attribute {name!r}")
+
+
+__all__ = ["METHODS", "BreedRecipe", "MergeMethod", *_LAZY]

@@ -2,7 +2,7 @@
 
 Every file is written atomically (studio.fsutil): a crash leaves the old file or the
 new one, never half of one. A gallery's text is the CLI's format
-(``studio.model.commands.gallery_text``), so ``darwascii sample --out`` and the app
+(``studio.model.art.gallery_text``), so ``darwascii sample --out`` and the app
 write the same thing. An exported checkpoint loads with the model card's own
 snippet (``nGPT(**ck["config"])``, ``load_state_dict(ck["model"])``) and keeps the
 lineage that is in the file.
@@ -17,14 +17,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import torch
-
 from studio.errors import CheckpointError, UntrustedCheckpointError
 from studio.fsutil import atomic_write
-from studio.model import compat
-from studio.model.checkpoint import load_checkpoint, save_checkpoint
-from studio.model.commands import gallery_text
-from studio.model.sampler import Art, SampleSettings
+from studio.model.art import Art, SampleSettings, gallery_text
 
 __all__ = ["default_export_name", "export_checkpoint", "export_gallery_txt", "export_piece_txt", "gallery_to_text"]
 
@@ -89,6 +84,10 @@ def _in_card_format(source: Path) -> bool:
     Anything else (an older pickle format, metadata in ``config``, the other key
     form, objects the safe loader refuses) is re-saved instead.
     """
+    import torch  # checkpoint exports run in the worker; text exports need no PyTorch
+
+    from studio.model import compat
+
     try:
         payload = torch.load(source, map_location="cpu", weights_only=True, mmap=True)
     except Exception:
@@ -112,6 +111,8 @@ def export_checkpoint(record_or_path: Any, dest: str | os.PathLike, *, trust: bo
     needs full unpickling is re-saved only with ``trust``; without it, it is copied
     as it is (it was trusted when it was opened, and the copy is the same bytes).
     """
+    from studio.model.checkpoint import load_checkpoint, save_checkpoint
+
     source = _source_file(record_or_path)
     dest = Path(dest)
     if _in_card_format(source):

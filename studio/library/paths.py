@@ -7,20 +7,19 @@ read-only, and everything the studio writes lives under ``data_dir()``.
 
 from __future__ import annotations
 
-import sys
-from importlib import resources
 from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "darwascii-studio"
-APP_AUTHOR = "darwASCIInGPT"  # also the organization name the Qt app uses for its settings
+from studio.identity import APP_NAME, ORGANIZATION
+from studio.shipped import shipped_dir
+
 LIBRARY_FILE = "library.sqlite3"
 BRED_FOLDER = "bred"
 
 
 def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+    return Path(platformdirs.user_data_dir(APP_NAME, ORGANIZATION))
 
 
 def default_library_path() -> Path:
@@ -43,22 +42,7 @@ def _holds_checkpoints(folder: Path) -> bool:
 
 
 def bundled_checkpoints_dir() -> Path | None:
-    """The bundled family: shipped inside the package, in a frozen app, or ``checkpoints/``
-    at the root of a source checkout (an editable install). None if there is none."""
-    candidates: list[Path] = []
-    try:
-        packaged = resources.files("studio") / "checkpoints"
-        if isinstance(packaged, Path):  # a plain folder on disk, not inside a zip
-            candidates.append(packaged)
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - unusual installs
-        pass
-    frozen_root = getattr(sys, "_MEIPASS", None)  # PyInstaller unpacks data files here
-    if frozen_root:
-        candidates.append(Path(frozen_root) / "checkpoints")
-    import studio
-
-    candidates.append(Path(studio.__file__).resolve().parent.parent / "checkpoints")
-    for candidate in candidates:
-        if _holds_checkpoints(candidate):
-            return candidate
-    return None
+    """The bundled family (a wheel's package data, a frozen app's bundle or ``checkpoints/``
+    in a source checkout); None if this install has none."""
+    folder = shipped_dir("checkpoints")
+    return folder if folder is not None and _holds_checkpoints(folder) else None

@@ -34,7 +34,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from studio.errors import Cancelled, CheckpointError, StudioError, UntrustedCheckpointError
 from studio.fsutil import sha256_file
@@ -43,8 +43,10 @@ from studio.library.genealogy import ROLES
 from studio.library.paths import bundled_checkpoints_dir, default_library_path
 from studio.library.records import CheckpointRecord, Edge, GalleryRecord, ImportReport, PieceRecord
 from studio.library.schema import migrate
-from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint
 from studio.model.vocab import FRAMINGS
+
+if TYPE_CHECKING:
+    from studio.model.checkpoint import ArtistCheckpoint
 
 __all__ = ["EVENTS", "ROLES", "Library"]
 
@@ -152,6 +154,10 @@ class _Facts:
 
 def _read_facts(file: Path, trust: bool) -> _Facts:
     # The checkpoint (and its weights) is dropped as soon as its facts are taken.
+    # Imported here: imports run in the app's worker thread, which loads PyTorch while
+    # the window is built (reading the index needs no PyTorch).
+    from studio.model.checkpoint import load_checkpoint
+
     return _Facts.of(load_checkpoint(file, trust=trust), file)
 
 

@@ -1,32 +1,36 @@
 """nGPT checkpoints: compatibility, loading and saving, the fast engine, the sampler.
 
-Importing this package restores ``__hash__`` on nGPT-pytorch's modules (see
-``compat.patch_ngpt_hash``), so it must be imported before nGPT models are built.
+The names below load their modules on first use (PEP 562), so ``import studio.model``
+or a torch-free submodule (``vocab``, ``art``) does not load PyTorch: the app shows its
+window while the worker thread imports it. Every path that builds an nGPT model goes
+through ``compat``, which restores ``__hash__`` on nGPT-pytorch's modules on import;
+``import studio.model.compat`` is what stands in for the card's ``import ngpt_patch``.
 """
 
-from studio.model.compat import build_model, patch_ngpt_hash
-from studio.model.checkpoint import ArtistCheckpoint, lineage_record, load_checkpoint, save_checkpoint
-from studio.model.engine import Engine, pick_device
-from studio.model.sampler import Art, SampleSettings, sample_gallery
+from __future__ import annotations
+
+import importlib
+
+from studio.model.art import Art, SampleSettings
 from studio.model.vocab import CONDITIONAL, EOA, SEP, SOL, TEXT, UNCONDITIONAL, Vocab
 
-__all__ = [
-    "ArtistCheckpoint",
-    "Art",
-    "CONDITIONAL",
-    "EOA",
-    "Engine",
-    "SEP",
-    "SOL",
-    "SampleSettings",
-    "TEXT",
-    "UNCONDITIONAL",
-    "Vocab",
-    "build_model",
-    "lineage_record",
-    "load_checkpoint",
-    "patch_ngpt_hash",
-    "pick_device",
-    "sample_gallery",
-    "save_checkpoint",
-]
+_LAZY = {
+    "build_model": "compat",
+    "patch_ngpt_hash": "compat",
+    "ArtistCheckpoint": "checkpoint",
+    "lineage_record": "checkpoint",
+    "load_checkpoint": "checkpoint",
+    "save_checkpoint": "checkpoint",
+    "Engine": "engine",
+    "pick_device": "engine",
+    "sample_gallery": "sampler",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"studio.model.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'studio.model' has no attribute {name!r}")
+
+
+__all__ = ["Art", "CONDITIONAL", "EOA", "SEP", "SOL", "SampleSettings", "TEXT", "UNCONDITIONAL", "Vocab", *_LAZY]

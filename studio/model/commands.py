@@ -12,7 +12,8 @@ from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint
 from studio.model.engine import Engine, pick_device
-from studio.model.sampler import Art, SampleSettings, sample_gallery
+from studio.model.art import SampleSettings, gallery_text
+from studio.model.sampler import sample_gallery
 from studio.model.vocab import FRAMINGS
 
 
@@ -88,20 +89,6 @@ def cmd_info(args: argparse.Namespace) -> None:
 
 def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def gallery_text(ckpt_name: str, settings: SampleSettings, arts: list[Art]) -> str:
-    """The plain-text gallery format: a header line per piece, then the art."""
-    parts = []
-    for art in arts:
-        label = f" label={art.label}" if art.label else ""
-        status = "complete" if art.complete else "incomplete"
-        parts.append(
-            f"=== {ckpt_name} #{art.index}{label} seed={art.seed} T={settings.temperature} "
-            f"top_k={settings.top_k or 'all'}{f' top_p={settings.top_p}' if settings.top_p else ''} ({status}) ===\n"
-            f"{art.text}\n"
-        )
-    return "\n".join(parts)
 
 
 def cmd_sample(args: argparse.Namespace) -> None:

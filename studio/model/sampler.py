@@ -11,61 +11,18 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import torch
 
 from studio.errors import Cancelled, StudioError
+from studio.model.art import Art, SampleSettings  # re-exported: the sampler's inputs and outputs
 from studio.model.engine import Engine
 from studio.model.vocab import EOA, TEXT, Vocab, describe_char, prompt_for
 
-DEFAULT_MAX_CHARS = 3000
-
 CharCallback = Callable[[int, str], None]
 CancelCheck = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class SampleSettings:
-    """What to draw and how; the card recommends T≈0.6, top-k≈20."""
-
-    label: str | None = None
-    count: int = 8
-    temperature: float = 0.6
-    top_k: int | None = 20
-    top_p: float | None = None
-    seed: int = 0
-    max_chars: int = DEFAULT_MAX_CHARS
-
-    def validate(self) -> None:
-        if self.count < 1:
-            raise StudioError(f"count must be at least 1, not {self.count}")
-        if self.temperature < 0:
-            raise StudioError(f"temperature must be 0 or more, not {self.temperature}")
-        if self.top_k is not None and self.top_k < 1:
-            raise StudioError(f"top-k must be at least 1, not {self.top_k}")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise StudioError(f"top-p must be in (0, 1], not {self.top_p}")
-        if self.max_chars < 1:
-            raise StudioError(f"max chars must be at least 1, not {self.max_chars}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Art:
-    """One generated piece: ``text`` is exactly the chars drawn, up to (not incl.) EOA."""
-
-    index: int
-    label: str | None
-    seed: int
-    text: str
-    complete: bool  # ended with EOA within max_chars
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

@@ -95,7 +95,9 @@ def test_exports_write_files(qtbot, make_window, open_and_wait, snapshot, tmp_pa
     gallery = window.export_gallery(str(tmp_path / "g.txt"))
     piece = window.export_piece(0, str(tmp_path / "p.txt"))
     png = window.export_gallery_png(str(tmp_path / "g.png"))
-    ckpt = window.export_checkpoint(record.id, str(tmp_path / "c.pt"))
+    ckpt = str(tmp_path / "c.pt")
+    with qtbot.waitSignal(window.jobEnded, timeout=30000, check_params_cb=lambda jid, how: how == "done"):
+        window.export_checkpoint(record.id, ckpt)
     assert "=== styleA #0" in open(gallery).read()
     assert open(piece).read() == window.gallery.model.cards[0].text + "\n"
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"

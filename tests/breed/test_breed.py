@@ -167,7 +167,7 @@ def test_child_loads_with_the_cards_snippet_and_samples(parents, tmp_path):
     child = breed(*parents, BreedRecipe(method="slerp", t=0.3))
     path = save_checkpoint(child, tmp_path / "child.pt")
     snippet = textwrap.dedent(f"""
-        import torch, studio.model
+        import torch, studio.model.compat  # the card's `import ngpt_patch`
         from nGPT_pytorch import nGPT
         ck = torch.load({str(path)!r}, weights_only=False)
         m = nGPT(**ck["config"]); m.load_state_dict(ck["model"]); m.eval()

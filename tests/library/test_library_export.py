@@ -12,7 +12,7 @@ from studio.fsutil import sha256_file
 from studio.library import Library
 from studio.library.export import default_export_name, export_checkpoint, export_gallery_txt, export_piece_txt, gallery_to_text
 from studio.model.checkpoint import lineage_record, load_checkpoint
-from studio.model.commands import gallery_text
+from studio.model.art import gallery_text
 from studio.model.sampler import Art, SampleSettings
 
 CAT = " /\\_/\\  \n( o.o ) \n > ^ <\n\n"

@@ -79,7 +79,7 @@ def test_round_trip_loads_with_the_cards_own_snippet(tmp_path):
         f"""
         import torch
         from nGPT_pytorch import nGPT
-        import studio.model  # stands in for the card's `import ngpt_patch`
+        import studio.model.compat  # stands in for the card's `import ngpt_patch`
         ck = torch.load({str(path)!r}, map_location="cpu", weights_only=False)
         model = nGPT(**ck["config"]); model.load_state_dict(ck["model"]); model.eval()
         stoi, itos = ck["stoi"], ck["itos"]

@@ -18,7 +18,10 @@ one coin per block (attention and feed-forward together) and one for embeddings.
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Discrete:
@@ -26,6 +29,8 @@ class Discrete:
     summary = "seeded crossover of whole heads, hidden units, tokens or layers"
 
     def merge(self, pair, recipe) -> dict[str, torch.Tensor]:
+        import torch  # here, not at the top: listing the methods must not load PyTorch
+
         generator = torch.Generator().manual_seed(recipe.seed)
         arch = pair.a.arch
         heads, dim_head, ff_inner = arch["heads"], arch["dim_head"], arch["ff_inner"]

@@ -6,7 +6,10 @@ the attention residual's branch scale.
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 from studio.breed.methods.slerp import interpolate_tensor
 

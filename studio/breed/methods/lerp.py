@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
 class LerpRenormalize:
@@ -11,6 +13,9 @@ class LerpRenormalize:
     summary = "linear interpolation then renormalization (baseline for comparison)"
 
     def merge(self, pair, recipe) -> dict[str, torch.Tensor]:
+        import torch  # here, not at the top: listing the methods must not load PyTorch
+        import torch.nn.functional as F
+
         out = {}
         for key, role in pair.roles.items():
             a, b = pair.tensors_a[key], pair.tensors_b[key]

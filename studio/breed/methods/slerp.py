@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
-from studio.breed.sphere import interpolate_scales
+if TYPE_CHECKING:
+    import torch
 
 
 def interpolate_tensor(pair, key: str, t: float) -> torch.Tensor:
     """One tensor of the child at amount t (shared by slerp and frozen-attn)."""
+    from studio.breed.sphere import interpolate_scales  # tensor code: loaded when breeding, not when listing methods
+
     role = pair.roles[key]
     if role.kind in ("rows", "cols"):
         return pair.slerp(key, t)

@@ -1,0 +1,70 @@
+"""What a gallery asks for (``SampleSettings``), what it gets back (``Art``), and the
+plain-text format galleries are saved in (``gallery_text``).
+
+Kept free of PyTorch so the app's windows can build settings and show pieces without
+loading it; the sampler (``studio.model.sampler``) does the drawing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from studio.errors import StudioError
+
+DEFAULT_MAX_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    """What to draw and how; the card recommends T≈0.6, top-k≈20."""
+
+    label: str | None = None
+    count: int = 8
+    temperature: float = 0.6
+    top_k: int | None = 20
+    top_p: float | None = None
+    seed: int = 0
+    max_chars: int = DEFAULT_MAX_CHARS
+
+    def validate(self) -> None:
+        if self.count < 1:
+            raise StudioError(f"count must be at least 1, not {self.count}")
+        if self.temperature < 0:
+            raise StudioError(f"temperature must be 0 or more, not {self.temperature}")
+        if self.top_k is not None and self.top_k < 1:
+            raise StudioError(f"top-k must be at least 1, not {self.top_k}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise StudioError(f"top-p must be in (0, 1], not {self.top_p}")
+        if self.max_chars < 1:
+            raise StudioError(f"max chars must be at least 1, not {self.max_chars}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Art:
+    """One generated piece: ``text`` is exactly the chars drawn, up to (not incl.) EOA."""
+
+    index: int
+    label: str | None
+    seed: int
+    text: str
+    complete: bool  # ended with EOA within max_chars
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def gallery_text(ckpt_name: str, settings: SampleSettings, arts: list[Art]) -> str:
+    """The plain-text gallery format: a header line per piece, then the art."""
+    parts = []
+    for art in arts:
+        label = f" label={art.label}" if art.label else ""
+        status = "complete" if art.complete else "incomplete"
+        parts.append(
+            f"=== {ckpt_name} #{art.index}{label} seed={art.seed} T={settings.temperature} "
+            f"top_k={settings.top_k or 'all'}{f' top_p={settings.top_p}' if settings.top_p else ''} ({status}) ===\n"
+            f"{art.text}\n"
+        )
+    return "\n".join(parts)

@@ -1,0 +1,27 @@
+"""The window comes up before PyTorch is loaded: the GUI thread never imports it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+GUI_MODULES = "studio.app.main, studio.app.main_window, studio.library, studio.library.export, studio.breed, studio.model"
+
+
+def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_window_modules_do_not_import_torch():
+    probe = run_python(f"import sys; import {GUI_MODULES}; print([m for m in ('torch', 'nGPT_pytorch') if m in sys.modules])")
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "[]"
+
+
+def test_exit_when_shown_reports_the_time_to_the_window(tmp_path):
+    shown = run_python("from studio.app.main import run; run()", "--exit-when-shown", "--library", str(tmp_path / "lib.sqlite3"))
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(r"window shown \d+\.\d{3} s after the process started", shown.stdout)
