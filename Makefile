@@ -39,14 +39,18 @@ icons: $(STAMP)
 wheel: $(STAMP)
 	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
 
-# The frozen one-folder app, dist/darwascii-studio/, built in its own venv from the
-# same pins (CPU PyTorch: see the README for CUDA), then started offscreen as a check.
-DIST_VENV := build/dist-venv
+# The frozen one-folder app, dist/darwascii-studio/, built in its own venv, then
+# started offscreen as a check. It bundles whichever PyTorch DIST_TORCH installs: the
+# CPU build by default; for CUDA (a multi-GB folder), e.g.
+#   rm -rf build/dist-venv && make dist DIST_TORCH="torch --index-url https://download.pytorch.org/whl/cu126"
+DIST_VENV  := build/dist-venv
 DIST_STAMP := $(DIST_VENV)/.installed
+DIST_TORCH ?= $(TORCH_CPU)
 $(DIST_STAMP): pyproject.toml
 	test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
 	$(DIST_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(DIST_VENV)/bin/python -m pip install --quiet "$(TORCH_CPU)" "pyinstaller>=6.10,<7" .
+	$(DIST_VENV)/bin/python -m pip install --quiet $(DIST_TORCH)
+	$(DIST_VENV)/bin/python -m pip install --quiet "pyinstaller>=6.10,<7" .
 	touch $(DIST_STAMP)
 
 dist: $(DIST_STAMP)

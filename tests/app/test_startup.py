@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 GUI_MODULES = "studio.app.main, studio.app.main_window, studio.library, studio.library.export, studio.breed, studio.model"
 
@@ -25,3 +26,17 @@ def test_exit_when_shown_reports_the_time_to_the_window(tmp_path):
     shown = run_python("from studio.app.main import run; run()", "--exit-when-shown", "--library", str(tmp_path / "lib.sqlite3"))
     assert shown.returncode == 0, shown.stderr
     assert re.search(r"window shown \d+\.\d{3} s after the process started", shown.stdout)
+
+
+def test_app_identity_matches_the_data_folder_and_desktop_entry(qapp):
+    import platformdirs
+
+    from studio.app.main import make_app
+    from studio.identity import APP_ID, APP_NAME, ORGANIZATION
+    from studio.library.paths import data_dir
+
+    app = make_app()
+    assert (app.organizationName(), app.applicationName(), app.desktopFileName()) == (ORGANIZATION, APP_NAME, APP_ID)
+    assert data_dir() == Path(platformdirs.user_data_dir(app.applicationName(), app.organizationName()))
+    sizes = {(s.width(), s.height()) for s in app.windowIcon().availableSizes()}
+    assert {(16, 16), (48, 48), (256, 256)} <= sizes
