@@ -274,14 +274,22 @@ class MainWindow(QMainWindow):
                 self.notice(reason)
             for path in untrusted:
                 if ask_trust(self, path):
-                    try:
-                        self.library.import_file(path, trust=True, read_only=read_only)
-                    except StudioError as exc:
-                        self.notice(str(exc))
+                    self.import_file(path, trust=True, read_only=read_only)
             if on_done is not None:
                 on_done(reports)
 
         return self.submit(f"Open {', '.join(Path(p).name for p in paths)}", run, done=done)
+
+    def import_file(self, path, trust: bool = False, read_only: bool = False, then=None) -> int:
+        """One checkpoint into the library, read in the worker (loading is model code)."""
+
+        def done(record):
+            self.refresh_tree()
+            if then is not None:
+                then(record)
+
+        return self.submit(f"Open {Path(path).name}",
+                           lambda ctx: self.library.import_file(path, trust=trust, read_only=read_only), done=done)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -543,8 +551,7 @@ class MainWindow(QMainWindow):
         self._loss_plot = plot
 
         def done(path):
-            record = self.library.import_file(path)
-            self.tree.select(record.id, emit=True)
+            self.import_file(path, then=lambda record: self.tree.select(record.id, emit=True))
 
         self.submit(f"Train {options['name']}", jobs.train_job(options["corpus"], out, options["framing"], options["steps"],
                                                                start.path if options["from_selected"] and start else None,

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
@@ -147,3 +148,31 @@ def test_screenshot_option_writes_a_png(snapshot, tmp_path):
                              "--library", str(tmp_path / "shot.sqlite3")], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_trusting_a_file_imports_it_in_the_worker(qtbot, make_window, open_and_wait, tmp_path, monkeypatch):
+    from studio.model.synthetic import random_checkpoint
+
+    ckpt = random_checkpoint(dim=32, depth=1)
+    folder = tmp_path / "untrusted"
+    folder.mkdir()
+    torch.save({"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()}, folder / "m.pt")
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Yes)
+    window = make_window()
+    with qtbot.waitSignal(window.jobEnded, timeout=20000, check_params_cb=lambda jid, how: jid > 1 and how == "done"):
+        open_and_wait(window, folder)
+    assert len(window.library.checkpoints()) == 1  # the answer Yes loaded it, off the GUI thread
+
+
+def test_a_missing_device_falls_back_and_says_so(qtbot):
+    from studio.app.worker import Worker
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the fallback needs one without")
+    worker = Worker("cuda")
+    try:
+        qtbot.waitUntil(lambda: worker.device is not None, timeout=20000)
+        assert worker.device.type == "cpu" and worker.device_label == "CPU"
+        assert "CUDA is not available" in worker.device_problem
+    finally:
+        worker.shutdown()
