@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 TORCH_CPU ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv clean bench validate-desktop icons wheel dist install-desktop
+.PHONY: run test venv clean bench validate-desktop icons wheel dist install-desktop uninstall-desktop
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,8 +71,13 @@ install-desktop:
 	install -Dm644 resources/icon.svg $(XDG_DATA_HOME)/icons/hicolor/scalable/apps/io.github.darwascii.Studio.svg
 	cd resources/icons/hicolor && for png in */apps/*.png; do \
 		install -Dm644 $$png $(XDG_DATA_HOME)/icons/hicolor/$$png; done
-	-update-desktop-database $(XDG_DATA_HOME)/applications 2>/dev/null
-	-gtk-update-icon-cache -q $(XDG_DATA_HOME)/icons/hicolor 2>/dev/null
+	@command -v update-desktop-database >/dev/null && update-desktop-database -q $(XDG_DATA_HOME)/applications || true
+	@command -v gtk-update-icon-cache >/dev/null && gtk-update-icon-cache -q -t $(XDG_DATA_HOME)/icons/hicolor || true
+
+uninstall-desktop:
+	rm -f $(XDG_DATA_HOME)/applications/io.github.darwascii.Studio.desktop \
+		$(XDG_DATA_HOME)/metainfo/io.github.darwascii.Studio.metainfo.xml \
+		$(XDG_DATA_HOME)/icons/hicolor/*/apps/io.github.darwascii.Studio.*
 
 # Desktop metadata checks (Debian: apt-get install desktop-file-utils appstream)
 validate-desktop:
