@@ -278,7 +278,9 @@ class MainWindow(QMainWindow):
             if on_done is not None:
                 on_done(reports)
 
-        return self.submit(f"Open {', '.join(Path(p).name for p in paths)}", run, done=done)
+        title = f"Open {', '.join(Path(p).name for p in paths)}"
+        self.statusBar().showMessage(f"{title}…")  # the first run's import starts as the window shows
+        return self.submit(title, run, done=done)
 
     def import_file(self, path, trust: bool = False, read_only: bool = False, then=None) -> int:
         """One checkpoint into the library, read in the worker (loading is model code)."""
