@@ -114,9 +114,13 @@ def build_window(args):
     window = MainWindow(library, worker, settings)
     paths = list(args.paths)
     read_only = False
-    if not paths and not library.checkpoints():
-        bundled = bundled_checkpoints_dir()
-        if bundled is not None:
+    bundled = bundled_checkpoints_dir() if not paths else None
+    if bundled is not None:
+        records = library.checkpoints()
+        # First run: open the bundled family. Later runs: open it again only if bundled
+        # files went missing, i.e. the studio was reinstalled elsewhere (another venv, a
+        # moved frozen app); the library follows known files to their new place by hash.
+        if not records or any(r.read_only and not r.exists for r in records):
             paths, read_only = [str(bundled)], True
     return window, paths, read_only
 

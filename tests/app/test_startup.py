@@ -40,3 +40,31 @@ def test_app_identity_matches_the_data_folder_and_desktop_entry(qapp):
     assert data_dir() == Path(platformdirs.user_data_dir(app.applicationName(), app.organizationName()))
     sizes = {(s.width(), s.height()) for s in app.windowIcon().availableSizes()}
     assert {(16, 16), (48, 48), (256, 256)} <= sizes
+
+
+def test_a_reinstalled_bundled_family_is_followed_to_its_new_place(qapp, tmp_path, monkeypatch):
+    import shutil
+
+    import studio.library
+    from studio.app.main import build_window, parse_args
+    from studio.library import Library
+    from studio.model.checkpoint import save_checkpoint
+    from studio.model.synthetic import random_checkpoint
+
+    old, new = tmp_path / "old-install" / "checkpoints", tmp_path / "new-install" / "checkpoints"
+    save_checkpoint(random_checkpoint(dim=32, depth=1, seed=1), old / "artist" / "model.pt")
+    db = tmp_path / "lib.sqlite3"
+    with Library(db) as library:
+        library.import_folder(old, read_only=True)
+    shutil.copytree(old, new)
+    monkeypatch.setattr(studio.library, "bundled_checkpoints_dir", lambda: old)
+    window, paths, _ = build_window(parse_args(["--library", str(db)]))
+    window.worker.shutdown()
+    window.library.close()
+    assert paths == []  # the family is where the library last saw it: nothing to open
+    shutil.rmtree(old)
+    monkeypatch.setattr(studio.library, "bundled_checkpoints_dir", lambda: new)
+    window, paths, read_only = build_window(parse_args(["--library", str(db)]))
+    window.worker.shutdown()
+    window.library.close()
+    assert (paths, read_only) == ([str(new)], True)
