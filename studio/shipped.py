@@ -34,7 +34,9 @@ def _candidates(name: str) -> list[Path]:
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         found.append(Path(frozen_root) / "studio" / name)
-    found.append(Path(__file__).resolve().parent.parent / name)  # the source checkout
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():  # a source checkout, not site-packages
+        found.append(checkout / name)
     return found
 
 
