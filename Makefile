@@ -56,6 +56,8 @@ $(DIST_STAMP): pyproject.toml
 dist: $(DIST_STAMP)
 	$(DIST_VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
 		--distpath dist --workpath build/pyinstaller packaging/darwascii-studio.spec
+	ln -sf darwascii-studio dist/darwascii-studio/darwascii  # the CLI: same bundle, other name
+	dist/darwascii-studio/darwascii info checkpoints/apehex/styleA/model.pt >/dev/null
 	QT_QPA_PLATFORM=offscreen dist/darwascii-studio/darwascii-studio --exit-when-shown \
 		--library build/dist-check.sqlite3
 	QT_QPA_PLATFORM=offscreen dist/darwascii-studio/darwascii-studio \
