@@ -74,7 +74,7 @@ def show_splash(app):
     pixmap = QPixmap(420, 200)
     pixmap.fill(QColor("#151922"))
     painter = QPainter(pixmap)
-    app_icon().paint(painter, 24, 52, 96, 96)
+    app.windowIcon().paint(painter, 24, 52, 96, 96)  # set by make_app
     painter.setPen(QColor("#e6e9ef"))
     font = painter.font()
     font.setPointSize(15)

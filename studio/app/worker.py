@@ -164,8 +164,8 @@ class Worker(QObject):
         try:
             device = pick_device(self.requested_device)
         except StudioError as exc:
-            self.device_problem = f"{exc}; using {pick_device(None).type} instead"
             device = pick_device(None)
+            self.device_problem = f"{exc}; using {device.type} instead"
         self.device = device  # set before the signal: a late listener reads it instead
         self.deviceChosen.emit(self.device_label, self.device_problem)
 

@@ -11,8 +11,7 @@ without loading PyTorch.
 
 from __future__ import annotations
 
-import importlib
-
+from studio.lazy import lazy_attributes
 from studio.breed.methods import METHODS, MergeMethod
 from studio.breed.recipe import BreedRecipe
 
@@ -26,11 +25,6 @@ _LAZY = {
     "scan_path": "scan",
 }
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"studio.breed.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'studio.breed' has no attribute {name!r}")
-
+__getattr__ = lazy_attributes("studio.breed", _LAZY)
 
 __all__ = ["METHODS", "BreedRecipe", "MergeMethod", *_LAZY]

@@ -9,8 +9,7 @@ through ``compat``, which restores ``__hash__`` on nGPT-pytorch's modules on imp
 
 from __future__ import annotations
 
-import importlib
-
+from studio.lazy import lazy_attributes
 from studio.model.art import Art, SampleSettings
 from studio.model.vocab import CONDITIONAL, EOA, SEP, SOL, TEXT, UNCONDITIONAL, Vocab
 
@@ -26,11 +25,6 @@ _LAZY = {
     "sample_gallery": "sampler",
 }
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"studio.model.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'studio.model' has no attribute {name!r}")
-
+__getattr__ = lazy_attributes("studio.model", _LAZY)
 
 __all__ = ["Art", "CONDITIONAL", "EOA", "SEP", "SOL", "SampleSettings", "TEXT", "UNCONDITIONAL", "Vocab", *_LAZY]
