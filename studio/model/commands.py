@@ -12,6 +12,7 @@ from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint
 from studio.model.engine import Engine, pick_device
+from studio.model.judge import measurements_in
 from studio.model.art import SampleSettings, gallery_text
 from studio.model.sampler import sample_gallery
 from studio.model.vocab import FRAMINGS
@@ -79,8 +80,12 @@ def cmd_info(args: argparse.Namespace) -> None:
     ]
     if ckpt.labels:
         lines.append(f"  labels     {', '.join(ckpt.labels)}")
-    if ckpt.metrics:
-        lines.append("  metrics    " + ", ".join(f"{k} {_fmt(v)}" for k, v in ckpt.metrics.items()))
+    scalars = {k: v for k, v in ckpt.metrics.items() if k != "measurements"}
+    if scalars:
+        lines.append("  metrics    " + ", ".join(f"{k} {_fmt(v)}" for k, v in scalars.items()))
+    for measurement in measurements_in(ckpt.metrics):
+        lines.append(f"  measured   {measurement.text(4)} on {measurement.data.describe()}, context {measurement.context}, "
+                     f"stride {measurement.stride}")
     if ckpt.lineage:
         parents = " x ".join(p.get("name", "?") for p in ckpt.lineage.get("parents", []))
         lines.append(f"  lineage    {ckpt.lineage.get('method', '?')} of {parents} ({ckpt.lineage.get('date', '')})")

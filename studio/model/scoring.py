@@ -53,6 +53,48 @@ def plan_windows(n: int, context: int, stride: int | None = None) -> list[Window
     return windows
 
 
+def token_nats(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    ids: Sequence[int] | torch.Tensor,
+    *,
+    context: int = 256,
+    stride: int | None = None,
+    batch_size: int = 16,
+    device: torch.device | str = "cpu",
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> torch.Tensor:
+    """Nats of every prediction: entry ``j`` is ``-ln p(ids[j+1] | window before it)``.
+
+    The per-token form lets callers attribute loss to the piece each predicted char
+    belongs to (the judge's per-piece bootstrap); ``bits_per_char`` is its mean.
+    """
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    windows = plan_windows(len(ids), context, stride)
+    out = torch.empty(len(ids) - 1, dtype=torch.float64)
+    # Windows of equal length batch together; only the last one can be shorter.
+    for first in range(0, len(windows), batch_size):
+        if cancel is not None and cancel():
+            raise Cancelled()
+        group = windows[first : first + batch_size]
+        by_length: dict[int, list[Window]] = {}
+        for window in group:
+            by_length.setdefault(window.length, []).append(window)
+        for length, same in by_length.items():
+            batch = torch.stack([ids[w.start : w.start + length] for w in same]).to(device)
+            with torch.inference_mode():
+                logits = forward(batch)[:, :-1].float()
+                targets = batch[:, 1:]
+                nats = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none").double().cpu()
+            for row, window in enumerate(same):
+                # prediction i of the window predicts token window.start + i + 1
+                first_pred = window.start + window.score_from
+                out[first_pred : window.start + length - 1] = nats[row, window.score_from :]
+        if progress is not None:
+            progress(min(first + batch_size, len(windows)), len(windows))
+    return out
+
+
 def bits_per_char(
     forward: Callable[[torch.Tensor], torch.Tensor],
     ids: Sequence[int] | torch.Tensor,
@@ -69,28 +111,6 @@ def bits_per_char(
     ``forward`` is ``Engine.forward`` normally; nGPT-pytorch's ``model`` works too,
     which is how tests check the engine against the reference.
     """
-    ids = torch.as_tensor(ids, dtype=torch.long)
-    windows = plan_windows(len(ids), context, stride)
-    total_nats = 0.0
-    scored = 0
-    # Windows of equal length batch together; only the last one can be shorter.
-    for first in range(0, len(windows), batch_size):
-        if cancel is not None and cancel():
-            raise Cancelled()
-        group = windows[first : first + batch_size]
-        by_length: dict[int, list[Window]] = {}
-        for window in group:
-            by_length.setdefault(window.length, []).append(window)
-        for length, same in by_length.items():
-            batch = torch.stack([ids[w.start : w.start + length] for w in same]).to(device)
-            with torch.inference_mode():
-                logits = forward(batch)[:, :-1].float()
-                targets = batch[:, 1:]
-                nats = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
-            for row, window in enumerate(same):
-                counted = nats[row, window.score_from :]
-                total_nats += float(counted.sum())
-                scored += counted.numel()
-        if progress is not None:
-            progress(min(first + batch_size, len(windows)), len(windows))
-    return total_nats / scored / LN2, scored
+    nats = token_nats(forward, ids, context=context, stride=stride, batch_size=batch_size, device=device,
+                      progress=progress, cancel=cancel)
+    return float(nats.sum()) / len(nats) / LN2, len(nats)

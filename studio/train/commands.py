@@ -12,9 +12,11 @@ from studio import cli
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import load_checkpoint
+from studio.model.judge import measurements_in
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
 from studio.train.corpus import BUILTIN_CORPORA, load_builtin, split_pieces
-from studio.train.evaluate import evaluate, read_text_for
+from studio.train.evaluate import evaluate, heldout_for_eval
+from studio.train.heldout import stratified
 from studio.train.importers import pieces_from_any
 from studio.train.training import ModelShape, TrainConfig, TrainProgress, train
 
@@ -63,20 +65,45 @@ def register(subparsers) -> None:
     cli.add_trust_option(t)
     t.set_defaults(handler=cmd_train)
 
-    e = subparsers.add_parser("eval", help="bits per char of a checkpoint", description="Bits per char on a text file or a corpus split.")
+    e = subparsers.add_parser(
+        "eval", help="bits per char of a checkpoint, with its 95%% interval and provenance",
+        description="Bits per char on a corpus split (stratified by class) or a text file, at the checkpoint's "
+        "training context unless --context says otherwise; prints what it was measured on.")
     e.add_argument("checkpoint", type=Path, metavar="CKPT")
-    src = e.add_mutually_exclusive_group(required=True)
-    src.add_argument("--text", type=Path)
-    src.add_argument("--corpus")
-    e.add_argument("--split", choices=("train", "val", "test"), default="val")
-    e.add_argument("--context", type=int)
-    e.add_argument("--stride", type=int)
-    e.add_argument("--max-chars", type=int)
-    e.add_argument("--skip-unknown", action="store_true", help="drop chars the model does not know instead of failing")
+    add_data_options(e, required=True)
+    e.add_argument("--max-chars", type=int, help="score only the first M chars of --text")
     e.add_argument("--json", action="store_true")
     cli.add_device_option(e)
     cli.add_trust_option(e)
     e.set_defaults(handler=cmd_eval)
+
+
+def add_data_options(parser: argparse.ArgumentParser, *, required: bool, split: str = "val", with_split: bool = True) -> None:
+    """The judge's data and scoring options, the same for eval, scan and darwin."""
+    src = parser.add_mutually_exclusive_group(required=required)
+    src.add_argument("--text", type=Path, help="a text file scored as it is (.jsonl/.json/.parquet are read as a corpus)")
+    src.add_argument("--corpus", help="built-in corpus (builtin, builtin-a, builtin-b) or a corpus folder/file"
+                     + ("" if required else " (default: the parents' training corpus)"))
+    if with_split:
+        parser.add_argument("--split", choices=("train", "val", "test"), default=split, help=f"corpus split (default {split})")
+    parser.add_argument("--classes", type=_class_list, help="comma-separated classes (default: the union of the models' classes, or all)")
+    parser.add_argument("--chars-per-class", type=int, help="chars taken from each class (default: as many as the smallest class has)")
+    parser.add_argument("--data-seed", type=int, default=0, help="seed of the piece selection and order (default 0)")
+    parser.add_argument("--context", type=int, help="scoring window in chars (default: the training context)")
+    parser.add_argument("--stride", type=int, help="chars between windows (default: half the context)")
+    parser.add_argument("--skip-unknown", action="store_true", help="drop chars the model does not know instead of failing")
+
+
+def _class_list(text: str) -> list[str]:
+    classes = [c.strip() for c in text.split(",") if c.strip()]
+    if not classes:
+        raise argparse.ArgumentTypeError("give at least one class")
+    return classes
+
+
+def _unused():
+    e.add_argument("--json", action="store_true")
+    pass
 
 
 def load_pieces(corpus: str):
@@ -140,27 +167,34 @@ def cmd_train(args) -> None:
         show(f"step {p.step}/{p.total_steps}  loss {p.loss:.3f}  acc {p.acc:.3f}  {p.chars_per_s:,.0f} chars/s  eta {p.eta_s:,.0f}s")
 
     result = train(splits["train"], args.out, config=config, shape=shape, framing=args.framing, start=start,
-                   val_pieces=splits["val"], corpus_name=name, device=args.device, resume=args.resume, progress=progress)
+                   heldout=stratified(pieces, name=args.corpus, split="val", framing=args.framing), corpus_name=name,
+                   device=args.device, resume=args.resume, progress=progress)
     if args.json:
         cli.emit_json({"checkpoint": str(result.path), "metrics": result.checkpoint.metrics})
     else:
         if sys.stderr.isatty():
             sys.stderr.write("\n")
-        print(f"wrote {result.path}: " + ", ".join(f"{k} {v}" for k, v in result.checkpoint.metrics.items()))
+        scalars = {k: v for k, v in result.checkpoint.metrics.items() if k != "measurements"}
+        print(f"wrote {result.path}: " + ", ".join(f"{k} {v}" for k, v in scalars.items()))
+        for measurement in measurements_in(result.checkpoint.metrics):
+            print(f"{measurement.text(4)} on {measurement.data.describe()}, context {measurement.context}")
 
 
 def cmd_eval(args) -> None:
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust)
-    text = None
-    if args.text is not None:
-        text, _ = read_text_for(ckpt, args.text, args.split)
+    heldout = heldout_for_eval(ckpt, text=args.text, corpus=args.corpus, split=args.split, classes=args.classes,
+                               chars_per_class=args.chars_per_class, data_seed=args.data_seed, max_chars=args.max_chars)
     show = cli.progress_printer(not args.json)
-    result = evaluate(ckpt, text=text, corpus=args.corpus, split=args.split, context=args.context, stride=args.stride,
-                      device=args.device, skip_unknown=args.skip_unknown, max_chars=args.max_chars,
-                      progress=lambda i, n: show(f"scoring window batch {i}/{n}"))
+    result = evaluate(ckpt, heldout, context=args.context, stride=args.stride, device=args.device,
+                      skip_unknown=args.skip_unknown, progress=lambda i, n: show(f"scoring window batch {i}/{n}"))
     if args.json:
-        cli.emit_json(result.to_dict())
-    else:
-        if sys.stderr.isatty():
-            sys.stderr.write("\n")
-        print(f"{result.bpc:.4f} bpc over {result.chars} chars ({result.source}, context {result.context}, stride {result.stride})")
+        cli.emit_json({**result.to_dict(), "command": result.command(str(args.checkpoint))})
+        return
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    print(f"{result.text(4)}  ({result.caption()})")
+    print(f"measured on {result.data.describe()}")
+    print(f"{result.chars:,} chars scored, context {result.context} ({result.context_note}), stride {result.stride}"
+          + (f", {result.skipped_chars} unknown chars dropped" if result.skipped_chars else ""))
+    if result.per_class and len(result.per_class) > 1:
+        print("per class: " + ", ".join(f"{k} {v:.3f}" for k, v in result.per_class.items()))

@@ -1,39 +1,25 @@
 """Evaluation: bits per char of a checkpoint on a text file or a corpus split.
 
-Built on ``studio.model.scoring.bits_per_char`` (the one definition of bpc). A
-text is scored as it is, with no framing added; a corpus split is its pieces,
-framed as the checkpoint was trained, concatenated. A file of exactly
+Built on the judge (``studio.model.judge``): a text is scored as it is, with no
+framing added; a corpus split is its pieces framed as the checkpoint was trained,
+stratified by class (``studio.train.heldout``). A file of exactly
 100,000,000 bytes is enwik8: byte-level models score its standard split (the last
 5M bytes are test, the 5M before them val).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from studio.errors import StudioError
 from studio.model.checkpoint import ArtistCheckpoint
-from studio.model.engine import Engine, pick_device
-from studio.model.scoring import bits_per_char
-from studio.model.vocab import describe_char, frame_piece
+from studio.model.engine import pick_device
+from studio.model.judge import HeldOut, Measurement, heldout_from_text, measure, scoring_context
+from studio.train.heldout import CORPUS_SUFFIXES, corpus_heldout, text_heldout
 
 ENWIK8_BYTES = 100_000_000
 ENWIK8_SPLIT_BYTES = 5_000_000
-
-
-@dataclass
-class EvalResult:
-    bpc: float
-    chars: int  # predictions scored
-    context: int
-    stride: int
-    skipped_chars: int
-    source: str
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "bpc": round(self.bpc, 6)}
 
 
 def enwik8_slice(total_bytes: int, split: str) -> tuple[int, int]:
@@ -65,58 +51,49 @@ def read_text_for(ckpt: ArtistCheckpoint, path: Path, split: str = "val") -> tup
         raise StudioError(f"{path}: is not UTF-8 text") from None
 
 
-def corpus_text(ckpt: ArtistCheckpoint, corpus: str, split: str) -> str:
-    from studio.train.corpus import load_builtin, split_pieces
-    from studio.train.importers import pieces_from_any
-
-    if Path(corpus).exists():
-        pieces = pieces_from_any(Path(corpus)).pieces
-    else:
-        pieces = load_builtin(corpus)
-    splits = split_pieces(pieces)
-    if split not in splits:
-        raise StudioError(f"unknown split {split!r} (use train, val or test)")
-    return "".join(frame_piece(p.art, p.label, ckpt.framing) for p in splits[split])
+def heldout_for_eval(
+    ckpt: ArtistCheckpoint,
+    *,
+    text: Path | None = None,
+    corpus: str | None = None,
+    split: str = "val",
+    classes: Sequence[str] | None = None,
+    chars_per_class: int | None = None,
+    data_seed: int = 0,
+    max_chars: int | None = None,
+) -> HeldOut:
+    """The data ``eval`` scores: a corpus split (stratified by class, as the judge
+    does for every figure) or a text file (read as a corpus when it is .jsonl/.parquet)."""
+    if (text is None) == (corpus is None):
+        raise StudioError("give either a text file or a corpus to evaluate on")
+    if max_chars is not None and max_chars < 2:
+        raise StudioError(f"--max-chars must be at least 2, not {max_chars}")
+    if text is not None:
+        if text.suffix.lower() in CORPUS_SUFFIXES:
+            return text_heldout(text, ckpt.framing, split, classes=classes, chars_per_class=chars_per_class, seed=data_seed)
+        raw, name = read_text_for(ckpt, text, split)
+        return heldout_from_text(raw[:max_chars] if max_chars else raw, name, ckpt.framing)
+    if max_chars is not None:
+        raise StudioError("--max-chars applies to --text; for a corpus use --chars-per-class")
+    return corpus_heldout(corpus, split, ckpt.framing, classes=classes, chars_per_class=chars_per_class, seed=data_seed)
 
 
 def evaluate(
     ckpt: ArtistCheckpoint,
+    heldout: HeldOut,
     *,
-    text: str | None = None,
-    corpus: str | None = None,
-    split: str = "val",
     context: int | None = None,
     stride: int | None = None,
     device: str | None = "auto",
     skip_unknown: bool = False,
-    max_chars: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
-) -> EvalResult:
-    if (text is None) == (corpus is None):
-        raise StudioError("give either a text or a corpus to evaluate on")
-    source = f"corpus {corpus} ({split})" if corpus is not None else "text"
-    if corpus is not None:
-        text = corpus_text(ckpt, corpus, split)
-    if max_chars is not None:
-        text = text[:max_chars]
-    unknown = ckpt.vocab.unknown_chars(text)
-    skipped = 0
-    if unknown:
-        count = sum(text.count(c) for c in unknown)
-        if not skip_unknown:
-            raise StudioError(
-                f"the text holds {count} chars the model does not know (e.g. {describe_char(unknown[0])}); "
-                "pass --skip-unknown to drop them"
-            )
-        drop = set(unknown)
-        text = "".join(c for c in text if c not in drop)
-        skipped = count
-    recipe = ckpt.extra.get("recipe") if isinstance(ckpt.extra.get("recipe"), dict) else {}
-    context = context or int(recipe.get("train", {}).get("context", 256))
-    stride = stride or max(1, context // 2)
-    dev = pick_device(device)
-    engine = Engine(ckpt.build_model("cpu"), device=dev)
-    bpc, scored = bits_per_char(engine.forward, ckpt.vocab.encode(text), context=context, stride=stride,
-                                device=dev, progress=progress, cancel=cancel)
-    return EvalResult(bpc, scored, context, stride, skipped, source)
+) -> Measurement:
+    """The judge's measurement of one checkpoint (context: its training context unless asked)."""
+    if stride is not None and context is None:
+        context = scoring_context([ckpt])[0]
+    if stride is not None and not 0 < stride < (context or 0):
+        raise StudioError(f"--stride must be between 1 and the context minus 1 ({(context or 2) - 1}), not {stride}")
+    measurement, _ = measure(ckpt, heldout, context=context, stride=stride, skip_unknown=skip_unknown,
+                             device=pick_device(device), progress=progress, cancel=cancel)
+    return measurement

@@ -34,7 +34,9 @@ from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint
 from studio.model.engine import Engine
 from studio.model.sampler import SampleSettings, sample_gallery
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
+from studio.model.judge import Measurement
 from studio.train.corpus import GROUP_A, GROUP_B, build_corpus, split_pieces
+from studio.train.heldout import stratified
 from studio.train.training import ModelShape, TrainConfig, TrainProgress, train
 
 SHAPE = ModelShape(dim=96, depth=4, heads=4, dim_head=24)
@@ -63,6 +65,10 @@ FAMILY = (
     Member("uncond/styleB/model.pt", GROUP_B, UNCONDITIONAL, 250, 4, parent="ancestor/model.pt", lr=1.5e-3, about="objects & tech, no label channel"),
     Member("independent/indA/model.pt", GROUP_A, CONDITIONAL, 500, 101, about="independently initialised, creatures & nature"),
     Member("independent/indB/model.pt", GROUP_B, CONDITIONAL, 500, 202, about="independently initialised, objects & tech"),
+    # The experiment's "train instead of breed" control: the ancestor trained on the
+    # union for as many steps as the two forks together (the compute a pair of forks cost).
+    Member("controls/ancestor-union/model.pt", GROUP_A + GROUP_B, CONDITIONAL, 500, 5, parent="ancestor/model.pt", lr=1.5e-3,
+           about="control: the ancestor trained on both groups for 500 steps (styleA + styleB's budget)"),
     Member("smith-experiment/ngpt/model.pt", GROUP_A + GROUP_B, CONDITIONAL, 300, 7, about="ablation: nGPT normalized-lerp residual"),
     Member("smith-experiment/smith/model.pt", GROUP_A + GROUP_B, CONDITIONAL, 300, 7, variant="smith", about="ablation: exact-geodesic residual, matched to ngpt"),
 )
@@ -82,6 +88,8 @@ def _samples(ckpt: ArtistCheckpoint, classes) -> str:
 
 def _readme(member: Member, ckpt: ArtistCheckpoint, seconds: float) -> str:
     m = ckpt.metrics
+    measured = m.get("measurements") or []
+    val = Measurement.from_dict(measured[0]).describe() if measured else "not measured"
     return (
         f"# {member.path.rsplit('/model.pt', 1)[0]}\n\n"
         f"{member.about}.\n\n"
@@ -90,8 +98,10 @@ def _readme(member: Member, ckpt: ArtistCheckpoint, seconds: float) -> str:
         f"{ckpt.num_params / 1e6:.2f}M params, vocab {len(ckpt.vocab)} chars\n"
         f"- recipe: {'fork of ' + member.parent.rsplit('/model.pt', 1)[0] + ', ' if member.parent else 'from scratch, '}"
         f"{member.steps} steps x {BATCH} windows x {CONTEXT} chars, AdamW lr {member.lr} (warm-up, cosine), seed {member.seed}\n"
-        f"- final: stream_loss {m.get('stream_loss')}, acc {m.get('acc')}, val_bpc {m.get('val_bpc')} "
-        f"(trained in {seconds / 60:.1f} min on {'2 CPU cores' if True else ''})\n"
+        f"- final: stream_loss {m.get('stream_loss')}, acc {m.get('acc')} (trained in {seconds / 60:.1f} min on 2 CPU cores)\n"
+        f"- val: {val}\n"
+        f"- training pieces: the train split of the global piece-level split (`studio.train.corpus.piece_split`), "
+        "so no val or test piece of any built-in corpus was seen in training\n"
         f"- made by: `python -m studio.train.family` (see studio/train/family.py)\n\n"
         f"## Samples (T=0.6, top-k 20)\n\n{_samples(ckpt, member.classes)}\n"
     )
@@ -108,8 +118,8 @@ def train_family(out: Path, force: bool = False, scale: float = 1.0, only: list[
             continue
         key = member.classes
         if key not in corpus:
-            corpus[key] = split_pieces(build_corpus(member.classes, per_class=400))
-        splits = corpus[key]
+            corpus[key] = build_corpus(member.classes, per_class=400)
+        pieces = corpus[key]
         start = load_checkpoint(out / member.parent) if member.parent else None
         steps = max(1, int(member.steps * scale))
         config = TrainConfig(steps=steps, batch_size=BATCH, context=CONTEXT, lr=member.lr, warmup=min(50, steps // 5 + 1),
@@ -123,8 +133,9 @@ def train_family(out: Path, force: bool = False, scale: float = 1.0, only: list[
                       f"{p.chars_per_s:.0f} chars/s eta {p.eta_s / 60:.1f} min", flush=True)
 
         corpus_name = "builtin" if member.classes == GROUP_A + GROUP_B else ("builtin-a" if member.classes == GROUP_A else "builtin-b")
-        result = train(splits["train"], target, config=config, shape=shape, framing=member.framing, start=start,
-                       val_pieces=splits["val"][:60], corpus_name=corpus_name, progress=show, resume=False)
+        heldout = stratified(pieces, name=corpus_name, split="val", framing=member.framing)
+        result = train(split_pieces(pieces)["train"], target, config=config, shape=shape, framing=member.framing,
+                       start=start, heldout=heldout, corpus_name=corpus_name, progress=show, resume=False)
         seconds = time.perf_counter() - began
         state = target.with_name(target.name + ".state")
         state.unlink(missing_ok=True)  # the sidecar is for resuming; the bundle ships weights only

@@ -30,7 +30,7 @@ from studio.fsutil import atomic_write
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, save_checkpoint
 from studio.model.engine import Engine, pick_device
-from studio.model.scoring import bits_per_char
+from studio.model.judge import HeldOut, measurement_of, score_pieces
 from studio.model.vocab import CONDITIONAL, FRAMINGS, Vocab, frame_piece
 from studio.train.corpus import Piece, corpus_hash
 
@@ -113,7 +113,7 @@ def train(
     shape: ModelShape = ModelShape(),
     framing: str = CONDITIONAL,
     start: ArtistCheckpoint | None = None,
-    val_pieces: Sequence[Piece] = (),
+    heldout: HeldOut | None = None,
     corpus_name: str = "custom",
     name: str | None = None,
     device: str | None = "auto",
@@ -170,7 +170,6 @@ def train(
 
     if len(stream_ids) <= config.context + 1:
         raise StudioError(f"the corpus ({len(stream_ids)} chars) is shorter than one training window ({config.context + 1})")
-    val_text = "".join(frame_piece(p.art, p.label, framing) for p in val_pieces)
 
     recipe = {
         "train": asdict(config),
@@ -179,6 +178,7 @@ def train(
         "corpus": corpus_name,
         "corpus_sha256": corpus_hash(pieces),
         "pieces": len(pieces),
+        "classes": sorted({p.label for p in pieces if p.label}),
     }
     labels = _labels(pieces) if framing == CONDITIONAL else []
     lineage = None
@@ -218,14 +218,16 @@ def train(
         atomic_write(state_file, lambda handle: torch.save(state, handle))
         return ckpt
 
-    def validate_bpc() -> float | None:
-        if len(val_text) < 2:
+    def validate(final: bool = False):
+        """The judge's measurement on the held-out pieces (their split, at the training context)."""
+        if heldout is None or heldout.identity.chars < 2:
             return None
         model.eval()
         engine = Engine(model, device=dev)
-        bpc, _ = bits_per_char(engine.forward, vocab.encode(val_text), context=config.context, device=dev)
+        scores = score_pieces(engine.forward, vocab, heldout, context=config.context, skip_unknown=True, device=dev,
+                              cancel=cancel)
         model.train()
-        return bpc
+        return measurement_of(scores, heldout) if final else scores.bpc
 
     metrics: dict[str, Any] = {}
     started = time.perf_counter()
@@ -258,7 +260,7 @@ def train(
         chars_per_s = done * config.batch_size * config.context / max(elapsed, 1e-9)
         val_bpc = None
         if config.eval_every and step % config.eval_every == 0 and step < config.steps:
-            val_bpc = validate_bpc()
+            val_bpc = validate()
         if step % 10 == 0 or step == config.steps:
             history.append({"step": step, "loss": round(loss_value, 5), "acc": round(acc_value, 5)})
         if progress is not None:
@@ -267,11 +269,12 @@ def train(
         if config.checkpoint_every and step % config.checkpoint_every == 0 and step < config.steps:
             save({"step": step, "stream_loss": loss_value, "acc": acc_value})
 
-    val_bpc = validate_bpc()
+    measurement = validate(final=True)
     metrics = {"step": step, "stream_loss": round(loss_value, 5), "acc": round(acc_value, 5)}
-    if val_bpc is not None:
-        metrics["val_bpc"] = round(val_bpc, 5)
-        metrics["val_loss"] = round(val_bpc * math.log(2), 5)
+    if measurement is not None:
+        # the scalar for the card's readers, the measurement (with its provenance) for ours
+        metrics[f"{measurement.data.split or 'heldout'}_bpc"] = round(measurement.bpc, 5)
+        metrics["measurements"] = [measurement.to_dict()]
     ckpt = save(metrics)
     ckpt.path = out
     return TrainResult(ckpt, out, history)

@@ -9,9 +9,11 @@ import torch
 from studio.cli import main
 from studio.errors import Cancelled, StudioError
 from studio.model.checkpoint import load_checkpoint
+from studio.model.judge import heldout_from_text, measurements_in
 from studio.model.synthetic import random_checkpoint
 from studio.train.corpus import ALL_CLASSES, GROUP_A, GROUP_B, build_corpus, corpus_hash, render, split_pieces
 from studio.train.evaluate import ENWIK8_SPLIT_BYTES, enwik8_slice, evaluate
+from studio.train.heldout import stratified
 from studio.train.importers import CorpusImportError, import_folder, import_jsonl, import_parquet
 from studio.train.training import ModelShape, TrainConfig, train
 
@@ -88,7 +90,8 @@ def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "model.pt"
     losses = []
     result = train(pieces, out, config=TrainConfig(steps=30, batch_size=8, context=64, lr=5e-3, warmup=5, checkpoint_every=0),
-                   shape=TINY, val_pieces=pieces[:4], progress=lambda p: losses.append(p.loss))
+                   shape=TINY, heldout=stratified(pieces, name="tiny", split="val", framing="conditional"),
+                   progress=lambda p: losses.append(p.loss))
     return pieces, out, result, losses
 
 
@@ -97,6 +100,11 @@ def test_training_lowers_the_loss_and_writes_a_loadable_checkpoint(tiny_run):
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
     ckpt = load_checkpoint(out)
     assert ckpt.metrics["step"] == 30 and "val_bpc" in ckpt.metrics
+    (measured,) = measurements_in(ckpt.metrics)  # the figure says what it was measured on
+    assert measured.bpc == pytest.approx(ckpt.metrics["val_bpc"], abs=1e-5)
+    assert measured.data.split == "val" and measured.data.name == "tiny" and measured.context == 64
+    assert set(measured.data.classes) == {"Cats", "Fish"} and measured.interval.low <= measured.bpc <= measured.interval.high
+    assert ckpt.extra["recipe"]["classes"] == ["Cats", "Fish"]
     assert ckpt.labels == ["Cats", "Fish"]
     assert ckpt.extra["recipe"]["corpus_sha256"]
 
@@ -128,10 +136,10 @@ def test_bpc_matches_the_definition():
     with torch.no_grad():
         logp = ckpt.build_model()(ids).log_softmax(-1)[0]
     expected = -sum(logp[i, ids[0, i + 1]].item() for i in range(len(text) - 1)) / (len(text) - 1) / math.log(2)
-    result = evaluate(ckpt, text=text, context=64, device="cpu")
+    result = evaluate(ckpt, heldout_from_text(text, "t"), context=64, device="cpu")
     assert result.chars == len(text) - 1
     assert result.bpc == pytest.approx(expected, abs=1e-4)
-    long = evaluate(ckpt, text=text * 5, context=16, stride=5, device="cpu")
+    long = evaluate(ckpt, heldout_from_text(text * 5, "t"), context=16, stride=5, device="cpu")
     assert long.chars == len(text) * 5 - 1
 
 
@@ -145,8 +153,8 @@ def test_enwik8_split_arithmetic():
 def test_unknown_chars_are_counted_or_skipped():
     ckpt = random_checkpoint(dim=32, depth=1)
     with pytest.raises(StudioError, match="2 chars"):
-        evaluate(ckpt, text="ab€cd€", context=16, device="cpu")
-    assert evaluate(ckpt, text="ab€cd€", context=16, device="cpu", skip_unknown=True).skipped_chars == 2
+        evaluate(ckpt, heldout_from_text("ab€cd€", "t"), context=16, device="cpu")
+    assert evaluate(ckpt, heldout_from_text("ab€cd€", "t"), context=16, device="cpu", skip_unknown=True).skipped_chars == 2
 
 
 def test_cli_eval_and_train_bad_input_exit_2(tiny_run, tmp_path, capsys):

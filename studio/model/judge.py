@@ -1,0 +1,668 @@
+"""The judge: every bpc, barrier and vigor the studio shows is measured here.
+
+One definition, used by the CLI, the app and Darwin alike:
+
+* **Data** is a :class:`HeldOut`: framed pieces in stream order, each with its class,
+  and a :class:`DataIdentity` that says what they are (corpus, split, classes and
+  their chars, or a file's sha256) and hashes the exact text scored.
+* **bpc** is ``studio.model.scoring``'s sliding-window definition over the stream of
+  pieces (``context`` chars, new windows every ``stride``), and every prediction's
+  loss is attributed to the piece its target char belongs to.
+* **Intervals** come from a paired per-piece bootstrap, stratified by class: each
+  resample draws, within every class, as many pieces as the class has, with
+  replacement, and recomputes the pooled statistic (total bits / total chars). The
+  95% interval is the 2.5th..97.5th percentile over ``resamples`` draws (seeded).
+* **Barrier** (linear-mode connectivity): ``max_t L(t) - ((1 - t) L(0) + t L(1))``;
+  at most 0 means the path never rises above the chord (one basin).
+* **Vigor** = best parent minus child on the same data (positive: the child is
+  better), "positive" only when the 95% interval of that difference excludes zero;
+  reported beside each parent on its own classes, the shared ancestor and the
+  routed-parent oracle (each class scored by the parent trained on it).
+
+A :class:`Measurement` carries a bpc with its provenance; ``caption()`` is what the
+app writes beside the number ("test · 13 classes · ctx 128") and ``command()`` the
+CLI line that reproduces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shlex
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from studio.errors import StudioError
+from studio.model.vocab import Vocab, describe_char
+
+LN2 = math.log(2.0)
+RESAMPLES = 1000
+BOOTSTRAP_SEED = 0
+DEFAULT_CONTEXT = 256  # only for checkpoints that do not say what they were trained at
+TEXT_BLOCK_CHARS = 512  # a plain text file is bootstrapped in blocks of this many chars
+
+
+# -- data -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataIdentity:
+    """What a measurement was made on: enough to name it, compare it and redo it."""
+
+    source: str  # "corpus" or "text"
+    name: str  # built-in corpus name, corpus path, or text file path
+    split: str | None  # train / val / test for corpora
+    framing: str
+    classes: tuple[str, ...] = ()
+    class_chars: tuple[int, ...] = ()  # chars of each class, same order (equal weights by design)
+    pieces: int = 0
+    chars: int = 0
+    chars_per_class: int | None = None  # the budget asked for (None: all the split holds)
+    seed: int = 0  # piece selection and stream order
+    sha256: str = ""  # of the exact framed text, before any unknown char is dropped
+
+    @property
+    def key(self) -> str:
+        """Stable identity for the library: the text scored, with its framing."""
+        return self.sha256
+
+    def caption(self) -> str:
+        """Short provenance for a tooltip or a badge: ``test · 13 classes``."""
+        if self.source == "text":
+            return f"{self.name.rsplit('/', 1)[-1]} (sha256 {self.sha256[:8]})"
+        parts = [self.split or "?"]
+        if self.classes:
+            parts.append(f"{len(self.classes)} class{'es' if len(self.classes) != 1 else ''}")
+        return " · ".join(parts)
+
+    def describe(self) -> str:
+        if self.source == "text":
+            return f"text {self.name} ({self.chars:,} chars, sha256 {self.sha256[:12]})"
+        classes = ", ".join(self.classes) if len(self.classes) <= 4 else f"{len(self.classes)} classes"
+        return f"{self.name} {self.split} split, {classes}, {self.pieces} pieces, {self.chars:,} chars, stratified"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["classes"] = list(self.classes)
+        data["class_chars"] = list(self.class_chars)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "DataIdentity":
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        values["classes"] = tuple(values.get("classes", ()))
+        values["class_chars"] = tuple(values.get("class_chars", ()))
+        return cls(**values)
+
+
+@dataclass
+class HeldOut:
+    """Framed pieces in the order they are scored, each with its class."""
+
+    identity: DataIdentity
+    texts: list[str]
+    classes: list[str]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.texts)
+
+    def restricted(self, keep: Sequence[str]) -> "HeldOut":
+        """The same data, only the pieces of classes in ``keep`` (identity notes it)."""
+        wanted = set(keep)
+        rows = [(t, c) for t, c in zip(self.texts, self.classes) if c in wanted]
+        classes = tuple(c for c in self.identity.classes if c in wanted)
+        chars = tuple(n for c, n in zip(self.identity.classes, self.identity.class_chars) if c in wanted)
+        texts = [t for t, _ in rows]
+        identity = _replace_identity(self.identity, classes=classes, class_chars=chars, pieces=len(rows),
+                                     chars=sum(map(len, texts)), sha256=text_sha256(texts, self.identity.framing))
+        return HeldOut(identity, texts, [c for _, c in rows])
+
+
+def _replace_identity(identity: DataIdentity, **changes: Any) -> DataIdentity:
+    return DataIdentity(**{**asdict(identity), **changes})
+
+
+def text_sha256(texts: Sequence[str], framing: str) -> str:
+    digest = hashlib.sha256(framing.encode() + b"\0")
+    for text in texts:
+        digest.update(text.encode("utf-8", errors="surrogatepass"))
+    return digest.hexdigest()
+
+
+def heldout_from_text(text: str, name: str, framing: str = "text") -> HeldOut:
+    """A plain text (a file the user passes) as held-out data: blocks of 512 chars.
+
+    Blocks are the bootstrap's units; there is one stratum.
+    """
+    if len(text) < 2:
+        raise StudioError(f"{name}: is too short to score (fewer than 2 chars)")
+    blocks = [text[i : i + TEXT_BLOCK_CHARS] for i in range(0, len(text), TEXT_BLOCK_CHARS)]
+    identity = DataIdentity(source="text", name=name, split=None, framing=framing, classes=("",),
+                            class_chars=(len(text),), pieces=len(blocks), chars=len(text),
+                            sha256=text_sha256(blocks, framing))
+    return HeldOut(identity, blocks, [""] * len(blocks))
+
+
+# -- the unknown-char policy ---------------------------------------------------------------
+
+
+def encode_pieces(vocab: Vocab, texts: Sequence[str], *, skip_unknown: bool, what: str) -> tuple[list[list[int]], int]:
+    """Token ids of each piece, and how many chars were dropped.
+
+    The one policy for chars a model does not know: refuse with a sentence, or (when
+    the user asks) drop them and count them, so the measurement says how many.
+    """
+    unknown = vocab.unknown_chars("".join(texts))
+    skipped = 0
+    if unknown:
+        drop = set(unknown)
+        skipped = sum(1 for t in texts for c in t if c in drop)
+        if not skip_unknown:
+            raise StudioError(
+                f"{what} holds {skipped} chars the model does not know (e.g. {describe_char(unknown[0])}); "
+                "pass --skip-unknown to drop them"
+            )
+        texts = ["".join(c for c in t if c not in drop) for t in texts]
+    return [vocab.encode(t) for t in texts], skipped
+
+
+# -- per-piece scores -----------------------------------------------------------------------
+
+
+@dataclass
+class PieceScores:
+    """Nats and scored chars of every piece under one model (the bootstrap's input)."""
+
+    nats: np.ndarray  # (pieces,)
+    chars: np.ndarray  # (pieces,) predictions scored in each piece
+    classes: list[str]
+    context: int
+    stride: int
+    skipped_chars: int = 0
+
+    @property
+    def bpc(self) -> float:
+        return float(self.nats.sum() / self.chars.sum() / LN2)
+
+    def class_bpc(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        classes = np.array(self.classes)
+        for label in dict.fromkeys(self.classes):
+            mask = classes == label
+            if self.chars[mask].sum() > 0:
+                out[label] = float(self.nats[mask].sum() / self.chars[mask].sum() / LN2)
+        return out
+
+    def select(self, keep: Sequence[str]) -> "PieceScores":
+        mask = np.isin(np.array(self.classes), list(keep))
+        return PieceScores(self.nats[mask], self.chars[mask], [c for c, m in zip(self.classes, mask) if m],
+                           self.context, self.stride, self.skipped_chars)
+
+
+def default_stride(context: int) -> int:
+    """Half the context: every char after the first window sees >= context/2 chars before it."""
+    return max(1, context // 2)
+
+
+def score_pieces(
+    forward: Callable,
+    vocab: Vocab,
+    heldout: HeldOut,
+    *,
+    context: int,
+    stride: int | None = None,
+    skip_unknown: bool = False,
+    device: Any = "cpu",
+    batch_size: int = 16,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> PieceScores:
+    """Score the stream of pieces once and split the loss by piece."""
+    from studio.model.scoring import token_nats
+
+    stride = stride or default_stride(context)
+    ids_per_piece, skipped = encode_pieces(vocab, heldout.texts, skip_unknown=skip_unknown,
+                                           what=f"the data ({heldout.identity.describe()})")
+    ids = [i for piece in ids_per_piece for i in piece]
+    if len(ids) < 2:
+        raise StudioError(f"the data ({heldout.identity.describe()}) is too short to score")
+    nats = token_nats(forward, ids, context=context, stride=stride, batch_size=batch_size, device=device,
+                      progress=progress, cancel=cancel).numpy()
+    # prediction j predicts token j+1; token t belongs to the piece whose span holds it
+    lengths = np.array([len(p) for p in ids_per_piece])
+    owner = np.repeat(np.arange(len(lengths)), lengths)[1:]
+    piece_nats = np.bincount(owner, weights=nats, minlength=len(lengths))
+    piece_chars = np.bincount(owner, minlength=len(lengths)).astype(np.float64)
+    return PieceScores(piece_nats, piece_chars, list(heldout.classes), context, stride, skipped)
+
+
+# -- the bootstrap --------------------------------------------------------------------------
+
+
+def bootstrap_weights(classes: Sequence[str], resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(resamples, pieces) counts: a stratified resample of the pieces in each row.
+
+    Within each class, as many pieces as the class has are drawn with replacement,
+    so every resample keeps the class mix of the data.
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.array(classes)
+    weights = np.zeros((resamples, len(labels)))
+    for label in dict.fromkeys(classes):
+        members = np.flatnonzero(labels == label)
+        draws = rng.integers(0, len(members), size=(resamples, len(members)))
+        for row in range(resamples):
+            weights[row, members] += np.bincount(draws[row], minlength=len(members))
+    return weights
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A statistic with its 95% bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+    resamples: int = RESAMPLES
+    seed: int = BOOTSTRAP_SEED
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+    @property
+    def positive(self) -> bool:
+        return self.low > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": round(self.value, 6), "low": round(self.low, 6), "high": round(self.high, 6),
+                "resamples": self.resamples, "seed": self.seed}
+
+    def text(self, digits: int = 3, signed: bool = False) -> str:
+        fmt = f"{{:{'+' if signed else ''}.{digits}f}}"
+        return f"{fmt.format(self.value)} [{fmt.format(self.low)}, {fmt.format(self.high)}]"
+
+
+def _percentile_interval(value: float, samples: np.ndarray, resamples: int, seed: int) -> Interval:
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return Interval(float(value), float(low), float(high), resamples, seed)
+
+
+def bpc_interval(scores: PieceScores, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> Interval:
+    w = bootstrap_weights(scores.classes, resamples, seed)
+    samples = (w @ scores.nats) / (w @ scores.chars) / LN2
+    return _percentile_interval(scores.bpc, samples, resamples, seed)
+
+
+def paired_difference(first: PieceScores, second: PieceScores, resamples: int = RESAMPLES,
+                      seed: int = BOOTSTRAP_SEED) -> Interval:
+    """bpc(first) - bpc(second) on the same pieces, with its paired bootstrap interval.
+
+    Positive means ``second`` is better (lower bpc). Paired: each resample uses the
+    same pieces for both, so what the pieces share cancels.
+    """
+    if first.classes != second.classes:
+        raise ValueError("paired scores must be on the same pieces")
+    w = bootstrap_weights(first.classes, resamples, seed)
+    samples = (w @ first.nats) / (w @ first.chars) / LN2 - (w @ second.nats) / (w @ second.chars) / LN2
+    return _percentile_interval(first.bpc - second.bpc, samples, resamples, seed)
+
+
+def routed(scores_by_owner: Mapping[str, PieceScores], owner_of_class: Mapping[str, str]) -> PieceScores:
+    """Each piece scored by the model its class is routed to (the routed-parent oracle)."""
+    any_scores = next(iter(scores_by_owner.values()))
+    nats = np.empty_like(any_scores.nats)
+    chars = np.empty_like(any_scores.chars)
+    for i, label in enumerate(any_scores.classes):
+        source = scores_by_owner[owner_of_class[label]]
+        nats[i], chars[i] = source.nats[i], source.chars[i]
+    return PieceScores(nats, chars, list(any_scores.classes), any_scores.context, any_scores.stride)
+
+
+# -- measurements ---------------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    """A bpc with what it was measured on, how, and its 95% interval."""
+
+    bpc: float
+    chars: int
+    context: int
+    stride: int
+    data: DataIdentity
+    interval: Interval | None = None
+    per_class: dict[str, float] = field(default_factory=dict)
+    skipped_chars: int = 0
+    context_note: str = "training context"
+    checkpoint: str | None = None  # name
+    checkpoint_sha256: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Measurements of one checkpoint are keyed by data, context and stride."""
+        return f"{self.data.key}:{self.context}:{self.stride}"
+
+    def caption(self) -> str:
+        note = "" if self.context_note == "training context" else f" ({self.context_note})"
+        return f"{self.data.caption()} · ctx {self.context}{note}"
+
+    def text(self, digits: int = 3) -> str:
+        interval = f" [{self.interval.low:.{digits}f}, {self.interval.high:.{digits}f}]" if self.interval else ""
+        return f"{self.bpc:.{digits}f} bpc{interval}"
+
+    def describe(self) -> str:
+        skipped = f", {self.skipped_chars} unknown chars dropped" if self.skipped_chars else ""
+        return (f"{self.text(4)} on {self.data.describe()}; {self.chars:,} chars scored, context {self.context} "
+                f"({self.context_note}), stride {self.stride}{skipped}; 95% interval from {RESAMPLES} "
+                "stratified per-piece bootstrap resamples")
+
+    def command(self, checkpoint_path: str = "CKPT") -> str:
+        """The CLI line that measures the same number."""
+        d = self.data
+        if d.source == "text":
+            data = f"--text {shlex.quote(d.name)}"
+        else:
+            data = f"--corpus {shlex.quote(d.name)} --split {d.split}"
+            if d.classes:
+                data += f" --classes {shlex.quote(','.join(d.classes))}"
+            if d.chars_per_class:
+                data += f" --chars-per-class {d.chars_per_class}"
+            if d.seed:
+                data += f" --data-seed {d.seed}"
+        skip = " --skip-unknown" if self.skipped_chars else ""
+        return f"darwascii eval {shlex.quote(checkpoint_path)} {data} --context {self.context} --stride {self.stride}{skip}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bpc": round(self.bpc, 6),
+            "interval": self.interval.to_dict() if self.interval else None,
+            "chars": self.chars,
+            "context": self.context,
+            "stride": self.stride,
+            "context_note": self.context_note,
+            "skipped_chars": self.skipped_chars,
+            "per_class": {k: round(v, 6) for k, v in self.per_class.items()},
+            "data": self.data.to_dict(),
+            "caption": self.caption(),
+            "checkpoint": self.checkpoint,
+            "checkpoint_sha256": self.checkpoint_sha256,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Measurement":
+        interval = data.get("interval")
+        return cls(
+            bpc=float(data["bpc"]),
+            chars=int(data.get("chars", 0)),
+            context=int(data["context"]),
+            stride=int(data["stride"]),
+            data=DataIdentity.from_dict(data["data"]),
+            interval=Interval(**interval) if isinstance(interval, dict) else None,
+            per_class=dict(data.get("per_class", {})),
+            skipped_chars=int(data.get("skipped_chars", 0)),
+            context_note=str(data.get("context_note", "training context")),
+            checkpoint=data.get("checkpoint"),
+            checkpoint_sha256=data.get("checkpoint_sha256"),
+        )
+
+
+def measurements_in(metrics: Any) -> list[Measurement]:
+    """The measurements a checkpoint's (or a library record's) metrics carry; malformed ones are skipped."""
+    rows = metrics.get("measurements") if isinstance(metrics, Mapping) else None
+    out = []
+    for row in rows if isinstance(rows, list) else []:
+        try:
+            out.append(Measurement.from_dict(row))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+def measurement_of(scores: PieceScores, heldout: HeldOut, *, context_note: str = "training context",
+                   checkpoint: Any = None) -> Measurement:
+    return Measurement(
+        bpc=scores.bpc,
+        chars=int(scores.chars.sum()),
+        context=scores.context,
+        stride=scores.stride,
+        data=heldout.identity,
+        interval=bpc_interval(scores),
+        per_class=_ordered(scores.class_bpc(), heldout.identity.classes) if heldout.identity.source == "corpus" else {},
+        skipped_chars=scores.skipped_chars,
+        context_note=context_note,
+        checkpoint=getattr(checkpoint, "name", None),
+        checkpoint_sha256=getattr(checkpoint, "sha256", None),
+    )
+
+
+def _ordered(values: Mapping[str, float], order: Sequence[str]) -> dict[str, float]:
+    return {k: values[k] for k in order if k in values} | {k: v for k, v in values.items() if k not in order}
+
+
+# -- what a checkpoint was trained on -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingFacts:
+    context: int | None  # training window in chars
+    classes: tuple[str, ...]  # classes it was trained on (empty: unknown)
+    corpus: str | None  # corpus name or path of its recipe
+
+
+def training_facts(ckpt: Any) -> TrainingFacts:
+    """What the checkpoint says about its training: its recipe, or what a bred child inherited."""
+    extra = ckpt.extra if isinstance(getattr(ckpt, "extra", None), dict) else {}
+    recipe = extra.get("recipe") if isinstance(extra.get("recipe"), dict) else {}
+    inherited = extra.get("training") if isinstance(extra.get("training"), dict) else {}
+    train = recipe.get("train") if isinstance(recipe.get("train"), dict) else {}
+    context = train.get("context", inherited.get("context"))
+    classes = recipe.get("classes") or inherited.get("classes") or []
+    if not classes and getattr(ckpt, "framing", None) == "conditional":
+        classes = list(getattr(ckpt, "labels", []) or [])
+    corpus = recipe.get("corpus") or inherited.get("corpus")
+    return TrainingFacts(int(context) if isinstance(context, (int, float)) and context >= 2 else None,
+                         tuple(str(c) for c in classes), str(corpus) if corpus else None)
+
+
+def inherited_training(parents: Sequence[Any]) -> dict[str, Any]:
+    """The ``extra["training"]`` a child carries: the union of its parents' classes, the
+    shortest training context, and their corpus when they share one."""
+    facts = [training_facts(p) for p in parents]
+    contexts = [f.context for f in facts if f.context]
+    corpora = {f.corpus for f in facts}
+    out: dict[str, Any] = {"classes": list(dict.fromkeys(c for f in facts for c in f.classes))}
+    if contexts:
+        out["context"] = min(contexts)
+    if len(corpora) == 1 and None not in corpora:
+        out["corpus"] = corpora.pop()
+    return out
+
+
+def scoring_context(checkpoints: Sequence[Any], requested: int | None = None) -> tuple[int, str]:
+    """(context, note) for scoring these checkpoints together.
+
+    Default: the training context (the shortest, when they differ). A longer context
+    is allowed only when asked for, and the note says so.
+    """
+    trained = [training_facts(c).context for c in checkpoints]
+    known = [c for c in trained if c]
+    base = min(known) if known else None
+    if requested is not None:
+        if requested < 2:
+            raise StudioError(f"the context must be at least 2 chars, not {requested}")
+        if base is None:
+            return requested, "training context unknown"
+        if requested > base:
+            return requested, f"longer than the training context {base}"
+        if requested < base:
+            return requested, f"shorter than the training context {base}"
+        return requested, "training context"
+    if base is None:
+        return DEFAULT_CONTEXT, "training context unknown; default"
+    return base, "training context"
+
+
+def measure(
+    ckpt: Any,
+    heldout: HeldOut,
+    *,
+    context: int | None = None,
+    stride: int | None = None,
+    skip_unknown: bool = False,
+    device: Any = "cpu",
+    engine: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> tuple[Measurement, PieceScores]:
+    """Measure one checkpoint on held-out data (the judge's single entry for one model)."""
+    from studio.model.engine import Engine
+
+    context, note = scoring_context([ckpt], context)
+    engine = engine or Engine.from_checkpoint(ckpt, device=device)
+    scores = score_pieces(engine.forward, ckpt.vocab, heldout, context=context, stride=stride,
+                          skip_unknown=skip_unknown, device=engine.device, progress=progress, cancel=cancel)
+    return measurement_of(scores, heldout, context_note=note, checkpoint=ckpt), scores
+
+
+# -- barrier --------------------------------------------------------------------------------
+
+
+@dataclass
+class Barrier:
+    """Loss along a path t in [0, 1] against the chord between its ends."""
+
+    ts: list[float]
+    bpc: list[float]
+    value: float  # max over t of L(t) - chord(t)
+    at: float  # the t where it is reached
+    midpoint_excess: float | None  # L(0.5) - (L(0) + L(1)) / 2, when 0.5 was scored
+    interval: Interval | None = None
+
+    @property
+    def verdict(self) -> str:
+        if self.value <= 0:
+            return "no barrier: the path stays at or below the line between the parents (one basin)"
+        if self.interval is not None and not self.interval.positive:
+            return "no barrier beyond noise: the excess over the line is within the interval of zero (one basin)"
+        if self.value < 0.1:
+            return "a low barrier: breeding should work"
+        if self.value < 0.5:
+            return "a modest barrier: children near the middle lose some quality"
+        return "a high barrier: different basins, expect a broken gen-0 child"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "points": [{"t": round(t, 6), "bpc": round(b, 6)} for t, b in zip(self.ts, self.bpc)],
+            "barrier": round(self.value, 6),
+            "barrier_at": round(self.at, 6),
+            "midpoint_excess": None if self.midpoint_excess is None else round(self.midpoint_excess, 6),
+            "interval": self.interval.to_dict() if self.interval else None,
+            "verdict": self.verdict,
+        }
+
+
+def barrier_of(ts: Sequence[float], losses: Sequence[float]) -> Barrier:
+    """The standard barrier of a path from its points (t = 0 and t = 1 must be among them)."""
+    ts, losses = list(ts), list(losses)
+    if len(ts) < 2 or ts[0] != 0.0 or ts[-1] != 1.0:
+        raise ValueError("a barrier needs a path from t=0 to t=1")
+    start, end = losses[0], losses[-1]
+    excess = [loss - ((1 - t) * start + t * end) for t, loss in zip(ts, losses)]
+    index = max(range(len(ts)), key=lambda i: excess[i])
+    mid = [e for t, e in zip(ts, excess) if abs(t - 0.5) < 1e-9]
+    return Barrier(ts, losses, excess[index], ts[index], mid[0] if mid else None)
+
+
+def barrier_with_interval(ts: Sequence[float], scores: Sequence[PieceScores], resamples: int = RESAMPLES,
+                          seed: int = BOOTSTRAP_SEED) -> Barrier:
+    """The barrier with a paired bootstrap interval of the max-excess statistic itself."""
+    barrier = barrier_of(ts, [s.bpc for s in scores])
+    w = bootstrap_weights(scores[0].classes, resamples, seed)
+    path = np.stack([(w @ s.nats) / (w @ s.chars) / LN2 for s in scores], axis=1)  # (R, points)
+    t = np.asarray(ts)
+    chord = (1 - t)[None, :] * path[:, :1] + t[None, :] * path[:, -1:]
+    samples = (path - chord).max(axis=1)
+    barrier.interval = _percentile_interval(barrier.value, samples, resamples, seed)
+    return barrier
+
+
+# -- vigor ----------------------------------------------------------------------------------
+
+
+def vigor_report(
+    child: PieceScores,
+    parents: Mapping[str, PieceScores],
+    parent_classes: Mapping[str, Sequence[str]],
+    *,
+    ancestor: tuple[str, PieceScores] | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> dict[str, Any]:
+    """Vigor of ``child`` against (a) the best parent on all the data, (b) each parent on
+    its own classes, (c) the shared ancestor, (d) the routed-parent oracle.
+
+    Every difference is ``baseline - child`` in bpc (positive: the child is better)
+    with its paired, class-stratified 95% bootstrap interval.
+    """
+    names = list(parents)
+    best = min(names, key=lambda n: parents[n].bpc)
+
+    def versus(baseline: PieceScores, kid: PieceScores) -> dict[str, Any]:
+        diff = paired_difference(baseline, kid, resamples, seed)
+        return {"baseline_bpc": round(baseline.bpc, 6), "child_bpc": round(kid.bpc, 6), **diff.to_dict(),
+                "positive": diff.positive}
+
+    report: dict[str, Any] = {
+        "definition": "baseline bpc - child bpc on the same pieces (positive: the child is better); 95% interval "
+        f"from {resamples} paired per-piece bootstrap resamples stratified by class (seed {seed})",
+        "child_bpc": round(child.bpc, 6),
+        "best_parent": {"name": best, **versus(parents[best], child)},
+        "parents": {n: round(s.bpc, 6) for n, s in parents.items()},
+    }
+    present = set(child.classes)
+    own: dict[str, Any] = {}
+    for name in names:
+        mine = [c for c in parent_classes.get(name, ()) if c in present]
+        if mine and len(mine) < len(present):
+            own[name] = {"classes": mine, **versus(parents[name].select(mine), child.select(mine))}
+    report["own_classes"] = own
+    # per-class table: every model's bpc on each class
+    table = []
+    child_classes = child.class_bpc()
+    parent_tables = {n: s.class_bpc() for n, s in parents.items()}
+    for label in dict.fromkeys(child.classes):
+        owners = [n for n in names if label in parent_classes.get(n, ())]
+        row = {"class": label, "trained_by": owners, "child": round(child_classes[label], 6)}
+        row.update({n: round(parent_tables[n][label], 6) for n in names})
+        table.append(row)
+    report["per_class"] = table
+    if ancestor is not None:
+        report["ancestor"] = {"name": ancestor[0], **versus(ancestor[1], child)}
+    owner_of = {}
+    for label in present:
+        owners = [n for n in names if label in parent_classes.get(n, ())]
+        if len(owners) == 1:
+            owner_of[label] = owners[0]
+    if len(owner_of) == len(present) and len(set(owner_of.values())) > 1:
+        oracle = routed(parents, owner_of)
+        report["routed_oracle"] = {"routing": owner_of, **versus(oracle, child)}
+    return report
+
+
+def vigor_summary(report: Mapping[str, Any]) -> str:
+    """One line: vigor against the best parent with its interval and verdict."""
+    best = report["best_parent"]
+    verdict = "beyond noise" if best["positive"] else ("worse than" if best["high"] < 0 else "not distinguishable from")
+    if best["positive"]:
+        return f"vigor {best['value']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}] bpc vs {best['name']} ({verdict})"
+    return f"vigor {best['value']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}] bpc: child {verdict} {best['name']}"
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False)
