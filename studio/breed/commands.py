@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from studio import cli
@@ -13,6 +14,7 @@ from studio.breed.scan import scan_path
 from studio.errors import StudioError
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.engine import pick_device
+from studio.train.commands import add_data_options
 
 
 def register(subparsers) -> None:
@@ -35,14 +37,15 @@ def register(subparsers) -> None:
     cli.add_trust_option(p)
     p.set_defaults(handler=cmd_breed)
 
-    s = subparsers.add_parser("scan", help="bpc along the slerp path from A to B",
-                              description="Score slerp children along A -> B on a text: tells one basin from two before you breed.")
+    s = subparsers.add_parser(
+        "scan", help="bpc along the slerp path from A to B, and the loss barrier",
+        description="Score slerp children along A -> B on held-out data chosen for the pair (the union of their "
+        "classes, stratified, from their training corpus's val split unless told otherwise): tells one basin from "
+        "two before you breed. Barrier = max over t of bpc(t) - ((1-t) bpc(A) + t bpc(B)).")
     s.add_argument("a", type=Path, metavar="A")
     s.add_argument("b", type=Path, metavar="B")
-    s.add_argument("--text", type=Path, required=True, help="held-out text to score")
+    add_data_options(s, required=False)
     s.add_argument("--points", type=int, default=9, help="points along the path (default 9)")
-    s.add_argument("--context", type=int, default=256, help="scoring window in chars (default 256)")
-    s.add_argument("--skip-unknown", action="store_true", help="drop chars neither parent knows instead of failing")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     cli.add_device_option(s)
     cli.add_trust_option(s)
@@ -75,21 +78,27 @@ def cmd_breed(args: argparse.Namespace) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> None:
+    from studio.train.heldout import heldout_for
+
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
-    try:
-        text = args.text.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StudioError(f"{args.text}: no such file") from None
-    except UnicodeDecodeError:
-        raise StudioError(f"{args.text}: is not UTF-8 text") from None
+    heldout = heldout_for([a, b], args.split, corpus=args.corpus, text=args.text, classes=args.classes,
+                          chars_per_class=args.chars_per_class, seed=args.data_seed)
     show = cli.progress_printer(not args.json)
-    result = scan_path(a, b, text, points=args.points, context=args.context, device=pick_device(args.device),
-                       skip_unknown=args.skip_unknown, progress=lambda i, n: show(f"scanning {i}/{n}"))
+    result = scan_path(a, b, heldout, points=args.points, context=args.context, stride=args.stride,
+                       device=pick_device(args.device), skip_unknown=args.skip_unknown,
+                       progress=lambda i, n: show(f"scanning {i}/{n}"))
     if args.json:
         cli.emit_json(result.to_dict())
         return
-    print(f"{'t':>6}  {'bpc':>8}")
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    barrier = result.barrier
+    start, end = barrier.bpc[0], barrier.bpc[-1]
+    print(f"{'t':>6}  {'bpc':>8}  {'line':>8}  {'excess':>8}")
     for t, bpc in result.points:
-        print(f"{t:>6.3f}  {bpc:>8.4f}")
-    print(f"barrier {result.barrier:+.4f} bpc: {result.verdict}")
+        line = (1 - t) * start + t * end
+        print(f"{t:>6.3f}  {bpc:>8.4f}  {line:>8.4f}  {bpc - line:>+8.4f}")
+    mid = f"; midpoint excess {barrier.midpoint_excess:+.4f}" if barrier.midpoint_excess is not None else ""
+    print(f"barrier {barrier.interval.text(4, signed=True)} bpc at t={barrier.at:.3f}{mid}: {barrier.verdict}")
+    print(f"measured on {result.data.describe()}; context {result.context} ({result.context_note}), stride {result.stride}")

@@ -20,6 +20,7 @@ from studio.breed.sphere import SphereLerp
 from studio.errors import IncompatibleParentsError
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record
+from studio.model.judge import inherited_training
 from studio.model.vocab import Vocab
 
 _SHAPE_KEYS = ("dim", "depth", "heads", "dim_head", "ff_inner", "tied_embedding", "num_hyperspheres")
@@ -124,7 +125,8 @@ class AlignedPair:
             labels=self.labels,
             lineage=lineage_record([self.a, self.b], recipe.method, recipe.to_dict(), seed=recipe.seed),
             metrics={},
-            extra={},
+            # what the judge needs to score the child as its parents were trained
+            extra={"training": inherited_training([self.a, self.b])},
             path=None,
             name=name or f"{self.a.name}_x_{self.b.name}_{recipe.method}",
             framing_source="file",

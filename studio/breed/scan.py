@@ -1,14 +1,20 @@
 """Path scan: bits per char of slerp children along A -> B, and the loss barrier.
 
-Mode-connected parents (a shared ancestor, specialised differently) keep a low loss
-all along the path; independently initialised parents show a bump in the middle.
-The barrier is max bpc along the path minus the mean of the two ends.
+Mode-connected parents (a shared ancestor, specialised differently) keep the loss at
+or below the straight line between the parents' losses all along the path;
+independently initialised parents rise above it in the middle. The barrier is the
+standard one of the linear-mode-connectivity literature,
+
+    max over t of  L(t) - ((1 - t) L(A) + t L(B)),
+
+measured by the judge (``studio.model.judge``) on held-out data chosen for the pair,
+with a paired per-piece bootstrap interval of that maximum.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
@@ -17,35 +23,51 @@ from studio.breed.recipe import BreedRecipe
 from studio.errors import Cancelled, StudioError
 from studio.model.checkpoint import ArtistCheckpoint
 from studio.model.engine import Engine
-from studio.model.scoring import bits_per_char
-from studio.model.vocab import describe_char
+from studio.model.judge import Barrier, HeldOut, barrier_with_interval, default_stride, score_pieces, scoring_context
 
 
 @dataclass
 class ScanResult:
-    points: list[tuple[float, float]]  # (t, bpc)
-    barrier: float
+    barrier: Barrier
+    data: Any  # DataIdentity
+    context: int
+    stride: int
+    context_note: str
     chars: int
+    parents: tuple[str, str]
 
-    def to_dict(self) -> dict:
-        return {"points": [{"t": round(t, 6), "bpc": round(b, 6)} for t, b in self.points], "barrier": round(self.barrier, 6), "chars": self.chars}
+    @property
+    def points(self) -> list[tuple[float, float]]:
+        return list(zip(self.barrier.ts, self.barrier.bpc))
 
     @property
     def verdict(self) -> str:
-        if self.barrier < 0.1:
-            return "looks like one basin: breeding should work"
-        if self.barrier < 0.5:
-            return "a modest barrier: children may lose some quality"
-        return "different basins: expect a broken gen-0 child"
+        return self.barrier.verdict
+
+    def caption(self) -> str:
+        return f"{self.data.caption()} · ctx {self.context}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.barrier.to_dict(),
+            "parents": list(self.parents),
+            "chars": self.chars,
+            "context": self.context,
+            "stride": self.stride,
+            "context_note": self.context_note,
+            "data": self.data.to_dict(),
+            "definition": "barrier = max over t of bpc(t) - ((1 - t) bpc(A) + t bpc(B)); midpoint_excess the same at t = 0.5",
+        }
 
 
 def scan_path(
     a: ArtistCheckpoint,
     b: ArtistCheckpoint,
-    text: str,
+    heldout: HeldOut,
     *,
     points: int = 9,
-    context: int = 256,
+    context: int | None = None,
+    stride: int | None = None,
     device: str | torch.device = "cpu",
     skip_unknown: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -53,24 +75,19 @@ def scan_path(
 ) -> ScanResult:
     if points < 2:
         raise StudioError(f"a scan needs at least 2 points, not {points}")
+    context, note = scoring_context([a, b], context)
+    stride = stride or default_stride(context)
     pair = prepare_pair(a, b)
-    unknown = pair.vocab.unknown_chars(text)
-    if unknown:
-        if not skip_unknown:
-            count = sum(text.count(c) for c in unknown)
-            raise StudioError(f"the text holds {count} chars neither parent knows (e.g. {describe_char(unknown[0])})")
-        text = "".join(c for c in text if c not in set(unknown))
-    ids = pair.vocab.encode(text)
-    results = []
-    for i in range(points):
+    ts = [i / (points - 1) for i in range(points)]
+    scores = []
+    for i, t in enumerate(ts):
         if cancel is not None and cancel():
             raise Cancelled()
-        t = i / (points - 1)
         child = pair.child(BreedRecipe(method="slerp", t=t))
-        engine = Engine(child.build_model("cpu"), device=device)
-        bpc, scored = bits_per_char(engine.forward, ids, context=context, device=device, cancel=cancel)
-        results.append((t, bpc))
+        engine = Engine.from_checkpoint(child, device=device)
+        scores.append(score_pieces(engine.forward, pair.vocab, heldout, context=context, stride=stride,
+                                   skip_unknown=skip_unknown, device=device, cancel=cancel))
         if progress is not None:
             progress(i + 1, points)
-    ends = (results[0][1] + results[-1][1]) / 2
-    return ScanResult(results, max(b for _, b in results) - ends, scored)
+    barrier = barrier_with_interval(ts, scores)
+    return ScanResult(barrier, heldout.identity, context, stride, note, int(scores[0].chars.sum()), (a.name, b.name))

@@ -394,3 +394,43 @@ def lineage_record(
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "studio_version": __version__,
     }
+
+
+def locate_parent(child: ArtistCheckpoint, record: Mapping[str, Any]) -> Path | None:
+    """The file of a lineage parent record, found by its recorded path and checked by sha256.
+
+    The recorded path may be relative to wherever the child was made; it is tried as
+    it is, then as a path below each folder above the child's own file.
+    """
+    sha = record.get("sha256") if isinstance(record, Mapping) else None
+    recorded = record.get("path") if isinstance(record, Mapping) else None
+    if not sha or not recorded:
+        return None
+    recorded = Path(str(recorded))
+    candidates = [recorded]
+    if child.path is not None:
+        parts = recorded.parts[1:] if recorded.is_absolute() else recorded.parts
+        for folder in Path(child.path).resolve().parents:
+            candidates += [folder.joinpath(*parts[k:]) for k in range(len(parts))]
+    for candidate in candidates:
+        try:
+            if candidate.is_file() and sha256_file(candidate) == sha:
+                return candidate
+        except OSError:
+            continue
+    return None
+
+
+def shared_ancestor(a: ArtistCheckpoint, b: ArtistCheckpoint) -> Path | None:
+    """The file of a parent both checkpoints were forked from (by lineage sha256), if found."""
+    def parents(ckpt):
+        lineage = ckpt.lineage if isinstance(ckpt.lineage, Mapping) else {}
+        records = lineage.get("parents") if isinstance(lineage.get("parents"), list) else []
+        return {r.get("sha256"): r for r in records if isinstance(r, Mapping) and r.get("sha256")}
+
+    common = parents(a).keys() & parents(b).keys()
+    for sha in sorted(common):
+        found = locate_parent(a, parents(a)[sha]) or locate_parent(b, parents(b)[sha])
+        if found is not None:
+            return found
+    return None

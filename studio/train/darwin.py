@@ -10,17 +10,21 @@ are the parents or earlier children, so every child can be rebuilt from A, B and
 its recipe tree. Only the elite's weights stay in memory; each other child is built,
 scored and dropped, so memory stays flat in the population size.
 
-Fitness is measured on ``fitness_ids`` (a validation split); the final comparison of
-champion and parents is made on ``report_ids`` (a test split) when given, so the
-reported vigor is not inflated by the selection itself. Vigor is "beyond noise"
-when the paired per-chunk difference between the best parent and the champion is
-more than two standard errors above zero.
+Every figure comes from the judge (``studio.model.judge``). Fitness is measured on
+``fitness`` held-out data (a val split, stratified over the union of the parents'
+classes); the champion, the gen-0 child and the parents are then compared on
+``report`` data (the test split) when given, so the reported vigor is not inflated
+by the selection itself. Vigor is reported against the best parent, each parent on
+its own classes, the shared ancestor (when given) and the routed-parent oracle, each
+with a paired per-piece bootstrap interval stratified by class; "positive" only
+when the interval against the best parent excludes zero. The log records the data
+identities, context, stride and seeds, and the ``eval`` command that reproduces the
+champion's reported figure.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import random
 import statistics
 import time
@@ -34,9 +38,22 @@ from studio import __version__
 from studio.breed import BreedRecipe, prepare_pair
 from studio.errors import Cancelled, StudioError
 from studio.fsutil import atomic_write_text
-from studio.model.checkpoint import ArtistCheckpoint, save_checkpoint
+from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine
-from studio.model.scoring import bits_per_char
+from studio.model.judge import (
+    BOOTSTRAP_SEED,
+    RESAMPLES,
+    HeldOut,
+    Measurement,
+    PieceScores,
+    default_stride,
+    inherited_training,
+    measurement_of,
+    score_pieces,
+    scoring_context,
+    training_facts,
+    vigor_report,
+)
 
 LOG_FORMAT = "darwascii-darwin/1"
 
@@ -45,20 +62,25 @@ LOG_FORMAT = "darwascii-darwin/1"
 class DarwinSettings:
     population: int = 12
     generations: int = 4
-    elite: int = 3  # survivors kept (and bred) each generation
+    elite: int | None = None  # survivors kept (and bred) each generation; None: a quarter of the population
     mutation: float = 0.15  # spread of t around its parent value
     seed: int = 0
-    context: int = 256
+    context: int | None = None  # None: the parents' training context
+    stride: int | None = None  # None: half the context
     batch_size: int = 16
     methods: tuple[str, ...] = ("slerp", "frozen-attn", "discrete")
+
+    @property
+    def survivors(self) -> int:
+        return self.elite if self.elite is not None else max(1, self.population // 4)
 
     def validate(self) -> None:
         if self.population < 2:
             raise StudioError(f"the population must be at least 2, not {self.population}")
         if self.generations < 1:
             raise StudioError(f"the number of generations must be at least 1, not {self.generations}")
-        if not 1 <= self.elite < self.population:
-            raise StudioError(f"the elite must be between 1 and population-1, not {self.elite}")
+        if not 1 <= self.survivors < self.population:
+            raise StudioError(f"the elite must be between 1 and population-1 ({self.population - 1}), not {self.elite}")
         if not 0 <= self.mutation <= 1:
             raise StudioError(f"the mutation scale must be in [0, 1], not {self.mutation}")
 
@@ -100,10 +122,11 @@ class Evolution:
         self,
         a: ArtistCheckpoint,
         b: ArtistCheckpoint,
-        fitness_text: str,
+        fitness: HeldOut,
         settings: DarwinSettings = DarwinSettings(),
         *,
-        report_text: str | None = None,
+        report: HeldOut | None = None,
+        ancestor: ArtistCheckpoint | None = None,
         device: str | torch.device = "cpu",
         progress: ProgressFn | None = None,
         cancel: Callable[[], bool] | None = None,
@@ -123,44 +146,28 @@ class Evolution:
             {"name": a.name, "sha256": a.sha256, "path": str(a.path) if a.path else None},
             {"name": b.name, "sha256": b.sha256, "path": str(b.path) if b.path else None},
         ]
-        vocab = self.parent_a.vocab
-        self.fitness_ids = self._encode(vocab, fitness_text, "fitness")
-        self.report_ids = self._encode(vocab, report_text, "report") if report_text else None
+        self.parent_classes = {a.name: list(training_facts(a).classes), b.name: list(training_facts(b).classes)}
+        self.ancestor = ancestor
+        self.context, self.context_note = scoring_context([a, b], settings.context)
+        self.stride = settings.stride or default_stride(self.context)
+        self.fitness = fitness
+        self.report_data = report
         self.depth = self.parent_a.arch["depth"]
         self.scored = 0
         self._live: dict[int, ArtistCheckpoint] = {}
 
-    @staticmethod
-    def _encode(vocab, text: str, what: str) -> list[int]:
-        unknown = vocab.unknown_chars(text)
-        if unknown:
-            count = sum(text.count(c) for c in unknown)
-            raise StudioError(f"the {what} data holds {count} chars the parents do not know (e.g. {unknown[0]!r})")
-        if len(text) < 2:
-            raise StudioError(f"the {what} data is too short to score")
-        return vocab.encode(text)
-
     # -- scoring ---------------------------------------------------------------
 
-    def score(self, ckpt: ArtistCheckpoint, ids: Sequence[int] | None = None) -> float:
+    def piece_scores(self, ckpt: ArtistCheckpoint, data: HeldOut | None = None) -> PieceScores:
         if self.cancel():
             raise Cancelled()
-        engine = Engine(ckpt.build_model("cpu"), device=self.device)
-        bpc, _ = bits_per_char(
-            engine.forward,
-            self.fitness_ids if ids is None else ids,
-            context=self.settings.context,
-            stride=self.settings.context - 1,
-            batch_size=self.settings.batch_size,
-            device=self.device,
-            cancel=self.cancel,
-        )
-        return bpc
+        engine = Engine.from_checkpoint(ckpt, device=self.device)
+        return score_pieces(engine.forward, ckpt.vocab, data or self.fitness, context=self.context, stride=self.stride,
+                            batch_size=self.settings.batch_size, device=self.device, cancel=self.cancel)
 
-    def chunk_scores(self, ckpt: ArtistCheckpoint, ids: Sequence[int], chunks: int = 10) -> list[float]:
-        """bpc on each of ``chunks`` equal slices of ``ids`` (for paired noise estimates)."""
-        size = max(2, len(ids) // chunks)
-        return [self.score(ckpt, ids[i : i + size]) for i in range(0, len(ids) - 1, size) if len(ids[i : i + size]) >= 2]
+    def score(self, ckpt: ArtistCheckpoint, data: HeldOut | None = None) -> float:
+        """Fitness: the judge's bpc on the fitness data (lower is fitter)."""
+        return self.piece_scores(ckpt, data).bpc
 
     # -- genomes -----------------------------------------------------------------
 
@@ -206,6 +213,7 @@ class Evolution:
         total = s.population * s.generations
         self.progress(DarwinProgress(0, s.generations, 0, total, None, "scoring the parents"))
         parent_bpc = [self.score(self.parent_a), self.score(self.parent_b)]
+        survivors = s.survivors
 
         gen0_genome = {"a": "A", "b": "B", "recipe": BreedRecipe(method="slerp", t=0.5).to_dict()}
         population: list[dict[str, Any]] = [gen0_genome]
@@ -231,8 +239,8 @@ class Evolution:
             bpcs = [i.bpc for i in scored]
             # Elitism: survivors are the best of this generation and the previous elite.
             pool = sorted(elite + scored, key=lambda i: i.bpc)
-            elite = pool[: s.elite]
-            for individual in pool[s.elite :]:
+            elite = pool[:survivors]
+            for individual in pool[survivors:]:
                 individual.checkpoint = None  # only the elite's weights stay alive
             history.append(
                 {
@@ -250,6 +258,7 @@ class Evolution:
         result = self._report(parent_bpc, gen0_bpc, champion, history)
         result["elapsed_s"] = round(time.perf_counter() - started, 2)
         self.champion = champion
+        self.log = result
         return result
 
     def _offspring(self, elite: list[Individual]) -> dict[str, Any]:
@@ -267,53 +276,79 @@ class Evolution:
 
     def _report(self, parent_bpc, gen0_bpc, champion: Individual, history) -> dict[str, Any]:
         best_parent_index = 0 if parent_bpc[0] <= parent_bpc[1] else 1
-        best_parent = (self.parent_a, self.parent_b)[best_parent_index]
+        data = self.report_data or self.fitness
         log: dict[str, Any] = {
             "format": LOG_FORMAT,
             "studio_version": __version__,
-            "settings": asdict(self.settings),
-            "parents": [{**info, "bpc": round(bpc, 6)} for info, bpc in zip(self.parent_info, parent_bpc)],
-            "fitness_chars": len(self.fitness_ids),
+            "settings": {**asdict(self.settings), "elite": self.settings.survivors},
+            "scoring": {
+                "context": self.context,
+                "context_note": self.context_note,
+                "stride": self.stride,
+                "fitness_data": self.fitness.identity.to_dict(),
+                "report_data": data.identity.to_dict(),
+                "report_split": data.identity.split if self.report_data else "fitness (no separate report data)",
+                "bootstrap": {"resamples": RESAMPLES, "seed": BOOTSTRAP_SEED, "stratified_by": "class", "unit": "piece"},
+                "seeds": {"darwin": self.settings.seed, "data": data.identity.seed, "bootstrap": BOOTSTRAP_SEED},
+            },
+            "parents": [{**info, "bpc": round(bpc, 6), "classes": self.parent_classes[info["name"]]}
+                        for info, bpc in zip(self.parent_info, parent_bpc)],
+            "fitness_chars": self.fitness.identity.chars,
             "gen0_child": {"recipe": BreedRecipe(method="slerp", t=0.5).to_dict(), "bpc": round(gen0_bpc, 6)},
             "generations": history,
             "champion": {"bpc": round(champion.bpc, 6), "generation": champion.generation, "genome": champion.genome},
             "best_parent": {"name": self.names[best_parent_index], "bpc": round(parent_bpc[best_parent_index], 6)},
         }
-        vigor = parent_bpc[best_parent_index] - champion.bpc
-        ids = self.report_ids or self.fitness_ids
-        # Paired per-chunk differences on the report data: how sure is the sign of vigor?
-        parent_chunks = self.chunk_scores(best_parent, ids)
-        champion_chunks = self.chunk_scores(champion.checkpoint, ids)
-        diffs = [p - c for p, c in zip(parent_chunks, champion_chunks)]
-        mean = statistics.fmean(diffs)
-        stderr = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else float("inf")
-        report_parent = self.score(best_parent, ids) if self.report_ids else parent_bpc[best_parent_index]
-        report_champion = self.score(champion.checkpoint, ids) if self.report_ids else champion.bpc
+        # The report: every model on the same held-out pieces, vigor with intervals.
+        scores_a = self.piece_scores(self.parent_a, data)
+        scores_b = self.piece_scores(self.parent_b, data)
+        champion_scores = self.piece_scores(champion.checkpoint, data)
+        gen0_scores = self.piece_scores(self.pair.child(BreedRecipe(method="slerp", t=0.5)), data)
+        ancestor = None
+        if self.ancestor is not None:
+            ancestor = (self.ancestor.name, self.piece_scores(self._over_union(self.ancestor), data))
+        parents = {self.names[0]: scores_a, self.names[1]: scores_b}
+        vigor = vigor_report(champion_scores, parents, self.parent_classes, ancestor=ancestor)
+        gen0_vigor = vigor_report(gen0_scores, parents, self.parent_classes, ancestor=ancestor)
+        measured = {name: measurement_of(sc, data, context_note=self.context_note).to_dict()
+                    for name, sc in (("champion", champion_scores), ("gen0_child", gen0_scores),
+                                     (self.names[0], scores_a), (self.names[1], scores_b))}
+        best = vigor["best_parent"]
+        log["report"] = {"measurements": measured, "vigor": vigor, "gen0_vigor": gen0_vigor}
         log["vigor"] = {
-            "fitness": round(vigor, 6),
-            "report_data": "test" if self.report_ids else "fitness",
-            "best_parent_bpc": round(report_parent, 6),
-            "champion_bpc": round(report_champion, 6),
-            "value": round(report_parent - report_champion, 6),
-            "paired_mean": round(mean, 6),
-            "paired_stderr": round(stderr, 6) if math.isfinite(stderr) else None,
-            "positive": bool(mean > 2 * stderr),
+            "report_data": data.identity.split if self.report_data else "fitness",
+            "best_parent": best["name"],
+            "best_parent_bpc": best["baseline_bpc"],
+            "champion_bpc": best["child_bpc"],
+            "value": best["value"],
+            "low": best["low"],
+            "high": best["high"],
+            "positive": best["positive"],
+        }
+        log["reproduce"] = {
+            "champion": Measurement.from_dict(measured["champion"]).command("champion.pt"),
         }
         return log
+
+    def reproduce_command(self, champion_path: str) -> str:
+        """The ``darwascii eval`` line that gives the champion's reported figure exactly."""
+        return Measurement.from_dict(self.log["report"]["measurements"]["champion"]).command(champion_path)
+
+    def _over_union(self, ckpt: ArtistCheckpoint) -> ArtistCheckpoint:
+        """``ckpt`` re-expressed over the pair's vocabulary (exact for the chars it knows)."""
+        if ckpt.vocab.chars == self.pair.vocab.chars:
+            return ckpt
+        return prepare_pair(ckpt, self.parent_a).child(BreedRecipe(method="slerp", t=0.0))
 
     def save_champion(self, path: str | Path) -> Path:
         champion = self.champion
         ckpt = champion.checkpoint
         ckpt.name = f"champion_{self.names[0]}__x__{self.names[1]}"
-        ckpt.lineage = {
-            "parents": self.parent_info,
-            "method": "darwin",
-            "params": {"genome": champion.genome, "settings": asdict(self.settings)},
-            "seed": self.settings.seed,
-            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "studio_version": __version__,
-        }
-        ckpt.metrics = {**ckpt.metrics, "bpc": round(champion.bpc, 6)}
+        ckpt.lineage = lineage_record([self.pair.a, self.pair.b], "darwin",
+                                      {"genome": champion.genome, "settings": asdict(self.settings)}, seed=self.settings.seed)
+        ckpt.extra = {**ckpt.extra, "training": inherited_training([self.pair.a, self.pair.b])}
+        measured = getattr(self, "log", {}).get("report", {}).get("measurements", {}).get("champion")
+        ckpt.metrics = {**ckpt.metrics, "measurements": [measured]} if measured else dict(ckpt.metrics)
         return save_checkpoint(ckpt, path)
 
 

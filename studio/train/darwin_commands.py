@@ -3,30 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 from studio import cli
 from studio.errors import StudioError
-from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint
+from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint, shared_ancestor
 from studio.model.engine import pick_device
-from studio.model.vocab import frame_piece
+from studio.model.judge import HeldOut, measure, paired_difference, score_pieces
+from studio.train.commands import add_data_options
 from studio.train.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
+from studio.train.heldout import heldout_for
 
-# The two arms of the card's headline experiment, in the bundled family.
+# The arms of the card's headline experiment, in the bundled family.
 SHARED_ANCESTOR_PAIR = ("apehex/styleA/model.pt", "apehex/styleB/model.pt")
 INDEPENDENT_PAIR = ("independent/indA/model.pt", "independent/indB/model.pt")
+ANCESTOR = "ancestor/model.pt"
+# "train instead of breed": the ancestor trained on the union for the forks' budget
+TRAINED_CONTROL = "controls/ancestor-union/model.pt"
 
 
 def register(subparsers) -> None:
     darwin = subparsers.add_parser(
         "darwin",
         help="evolve children of two parents (no gradients)",
-        description="Breed a population of children from A and B, keep the fittest (lowest bpc), breed again.",
+        description="Breed a population of children from A and B, keep the fittest (lowest bpc on the val split of "
+        "held-out data chosen for the pair), breed again; report the champion against the parents on the test split.",
     )
     darwin.add_argument("a", type=Path, metavar="A")
     darwin.add_argument("b", type=Path, metavar="B")
-    _add_data_options(darwin)
+    add_data_options(darwin, required=False, with_split=False)
+    darwin.add_argument("--data", type=Path, dest="text", help=argparse.SUPPRESS)  # the old name of --text
+    darwin.add_argument("--ancestor", type=Path, help="the parents' shared ancestor, to report vigor against "
+                        "(default: found from the parents' lineage when its file is at hand)")
     _add_evolution_options(darwin)
     darwin.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR", help="folder for darwin_log.json and champion.pt")
     darwin.add_argument("--json", action="store_true", help="print the log as one JSON object")
@@ -36,60 +47,44 @@ def register(subparsers) -> None:
 
     experiment = subparsers.add_parser(
         "darwin-experiment",
-        help="the card's headline: shared-ancestor vs independent parents",
-        description="Run Darwin breeding on the bundled shared-ancestor pair and the independent pair, same data and budget.",
+        help="the card's headline: shared-ancestor vs independent parents, several seeds, with controls",
+        description="Run Darwin breeding on the bundled shared-ancestor pair and the independent pair with several "
+        "seeds, same data and budget; report mean ± sd with the controls (each parent on its own classes, the "
+        "shared ancestor, the routed-parent oracle, the ancestor trained on the union instead of bred).",
     )
     experiment.add_argument("--family", type=Path, default=None, help="folder of the bundled family (default: the bundled checkpoints/)")
-    experiment.add_argument("--corpus", default="builtin", help="built-in corpus for fitness (val) and report (test) data (default builtin)")
-    experiment.add_argument("--max-chars", type=int, default=20000, help="chars of data per split (default 20000)")
-    _add_evolution_options(experiment)
-    experiment.add_argument("-o", "--out", type=Path, default=None, metavar="OUTDIR", help="write both logs here")
+    experiment.add_argument("--corpus", default="builtin", help="built-in corpus: fitness on its val split, report on its test split (default builtin)")
+    experiment.add_argument("--seeds", type=int, default=3, help="Darwin seeds per pair (default 3)")
+    _add_evolution_options(experiment, seed=False)
+    experiment.add_argument("-o", "--out", type=Path, default=None, metavar="OUTDIR", help="write the logs here")
     experiment.add_argument("--json", action="store_true", help="print one JSON object")
     cli.add_device_option(experiment)
+    cli.add_trust_option(experiment)
     experiment.set_defaults(handler=cmd_experiment)
 
 
-def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--data", type=Path, help="held-out text file used as it is for fitness")
-    group.add_argument("--corpus", help="built-in corpus name: fitness on its val split, vigor reported on its test split")
-    parser.add_argument("--max-chars", type=int, default=20000, help="chars of data per split (default 20000)")
-
-
-def _add_evolution_options(parser: argparse.ArgumentParser) -> None:
+def _add_evolution_options(parser: argparse.ArgumentParser, seed: bool = True) -> None:
     defaults = DarwinSettings()
     parser.add_argument("--population", type=int, default=defaults.population, help=f"children per generation (default {defaults.population})")
     parser.add_argument("--generations", type=int, default=defaults.generations, help=f"generations (default {defaults.generations})")
-    parser.add_argument("--elite", type=int, default=defaults.elite, help=f"survivors per generation (default {defaults.elite})")
+    parser.add_argument("--elite", type=int, default=None, help="survivors per generation (default: a quarter of the population)")
     parser.add_argument("--mutation", type=float, default=defaults.mutation, help=f"spread of t in new recipes (default {defaults.mutation})")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    parser.add_argument("--context", type=int, default=defaults.context, help=f"scoring window in chars (default {defaults.context})")
+    if seed:
+        parser.add_argument("--seed", type=int, default=0, help="seed of the evolution (default 0)")
 
 
-def _settings(args: argparse.Namespace) -> DarwinSettings:
+def _settings(args: argparse.Namespace, seed: int | None = None) -> DarwinSettings:
     settings = DarwinSettings(
         population=args.population,
         generations=args.generations,
         elite=args.elite,
         mutation=args.mutation,
-        seed=args.seed,
-        context=args.context,
+        seed=args.seed if seed is None else seed,
+        context=getattr(args, "context", None),
+        stride=getattr(args, "stride", None),
     )
     settings.validate()
     return settings
-
-
-def corpus_splits(name: str, framing: str, max_chars: int) -> tuple[str, str]:
-    """(val text, test text) of a built-in corpus, framed as the parents were trained."""
-    from studio.train.corpus import load_builtin, split_pieces
-
-    splits = split_pieces(load_builtin(name))
-
-    def text(split: str) -> str:
-        joined = "".join(frame_piece(p.art, p.label, framing) for p in splits[split])
-        return joined[:max_chars]
-
-    return text("val"), text("test")
 
 
 def _progress(enabled: bool, prefix: str = ""):
@@ -102,54 +97,66 @@ def _progress(enabled: bool, prefix: str = ""):
     return report
 
 
-def run_evolution(a: ArtistCheckpoint, b: ArtistCheckpoint, fitness: str, report: str | None, settings, device, progress) -> Evolution:
-    evolution = Evolution(a, b, fitness, settings, report_text=report, device=device, progress=progress)
-    evolution.log = evolution.run()
-    return evolution
+def pair_data(a: ArtistCheckpoint, b: ArtistCheckpoint, args: argparse.Namespace) -> tuple[HeldOut, HeldOut | None]:
+    """(fitness, report) data for a pair: the val and test splits of the union of their
+    classes, stratified; a text file is fitness data only."""
+    options = dict(corpus=getattr(args, "corpus", None), classes=getattr(args, "classes", None),
+                   chars_per_class=getattr(args, "chars_per_class", None), seed=getattr(args, "data_seed", 0))
+    text = getattr(args, "text", None)
+    if text is not None and text.suffix.lower() not in (".jsonl", ".json", ".parquet"):
+        return heldout_for([a, b], "val", text=text), None
+    if text is not None:
+        options["corpus"] = str(text)
+    return heldout_for([a, b], "val", **options), heldout_for([a, b], "test", **options)
 
 
 def cmd_darwin(args: argparse.Namespace) -> None:
     settings = _settings(args)
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
-    if args.data is not None:
-        try:
-            fitness = args.data.read_text(encoding="utf-8")[: args.max_chars]
-        except FileNotFoundError:
-            raise StudioError(f"{args.data}: no such file") from None
-        except UnicodeDecodeError:
-            raise StudioError(f"{args.data}: is not UTF-8 text") from None
-        report = None
-    else:
-        fitness, report = corpus_splits(args.corpus, a.framing, args.max_chars)
-    evolution = run_evolution(a, b, fitness, report, settings, pick_device(args.device), _progress(not args.json))
-    log = evolution.log
+    fitness, report = pair_data(a, b, args)
+    ancestor_path = args.ancestor or shared_ancestor(a, b)
+    ancestor = load_checkpoint(ancestor_path, trust=args.trust) if ancestor_path else None
+    evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=pick_device(args.device),
+                          progress=_progress(not args.json))
+    log = evolution.run()
     args.out.mkdir(parents=True, exist_ok=True)
     champion_path = evolution.save_champion(args.out / "champion.pt")
     log["champion"]["path"] = str(champion_path)
+    log["reproduce"]["champion"] = evolution.reproduce_command(str(champion_path))
     save_log(log, args.out / "darwin_log.json")
     if args.json:
         cli.emit_json(log)
         return
     if sys.stderr.isatty():
-        sys.stderr.write("\n")
-    print(format_table([("A x B", "", log)]))
-    print(f"\nlog: {args.out / 'darwin_log.json'}\nchampion: {champion_path}")
+        sys.stderr.write("\r\033[K")
+    print(format_report(log))
+    print(f"\nlog: {args.out / 'darwin_log.json'}\nchampion: {champion_path}\nreproduce: {log['reproduce']['champion']}")
 
 
-def format_table(rows: list[tuple[str, str, dict]]) -> str:
-    """The card's table: parents, origin, gen-0 child, champion, best parent, vigor."""
-    header = f"{'Parents':<24} {'Origin':<20} {'Gen-0 child':>11} {'Champion':>9} {'Best parent':>11}  Vigor?"
-    lines = [header, "-" * len(header)]
-    for parents, origin, log in rows:
-        vigor = log["vigor"]
-        verdict = f"Yes ({vigor['value']:+.4f})" if vigor["positive"] and vigor["value"] > 0 else f"No ({vigor['value']:+.4f})"
-        lines.append(
-            f"{parents:<24} {origin:<20} {log['gen0_child']['bpc']:>11.4f} {vigor['champion_bpc']:>9.4f} "
-            f"{vigor['best_parent_bpc']:>11.4f}  {verdict}"
-        )
-    lines.append("bpc, lower is better; champion and best parent on held-out test data, vigor = best parent - champion,")
-    lines.append("'Yes' only when the paired difference is more than two standard errors above zero.")
+def _vs(entry: dict[str, Any]) -> str:
+    return f"{entry['value']:+.4f} [{entry['low']:+.4f}, {entry['high']:+.4f}]"
+
+
+def format_report(log: dict[str, Any]) -> str:
+    """One Darwin run: the champion against every baseline, with intervals and provenance."""
+    vigor = log["report"]["vigor"]
+    scoring = log["scoring"]
+    data = scoring["report_data"]
+    lines = [
+        f"champion {vigor['child_bpc']:.4f} bpc, gen-0 child {log['report']['gen0_vigor']['child_bpc']:.4f} bpc "
+        f"on {data['name']} {data['split']} ({len(data['classes'])} classes, {data['chars']:,} chars, stratified), "
+        f"context {scoring['context']}, stride {scoring['stride']}",
+        "vigor = baseline - champion (positive: the champion is better), 95% paired per-piece bootstrap interval:",
+        f"  best parent {vigor['best_parent']['name']:<14} {vigor['best_parent']['baseline_bpc']:.4f}  {_vs(vigor['best_parent'])}"
+        f"  {'positive' if vigor['best_parent']['positive'] else 'not positive'}",
+    ]
+    for name, entry in vigor.get("own_classes", {}).items():
+        lines.append(f"  {name} on its {len(entry['classes'])} classes {entry['baseline_bpc']:.4f} vs {entry['child_bpc']:.4f}  {_vs(entry)}")
+    if "ancestor" in vigor:
+        lines.append(f"  ancestor {vigor['ancestor']['name']:<16} {vigor['ancestor']['baseline_bpc']:.4f}  {_vs(vigor['ancestor'])}")
+    if "routed_oracle" in vigor:
+        lines.append(f"  routed-parent oracle    {vigor['routed_oracle']['baseline_bpc']:.4f}  {_vs(vigor['routed_oracle'])}")
     return "\n".join(lines)
 
 
@@ -162,33 +169,145 @@ def bundled_family() -> Path:
     return folder
 
 
+def _mean_sd(values: list[float]) -> dict[str, float]:
+    return {"mean": round(statistics.fmean(values), 6), "sd": round(statistics.stdev(values), 6) if len(values) > 1 else 0.0,
+            "values": [round(v, 6) for v in values]}
+
+
 def cmd_experiment(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    if args.seeds < 1:
+        raise StudioError(f"--seeds must be at least 1, not {args.seeds}")
     family = args.family or bundled_family()
     device = pick_device(args.device)
+    trained = family / TRAINED_CONTROL
     arms = [
-        ("independent inits", "different basins", INDEPENDENT_PAIR),
-        ("shared ancestor", "same basin", SHARED_ANCESTOR_PAIR),
+        ("independent inits", "different basins", INDEPENDENT_PAIR, None),
+        ("shared ancestor", "same basin", SHARED_ANCESTOR_PAIR, family / ANCESTOR),
     ]
-    rows = []
-    logs = {}
-    for origin, basin, (path_a, path_b) in arms:
-        a = load_checkpoint(family / path_a)
-        b = load_checkpoint(family / path_b)
-        fitness, report = corpus_splits(args.corpus, a.framing, args.max_chars)
-        evolution = run_evolution(a, b, fitness, report, settings, device, _progress(not args.json, f"[{origin}] "))
-        log = evolution.log
-        log["arm"] = {"origin": origin, "basin": basin, "corpus": args.corpus, "max_chars": args.max_chars}
-        logs[origin] = log
-        rows.append((f"{a.name} x {b.name}", origin, log))
-        if args.out:
-            name = "darwin_log.json" if origin == "shared ancestor" else "darwin_log_independent.json"
-            args.out.mkdir(parents=True, exist_ok=True)
-            save_log(log, args.out / name)
-            evolution.save_champion(args.out / ("champion.pt" if origin == "shared ancestor" else "champion_independent.pt"))
+    summary: dict[str, Any] = {"corpus": args.corpus, "seeds": list(range(args.seeds)), "arms": {}}
+    for origin, basin, (path_a, path_b), ancestor_path in arms:
+        a = load_checkpoint(family / path_a, trust=args.trust)
+        b = load_checkpoint(family / path_b, trust=args.trust)
+        ancestor = load_checkpoint(ancestor_path, trust=args.trust) if ancestor_path and ancestor_path.exists() else None
+        data_args = argparse.Namespace(corpus=args.corpus, classes=None, chars_per_class=None, data_seed=0, text=None)
+        fitness, report = pair_data(a, b, data_args)
+        logs = []
+        for seed in range(args.seeds):
+            settings = _settings(args, seed=seed)
+            evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=device,
+                                  progress=_progress(not args.json, f"[{origin}, seed {seed}] "))
+            log = evolution.run()
+            log["arm"] = {"origin": origin, "basin": basin, "corpus": args.corpus, "seed": seed}
+            logs.append(log)
+            if args.out:
+                args.out.mkdir(parents=True, exist_ok=True)
+                stem = "shared" if origin == "shared ancestor" else "independent"
+                champion = evolution.save_champion(args.out / f"champion_{stem}_seed{seed}.pt")
+                log["champion"]["path"] = champion.name
+                log["reproduce"]["champion"] = evolution.reproduce_command(champion.name)
+                save_log(log, args.out / f"darwin_log_{stem}_seed{seed}.json")
+        arm = _summarize_arm(logs)
+        arm["pair"] = [a.name, b.name]
+        arm["basin"] = basin
+        if trained.exists() and origin == "shared ancestor":
+            arm["trained_control"] = _trained_control(trained, logs, report, args.trust, device, a, b)
+        summary["arms"][origin] = arm
+    if args.out:
+        save_log(summary, args.out / "summary.json")
     if args.json:
-        cli.emit_json({"arms": logs})
+        cli.emit_json(summary)
         return
     if sys.stderr.isatty():
-        sys.stderr.write("\n")
-    print(format_table(rows))
+        sys.stderr.write("\r\033[K")
+    print(format_experiment(summary))
+
+
+def _summarize_arm(logs: list[dict[str, Any]]) -> dict[str, Any]:
+    first = logs[0]
+    vigor = [log["report"]["vigor"] for log in logs]
+    arm: dict[str, Any] = {
+        "data": first["scoring"]["report_data"],
+        "context": first["scoring"]["context"],
+        "stride": first["scoring"]["stride"],
+        "parents": first["report"]["vigor"]["parents"],
+        "gen0_child": vigor and first["report"]["gen0_vigor"]["child_bpc"],
+        "gen0_vs_best_parent": {k: first["report"]["gen0_vigor"]["best_parent"][k] for k in ("value", "low", "high", "positive")},
+        "champion": _mean_sd([v["child_bpc"] for v in vigor]),
+        "vigor_best_parent": _mean_sd([v["best_parent"]["value"] for v in vigor]),
+        "positive_runs": sum(v["best_parent"]["positive"] for v in vigor),
+        "intervals_best_parent": [[v["best_parent"]["low"], v["best_parent"]["high"]] for v in vigor],
+        "best_parent": first["report"]["vigor"]["best_parent"]["name"],
+        "best_parent_bpc": first["report"]["vigor"]["best_parent"]["baseline_bpc"],
+    }
+    own = {}
+    for name in first["report"]["vigor"].get("own_classes", {}):
+        own[name] = {"baseline_bpc": first["report"]["vigor"]["own_classes"][name]["baseline_bpc"],
+                     "champion_bpc": _mean_sd([v["own_classes"][name]["child_bpc"] for v in vigor]),
+                     "vigor": _mean_sd([v["own_classes"][name]["value"] for v in vigor]),
+                     "positive_runs": sum(v["own_classes"][name]["positive"] for v in vigor)}
+    arm["own_classes"] = own
+    for key in ("ancestor", "routed_oracle"):
+        if key in first["report"]["vigor"]:
+            arm[key] = {"baseline_bpc": first["report"]["vigor"][key]["baseline_bpc"],
+                        "vigor": _mean_sd([v[key]["value"] for v in vigor]),
+                        "positive_runs": sum(v[key]["positive"] for v in vigor),
+                        "negative_runs": sum(v[key]["high"] < 0 for v in vigor)}
+    return arm
+
+
+def _trained_control(path: Path, logs, report: HeldOut, trust: bool, device, a, b) -> dict[str, Any]:
+    """The ancestor trained on the union for the forks' budget, against the best champion."""
+    from studio.model.engine import Engine
+
+    control = load_checkpoint(path, trust=trust)
+    measurement, control_scores = measure(control, report, device=device)
+    best = min(logs, key=lambda log: log["report"]["vigor"]["child_bpc"])
+    # rebuild the best champion from its genome to pair its per-piece scores with the control's
+    settings = DarwinSettings(**{k: v for k, v in best["settings"].items() if k in DarwinSettings.__dataclass_fields__})
+    rebuild = Evolution(a, b, report, settings, device=device)
+    champion = rebuild.build(best["champion"]["genome"], {})
+    engine = Engine.from_checkpoint(champion, device=device)
+    champion_scores = score_pieces(engine.forward, champion.vocab, report, context=control_scores.context,
+                                   stride=control_scores.stride, device=device)
+    diff = paired_difference(control_scores, champion_scores)
+    return {"name": control.name, "bpc": round(measurement.bpc, 6),
+            "interval": measurement.interval.to_dict() if measurement.interval else None,
+            "best_champion_seed": best["settings"]["seed"],
+            "control_minus_champion": diff.to_dict(),
+            "about": "the ancestor trained on all classes for 500 steps (styleA's + styleB's fork budget): train instead of breed"}
+
+
+def format_experiment(summary: dict[str, Any]) -> str:
+    header = f"{'Parents':<20} {'Origin':<18} {'Gen-0 child':>11} {'Champion (mean ± sd)':>21} {'Best parent':>11}  Vigor vs best parent"
+    lines = [header, "-" * len(header)]
+    for origin, arm in summary["arms"].items():
+        champ = arm["champion"]
+        vig = arm["vigor_best_parent"]
+        runs = len(vig["values"])
+        lines.append(
+            f"{' x '.join(arm['pair']):<20} {origin:<18} {arm['gen0_child']:>11.4f} {champ['mean']:>12.4f} ± {champ['sd']:.4f} "
+            f"{arm['best_parent_bpc']:>11.4f}  {vig['mean']:+.4f} ± {vig['sd']:.4f} ({arm['positive_runs']}/{runs} runs positive)"
+        )
+    lines.append("")
+    for origin, arm in summary["arms"].items():
+        lines.append(f"{origin}: controls (baseline - champion, mean ± sd over seeds; positive: the champion is better)")
+        for name, own in arm["own_classes"].items():
+            lines.append(f"  {name} on its own classes: {own['baseline_bpc']:.4f} vs champion {own['champion_bpc']['mean']:.4f}: "
+                         f"{own['vigor']['mean']:+.4f} ± {own['vigor']['sd']:.4f} ({own['positive_runs']}/{runs} positive)")
+        if "ancestor" in arm:
+            anc = arm["ancestor"]
+            lines.append(f"  shared ancestor {anc['baseline_bpc']:.4f}: {anc['vigor']['mean']:+.4f} ± {anc['vigor']['sd']:.4f} "
+                         f"({anc['positive_runs']}/{runs} positive, {anc['negative_runs']}/{runs} worse beyond noise)")
+        if "routed_oracle" in arm:
+            orc = arm["routed_oracle"]
+            lines.append(f"  routed-parent oracle {orc['baseline_bpc']:.4f}: {orc['vigor']['mean']:+.4f} ± {orc['vigor']['sd']:.4f} "
+                         f"({orc['positive_runs']}/{runs} positive, {orc['negative_runs']}/{runs} worse beyond noise)")
+        if "trained_control" in arm:
+            tc = arm["trained_control"]
+            d = tc["control_minus_champion"]
+            lines.append(f"  trained instead of bred ({tc['name']}) {tc['bpc']:.4f}: control - best champion "
+                         f"{d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]")
+        data = arm["data"]
+        lines.append(f"  measured on {data['name']} {data['split']}, {len(data['classes'])} classes, {data['chars']:,} chars "
+                     f"(stratified), context {arm['context']}, stride {arm['stride']}")
+    return "\n".join(lines)

@@ -1,6 +1,7 @@
 """Darwin breeding: reproducible, elitist, and honest about its logs."""
 
 import json
+import shlex
 
 import pytest
 
@@ -9,10 +10,16 @@ pytest.importorskip("studio.breed")
 from studio.cli import main
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.synthetic import random_checkpoint
+from studio.train.corpus import build_corpus
 from studio.train.darwin import DarwinSettings, Evolution, load_log, save_log
+from studio.train.heldout import stratified
 
 TEXT = ("/\\_/\\\n( o.o )\n > ^ <\n" * 12 + "  ><(((o>\n ~~~~~~~\n" * 12) * 2
 SETTINGS = DarwinSettings(population=4, generations=2, elite=2, seed=7, context=64)
+PIECES = build_corpus(("Cats", "Fish"), per_class=30)
+# Tiny corpora have few val/test pieces; the unit tests score slices of train (two seeds, two selections).
+FITNESS = stratified(PIECES, name="tiny", split="train", framing="conditional", chars_per_class=300, seed=0)
+REPORT = stratified(PIECES, name="tiny", split="train", framing="conditional", chars_per_class=300, seed=1)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +30,7 @@ def parents():
 
 
 def _run(a, b, settings=SETTINGS):
-    evolution = Evolution(a, b, TEXT[:800], settings, report_text=TEXT[800:1400])
+    evolution = Evolution(a, b, FITNESS, settings, report=REPORT)
     return evolution, evolution.run()
 
 
@@ -55,6 +62,8 @@ def test_child_of_identical_parents_scores_the_parent(parents):
     assert log["gen0_child"]["bpc"] == pytest.approx(parent_bpc, abs=1e-5)
     assert log["champion"]["bpc"] == pytest.approx(parent_bpc, abs=1e-4)
     assert not log["vigor"]["positive"]
+    # identical parents: the vigor interval against the parent sits on zero
+    assert log["vigor"]["low"] <= 1e-4 and log["vigor"]["high"] >= -1e-4
 
 
 def test_log_round_trips_and_champion_has_lineage(parents, tmp_path):
@@ -92,7 +101,7 @@ def test_cli_darwin_writes_log_and_champion(parents, tmp_path, capsys):
     pb = save_checkpoint(b, tmp_path / "b.pt")
     data = tmp_path / "data.txt"
     data.write_text(TEXT[:600])
-    code = main(["darwin", str(pa), str(pb), "--data", str(data), "--population", "3", "--generations", "1",
+    code = main(["darwin", str(pa), str(pb), "--text", str(data), "--population", "3", "--generations", "1",
                  "--elite", "1", "--context", "64", "-o", str(tmp_path / "run"), "--json"])
     out = capsys.readouterr().out
     assert code == 0
@@ -106,7 +115,36 @@ def test_cli_darwin_bad_settings_exit_2(parents, tmp_path, capsys):
     pa = save_checkpoint(a, tmp_path / "a.pt")
     data = tmp_path / "data.txt"
     data.write_text(TEXT[:300])
-    code = main(["darwin", str(pa), str(pa), "--data", str(data), "--population", "1", "-o", str(tmp_path / "x")])
+    code = main(["darwin", str(pa), str(pa), "--text", str(data), "--population", "1", "-o", str(tmp_path / "x")])
     assert code == 2
     assert "population" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_log_says_what_it_measured_and_eval_reproduces_the_champion(parents, tmp_path, capsys):
+    """The log's champion figure is what `darwascii eval` gives with the log's settings, exactly."""
+    a, b = parents
+    a.labels, b.labels = ["Cats"], ["Fish"]
+    pa = save_checkpoint(a, tmp_path / "a.pt")
+    pb = save_checkpoint(b, tmp_path / "b.pt")
+    corpus = tmp_path / "tiny.jsonl"
+    corpus.write_text("".join(json.dumps({"label": p.label, "art": p.art}) + "\n"
+                              for p in build_corpus(("Cats", "Fish"), per_class=200)))
+    code = main(["darwin", str(pa), str(pb), "--corpus", str(corpus), "--population", "3", "--generations", "1",
+                 "--context", "64", "-o", str(tmp_path / "run"), "--json"])
+    assert code == 0, capsys.readouterr().err
+    log = json.loads(capsys.readouterr().out)
+    scoring = log["scoring"]
+    assert scoring["context"] == 64 and scoring["stride"] == 32
+    assert scoring["report_data"]["split"] == "test" and scoring["fitness_data"]["split"] == "val"
+    assert set(scoring["report_data"]["classes"]) == {"Cats", "Fish"}  # both parents' classes
+    assert scoring["seeds"]["darwin"] == 0 and scoring["bootstrap"]["resamples"] >= 1000
+    vigor = log["report"]["vigor"]
+    assert vigor["best_parent"]["low"] <= vigor["best_parent"]["value"] <= vigor["best_parent"]["high"]
+    assert {"A", "B"} == set(vigor["own_classes"]) and "routed_oracle" in vigor
+    command = shlex.split(log["reproduce"]["champion"])
+    assert command[:2] == ["darwascii", "eval"]
+    assert main(command[1:] + ["--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["bpc"] == log["report"]["measurements"]["champion"]["bpc"]
+    assert again["bpc"] == vigor["child_bpc"]
