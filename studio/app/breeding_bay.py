@@ -63,6 +63,7 @@ class BreedingBay(QWidget):
     scanRequested = Signal(int, int)
     breedRequested = Signal(int, int, object)  # a, b, BreedRecipe
     evolveRequested = Signal(int, int, int, int, int)  # a, b, population, generations, seed
+    vigorTableRequested = Signal()  # the user clicked the vigor in the summary
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -94,12 +95,16 @@ class BreedingBay(QWidget):
         self.result.setObjectName("result")
         self.result.setWordWrap(True)
         self.result.setTextFormat(Qt.RichText)
+        self.result.setTextInteractionFlags(Qt.LinksAccessibleByMouse)
+        self.result.linkActivated.connect(lambda _link: self.vigorTableRequested.emit())
 
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(130)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setLabel("left", "bpc")
         self.plot.setLabel("bottom", "t (scan) / generation (Darwin)")
+        # the chord between the parents' losses: the barrier is the path's height above it
+        self.chord = self.plot.plot([], [], pen=pg.mkPen("#9aa4b6", width=1, style=Qt.DashLine))
         self.curve = self.plot.plot([], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7")
 
         options = QGridLayout()
@@ -198,6 +203,11 @@ class BreedingBay(QWidget):
             seed=self.seed.value(),
         )
 
-    def show_curve(self, xs, ys, title: str) -> None:
+    def show_result(self, html: str, tooltip: str = "") -> None:
+        self.result.setText(html)
+        self.result.setToolTip(tooltip)
+
+    def show_curve(self, xs, ys, title: str, chord=None) -> None:
         self.curve.setData(list(xs), list(ys))
+        self.chord.setData(list(xs) if chord is not None else [], list(chord) if chord is not None else [])
         self.plot.setTitle(title, color="#9aa4b6", size="9pt")

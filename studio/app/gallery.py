@@ -152,6 +152,8 @@ class GalleryPanel(QWidget):
         self.subtitle = QLabel("Open a folder of checkpoints (File → Open folder…) or pick one in the family tree.")
         self.subtitle.setObjectName("panelSubtitle")
         self.subtitle.setWordWrap(True)
+        self.subtitle.setTextFormat(Qt.RichText)  # the vigor badge is a link to its full table
+        self.subtitle.setTextInteractionFlags(Qt.LinksAccessibleByMouse)
 
         self.label = QComboBox()
         self.label.setEditable(True)

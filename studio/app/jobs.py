@@ -15,7 +15,6 @@ from typing import Any
 
 from studio.breed import BreedRecipe
 from studio.model.art import SampleSettings
-from studio.model.vocab import frame_piece
 
 STREAM_INTERVAL_S = 1 / 30  # the gallery repaints at most ~30 times a second
 
@@ -59,37 +58,56 @@ def sample_job(path: str, framing: str | None, settings: SampleSettings, indices
     return run
 
 
-def held_out_text(framing: str, max_chars: int = 20000, corpus: str = "builtin", split: str = "val") -> str:
-    """A held-out split of a built-in corpus, framed like the models were trained."""
-    from studio.train.corpus import load_builtin, split_pieces
+@dataclass
+class PairJudgement:
+    """A child judged against its parents on held-out data chosen for the pair."""
 
-    pieces = split_pieces(load_builtin(corpus))[split]
-    return "".join(frame_piece(p.art, p.label, framing) for p in pieces)[:max_chars]
+    child: Any  # Measurement of the child
+    parents: tuple[Any, Any]  # Measurements of A and B on the same data
+    vigor: dict  # judge.vigor_report
 
 
-def bpc_of(ctx, ckpt, text: str) -> float:
-    from studio.model.scoring import bits_per_char
+def judge_child(ctx, a, b, child, split: str = "val") -> PairJudgement:
+    """Score a child, its parents (over the child's vocabulary) and, when its file is at
+    hand, their shared ancestor, all on the same pieces; vigor with intervals."""
+    from studio.breed import BreedRecipe, prepare_pair
+    from studio.model.checkpoint import load_checkpoint, shared_ancestor
+    from studio.model.engine import Engine
+    from studio.model.judge import default_stride, measurement_of, score_pieces, scoring_context, training_facts, vigor_report
+    from studio.train.heldout import heldout_for
 
-    engine = ctx.engine(ckpt) if ckpt.path is not None else None
-    if engine is None:
-        from studio.model.engine import Engine
-
-        engine = Engine(ckpt.build_model("cpu"), device=ctx.device)
-    ids = ckpt.vocab.encode("".join(c for c in text if ckpt.vocab.token_id(c) is not None))
-    bpc, _ = bits_per_char(engine.forward, ids, context=128, device=ctx.device, cancel=ctx.cancelled)
-    return bpc
+    heldout = heldout_for([a, b], split)
+    context, note = scoring_context([a, b])
+    stride = default_stride(context)
+    pair = prepare_pair(a, b)
+    models = {"child": child, a.name: pair.child(BreedRecipe(method="slerp", t=0.0)),
+              b.name: pair.child(BreedRecipe(method="slerp", t=1.0))}
+    ancestor_path = shared_ancestor(a, b)
+    if ancestor_path is not None:
+        ancestor = load_checkpoint(ancestor_path)
+        models["ancestor"] = prepare_pair(ancestor, a).child(BreedRecipe(method="slerp", t=0.0))
+        models["ancestor"].name = ancestor.name
+    scores = {}
+    for i, (key, model) in enumerate(models.items()):
+        ctx.progress(0.2 + 0.75 * i / len(models), f"scoring {model.name if key != 'child' else 'the child'}")
+        engine = Engine.from_checkpoint(model, device=ctx.device)
+        scores[key] = score_pieces(engine.forward, model.vocab, heldout, context=context, stride=stride,
+                                   device=ctx.device, cancel=ctx.cancelled)
+    parents = {a.name: scores[a.name], b.name: scores[b.name]}
+    classes = {a.name: list(training_facts(a).classes), b.name: list(training_facts(b).classes)}
+    ancestor = (models["ancestor"].name, scores["ancestor"]) if "ancestor" in scores else None
+    vigor = vigor_report(scores["child"], parents, classes, ancestor=ancestor)
+    measured = [measurement_of(scores[k], heldout, context_note=note) for k in ("child", a.name, b.name)]
+    measured[1].checkpoint, measured[1].checkpoint_sha256 = a.name, a.sha256
+    measured[2].checkpoint, measured[2].checkpoint_sha256 = b.name, b.sha256
+    return PairJudgement(measured[0], (measured[1], measured[2]), vigor)
 
 
 @dataclass
 class BreedOutcome:
     path: str
-    child: Any  # ArtistCheckpoint
-    child_bpc: float
-    parent_bpc: tuple[float, float]
-
-    @property
-    def vigor(self) -> float:
-        return min(self.parent_bpc) - self.child_bpc
+    child: Any  # ArtistCheckpoint, saved with its measurement and vigor
+    judgement: PairJudgement
 
 
 def breed_job(path_a: str, path_b: str, recipe: BreedRecipe, out_dir: Path, name: str | None = None):
@@ -98,17 +116,14 @@ def breed_job(path_a: str, path_b: str, recipe: BreedRecipe, out_dir: Path, name
         from studio.model.checkpoint import save_checkpoint
 
         a, b = load(path_a), load(path_b)
-        ctx.progress(0.1, "breeding")
+        ctx.progress(0.05, "breeding")
         child = breed(a, b, recipe, name=name)
+        judgement = judge_child(ctx, a, b, child)
+        # The child's own figure and its vigor travel in its file, measured before it is written.
+        child.metrics = {"measurements": [judgement.child.to_dict()], "vigor": judgement.vigor}
         target = Path(out_dir) / f"{child.name}-{int(time.time())}.pt"
-        save_checkpoint(child, target)
-        child.path = target
-        ctx.progress(0.4, "scoring child and parents")
-        text = held_out_text(a.framing, 6000)
-        parents = (bpc_of(ctx, a, text), bpc_of(ctx, b, text))
-        child_bpc = bpc_of(ctx, load(str(target)), text)
-        child.metrics = {"bpc": round(child_bpc, 5)}
-        return BreedOutcome(str(target), child, child_bpc, parents)
+        child.path = save_checkpoint(child, target)
+        return BreedOutcome(str(target), child, judgement)
 
     return run
 
@@ -125,10 +140,11 @@ def export_checkpoint_job(record, dest: str):
 def scan_job(path_a: str, path_b: str, points: int = 9):
     def run(ctx):
         from studio.breed import scan_path
+        from studio.train.heldout import heldout_for
 
         a, b = load(path_a), load(path_b)
-        text = held_out_text(a.framing, 4000)
-        return scan_path(a, b, text, points=points, context=128, device=ctx.device, skip_unknown=True,
+        heldout = heldout_for([a, b], "val")
+        return scan_path(a, b, heldout, points=points, device=ctx.device,
                          progress=lambda i, n: ctx.progress(i / n, f"point {i}/{n}"), cancel=ctx.cancelled)
 
     return run
@@ -136,12 +152,18 @@ def scan_job(path_a: str, path_b: str, points: int = 9):
 
 def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
     def run(ctx):
-        from studio.train.evaluate import evaluate, read_text_for
+        from studio.train.evaluate import evaluate, heldout_for_eval
+        from studio.train.heldout import heldout_for
 
         ckpt = load(path)
-        text = read_text_for(ckpt, Path(text_file), split)[0] if text_file else None
-        return evaluate(ckpt, text=text, corpus=corpus if not text_file else None, split=split, device=str(ctx.device),
-                        skip_unknown=True, progress=lambda i, n: ctx.progress(i / n, "scoring"), cancel=ctx.cancelled)
+        if text_file:
+            heldout = heldout_for_eval(ckpt, text=Path(text_file), split=split)
+        elif corpus:
+            heldout = heldout_for_eval(ckpt, corpus=corpus, split=split)
+        else:  # its own classes from its own corpus
+            heldout = heldout_for([ckpt], split)
+        return evaluate(ckpt, heldout, device=str(ctx.device), skip_unknown=bool(text_file),
+                        progress=lambda i, n: ctx.progress(i / n, "scoring"), cancel=ctx.cancelled)
 
     return run
 
@@ -150,10 +172,12 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
     def run(ctx):
         from studio.train.commands import load_pieces
         from studio.train.corpus import split_pieces
+        from studio.train.heldout import stratified
         from studio.train.training import ModelShape, TrainConfig, train
 
         pieces, name = load_pieces(corpus)
         splits = split_pieces(pieces)
+        heldout = stratified(pieces, name=corpus, split="val", framing=framing)
         start = load(start_path) if start_path else None
         config = TrainConfig(steps=steps, batch_size=16, context=128, checkpoint_every=max(50, steps // 4))
 
@@ -162,7 +186,7 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
             ctx.partial({"step": p.step, "loss": p.loss})
 
         result = train(splits["train"], out, config=config, shape=ModelShape(**shape), framing=framing, start=start,
-                       val_pieces=splits["val"][:40], corpus_name=name, device=str(ctx.device), progress=progress, cancel=ctx.cancelled)
+                       heldout=heldout, corpus_name=name, device=str(ctx.device), progress=progress, cancel=ctx.cancelled)
         return str(result.path)
 
     return run
@@ -170,25 +194,29 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
 
 def darwin_job(path_a: str, path_b: str, out_dir: Path, population: int, generations: int, seed: int):
     def run(ctx):
+        from studio.model.checkpoint import shared_ancestor
         from studio.train.darwin import DarwinSettings, Evolution, save_log
+        from studio.train.heldout import heldout_for
 
         a, b = load(path_a), load(path_b)
-        fitness = held_out_text(a.framing, 8000, split="val")
-        report = held_out_text(a.framing, 8000, split="test")
-        seen_generations = set()
+        fitness, report = heldout_for([a, b], "val"), heldout_for([a, b], "test")
+        ancestor_path = shared_ancestor(a, b)
+        ancestor = load(str(ancestor_path)) if ancestor_path else None
 
         def progress(p):
             ctx.progress(p.scored / max(1, p.total), f"{p.message}: {p.scored}/{p.total} children")
             if p.best_bpc is not None:
                 ctx.partial({"generation": p.generation, "best_bpc": p.best_bpc})
-            seen_generations.add(p.generation)
 
-        settings = DarwinSettings(population=population, generations=generations, elite=max(1, population // 4), seed=seed, context=128)
-        evolution = Evolution(a, b, fitness, settings, report_text=report, device=ctx.device, progress=progress, cancel=ctx.cancelled)
+        settings = DarwinSettings(population=population, generations=generations, seed=seed)
+        evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=ctx.device,
+                              progress=progress, cancel=ctx.cancelled)
         log = evolution.run()
         target = Path(out_dir) / f"champion_{a.name}__x__{b.name}-{int(time.time())}.pt"
+        evolution.champion.checkpoint.metrics = {"vigor": log["report"]["vigor"]}
         evolution.save_champion(target)
         save_log(log, target.with_suffix(".json"))
-        return {"path": str(target), "log": log, "champion": load(str(target))}
+        return {"path": str(target), "log": log, "champion": load(str(target)),
+                "parents": [log["report"]["measurements"][a.name], log["report"]["measurements"][b.name]]}
 
     return run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSettings, Qt, QTimer, QUrl, Signal
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import __version__
-from studio.app import jobs
+from studio.app import figures, jobs
 from studio.app.breeding_bay import BreedingBay
 from studio.app.dialogs import EvaluateDialog, LossPlot, TrainDialog
 from studio.app.gallery import CARD_COLUMNS, GalleryPanel, art_font
@@ -124,6 +125,8 @@ class MainWindow(QMainWindow):
         self.bay.slot_a.dropped_signal.connect(lambda i: self.bay.slot_a.set_record(self.library.get(i)))
         self.bay.slot_b.dropped_signal.connect(lambda i: self.bay.slot_b.set_record(self.library.get(i)))
         self.bay.scanRequested.connect(self.scan)
+        self.bay.vigorTableRequested.connect(self.show_vigor_table)
+        self.gallery.subtitle.linkActivated.connect(lambda _link: self.current_id is not None and self.show_vigor_table(self.current_id))
         self.bay.breedRequested.connect(self.breed)
         self.bay.evolveRequested.connect(self.evolve)
         self.bridge.changed.connect(self._library_changed)
@@ -348,11 +351,22 @@ class MainWindow(QMainWindow):
         details = [record.role, record.framing, record.variant]
         if record.num_params:
             details.append(f"{record.num_params / 1e6:.2f}M params")
-        if metric:
-            details.append(f"{metric[0]} {metric[1]:.3f}")
+        headline = record.headline
+        tooltip = ""
+        if headline is not None:
+            details.append(f"{figures.bpc_text(headline)} ({figures.caption(headline)})")
+            tooltip = figures.describe(headline)
+        elif metric:
+            details.append(f"{metric[0]} {metric[1]:.3f} (training)")
+        vigor = record.metrics.get("vigor")
+        if isinstance(vigor, dict) and "best_parent" in vigor:
+            text, colour = figures.vigor_badge(vigor)
+            details.append(f"<a href='vigor' style='color:{colour}; text-decoration:none'>{text}</a>")
+            tooltip += "\n\n" + figures.vigor_verdict(vigor) + " (click for the full table)"
         if not record.exists:
             details.append("file missing" if record.path else "not in this library")
         self.gallery.subtitle.setText("  ·  ".join(details))
+        self.gallery.subtitle.setToolTip(tooltip.strip())
         conditional = record.framing == "conditional"
         labels = list(dict.fromkeys(self.library.label_history(checkpoint_id) + record.labels))
         self.gallery.set_labels(labels, conditional)
@@ -427,6 +441,35 @@ class MainWindow(QMainWindow):
         self.bay_dock.show()
         self.bay_dock.raise_()
 
+    def show_vigor(self, name: str, measurement: dict, vigor: dict, extra: str = "") -> None:
+        """The breeding bay's summary: the child's figure, vigor with its interval, what it was measured on."""
+        text, colour = figures.vigor_badge(vigor)
+        self._vigor_shown = (name, measurement, vigor)
+        self.bay.show_result(
+            f"<b>{escape(name)}</b>: {figures.bpc_text(measurement)} · "
+            f"<a href='vigor' style='color:{colour}; text-decoration:none'><b>{text}</b></a> "
+            f"({figures.vigor_verdict(vigor)}){extra} · <i>{figures.caption(measurement)}</i>",
+            tooltip=figures.describe(measurement) + "\n\nclick the vigor for the full table")
+
+    def show_vigor_table(self, record_id: int | None = None) -> None:
+        """The full vigor table: every baseline with its interval, and every class."""
+        if record_id is not None:
+            record = self.library.get(record_id)
+            vigor = record.metrics.get("vigor")
+            headline = record.headline or {}
+            name = record.name
+        elif getattr(self, "_vigor_shown", None):
+            name, headline, vigor = self._vigor_shown
+        else:
+            return
+        if not isinstance(vigor, dict):
+            return
+        box = QMessageBox(self)
+        box.setWindowTitle(f"Vigor of {name}")
+        box.setTextFormat(Qt.RichText)
+        box.setText(figures.vigor_table_html(vigor, figures.describe(headline).split("\n", 2)[1] if headline else ""))
+        box.exec()
+
     def _parents(self, a_id, b_id):
         a, b = self.library.get(a_id), self.library.get(b_id)
         for record in (a, b):
@@ -444,8 +487,12 @@ class MainWindow(QMainWindow):
         def done(result):
             xs = [t for t, _ in result.points]
             ys = [bpc for _, bpc in result.points]
-            self.bay.show_curve(xs, ys, f"slerp path {a.name} → {b.name}")
-            self.bay.result.setText(f"Path barrier <b>{result.barrier:+.3f}</b> bpc: {result.verdict}.")
+            line = [(1 - t) * ys[0] + t * ys[-1] for t in xs]  # the chord the barrier is measured against
+            self.bay.show_curve(xs, ys, f"slerp path {a.name} → {b.name} ({result.caption()})", chord=line)
+            self.bay.show_result(figures.barrier_text(result.to_dict()) + f" <i>({result.caption()})</i>",
+                                 tooltip=f"measured on {result.data.describe()}\ncontext {result.context} "
+                                 f"({result.context_note}), stride {result.stride}\n"
+                                 "barrier = max over t of bpc(t) − ((1−t)·bpc(A) + t·bpc(B))")
 
         return self.submit(f"Scan {a.name} → {b.name}", jobs.scan_job(a.path, b.path), done=done)
 
@@ -459,14 +506,12 @@ class MainWindow(QMainWindow):
 
         def done(outcome):
             record = self.library.add_bred_child(outcome.child, outcome.path)
-            record = self.library.update_metrics(record.id, bpc=round(outcome.child_bpc, 5), bpc_source="builtin val")
-            self.library.update_metrics(a.id, bpc=round(outcome.parent_bpc[0], 5), bpc_source="builtin val")
-            self.library.update_metrics(b.id, bpc=round(outcome.parent_bpc[1], 5), bpc_source="builtin val")
-            vigor = outcome.vigor
-            color = "#34d399" if vigor > 0 else "#f87171"
-            self.bay.result.setText(
-                f"<b>{record.name}</b>: {outcome.child_bpc:.3f} bpc · {a.name} {outcome.parent_bpc[0]:.3f} · "
-                f"{b.name} {outcome.parent_bpc[1]:.3f} · <span style='color:{color}'><b>vigor {vigor:+.3f}</b></span>")
+            judged = outcome.judgement
+            # The parents' figures on the pair's data are kept beside their own, never over them.
+            pair = f"breeding {a.name} × {b.name}"
+            self.library.add_measurement(a.id, {**judged.parents[0].to_dict(), "measured_for": pair})
+            self.library.add_measurement(b.id, {**judged.parents[1].to_dict(), "measured_for": pair})
+            self.show_vigor(record.name, judged.child.to_dict(), judged.vigor)
             self.refresh_tree()
             self.tree.select(record.id, emit=True)
             self.sample(self.gallery.settings(), record.id)
@@ -489,12 +534,11 @@ class MainWindow(QMainWindow):
         def done(result):
             log = result["log"]
             record = self.library.add_bred_child(result["champion"], result["path"])
-            self.library.update_metrics(record.id, bpc=log["champion"]["bpc"], bpc_source="darwin fitness")
-            vigor = log["vigor"]
-            color = "#34d399" if vigor["positive"] and vigor["value"] > 0 else "#f87171"
-            self.bay.result.setText(
-                f"Champion <b>{record.name}</b>: {vigor['champion_bpc']:.3f} bpc vs best parent {vigor['best_parent_bpc']:.3f} · "
-                f"<span style='color:{color}'><b>vigor {vigor['value']:+.3f}</b></span> (gen-0 child {log['gen0_child']['bpc']:.3f})")
+            pair = f"Darwin {a.name} × {b.name}"
+            self.library.add_measurement(a.id, {**result["parents"][0], "measured_for": pair})
+            self.library.add_measurement(b.id, {**result["parents"][1], "measured_for": pair})
+            self.show_vigor(f"Champion {record.name}", log["report"]["measurements"]["champion"], log["report"]["vigor"],
+                            extra=f" · gen-0 child {log['report']['gen0_vigor']['child_bpc']:.3f}")
             self.refresh_tree()
             self.tree.select(record.id, emit=True)
 
@@ -535,8 +579,10 @@ class MainWindow(QMainWindow):
         record = self.library.get(checkpoint_id)
 
         def done(result):
-            self.library.update_metrics(checkpoint_id, bpc=round(result.bpc, 5), bpc_source=result.source)
-            self.statusBar().showMessage(f"{record.name}: {result.bpc:.4f} bpc on {result.source}", 10000)
+            self.library.add_measurement(checkpoint_id, result.to_dict())
+            self.statusBar().showMessage(f"{record.name}: {result.text(4)} ({result.caption()})", 30000)
+            if self.current_id == checkpoint_id:
+                self.select_checkpoint(checkpoint_id)
 
         return self.submit(f"Evaluate {record.name}", jobs.eval_job(record.path, corpus, split, text_file), done=done)
 

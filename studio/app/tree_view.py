@@ -16,6 +16,7 @@ from PySide6.QtCore import QByteArray, QLineF, QMimeData, QPointF, QRectF, Qt, S
 from PySide6.QtGui import QAction, QColor, QDrag, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
+from studio.app import figures
 from studio.library import CheckpointRecord, Edge
 
 MIME_CHECKPOINT = "application/x-darwascii-checkpoint"
@@ -108,9 +109,17 @@ class NodeItem(QGraphicsItem):
         lines = [r.qualified_name, f"role: {r.role}", f"framing: {r.framing}", f"variant: {r.variant}"]
         if r.path:
             lines.append(r.path + ("" if r.exists else "  (missing)"))
+        if r.headline is not None:
+            lines += ["", figures.describe(r.headline)]
         for key, value in r.metrics.items():
             if isinstance(value, float):
-                lines.append(f"{key}: {value:.4f}")
+                lines.append(f"{key}: {value:.4f} (training)")
+        vigor = r.metrics.get("vigor")
+        if isinstance(vigor, dict) and "best_parent" in vigor:
+            lines += ["", figures.vigor_badge(vigor)[0] + " bpc: " + figures.vigor_verdict(vigor)]
+        others = len(r.measurements) - 1
+        if others > 0:
+            lines.append(f"(+{others} measurement{'s' if others > 1 else ''} on other data: Evaluate… or the breeding bay)")
         return "\n".join(lines)
 
     def boundingRect(self) -> QRectF:
@@ -164,7 +173,15 @@ class NodeItem(QGraphicsItem):
             name, value = metric
             label = "bpc" if "bpc" in name else "loss"
             painter.setPen(QColor("#e6e9ef"))
-            painter.drawText(QRectF(12, 43, NODE_W - 20, 15), Qt.AlignLeft | Qt.AlignVCenter, f"{label} {value:.3f}")
+            text = f"{label} {value:.3f}"
+            if r.headline is not None:  # what it was measured on, in short: the split
+                text += f" · {r.headline.get('data', {}).get('split') or 'text'}"
+            painter.drawText(QRectF(12, 43, NODE_W - 20, 15), Qt.AlignLeft | Qt.AlignVCenter, text)
+            vigor = r.metrics.get("vigor")
+            if isinstance(vigor, dict) and "best_parent" in vigor:
+                best = vigor["best_parent"]
+                painter.setPen(QColor(figures.vigor_badge(vigor)[1]))
+                painter.drawText(QRectF(12, 43, NODE_W - 20, 15), Qt.AlignRight | Qt.AlignVCenter, f"vigor {best['value']:+.3f}")
         painter.setOpacity(1.0)
 
     # -- interaction ------------------------------------------------------------------

@@ -56,8 +56,24 @@ class CheckpointRecord:
         return self.path is None
 
     @property
+    def measurements(self) -> list[dict]:
+        """The judge's measurements of this checkpoint (dicts of ``Measurement.to_dict``),
+        its own first: the one its file carried, or the first the studio made."""
+        rows = self.metrics.get("measurements")
+        return [m for m in rows if isinstance(m, dict) and isinstance(m.get("bpc"), (int, float))] if isinstance(rows, list) else []
+
+    @property
+    def headline(self) -> dict | None:
+        """The figure the tree and the header show: its own measurement, never one made
+        for a pair it was bred in (those carry ``measured_for`` and are kept beside it)."""
+        own = [m for m in self.measurements if not m.get("measured_for")]
+        return own[0] if own else None
+
+    @property
     def key_metric(self) -> tuple[str, float] | None:
         """``(name, value)`` of the metric the tree shows, or None if nothing was measured."""
+        if self.headline is not None:
+            return "bpc", float(self.headline["bpc"])
         for key in _KEY_METRICS:
             value = self.metrics.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -180,6 +180,12 @@ class _Tx:
         self.events.append((event, payload))
 
 
+def measurement_key(measurement: Mapping[str, Any]) -> str:
+    """Data identity (sha256 of the text scored), context and stride of a measurement dict."""
+    data = measurement.get("data") if isinstance(measurement.get("data"), Mapping) else {}
+    return f"{data.get('sha256', '')}:{measurement.get('context')}:{measurement.get('stride')}"
+
+
 # ---------------------------------------------------------------------------
 # rows -> records
 
@@ -755,16 +761,24 @@ class Library:
             if had_edges:
                 tx.emit("edges_changed")
 
-    def update_metrics(self, checkpoint_id: int, **metrics: Any) -> CheckpointRecord:
-        """Merge measured numbers into a record (``bpc=2.31, bpc_source="builtin val"``);
-        a value of None removes that key."""
+    def add_measurement(self, checkpoint_id: int, measurement: Mapping[str, Any]) -> CheckpointRecord:
+        """Keep a judge's measurement (``Measurement.to_dict()``) of a checkpoint.
+
+        Measurements are keyed by data identity, context and stride: the same key
+        replaces the older figure (a re-measurement), any other key is added beside
+        it, so a figure on one data set never overwrites a figure on another.
+        """
+        key = measurement_key(measurement)
         with self._write() as tx:
             merged = dict(_get_checkpoint(tx.conn, checkpoint_id).metrics)
-            for key, value in metrics.items():
-                if value is None:
-                    merged.pop(key, None)
-                else:
-                    merged[key] = value
+            rows = [m for m in merged.get("measurements", []) if isinstance(m, dict)]
+            for i, row in enumerate(rows):
+                if measurement_key(row) == key:
+                    rows[i] = dict(measurement)
+                    break
+            else:
+                rows.append(dict(measurement))
+            merged["measurements"] = rows
             tx.execute("UPDATE checkpoints SET metrics = ? WHERE id = ?", (_dumps(merged), checkpoint_id))
             record = _get_checkpoint(tx.conn, checkpoint_id)
             tx.emit("checkpoint_updated", record)

@@ -50,8 +50,17 @@ def test_drop_two_nodes_into_the_bay_breeds_a_child(qtbot, make_window, open_and
     child = next(r for r in records if r.role == "bred" and "styleA_x_styleB" in r.name)
     parents = {e.parent_id for e in window.library.edges() if e.child_id == child.id}
     assert parents == {ids["apehex/styleA"], ids["apehex/styleB"]}
-    assert child.id in window.tree.nodes and "bpc" in child.metrics
-    assert "vigor" in window.bay.result.text()
+    assert child.id in window.tree.nodes
+    # the child's own figure, with what it was measured on: the union of the parents' classes
+    assert child.headline["data"]["split"] == "val" and child.headline["interval"]["low"] <= child.headline["bpc"]
+    assert "vigor" in window.bay.result.text() and "[" in window.bay.result.text()  # with its interval
+    assert "ctx" in window.bay.result.text()  # and what it was measured on
+    assert "best_parent" in child.metrics["vigor"]
+    # the parents' own figures are untouched: the pair's data sits beside them
+    for parent in ("apehex/styleA", "apehex/styleB"):
+        record = window.library.find_by_name(parent)
+        assert len(record.measurements) == 1 and record.headline is None  # none of their own here
+        assert record.measurements[0]["measured_for"] == "breeding styleA × styleB"
 
 
 def test_sampling_streams_into_the_gallery_and_can_be_cancelled(qtbot, make_window, open_and_wait, snapshot):

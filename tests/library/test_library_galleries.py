@@ -57,20 +57,37 @@ def test_label_history_most_recent_first(library):
     assert library.label_history(library.find_by_name("apehex/styleB").id) == []
 
 
-def test_metrics_merge_and_framing_override(library):
+def _measured(bpc, data="d1", context=128, split="val"):
+    return {"bpc": bpc, "context": context, "stride": context // 2, "caption": f"{split} · ctx {context}",
+            "data": {"sha256": data, "split": split, "name": "builtin"}}
+
+
+def test_measurements_are_kept_by_data_and_never_overwrite_each_other(library):
     styleA = library.find_by_name("apehex/styleA")
     events = []
     library.subscribe(lambda event, payload: events.append((event, payload)))
-    updated = library.update_metrics(styleA.id, bpc=2.31, bpc_source="builtin val")
-    assert updated.metrics["bpc"] == 2.31 and updated.key_metric == ("bpc", 2.31)
-    assert library.update_metrics(styleA.id, bpc_source=None).metrics.get("bpc_source") is None
+    own = library.add_measurement(styleA.id, _measured(0.41))
+    assert own.key_metric == ("bpc", 0.41) and own.headline["bpc"] == 0.41
+    # a figure on the pair's data (a breed) is kept beside it; the headline stays its own
+    beside = library.add_measurement(styleA.id, _measured(0.55, data="union", split="test"))
+    assert beside.headline["bpc"] == 0.41 and [m["bpc"] for m in beside.measurements] == [0.41, 0.55]
+    # the same data, context and stride: a re-measurement replaces the old figure
+    again = library.add_measurement(styleA.id, _measured(0.56, data="union", split="test"))
+    assert [m["bpc"] for m in again.measurements] == [0.41, 0.56]
+    # another context is another figure
+    longer = library.add_measurement(styleA.id, _measured(0.6, data="union", context=256, split="test"))
+    assert len(longer.measurements) == 3 and longer.headline["bpc"] == 0.41
+    # a figure made for a pair it was bred in is never its headline, even when it has none
+    styleB = library.find_by_name("apehex/styleB")
+    for_pair = library.add_measurement(styleB.id, {**_measured(0.7), "measured_for": "breeding styleA × styleB"})
+    assert for_pair.headline is None and len(for_pair.measurements) == 1
     framed = library.set_framing(styleA.id, "unconditional")
     assert framed.framing == "unconditional" and framed.framing_source == "user"
-    assert [e for e, _ in events] == ["checkpoint_updated"] * 3 and events[-1][1] == framed
+    assert [e for e, _ in events] == ["checkpoint_updated"] * 6 and events[-1][1] == framed
     with pytest.raises(StudioError):
         library.set_framing(styleA.id, "sideways")
     with pytest.raises(KeyError):
-        library.update_metrics(10_000, bpc=1.0)
+        library.add_measurement(10_000, _measured(1.0))
 
 
 def test_remove_forgets_record_edges_galleries_and_lonely_placeholders(library, snapshot):

@@ -226,7 +226,7 @@ def test_the_library_survives_reopening(snapshot, tmp_path):
     library = Library(path)
     library.import_folder(snapshot)
     styleA = library.find_by_name("apehex/styleA")
-    library.update_metrics(styleA.id, bpc=2.31, bpc_source="builtin val")
+    library.add_measurement(styleA.id, {"bpc": 2.31, "context": 128, "stride": 64, "data": {"sha256": "d"}})
     library.set_framing(styleA.id, "unconditional")
     before = (library.checkpoints(), library.edges())
     library.close()
@@ -234,7 +234,7 @@ def test_the_library_survives_reopening(snapshot, tmp_path):
 
     reopened = Library(path)
     assert (reopened.checkpoints(), reopened.edges()) == before
-    assert reopened.get(styleA.id).metrics["bpc"] == 2.31
+    assert reopened.get(styleA.id).headline["bpc"] == 2.31
     reopened.import_folder(snapshot)  # the user's framing survives opening the folder again
     assert reopened.get(styleA.id).framing == "unconditional" and reopened.get(styleA.id).framing_source == "user"
     with sqlite3.connect(path) as raw:
@@ -302,7 +302,7 @@ def test_the_gui_and_a_worker_thread_can_share_the_library(snapshot, tmp_path):
     for i in range(30):  # the "GUI" reads and writes while the worker imports
         library.checkpoints()
         library.edges()
-        library.update_metrics(styleA.id, step=i)
+        library.add_measurement(styleA.id, {"bpc": float(i), "context": 128, "stride": 64, "data": {"sha256": "d"}})
     thread.join()
-    assert errors == [] and library.get(styleA.id).metrics["step"] == 29
+    assert errors == [] and library.get(styleA.id).headline["bpc"] == 29.0
     assert len([r for r in library.checkpoints() if r.exists]) == 7

@@ -1,0 +1,106 @@
+"""How the app writes the judge's figures: a number, its interval, and what it was measured on.
+
+Pure functions over the dicts the core produces (``Measurement.to_dict``, the
+judge's vigor report, a scan's ``to_dict``), so widgets never format a bare bpc.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Mapping
+
+GOOD, BAD, NEUTRAL = "#34d399", "#f87171", "#9aa4b6"
+
+
+def caption(measurement: Mapping[str, Any]) -> str:
+    """``val · 7 classes · ctx 128`` (what the number was measured on)."""
+    if measurement.get("caption"):
+        return str(measurement["caption"])
+    data = measurement.get("data", {})
+    return f"{data.get('split') or data.get('name', '?')} · ctx {measurement.get('context')}"
+
+
+def bpc_text(measurement: Mapping[str, Any], digits: int = 3) -> str:
+    interval = measurement.get("interval")
+    bounds = f" [{interval['low']:.{digits}f}, {interval['high']:.{digits}f}]" if isinstance(interval, Mapping) else ""
+    return f"{measurement['bpc']:.{digits}f}{bounds} bpc"
+
+
+def describe(measurement: Mapping[str, Any]) -> str:
+    """A tooltip: the data, the context and stride, the interval's method, the CLI line."""
+    data = measurement.get("data", {})
+    if data.get("source") == "text":
+        what = f"text {data.get('name')} ({data.get('chars', 0):,} chars, sha256 {str(data.get('sha256', ''))[:12]})"
+    else:
+        classes = data.get("classes", [])
+        what = (f"{data.get('name')} {data.get('split')} split, {len(classes)} classes "
+                f"({', '.join(classes)}), {data.get('pieces', 0)} pieces, {data.get('chars', 0):,} chars, stratified")
+    lines = [
+        bpc_text(measurement, 4),
+        f"on {what}",
+        f"context {measurement.get('context')} ({measurement.get('context_note', '')}), stride {measurement.get('stride')}",
+        "95% interval: stratified per-piece bootstrap",
+    ]
+    if measurement.get("skipped_chars"):
+        lines.append(f"{measurement['skipped_chars']} unknown chars dropped")
+    return "\n".join(lines)
+
+
+def vigor_badge(vigor: Mapping[str, Any]) -> tuple[str, str]:
+    """(text, colour) of the badge: vigor against the best parent with its interval."""
+    best = vigor["best_parent"]
+    colour = GOOD if best["positive"] else (BAD if best["high"] < 0 else NEUTRAL)
+    return f"vigor {best['value']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}]", colour
+
+
+def vigor_verdict(vigor: Mapping[str, Any]) -> str:
+    best = vigor["best_parent"]
+    if best["positive"]:
+        return f"better than the best parent ({best['name']}) beyond noise"
+    if best["high"] < 0:
+        return f"worse than the best parent ({best['name']}) beyond noise"
+    return f"not distinguishable from the best parent ({best['name']})"
+
+
+def _row(name: str, entry: Mapping[str, Any]) -> str:
+    colour = GOOD if entry["positive"] else (BAD if entry["high"] < 0 else NEUTRAL)
+    return (f"<tr><td>{escape(name)}</td><td align='right'>{entry['baseline_bpc']:.4f}</td>"
+            f"<td align='right'>{entry['child_bpc']:.4f}</td>"
+            f"<td align='right' style='color:{colour}'>{entry['value']:+.4f} [{entry['low']:+.4f}, {entry['high']:+.4f}]</td></tr>")
+
+
+def vigor_table_html(vigor: Mapping[str, Any], measured_on: str = "") -> str:
+    """The full table behind the badge: every baseline, then every class."""
+    rows = [_row(f"best parent ({vigor['best_parent']['name']}), all classes", vigor["best_parent"])]
+    for name, entry in vigor.get("own_classes", {}).items():
+        rows.append(_row(f"{name} on its own {len(entry['classes'])} classes", entry))
+    if "ancestor" in vigor:
+        rows.append(_row(f"shared ancestor ({vigor['ancestor']['name']})", vigor["ancestor"]))
+    if "routed_oracle" in vigor:
+        rows.append(_row("routed-parent oracle (each class by the parent trained on it)", vigor["routed_oracle"]))
+    parents = list(vigor.get("parents", {}))
+    head = "".join(f"<th>{escape(p)}</th>" for p in parents)
+    classes = []
+    for row in vigor.get("per_class", []):
+        owners = ", ".join(row.get("trained_by", [])) or "–"
+        cells = "".join(f"<td align='right'>{row[p]:.3f}</td>" for p in parents)
+        classes.append(f"<tr><td>{escape(row['class'])}</td><td>{escape(owners)}</td>{cells}"
+                       f"<td align='right'>{row['child']:.3f}</td></tr>")
+    return (
+        f"<p><b>Vigor = baseline bpc − child bpc</b> (positive: the child is better). "
+        f"{escape(vigor.get('definition', ''))}.</p>"
+        + (f"<p>Measured on {escape(measured_on)}.</p>" if measured_on else "")
+        + "<table cellspacing='0' cellpadding='4' border='1'><tr><th>baseline</th><th>baseline bpc</th><th>child bpc</th>"
+        "<th>vigor [95% interval]</th></tr>" + "".join(rows) + "</table>"
+        + "<p><b>Per class</b> (bpc)</p><table cellspacing='0' cellpadding='3' border='1'><tr><th>class</th>"
+        f"<th>trained by</th>{head}<th>child</th></tr>" + "".join(classes) + "</table>"
+    )
+
+
+def barrier_text(scan: Mapping[str, Any]) -> str:
+    interval = scan.get("interval") or {}
+    mid = scan.get("midpoint_excess")
+    mid_text = f"; midpoint excess {mid:+.3f}" if mid is not None else ""
+    bounds = f" [{interval['low']:+.3f}, {interval['high']:+.3f}]" if interval else ""
+    return (f"Path barrier <b>{scan['barrier']:+.3f}</b>{bounds} bpc at t={scan['barrier_at']:.2f}{mid_text}: "
+            f"{escape(scan['verdict'])}.")
