@@ -195,6 +195,7 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
 def darwin_job(path_a: str, path_b: str, out_dir: Path, population: int, generations: int, seed: int):
     def run(ctx):
         from studio.model.checkpoint import shared_ancestor
+        from studio.model.judge import scoring_context
         from studio.train.darwin import DarwinSettings, Evolution, save_log
         from studio.train.heldout import heldout_for
 
@@ -206,9 +207,11 @@ def darwin_job(path_a: str, path_b: str, out_dir: Path, population: int, generat
         def progress(p):
             ctx.progress(p.scored / max(1, p.total), f"{p.message}: {p.scored}/{p.total} children")
             if p.best_bpc is not None:
-                ctx.partial({"generation": p.generation, "best_bpc": p.best_bpc})
+                ctx.partial({"generation": p.generation, "best_bpc": p.best_bpc,
+                             "caption": f"fitness on {fitness.identity.caption()} · ctx {evolution_context[0]}"})
 
         settings = DarwinSettings(population=population, generations=generations, seed=seed)
+        evolution_context = scoring_context([a, b])
         evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=ctx.device,
                               progress=progress, cancel=ctx.cancelled)
         log = evolution.run()

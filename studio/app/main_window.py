@@ -529,7 +529,8 @@ class MainWindow(QMainWindow):
         def partial(payload):
             generation = payload["generation"]
             best[generation] = min(best.get(generation, 1e9), payload["best_bpc"])
-            self.bay.show_curve(sorted(best), [best[g] for g in sorted(best)], "Darwin: best bpc per generation")
+            self.bay.show_curve(sorted(best), [best[g] for g in sorted(best)],
+                                f"Darwin: best bpc per generation ({payload.get('caption', 'fitness data')})")
 
         def done(result):
             log = result["log"]
