@@ -85,7 +85,9 @@ class JobPanel(QWidget):
         worker.finished.connect(self._finished)
         worker.failed.connect(self._failed)
         worker.cancelled.connect(self._cancelled)
-        self.cancelRequested.connect(worker.cancel)
+        # Direct: the worker's thread is busy running the job, so a queued call would
+        # wait for the job to end. Worker.cancel only sets a threading.Event.
+        self.cancelRequested.connect(worker.cancel, Qt.DirectConnection)
 
     def _started(self, job_id: int) -> None:
         row = self._row(job_id)
