@@ -46,6 +46,7 @@ def register(subparsers) -> None:
     experiment.add_argument("-o", "--out", type=Path, default=None, metavar="OUTDIR", help="write both logs here")
     experiment.add_argument("--json", action="store_true", help="print one JSON object")
     cli.add_device_option(experiment)
+    cli.add_trust_option(experiment)
     experiment.set_defaults(handler=cmd_experiment)
 
 
@@ -173,8 +174,8 @@ def cmd_experiment(args: argparse.Namespace) -> None:
     rows = []
     logs = {}
     for origin, basin, (path_a, path_b) in arms:
-        a = load_checkpoint(family / path_a)
-        b = load_checkpoint(family / path_b)
+        a = load_checkpoint(family / path_a, trust=args.trust)
+        b = load_checkpoint(family / path_b, trust=args.trust)
         fitness, report = corpus_splits(args.corpus, a.framing, args.max_chars)
         evolution = run_evolution(a, b, fitness, report, settings, device, _progress(not args.json, f"[{origin}] "))
         log = evolution.log
