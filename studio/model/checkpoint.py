@@ -408,7 +408,7 @@ def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: 
         else:
             raise CheckpointError(f"{where}: has no vocabulary (stoi/itos) and is not a byte-level model.")
     except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
-        raise CheckpointError(f"{where}: its vocabulary is malformed ({compat._short(str(exc))}).") from None
+        raise CheckpointError(f"{where}: its vocabulary is malformed ({str(exc)[:120]}).") from None
     if len(vocab) > num_tokens:
         raise CheckpointError(f"{where}: its vocabulary has {len(vocab)} chars but the model only {num_tokens} tokens.")
 
