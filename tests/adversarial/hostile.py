@@ -11,6 +11,8 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
@@ -50,25 +52,27 @@ def run_cli(*argv, cwd: Path | None = None, env: dict | None = None, memory: int
     child_env = {**os.environ, "PYTHONPATH": str(repo), "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     child_env.pop("DARWASCII_DEBUG", None)
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "studio.cli", *[str(a) for a in argv]],
-        cwd=str(cwd or repo), env=child_env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        preexec_fn=_limit_memory(memory), text=True, errors="replace",
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        return Run(-9, out, err + "\n[timed out]", time.perf_counter() - started, float("nan"))
-    seconds = time.perf_counter() - started
-    return Run(proc.returncode, out, err, seconds, _peak_rss_mb(proc))
-
-
-def _peak_rss_mb(proc: subprocess.Popen) -> float:
-    # communicate() reaped the child; RUSAGE_CHILDREN's max is over all children so far,
-    # which bounds this child's peak from above (good enough for "under N MB" checks).
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "studio.cli", *[str(a) for a in argv]],
+            cwd=str(cwd or repo), env=child_env, stdin=stdin, stdout=out_file, stderr=err_file,
+            preexec_fn=_limit_memory(memory),
+        )
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+        finally:
+            timer.cancel()
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        out_file.seek(0)
+        err_file.seek(0)
+        out = out_file.read().decode("utf-8", "replace")
+        err = err_file.read().decode("utf-8", "replace")
+    if code == -9 and seconds >= timeout:
+        err += "\n[timed out]"
+    return Run(code, out, err, seconds, usage.ru_maxrss / 1024)
 
 
 # ---------------------------------------------------------------------------
@@ -166,3 +170,28 @@ def _append_raw_deflated(path: Path, name: str, deflated: bytes, size: int) -> N
         archive.filelist.append(info)
         archive.NameToInfo[name] = info
         archive._didModify = True
+
+
+def deep_labels_checkpoint(path: Path, depth: int = 200_000) -> Path:
+    """A valid tiny checkpoint whose one label is a list nested ``depth`` deep.
+
+    torch.save cannot pickle that (recursion), so a placeholder label is swapped for
+    the nested list's opcodes in ``data.pkl`` (lists built iteratively: ``]`` ... ``a``).
+    """
+    import io
+
+    payload = tiny().to_payload()
+    payload["labels"] = ["DEEPDEEP"]
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    buffer.seek(0)
+    placeholder = b"X\x08\x00\x00\x00DEEPDEEP"
+    nested = b"]" * depth + b"a" * (depth - 1)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.endswith("data.pkl"):
+                assert data.count(placeholder) == 1
+                data = data.replace(placeholder, nested)
+            archive.writestr(info.filename, data)
+    return path

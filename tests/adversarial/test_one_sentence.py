@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import one_sentence, run_main
-from hostile import REPO, run_cli, save_payload, save_tiny, torch_zip, with_config
+from hostile import REPO, deep_labels_checkpoint, run_cli, save_payload, save_tiny, torch_zip, with_config
 
 # pickles of allow-listed constructors called with bad arguments, and a 200,000-deep list
 _BAD_CONSTRUCTORS = {
@@ -22,16 +22,12 @@ _BAD_CONSTRUCTORS = {
 }
 
 
-def _deep_list_pickle(depth: int) -> bytes:
-    # {"config": {}, "model": {}, "labels": [[[...]]]} as protocol-2 opcodes
-    body = b"]" * depth + b"a" * (depth - 1)
-    return b"\x80\x02}(X\x06\x00\x00\x00config}X\x05\x00\x00\x00model}X\x06\x00\x00\x00labels" + body + b"u."
-
-
 @pytest.mark.parametrize("name", sorted(_BAD_CONSTRUCTORS) + ["deep_list.pt"])
 def test_bad_pickles_are_one_sentence(tmp_path, capsys, name):
-    data = _BAD_CONSTRUCTORS.get(name) or _deep_list_pickle(200_000)
-    bad = torch_zip(tmp_path / name, data)
+    if name == "deep_list.pt":
+        bad = deep_labels_checkpoint(tmp_path / name)
+    else:
+        bad = torch_zip(tmp_path / name, _BAD_CONSTRUCTORS[name])
     code, out, err = run_main(capsys, "info", bad)
     assert code == 2 and one_sentence(err) and name in err, err
 
