@@ -45,9 +45,50 @@ class _Parser(argparse.ArgumentParser):
 
 
 def emit_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, ensure_ascii=False, default=_json_default)
-    sys.stdout.write("\n")
+    text = json.dumps(obj, ensure_ascii=False, default=_json_default)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a name or label: JSON's \u escapes carry it
+        text = json.dumps(obj, ensure_ascii=True, default=_json_default)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+# C0 controls but newline, DEL and the C1 controls: what a terminal may act on
+# (ESC starts CSI/OSC sequences: clear screen, window title, clipboard writes).
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x0A}
+
+
+def terminal_safe(text: Any, *, keep_newlines: bool = True) -> str:
+    """``text`` with control characters shown as ``\\xNN`` and lone surrogates escaped.
+
+    Names, labels and art come from files anyone can write; printed raw they can
+    drive the terminal. Newlines stay (art is lines) unless ``keep_newlines`` is false.
+    """
+    text = str(text)
+    table = _CONTROL if keep_newlines else {**_CONTROL, 0x0A: "\\n"}
+    text = text.translate(table)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def add_force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help="allow the output to replace one of the inputs")
+
+
+def refuse_output_onto_input(out: Path | None, inputs: Sequence[Path | None], force: bool) -> None:
+    """An output path that names one of the inputs is refused unless ``--force``."""
+    if out is None or force:
+        return
+    from studio.fsutil import same_file
+
+    for source in inputs:
+        if source is not None and same_file(out, source):
+            raise StudioError(f"{out}: is also an input of this command, so writing it would destroy that input; "
+                              "choose another output or pass --force")
 
 
 def _json_default(value: Any) -> Any:
@@ -106,10 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).strip()
         if not message.endswith((".", "?", "!")):
             message += "."
-        print(f"darwascii: {message}", file=sys.stderr)
+        print(f"darwascii: {terminal_safe(message, keep_newlines=False)}", file=sys.stderr)
         return EXIT_USAGE
-    except Cancelled:
-        print("darwascii: cancelled.", file=sys.stderr)
+    except Cancelled as exc:
+        detail = f" ({terminal_safe(exc, keep_newlines=False)})" if str(exc) else ""
+        print(f"darwascii: cancelled{detail}.", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
         print("\ndarwascii: interrupted.", file=sys.stderr)
@@ -119,7 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an internal failure: say so, briefly
         if os.environ.get("DARWASCII_DEBUG"):
             raise
-        print(f"darwascii: internal error: {type(exc).__name__}: {exc} (set DARWASCII_DEBUG=1 for details)", file=sys.stderr)
+        detail = terminal_safe(str(exc), keep_newlines=False)[:300]
+        print(f"darwascii: internal error: {type(exc).__name__}: {detail} (set DARWASCII_DEBUG=1 for details)", file=sys.stderr)
         return EXIT_INTERNAL
 
 

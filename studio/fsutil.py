@@ -1,35 +1,154 @@
-"""Small filesystem helpers: atomic writes and content hashes.
+"""Small filesystem helpers: atomic writes, input checks and content hashes.
 
 Every file the studio writes goes through ``atomic_write``: the bytes land in a
 temporary file in the target folder, are flushed to disk, and are renamed over the
-target. A crash leaves either the old file or the new one, never half of one.
+target. A crash leaves either the old file or the new one, never half of one. The
+file gets the mode a plain ``open()`` would give it (the umask's), or keeps the mode
+of the file it replaces; a failed write is one sentence (``WriteError``).
+
+Every file the studio reads on a person's say-so goes through ``check_input_file``
+first: it must be a regular file (not a FIFO, a device, a folder) no larger than
+``max_file_bytes()`` (``DARWASCII_MAX_FILE_MB``, default 2048 MB).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Callable, Iterator
+
+from studio.errors import StudioError
+
+DEFAULT_MAX_FILE_MB = 2048
+
+
+class WriteError(StudioError, OSError):
+    """A file that could not be written (read-only folder, disk full, a folder in the way)."""
+
+
+class InputFileError(StudioError):
+    """An input that is not a readable regular file of a sane size."""
+
+
+def max_file_bytes() -> int:
+    """The largest input file the studio reads: ``DARWASCII_MAX_FILE_MB`` megabytes (default 2048)."""
+    raw = os.environ.get("DARWASCII_MAX_FILE_MB", "").strip()
+    try:
+        mb = float(raw) if raw else DEFAULT_MAX_FILE_MB
+    except ValueError:
+        mb = DEFAULT_MAX_FILE_MB
+    if not mb > 0 or mb != mb or mb == float("inf"):
+        mb = DEFAULT_MAX_FILE_MB
+    return int(mb * (1 << 20))
+
+
+def check_input_file(path: str | os.PathLike, what: str = "file") -> os.stat_result:
+    """``stat()`` an input before opening it: a regular file within the size cap, or one sentence."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputFileError(f"{path}: is a symbolic link that loops") from None
+        raise InputFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputFileError(f"{path}: is a folder, not a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputFileError(f"{path}: is not a regular file (a pipe, device or socket), so it is not read")
+    cap = max_file_bytes()
+    if info.st_size > cap:
+        raise InputFileError(
+            f"{path}: is {info.st_size / (1 << 20):,.0f} MB, over the {cap / (1 << 20):,.0f} MB limit "
+            "(set DARWASCII_MAX_FILE_MB to raise it)"
+        )
+    return info
+
+
+def open_input(path: str | os.PathLike, mode: str = "rb", what: str = "file", **kwargs) -> IO:
+    """Open a checked input; the file opened is checked again (no swap to a FIFO in between)."""
+    check_input_file(path, what)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_file_bytes():
+            raise InputFileError(f"{path}: changed while it was being opened")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, mode, **kwargs)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no way to read it without setting it elsewhere
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _write_error(target: Path, exc: OSError) -> WriteError:
+    if target.is_dir():
+        return WriteError(f"{target}: is a folder, so the output cannot be written there")
+    reason = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exhausted",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+    }.get(exc.errno, exc.strerror or str(exc))
+    return WriteError(f"{target}: cannot be written ({reason}); nothing was changed there")
 
 
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on clean exit rename it onto ``path``."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise WriteError(f"{target}: is a folder, so the output cannot be written there")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _write_error(target, exc) from None
     try:
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+            os.fchmod(handle.fileno(), _mode_for(target))
         os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError) and not isinstance(exc, StudioError):
+            raise _write_error(target, exc) from None
+        if isinstance(exc, RuntimeError) and "write failed" in str(exc):  # torch's zip writer on a full disk
+            raise WriteError(f"{target}: cannot be written (the disk is full or failing); nothing was changed there") from None
         raise
 
 
@@ -42,6 +161,37 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[IO[bytes]], None]) -
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+def stale_temp_files(target: str | os.PathLike) -> list[Path]:
+    """Hidden temp files ``atomic_open`` left beside ``target`` (and its ``.state``) after a kill."""
+    target = Path(target)
+    try:
+        return [p for p in target.parent.glob(f".{glob_escape(target.name)}.*.tmp") if p.is_file() and not p.is_symlink()]
+    except OSError:
+        return []
+
+
+def remove_stale_temp_files(target: str | os.PathLike) -> int:
+    """Remove what ``stale_temp_files`` finds; returns how many went."""
+    removed = 0
+    for path in stale_temp_files(target):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name the same existing file."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from studio.errors import StudioError
 from studio.identity import APP_ID, APP_NAME, DISPLAY_NAME, ORGANIZATION
 from studio.shipped import resource_file
 
@@ -167,6 +168,17 @@ async def screenshot_flow(window, paths, read_only, out: str) -> int:
     return 0
 
 
+def library_problem(message: str, *, ask: bool = True) -> None:
+    """Say why the library cannot be opened and what to do, as a dialog (and on stderr)."""
+    advice = ("Move that file aside (the studio then starts a new library there), "
+              "or start the studio with --library pointing to another file.")
+    print(f"darwascii-studio: {message} {advice}", file=sys.stderr)
+    if ask:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, "The library cannot be opened", f"{message}\n\n{advice}")
+
+
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -175,7 +187,12 @@ def main(argv=None) -> int:
 
     app = make_app()
     splash = show_splash(app)  # in case the imports below are slow (a cold disk)
-    window, paths, read_only = build_window(args)
+    try:
+        window, paths, read_only = build_window(args)
+    except StudioError as exc:  # e.g. a truncated library file, or one from a newer studio
+        splash.close()
+        library_problem(str(exc), ask=not args.screenshot)
+        return 2
     window.show()
     splash.close()
     if args.exit_when_shown:

@@ -12,6 +12,7 @@ from studio.breed.pair import breed
 from studio.breed.recipe import GRANULARITIES, BreedRecipe
 from studio.breed.scan import scan_path
 from studio.errors import StudioError
+from studio.fsutil import open_input
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.engine import pick_device
 from studio.train.commands import add_data_options
@@ -34,6 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("--name", help="name of the child (default A_x_B_method)")
     p.add_argument("-o", "--out", type=Path, required=True, metavar="CHILD.pt")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    cli.add_force_option(p)
     cli.add_trust_option(p)
     p.set_defaults(handler=cmd_breed)
 
@@ -65,6 +67,7 @@ def cmd_breed(args: argparse.Namespace) -> None:
     recipe = BreedRecipe(method=args.method, t=args.t, t_attn=args.t_attn, t_ff=args.t_ff, t_embed=args.t_embed,
                          t_layers=_t_layers(args.t_layers), attn_from=args.attn_from, granularity=args.granularity, seed=args.seed)
     recipe.validate()
+    cli.refuse_output_onto_input(args.out, [args.a, args.b], args.force)
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
     child = breed(a, b, recipe, name=args.name)  # raises before anything is written

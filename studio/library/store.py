@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from studio.errors import Cancelled, CheckpointError, StudioError, UntrustedCheckpointError
-from studio.fsutil import sha256_file
+from studio.fsutil import check_input_file, sha256_file
 from studio.library import genealogy
 from studio.library.genealogy import ROLES
 from studio.library.paths import bundled_checkpoints_dir, default_library_path
@@ -97,11 +97,14 @@ def _cancel_check(cancel) -> Callable[[], bool]:
 
 def _checkpoint_file(path: str | Path) -> Path:
     """The absolute path of an existing file, or the sentence load_checkpoint would say."""
-    file = Path(path).expanduser().resolve()
-    if not file.exists():
-        raise CheckpointError(f"{file}: no such file.")
-    if file.is_dir():
-        raise CheckpointError(f"{file}: is a folder, not a checkpoint file.")
+    file = Path(path).expanduser()
+    try:
+        check_input_file(file, "checkpoint file")  # before resolve(): a looping link is named as given
+        file = file.resolve()
+    except StudioError as exc:
+        raise CheckpointError(str(exc).rstrip(".") + ".") from None
+    except (OSError, RuntimeError) as exc:
+        raise CheckpointError(f"{file}: cannot be read ({exc}).") from None
     return file
 
 
@@ -509,6 +512,7 @@ class Library:
         which makes re-opening a folder cheap. A new one is then read once more by
         load_checkpoint (from the OS cache; small next to building the model).
         """
+        _checkpoint_file(file)  # a FIFO or an oversized file is refused before it is hashed
         sha = _hash(file)
         read_only = read_only or self._is_bundled(file)
         while True:

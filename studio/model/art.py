@@ -7,11 +7,13 @@ loading it; the sampler (``studio.model.sampler``) does the drawing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from studio.errors import StudioError
 
 DEFAULT_MAX_CHARS = 3000
+MAX_SEED = 2**63 - 1  # what a torch.Generator takes
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,14 @@ class SampleSettings:
     def validate(self) -> None:
         if self.count < 1:
             raise StudioError(f"count must be at least 1, not {self.count}")
-        if self.temperature < 0:
-            raise StudioError(f"temperature must be 0 or more, not {self.temperature}")
+        if not math.isfinite(self.temperature) or self.temperature < 0:
+            raise StudioError(f"temperature must be a finite number, 0 or more, not {self.temperature}")
         if self.top_k is not None and self.top_k < 1:
             raise StudioError(f"top-k must be at least 1, not {self.top_k}")
         if self.top_p is not None and not 0 < self.top_p <= 1:
             raise StudioError(f"top-p must be in (0, 1], not {self.top_p}")
+        if not 0 <= self.seed <= MAX_SEED - self.count:
+            raise StudioError(f"seed must be between 0 and {MAX_SEED - self.count:,} (piece i uses seed + i), not {self.seed}")
         if self.max_chars < 1:
             raise StudioError(f"max chars must be at least 1, not {self.max_chars}")
 

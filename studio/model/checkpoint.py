@@ -20,7 +20,7 @@ kept under ``config_extra`` and merged back on load.
 from __future__ import annotations
 
 import datetime as _dt
-import io
+import math
 import pickle
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -32,7 +32,7 @@ import torch
 
 from studio import __version__
 from studio.errors import CheckpointError, StudioError, UntrustedCheckpointError
-from studio.fsutil import atomic_write, sha256_file
+from studio.fsutil import atomic_write, check_input_file, max_file_bytes, open_input, sha256_file
 from studio.model import compat
 from studio.model.vocab import CONDITIONAL, FRAMINGS, TEXT, UNCONDITIONAL, Vocab
 
@@ -182,41 +182,82 @@ def _safe_globals() -> list:
     return allowed
 
 
+def _check_zip_directory(path: Path, handle) -> None:
+    """Refuse a zip whose entries would unpack to far more than the file holds (a zip bomb).
+
+    ``torch.save`` stores entries uncompressed, so a real checkpoint unpacks to about
+    its own size; the sizes are read from the zip's directory, before anything is.
+    """
+    try:
+        if not zipfile.is_zipfile(handle):
+            return  # the legacy (pre-1.6) format, or not a checkpoint: torch.load decides
+        handle.seek(0)
+        with zipfile.ZipFile(handle) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise CheckpointError(f"{path}: is truncated or corrupt (its zip directory cannot be read).") from None
+    finally:
+        handle.seek(0)
+    size = path.stat().st_size
+    unpacked = sum(max(0, e.file_size) for e in entries)
+    limit = min(max_file_bytes(), 2 * size + (16 << 20))
+    if unpacked > limit or len(entries) > 1_000_000:
+        raise CheckpointError(
+            f"{path}: unpacks to {unpacked:,} bytes from a {size:,}-byte file, which no checkpoint does; it is not read."
+        )
+
+
+def _needs_full_unpickling(message: str) -> bool:
+    text = message.lower()
+    return "unsupported global" in text or "not an allowed global" in text or "is blocked" in text
+
+
+def _torch_load(path: Path, weights_only: bool) -> Any:
+    with open_input(path, "rb", what="checkpoint file") as handle:
+        if handle.read(1) == b"":
+            raise CheckpointError(f"{path}: is empty.")
+        handle.seek(0)
+        _check_zip_directory(path, handle)
+        if weights_only:
+            with torch.serialization.safe_globals(_safe_globals()):
+                return torch.load(handle, map_location="cpu", weights_only=True)
+        return torch.load(handle, map_location="cpu", weights_only=False)
+
+
 def _read_payload(path: Path, trust: bool) -> Any:
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such file.")
-    if path.is_dir():
-        raise CheckpointError(f"{path}: is a folder, not a checkpoint file.")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    if not data:
-        raise CheckpointError(f"{path}: is empty.")
+        check_input_file(path, "checkpoint file")
+    except StudioError as exc:
+        raise CheckpointError(str(exc).rstrip(".") + ".") from None
     try:
-        with torch.serialization.safe_globals(_safe_globals()):
-            return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        return _torch_load(path, weights_only=True)
+    except StudioError:
+        raise
     except pickle.UnpicklingError as exc:
-        message = str(exc)
-        needs_code = "Unsupported global" in message or "not an allowed global" in message
-        if not needs_code:
+        if not _needs_full_unpickling(str(exc)):
             raise CheckpointError(f"{path}: is corrupt or not a PyTorch checkpoint.") from None
         if not trust:
             raise UntrustedCheckpointError(
                 f"{path}: needs full unpickling, which can run code hidden in the file; "
                 "load it only if you trust its source (--trust on the command line)."
             ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError, IndexError, KeyError):
+    except RecursionError:
+        raise CheckpointError(f"{path}: is nested too deeply to be a checkpoint.") from None
+    except MemoryError:
+        raise CheckpointError(f"{path}: needs more memory than this machine has to be read.") from None
+    except Exception:  # torch raises many types for a bad file; none is the user's bug
         raise CheckpointError(f"{path}: is truncated or corrupt (PyTorch could not read it).") from None
     # Only reached for an explicitly trusted file that the safe loader refused.
     try:
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
+        return _torch_load(path, weights_only=False)
+    except StudioError:
+        raise
     except Exception:
         raise CheckpointError(f"{path}: is corrupt even when fully unpickled.") from None
 
 
 def _infer_framing(payload: Mapping[str, Any], path: Path | None, vocab: Vocab) -> tuple[str, str]:
-    stated = payload.get("framing") or payload.get("config", {}).get("framing") or payload.get("config_extra", {}).get("framing")
+    stated = payload.get("framing") or payload.get("config", {}).get("framing") or (payload.get("config_extra") or {}).get("framing")
     if stated in FRAMINGS:
         return stated, "file"
     if vocab.byte_level:
@@ -236,6 +277,96 @@ def default_name(path: Path) -> str:
     return path.stem
 
 
+# Metadata deeper than this is not metadata (and would overflow the stack when printed).
+_MAX_METADATA_DEPTH = 64
+
+
+def _nesting_depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether containers in ``value`` nest deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(value, 0)]
+    seen = 0
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (Mapping, list, tuple, set, frozenset)):
+            if depth >= limit:
+                return True
+            children = list(item.keys()) + list(item.values()) if isinstance(item, Mapping) else list(item)
+            seen += len(children)
+            if seen > 10_000_000:
+                return True
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _check_metadata(payload: Mapping[str, Any], where: str) -> None:
+    """Types of the format's metadata entries; a wrong one is a sentence, not a crash later."""
+    if not all(isinstance(k, str) for k in payload):
+        raise CheckpointError(f"{where}: has top-level keys that are not text, so it is not a checkpoint.")
+    if not all(isinstance(k, str) for k in payload["config"]):
+        raise CheckpointError(f"{where}: its config has keys that are not text.")
+    for key in ("config_extra", "metrics"):
+        if payload.get(key) is not None and not isinstance(payload[key], Mapping):
+            raise CheckpointError(f"{where}: its '{key}' entry holds a value of type {type(payload[key]).__name__}, not a dict.")
+        if isinstance(payload.get(key), Mapping) and not all(isinstance(k, str) for k in payload[key]):
+            raise CheckpointError(f"{where}: its '{key}' entry has keys that are not text.")
+    lineage = payload.get("lineage")
+    if lineage is not None:
+        if not isinstance(lineage, Mapping):
+            raise CheckpointError(f"{where}: its 'lineage' entry holds a value of type {type(lineage).__name__}, not a dict.")
+        parents = lineage.get("parents", [])
+        if not isinstance(parents, (list, tuple)) or not all(isinstance(p, Mapping) for p in parents):
+            raise CheckpointError(f"{where}: its lineage 'parents' is not a list of records.")
+        for parent in parents:
+            for field_name in ("name", "sha256", "path"):
+                if parent.get(field_name) is not None and not isinstance(parent[field_name], str):
+                    raise CheckpointError(f"{where}: a lineage parent's '{field_name}' is not text.")
+        if lineage.get("method") is not None and not isinstance(lineage["method"], str):
+            raise CheckpointError(f"{where}: its lineage 'method' is not text.")
+    labels = payload.get("labels")
+    if labels is not None:
+        if not isinstance(labels, (list, tuple)) or not all(isinstance(x, str) for x in labels):
+            raise CheckpointError(f"{where}: its 'labels' entry is not a list of text.")
+    if payload.get("name") is not None and not isinstance(payload["name"], str):
+        raise CheckpointError(f"{where}: its 'name' entry is not text.")
+    rest = {k: v for k, v in payload.items() if k != "model"}
+    if _nesting_depth_exceeds(rest, _MAX_METADATA_DEPTH):
+        raise CheckpointError(f"{where}: its metadata is nested more than {_MAX_METADATA_DEPTH} levels deep.")
+
+
+def _check_state_dict(state: Any, where: str) -> None:
+    """A state dict of real CPU tensors with text keys and finite values."""
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{where}: its 'model' entry is not a state dict of tensors.")
+    for key, value in state.items():
+        if not isinstance(key, str):
+            raise CheckpointError(f"{where}: its state dict has a key {compat._short(key)} that is not text.")
+        if value.is_meta or value.device.type != "cpu":
+            raise CheckpointError(f"{where}: the weight {key} holds no data (a {value.device.type}-device tensor).")
+        if value.layout != torch.strided or value.is_quantized:
+            raise CheckpointError(f"{where}: the weight {key} is not a plain dense tensor.")
+        if value.is_floating_point() and value.numel() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(f"{where}: the weight {key} holds NaN or infinite values, so the model cannot be used.")
+
+
+def _check_size_against_config(state: Mapping[str, torch.Tensor], config: Mapping[str, Any], where: str) -> None:
+    """The config may not describe a model much bigger than the weights the file holds.
+
+    Compared before anything is built, so a 2 MB file cannot make us allocate gigabytes.
+    """
+    storages: dict[int, int] = {}
+    for value in state.values():
+        storage = value.untyped_storage()
+        storages[storage.data_ptr()] = max(storages.get(storage.data_ptr(), 0), storage.nbytes())
+    held = sum(storages.values())
+    wanted = compat.estimated_parameters(config)
+    # 2 bytes: the smallest float a weight can have; the slack leaves room for a
+    # file whose shapes are merely wrong, which validate_weights then names.
+    if wanted * 2 > 2 * held + (1 << 20):
+        raise CheckpointError(
+            f"{where}: its config describes {wanted:,} parameters but the file holds only {held:,} bytes of weights."
+        )
+
+
 def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: str | None = None) -> ArtistCheckpoint:
     """Interpret a loaded dict; raises CheckpointError naming ``path``."""
     where = str(path) if path is not None else "checkpoint"
@@ -248,8 +379,8 @@ def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: 
     state = payload["model"]
     if not isinstance(config, Mapping):
         raise CheckpointError(f"{where}: its 'config' is not a dict.")
-    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{where}: its 'model' entry is not a state dict of tensors.")
+    _check_metadata(payload, where)
+    _check_state_dict(state, where)
     config = dict(config)
     config_extra = payload.get("config_extra")
     if isinstance(config_extra, Mapping):
@@ -259,11 +390,13 @@ def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: 
     if missing:
         raise CheckpointError(f"{where}: its config lacks {', '.join(missing)}.")
     try:
+        compat.validate_config(config)
         variant = compat.normalize_variant(payload.get("variant", config.get("variant")))
     except StudioError as exc:
-        raise CheckpointError(f"{where}: {exc}.") from None
+        raise CheckpointError(f"{where}: {str(exc).rstrip('.')}.") from None
+    _check_size_against_config(state, config, where)
 
-    num_tokens = int(config["num_tokens"])
+    num_tokens = config["num_tokens"]
     try:
         if payload.get("itos") is not None:
             vocab = Vocab.from_itos(payload["itos"])
@@ -274,8 +407,8 @@ def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: 
             vocab = Vocab.bytes256()
         else:
             raise CheckpointError(f"{where}: has no vocabulary (stoi/itos) and is not a byte-level model.")
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise CheckpointError(f"{where}: its vocabulary is malformed ({exc}).") from None
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        raise CheckpointError(f"{where}: its vocabulary is malformed ({str(exc)[:120]}).") from None
     if len(vocab) > num_tokens:
         raise CheckpointError(f"{where}: its vocabulary has {len(vocab)} chars but the model only {num_tokens} tokens.")
 
@@ -286,7 +419,7 @@ def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: 
         inferred, source = framing, "user"
 
     labels = payload.get("labels") or config.get("labels") or []
-    labels = [str(x) for x in labels] if isinstance(labels, (list, tuple)) else []
+    labels = [x for x in labels if isinstance(x, str)] if isinstance(labels, (list, tuple)) else []
     metrics = dict(payload.get("metrics") or {})
     for key in _METRIC_KEYS:
         value = payload.get(key)
@@ -374,6 +507,9 @@ def validate_weights(ckpt: ArtistCheckpoint) -> None:
 def save_checkpoint(ckpt: ArtistCheckpoint, path: str | Path) -> Path:
     """Write ``ckpt`` atomically in the card's format; returns the path written."""
     path = Path(path)
+    for key, value in ckpt.state_dict.items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(f"{path}: not written, because the weight {key} holds NaN or infinite values.")
     payload = ckpt.to_payload()
     atomic_write(path, lambda handle: torch.save(payload, handle))
     return path

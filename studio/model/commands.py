@@ -40,6 +40,7 @@ def register(subparsers) -> None:
     sample.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
     sample.add_argument("--out", "-o", type=Path, help="also write the gallery to this .txt file")
     sample.add_argument("--json", action="store_true", help="print one JSON object")
+    cli.add_force_option(sample)
     cli.add_device_option(sample)
     cli.add_trust_option(sample)
     sample.set_defaults(handler=cmd_sample)
@@ -89,7 +90,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     if ckpt.lineage:
         parents = " x ".join(p.get("name", "?") for p in ckpt.lineage.get("parents", []))
         lines.append(f"  lineage    {ckpt.lineage.get('method', '?')} of {parents} ({ckpt.lineage.get('date', '')})")
-    print("\n".join(lines))
+    print("\n".join(cli.terminal_safe(line, keep_newlines=False) for line in lines))
 
 
 def _fmt(value) -> str:
@@ -97,6 +98,7 @@ def _fmt(value) -> str:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
+    cli.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
     if args.label and not ckpt.is_conditional and ckpt.framing != "text":
         raise StudioError(f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional to override)")
@@ -114,7 +116,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
     engine = Engine.from_checkpoint(ckpt, device=device)
     started = time.perf_counter()
     stream = not args.json and args.count == 1 and sys.stdout.isatty()
-    on_char = (lambda index, char: (sys.stdout.write(char), sys.stdout.flush())) if stream else None
+    on_char = (lambda index, char: (sys.stdout.write(cli.terminal_safe(char)), sys.stdout.flush())) if stream else None
     arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char)
     elapsed = time.perf_counter() - started
     if args.out:
@@ -132,6 +134,6 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if stream:
         print()
         return
-    print(gallery_text(ckpt.name, settings, arts), end="")
+    print(cli.terminal_safe(gallery_text(ckpt.name, settings, arts)), end="")
     done = sum(a.complete for a in arts)
     print(f"-- {len(arts)} pieces ({done} complete) in {elapsed:.2f}s on {device}", file=sys.stderr)

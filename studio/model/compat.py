@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
+import numbers
 from typing import Any, Mapping
 
 import torch
@@ -97,6 +99,97 @@ def architecture(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------
+# bounds: a config is checked before anything is built from it
+
+# (min, max) of the size fields; far above any real char-level model, far below
+# what would take minutes or gigabytes to construct.
+SIZE_LIMITS = {
+    "num_tokens": (1, 2**20),
+    "dim": (1, 65536),
+    "depth": (1, 256),
+    "heads": (1, 1024),
+    "dim_head": (1, 4096),
+    "num_hyperspheres": (1, 65536),
+}
+MAX_FF_EXPAND = 64.0
+# The most parameters a model may have (4 GiB of float32): a config beyond it is
+# refused before it is built.
+MAX_PARAMS = 2**30
+
+_BOOL_KWARGS = ("attn_norm_qk", "manual_norm_weights", "tied_embedding", "causal", "add_value_residual")
+_REAL_KWARGS = (
+    "alpha_init", "s_logit_init", "s_logit_scale", "alpha_attn_init", "alpha_attn_scale", "alpha_ff_init",
+    "alpha_ff_scale", "s_qk_init", "s_qk_scale", "s_ff_hidden_init", "s_ff_hidden_scale", "s_ff_gate_init",
+    "s_ff_gate_scale", "norm_eps",
+)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
+
+
+def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Check every nGPT keyword argument's type and range; returns the kwargs.
+
+    Raises StudioError (one phrase, no file name) for the first bad field. Cheap:
+    nothing is built.
+    """
+    if not isinstance(config, Mapping):
+        raise StudioError("its config is not a dict")
+    if not all(isinstance(k, str) for k in config):
+        raise StudioError("its config has keys that are not text")
+    kwargs, _ = split_config(config)
+    missing = [k for k in REQUIRED_KWARGS if k not in kwargs]
+    if missing:
+        raise StudioError(f"the config lacks {', '.join(missing)}")
+    for name, (low, high) in SIZE_LIMITS.items():
+        if name not in kwargs:
+            continue
+        value = kwargs[name]
+        if not _is_int(value):
+            raise StudioError(f"config {name} must be a whole number, not {_short(value)}")
+        if not low <= value <= high:
+            raise StudioError(f"config {name} must be between {low} and {high}, not {_short(value)}")
+    if "ff_expand_factor" in kwargs:
+        value = kwargs["ff_expand_factor"]
+        if not _is_real(value) or not 0 < float(value) <= MAX_FF_EXPAND:
+            raise StudioError(f"config ff_expand_factor must be a number in (0, {MAX_FF_EXPAND:g}], not {_short(value)}")
+    for name in _BOOL_KWARGS:
+        if name in kwargs and not isinstance(kwargs[name], bool):
+            raise StudioError(f"config {name} must be true or false, not {_short(kwargs[name])}")
+    for name in _REAL_KWARGS:
+        if name in kwargs and kwargs[name] is not None and not _is_real(kwargs[name]):
+            raise StudioError(f"config {name} must be a finite number, not {_short(kwargs[name])}")
+    if "ce_ignore_index" in kwargs and not _is_int(kwargs["ce_ignore_index"]):
+        raise StudioError(f"config ce_ignore_index must be a whole number, not {_short(kwargs['ce_ignore_index'])}")
+    flash = kwargs.get("attn_flash_kwargs")
+    if flash is not None and not (isinstance(flash, Mapping) and all(isinstance(k, str) and isinstance(v, bool) for k, v in flash.items())):
+        raise StudioError("config attn_flash_kwargs must be a dict of true/false switches")
+    params = estimated_parameters(kwargs)
+    if params > MAX_PARAMS:
+        raise StudioError(f"the config describes a model of {params:,} parameters, over the limit of {MAX_PARAMS:,}")
+    return kwargs
+
+
+def estimated_parameters(config: Mapping[str, Any]) -> int:
+    """A lower bound on the parameters ``nGPT(**config)`` has (its weight matrices), without building it."""
+    arch = architecture(config)
+    dim, heads, dim_head = int(arch["dim"]), int(arch["heads"]), int(arch["dim_head"])
+    embed = int(config["num_tokens"]) * dim * (1 if arch["tied_embedding"] else 2)
+    per_layer = 4 * dim * heads * dim_head + 3 * dim * int(arch["ff_inner"])
+    return embed + int(arch["depth"]) * per_layer
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ---------------------------------------------------------------------------
 # residual updates
 
 
@@ -145,10 +238,7 @@ class SmithResidual(ngpt_module.Residual):
 
 def build_model(config: Mapping[str, Any], variant: str = STANDARD) -> nn.Module:
     """Construct an (untrained) nGPT from a checkpoint config; metadata keys are ignored."""
-    kwargs, _ = split_config(config)
-    missing = [k for k in REQUIRED_KWARGS if k not in kwargs]
-    if missing:
-        raise StudioError(f"the config lacks {', '.join(missing)}")
+    kwargs = validate_config(config)
     model = NGPT(**kwargs)
     if normalize_variant(variant) == SMITH:
         # Swap the class of each residual in place: parameters and their names stay.

@@ -79,6 +79,11 @@ class Vocab:
             chars = tuple(itos)
         if not all(isinstance(c, str) for c in chars):
             raise ValueError("itos holds entries that are not strings")
+        for c in chars:
+            try:
+                c.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"itos holds {ascii(c)}, which is not valid Unicode text") from None
         if len(set(chars)) != len(chars):
             raise ValueError("itos holds a character twice")
         return cls(chars)

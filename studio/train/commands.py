@@ -10,7 +10,7 @@ from pathlib import Path
 
 from studio import cli
 from studio.errors import StudioError
-from studio.fsutil import atomic_write_text
+from studio.fsutil import atomic_write_text, check_input_file
 from studio.model.checkpoint import load_checkpoint
 from studio.model.judge import measurements_in
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
@@ -61,6 +61,7 @@ def register(subparsers) -> None:
     t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same OUT")
     t.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pt")
     t.add_argument("--json", action="store_true")
+    cli.add_force_option(t)
     cli.add_device_option(t)
     cli.add_trust_option(t)
     t.set_defaults(handler=cmd_train)
@@ -132,6 +133,8 @@ def _write_jsonl(path: Path, pieces) -> None:
 
 
 def cmd_corpus_build(args) -> None:
+    if args.per_class < 1:
+        raise StudioError(f"--per-class must be at least 1, not {args.per_class}")
     pieces = load_builtin(args.name, per_class=args.per_class, seed=args.seed)
     _write_jsonl(args.out, pieces)
     print(f"wrote {len(pieces)} pieces to {args.out}")
@@ -154,7 +157,49 @@ def cmd_corpus_import(args) -> None:
             print(f"  skipped: {problem}")
 
 
+def _stop_on_signals():
+    """SIGINT/SIGTERM set a flag the training loop polls: it saves, then we exit 130.
+
+    A second signal interrupts at once (the last save stays on disk).
+    """
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread (e.g. called from a test worker)
+            pass
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return stop, restore
+
+
 def cmd_train(args) -> None:
+    cli.refuse_output_onto_input(args.out, [args.start], args.force)
+    TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context, lr=args.lr,
+                seed=args.seed, checkpoint_every=args.checkpoint_every).validate()
+    if args.start is None:
+        ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant).validate()
+    stop, restore = _stop_on_signals()
+    try:
+        _train_command(args, stop.is_set)
+    finally:
+        restore()
+
+
+def _train_command(args, cancel) -> None:
     pieces, name = load_pieces(args.corpus)
     splits = split_pieces(pieces)
     start = load_checkpoint(args.start, trust=args.trust) if args.start else None
@@ -168,7 +213,7 @@ def cmd_train(args) -> None:
 
     result = train(splits["train"], args.out, config=config, shape=shape, framing=args.framing, start=start,
                    heldout=stratified(pieces, name=args.corpus, split="val", framing=args.framing), corpus_name=name,
-                   device=args.device, resume=args.resume, progress=progress)
+                   device=args.device, resume=args.resume, progress=progress, cancel=cancel)
     if args.json:
         cli.emit_json({"checkpoint": str(result.path), "metrics": result.checkpoint.metrics})
     else:
@@ -181,6 +226,11 @@ def cmd_train(args) -> None:
 
 
 def cmd_eval(args) -> None:
+    for option, value, low in (("--context", args.context, 1), ("--stride", args.stride, 1), ("--max-chars", args.max_chars, 1)):
+        if value is not None and value < low:
+            raise StudioError(f"{option} must be at least {low}, not {value}")
+    if args.text is not None:
+        check_input_file(args.text, "text file")
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust)
     heldout = heldout_for_eval(ckpt, text=args.text, corpus=args.corpus, split=args.split, classes=args.classes,
                                chars_per_class=args.chars_per_class, data_seed=args.data_seed, max_chars=args.max_chars)

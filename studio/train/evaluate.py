@@ -9,10 +9,12 @@ stratified by class (``studio.train.heldout``). A file of exactly
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable, Sequence
 
 from studio.errors import StudioError
+from studio.fsutil import open_input
 from studio.model.checkpoint import ArtistCheckpoint
 from studio.model.engine import pick_device
 from studio.model.judge import HeldOut, Measurement, heldout_from_text, measure, scoring_context
@@ -35,18 +37,15 @@ def enwik8_slice(total_bytes: int, split: str) -> tuple[int, int]:
 
 def read_text_for(ckpt: ArtistCheckpoint, path: Path, split: str = "val") -> tuple[str, str]:
     """(text, description) of a file, applying the enwik8 split for byte-level models."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise StudioError(f"{path}: no such file") from None
-    if size == ENWIK8_BYTES and ckpt.vocab.byte_level:
-        start, end = enwik8_slice(size, split)
-        with open(path, "rb") as handle:
+    with open_input(path, "rb", what="text file") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == ENWIK8_BYTES and ckpt.vocab.byte_level:
+            start, end = enwik8_slice(size, split)
             handle.seek(start)
-            data = handle.read(end - start)
-        return data.decode("utf-8", errors="replace"), f"{path} (enwik8 {split})"
+            return handle.read(end - start).decode("utf-8", errors="replace"), f"{path} (enwik8 {split})"
+        data = handle.read()
     try:
-        return path.read_text(encoding="utf-8"), str(path)
+        return data.decode("utf-8"), str(path)
     except UnicodeDecodeError:
         raise StudioError(f"{path}: is not UTF-8 text") from None
 

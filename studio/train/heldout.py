@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from studio.errors import StudioError
+from studio.fsutil import open_input
 from studio.model.judge import DataIdentity, HeldOut, heldout_from_text, text_sha256, training_facts
 from studio.model.vocab import frame_piece
 from studio.train.corpus import BUILTIN_CORPORA, SPLITS, Piece, load_builtin, split_pieces
@@ -113,7 +114,8 @@ def text_heldout(path: Path, framing: str, split: str = "val", *, classes: Seque
     if path.suffix.lower() in CORPUS_SUFFIXES:
         return corpus_heldout(str(path), split, framing, classes=classes, chars_per_class=chars_per_class, seed=seed)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open_input(path, "r", what="text file", encoding="utf-8") as handle:
+            text = handle.read()
     except FileNotFoundError:
         raise StudioError(f"{path}: no such file") from None
     except UnicodeDecodeError:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.errors import StudioError
+from studio.fsutil import check_input_file, open_input
+from studio.model.vocab import SPECIAL_TOKENS
 from studio.train.corpus import Piece
 
 PIECE_SEPARATOR = "%%%"
@@ -54,25 +56,52 @@ def _finish(result: ImportResult, path: Path) -> ImportResult:
     return result
 
 
+def _framing_problem(art: str, label: str) -> str | None:
+    """Pieces may not hold the framing tokens (SOL/SEP/EOA): they would corrupt the stream."""
+    if any(c in art for c in SPECIAL_TOKENS):
+        return "its art holds framing control characters (\\x02-\\x04)"
+    if any(c in label for c in SPECIAL_TOKENS):
+        return "its label holds framing control characters (\\x02-\\x04)"
+    return None
+
+
+def _add_piece(result: ImportResult, where: str, label: str, text: str) -> None:
+    art = normalize_art(text)
+    if not art:
+        result.skip(f"{where}: holds an empty piece")
+        return
+    problem = _framing_problem(art, label)
+    if problem:
+        result.skip(f"{where}: {problem}")
+        return
+    result.pieces.append(Piece(label, art))
+
+
 def import_folder(path: str | Path) -> ImportResult:
     root = Path(path)
     if not root.is_dir():
         raise CorpusImportError(f"{root}: is not a folder")
     result = ImportResult([])
-    for file in sorted(root.rglob("*.txt")):
+    try:
+        files = sorted(root.rglob("*.txt"))
+    except (OSError, RuntimeError) as exc:
+        raise CorpusImportError(f"{root}: cannot be listed ({exc})") from None
+    for file in files:
         label = file.parent.name if file.parent != root else ""
         try:
-            text = file.read_text(encoding="utf-8")
+            with open_input(file, "r", what="text file", encoding="utf-8") as handle:
+                text = handle.read()
         except UnicodeDecodeError:
             result.skip(f"{file}: is not UTF-8 text")
             continue
-        chunks = [c for c in _split_pieces(text)]
-        for chunk in chunks:
-            art = normalize_art(chunk)
-            if art:
-                result.pieces.append(Piece(label, art))
-            else:
-                result.skip(f"{file}: holds an empty piece")
+        except StudioError as exc:  # a folder named x.txt, a looping link, a FIFO, a huge file
+            result.skip(str(exc))
+            continue
+        except OSError as exc:
+            result.skip(f"{file}: cannot be read ({exc.strerror or exc})")
+            continue
+        for chunk in _split_pieces(text):
+            _add_piece(result, str(file), label, chunk)
     return _finish(result, root)
 
 
@@ -90,35 +119,37 @@ def _split_pieces(text: str) -> list[str]:
 
 def import_jsonl(path: str | Path, art_field: str = "art", label_field: str = "label") -> ImportResult:
     path = Path(path)
+    result = ImportResult([])
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise CorpusImportError(f"{path}: no such file") from None
+        handle = open_input(path, "r", what="JSONL file", encoding="utf-8")
+    except StudioError as exc:
+        raise CorpusImportError(str(exc)) from None
+    try:
+        with handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except (ValueError, RecursionError):  # bad JSON, a 5000-digit number, nesting 100,000 deep
+                    result.skip(f"{path}:{number}: is not valid JSON (or nests or numbers beyond reason)")
+                    continue
+                if not isinstance(row, dict) or not isinstance(row.get(art_field), str):
+                    result.skip(f"{path}:{number}: has no text field {art_field!r}")
+                    continue
+                label = row.get(label_field, "")
+                if isinstance(label, list):
+                    label = label[0] if label else ""
+                if label is None:
+                    label = ""
+                if not isinstance(label, str):
+                    result.skip(f"{path}:{number}: its {label_field!r} is not text")
+                    continue
+                _add_piece(result, f"{path}:{number}", label, row[art_field])
     except UnicodeDecodeError:
         raise CorpusImportError(f"{path}: is not UTF-8 text") from None
-    result = ImportResult([])
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            result.skip(f"{path}:{number}: is not valid JSON")
-            continue
-        if not isinstance(row, dict) or not isinstance(row.get(art_field), str):
-            result.skip(f"{path}:{number}: has no text field {art_field!r}")
-            continue
-        label = row.get(label_field, "")
-        if isinstance(label, list):
-            label = label[0] if label else ""
-        if not isinstance(label, str):
-            result.skip(f"{path}:{number}: its {label_field!r} is not text")
-            continue
-        art = normalize_art(row[art_field])
-        if art:
-            result.pieces.append(Piece(label, art))
-        else:
-            result.skip(f"{path}:{number}: holds an empty piece")
+    except OSError as exc:
+        raise CorpusImportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return _finish(result, path)
 
 
@@ -128,8 +159,10 @@ def import_parquet(path: str | Path, art_column: str = "content", label_column: 
         import pyarrow.parquet as pq
     except ImportError:
         raise CorpusImportError("Reading parquet needs pyarrow: pip install 'darwascii-studio[parquet]'.") from None
-    if not path.exists():
-        raise CorpusImportError(f"{path}: no such file")
+    try:
+        check_input_file(path, "parquet file")
+    except StudioError as exc:
+        raise CorpusImportError(str(exc)) from None
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises many types for a bad file
@@ -145,20 +178,17 @@ def import_parquet(path: str | Path, art_column: str = "content", label_column: 
         if not isinstance(art, str) or not isinstance(label, (str, type(None))):
             result.skip(f"{path}: row {number} is not text")
             continue
-        art = normalize_art(art)
-        if art:
-            result.pieces.append(Piece(label or "", art))
-        else:
-            result.skip(f"{path}: row {number} is empty")
+        _add_piece(result, f"{path}: row {number}", label or "", art)
     return _finish(result, path)
 
 
 def import_text(path: str | Path) -> str:
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CorpusImportError(f"{path}: no such file") from None
+        with open_input(path, "r", what="text file", encoding="utf-8") as handle:
+            return handle.read()
+    except StudioError as exc:
+        raise CorpusImportError(str(exc)) from None
     except UnicodeDecodeError:
         raise CorpusImportError(f"{path}: is not UTF-8 text") from None
 
@@ -168,6 +198,10 @@ def pieces_from_any(path: str | Path, **options) -> ImportResult:
     path = Path(path)
     if path.is_dir():
         return import_folder(path)
+    try:
+        check_input_file(path, "corpus file")
+    except StudioError as exc:
+        raise CorpusImportError(str(exc)) from None
     if path.suffix == ".jsonl":
         return import_jsonl(path, **options)
     if path.suffix == ".parquet":

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch.nn.utils import parametrize
 
 from studio.errors import Cancelled, StudioError
-from studio.fsutil import atomic_write
+from studio.fsutil import atomic_write, remove_stale_temp_files, sha256_file
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, save_checkpoint
 from studio.model.engine import Engine, pick_device
@@ -49,11 +49,19 @@ class TrainConfig:
     eval_every: int = 0  # 0: only at the end
 
     def validate(self) -> None:
-        for name in ("steps", "batch_size", "context"):
-            if getattr(self, name) < 1:
-                raise StudioError(f"{name.replace('_', ' ')} must be at least 1, not {getattr(self, name)}")
-        if self.lr <= 0:
-            raise StudioError(f"the learning rate must be positive, not {self.lr}")
+        for name, high in (("steps", 10**9), ("batch_size", 65536), ("context", 1 << 20)):
+            value = getattr(self, name)
+            if not 1 <= value <= high:
+                raise StudioError(f"{name.replace('_', ' ')} must be between 1 and {high:,}, not {value}")
+        for name in ("checkpoint_every", "eval_every", "warmup"):
+            if getattr(self, name) < 0:
+                raise StudioError(f"{name.replace('_', ' ')} must be 0 or more, not {getattr(self, name)}")
+        if not math.isfinite(self.lr) or self.lr <= 0:
+            raise StudioError(f"the learning rate must be a positive finite number, not {self.lr}")
+        if not math.isfinite(self.min_lr_fraction) or not 0 <= self.min_lr_fraction <= 1:
+            raise StudioError(f"the minimum learning-rate fraction must be in [0, 1], not {self.min_lr_fraction}")
+        if not math.isfinite(self.weight_decay) or self.weight_decay < 0:
+            raise StudioError(f"weight decay must be a finite number, 0 or more, not {self.weight_decay}")
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,14 @@ class ModelShape:
     heads: int = 4
     dim_head: int = 32
     variant: str = compat.STANDARD
+
+    def validate(self) -> None:
+        for name in ("dim", "depth", "heads", "dim_head"):
+            value = getattr(self, name)
+            low, high = compat.SIZE_LIMITS[name]
+            if not low <= value <= high:
+                raise StudioError(f"--{name.replace('_', '-')} must be between {low} and {high}, not {value}")
+        compat.normalize_variant(self.variant)
 
 
 @dataclass
@@ -101,6 +117,48 @@ def _state_path(out: Path) -> Path:
     return out.with_name(out.name + ".state")
 
 
+def _read_state(state_file: Path) -> dict[str, Any]:
+    """The sidecar of an interrupted run, checked; every problem is one sentence."""
+    from studio.fsutil import open_input
+
+    problem = f"{state_file}: is truncated or corrupt, so the run cannot be resumed (train again without --resume)"
+    try:
+        with open_input(state_file, "rb", what="training state file") as handle:
+            state = torch.load(handle, map_location="cpu", weights_only=True)
+    except StudioError:
+        raise
+    except Exception:  # torch raises many types for a bad file
+        raise StudioError(problem) from None
+    if (
+        not isinstance(state, dict)
+        or not isinstance(state.get("optimizer"), dict)
+        or not isinstance(state.get("step"), int)
+        or isinstance(state.get("step"), bool)
+        or state["step"] < 0
+        or not isinstance(state.get("python_rng"), list)
+        or not isinstance(state.get("torch_rng"), torch.Tensor)
+        or not isinstance(state.get("history", []), list)
+    ):
+        raise StudioError(problem)
+    return state
+
+
+def _check_pair(out: Path, state_file: Path, checkpoint: ArtistCheckpoint, state: dict[str, Any]) -> None:
+    """The checkpoint and its sidecar must come from the same save, or resuming trains a different model."""
+    ck_step = checkpoint.metrics.get("step")
+    recorded = state.get("checkpoint_sha256")
+    if recorded is not None:
+        matched = recorded == sha256_file(out)
+    else:  # a sidecar written before the hash was recorded: the steps must agree
+        matched = ck_step == state["step"]
+    if not matched:
+        raise StudioError(
+            f"{out}: the checkpoint (step {ck_step}) and {state_file.name} (step {state['step']}) are not from the same "
+            "save (one was interrupted), so resuming would train a different model; train again without --resume, "
+            "or restore both files from a backup"
+        )
+
+
 def _labels(pieces: Sequence[Piece]) -> list[str]:
     return sorted({p.label for p in pieces if p.label})
 
@@ -123,11 +181,14 @@ def train(
 ) -> TrainResult:
     """Train (or continue training ``start``) on ``pieces`` and write ``out``."""
     config.validate()
+    if start is None:
+        shape.validate()
     if framing not in FRAMINGS or framing == "text":
         raise StudioError(f"training needs a conditional or unconditional framing, not {framing!r}")
     if not pieces:
         raise StudioError("the corpus has no pieces to train on")
     out = Path(out)
+    remove_stale_temp_files(out)  # left by a run that was killed mid-save
     dev = pick_device(device)
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
@@ -144,6 +205,7 @@ def train(
     else:
         vocab = Vocab.for_corpus(texts)
         model_config = {"num_tokens": len(vocab), "dim": shape.dim, "depth": shape.depth, "heads": shape.heads, "dim_head": shape.dim_head}
+        compat.validate_config(model_config)
         variant = shape.variant
         model = compat.build_model(model_config, variant).train()
     model.to(dev)
@@ -160,13 +222,17 @@ def train(
         from studio.model.checkpoint import load_checkpoint
 
         previous = load_checkpoint(out)
+        state = _read_state(state_file)
+        _check_pair(out, state_file, previous, state)
         compat.load_weights(model, previous.state_dict)
-        state = torch.load(state_file, map_location="cpu", weights_only=True)
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+            rng.setstate(_tuple_state(state["python_rng"]))
+            torch.set_rng_state(state["torch_rng"])
+        except (ValueError, TypeError, KeyError, IndexError, RuntimeError):
+            raise StudioError(f"{state_file}: does not fit this model and run, so it cannot be resumed") from None
         step = int(state["step"])
         history = list(state.get("history", []))
-        rng.setstate(_tuple_state(state["python_rng"]))
-        torch.set_rng_state(state["torch_rng"])
 
     if len(stream_ids) <= config.context + 1:
         raise StudioError(f"the corpus ({len(stream_ids)} chars) is shorter than one training window ({config.context + 1})")
@@ -208,9 +274,13 @@ def train(
     def save(metrics: dict[str, Any]) -> ArtistCheckpoint:
         ckpt = snapshot(metrics)
         save_checkpoint(ckpt, out)
+        # The sidecar names the checkpoint it belongs to: a pair torn by a kill or a
+        # full disk between the two renames is refused on --resume, not trained on.
         state = {
             "optimizer": optimizer.state_dict(),
             "step": step,
+            "checkpoint_step": metrics.get("step", step),
+            "checkpoint_sha256": sha256_file(out),
             "history": history,
             "python_rng": _list_state(rng.getstate()),
             "torch_rng": torch.get_rng_state(),
@@ -238,7 +308,7 @@ def train(
         if cancel is not None and cancel():
             metrics = {"step": step, "stream_loss": loss_value, "acc": acc_value}
             save(metrics)
-            raise Cancelled()
+            raise Cancelled(f"saved step {step} to {out}")
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
         offsets = torch.randint(0, len(stream_ids) - window, (config.batch_size,))
