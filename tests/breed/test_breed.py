@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from studio.model.judge import heldout_from_text
 from studio.breed import METHODS, BreedRecipe, breed, prepare_pair, scan_path
 from studio.breed.anatomy import role_of
 from studio.cli import main
@@ -209,11 +210,13 @@ TEXT = "/\\_/\\\n( o.o )\n > ^ <\n" * 8
 
 def test_scan_of_a_model_with_itself_has_no_barrier(same_vocab_parents):
     a, _ = same_vocab_parents
-    result = scan_path(a, a, TEXT, points=5, context=64)
-    assert abs(result.barrier) < 1e-6
-    assert len(result.points) == 5
+    result = scan_path(a, a, heldout_from_text(TEXT, "t"), points=5, context=64)
+    assert abs(result.barrier.value) < 1e-6 and result.barrier.verdict.startswith("no barrier")
+    assert len(result.points) == 5 and result.context == 64 and result.stride == 32
 
 
 def test_scan_of_independent_random_models_has_a_barrier(same_vocab_parents):
-    result = scan_path(*same_vocab_parents, TEXT, points=5, context=64)
-    assert result.barrier > 0
+    result = scan_path(*same_vocab_parents, heldout_from_text(TEXT, "t"), points=5, context=64)
+    assert result.barrier.value > 0 and result.barrier.interval.positive  # the bump is beyond noise
+    ends = result.points[0][1], result.points[-1][1]
+    assert result.barrier.midpoint_excess == pytest.approx(result.points[2][1] - sum(ends) / 2)
