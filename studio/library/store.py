@@ -362,11 +362,6 @@ class Library:
             self._listeners.append(callback)
         return callback
 
-    def unsubscribe(self, callback: Listener) -> None:
-        with self._lock:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
-
     def _send(self, events: list[tuple[str, Any]]) -> None:
         if not events:
             return
@@ -391,11 +386,6 @@ class Library:
         with self._read() as db:
             return _get_checkpoint(db, checkpoint_id)
 
-    def find_by_sha256(self, sha: str) -> CheckpointRecord | None:
-        with self._read() as db:
-            row = db.execute("SELECT * FROM checkpoints WHERE sha256 = ?", (sha,)).fetchone()
-        return _checkpoint_record(row) if row else None
-
     def find_by_name(self, name: str) -> CheckpointRecord | None:
         """By qualified name ("apehex/styleA"), else the first by short name ("styleA")."""
         with self._read() as db:
@@ -409,14 +399,6 @@ class Library:
         with self._read() as db:
             rows = db.execute("SELECT * FROM edges ORDER BY child_id, parent_id").fetchall()
         return [Edge(row["parent_id"], row["child_id"], row["method"], _loads(row["params"], {}), row["source"]) for row in rows]
-
-    def darwin_logs(self, checkpoint_id: int) -> list[str]:
-        """``darwin_log*.json`` files beside a checkpoint (a Darwin run's log and its champion)."""
-        record = self.get(checkpoint_id)
-        if record.path is None:
-            return []
-        folder = Path(record.path).parent
-        return [str(p) for p in sorted(folder.glob("darwin_log*.json")) if p.is_file()]
 
     # -- importing ------------------------------------------------------------------------
 

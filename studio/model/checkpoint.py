@@ -23,7 +23,7 @@ import datetime as _dt
 import io
 import pickle
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
@@ -101,11 +101,6 @@ class ArtistCheckpoint:
     @property
     def display_path(self) -> str:
         return str(self.path) if self.path is not None else (self.name or "checkpoint")
-
-    def with_framing(self, framing: str) -> "ArtistCheckpoint":
-        if framing not in FRAMINGS:
-            raise StudioError(f"unknown framing {framing!r} (known: {', '.join(FRAMINGS)})")
-        return replace(self, framing=framing, framing_source="user")
 
     def to_payload(self) -> dict[str, Any]:
         """The dict that ``torch.save`` writes: the card's format plus our metadata."""

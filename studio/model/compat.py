@@ -203,8 +203,3 @@ def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> No
                 f"the weight {key} has shape {tuple(value.shape)} but the config needs {tuple(expected[key].shape)}"
             )
     model.load_state_dict(adapted, strict=False)
-
-
-def plain_weight(module: nn.Module) -> torch.Tensor:
-    """The (normalized) weight of a NormLinear, whichever key form it uses."""
-    return module.weight

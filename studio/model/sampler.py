@@ -10,7 +10,6 @@ rounding between batch sizes).
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -174,12 +173,3 @@ def naive_sample(model: torch.nn.Module, vocab: Vocab, framing: str, label: str 
                 break
             out.append(token)
     return vocab.decode(out)
-
-
-class Timer:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
