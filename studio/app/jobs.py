@@ -196,7 +196,7 @@ def darwin_job(path_a: str, path_b: str, out_dir: Path, population: int, generat
     def run(ctx):
         from studio.model.checkpoint import shared_ancestor
         from studio.model.judge import scoring_context
-        from studio.train.darwin import DarwinSettings, Evolution, save_log
+        from studio.breed.darwin import DarwinSettings, Evolution, save_log
         from studio.train.heldout import heldout_for
 
         a, b = load(path_a), load(path_b)

@@ -9,7 +9,7 @@ from pathlib import Path
 from studio import cli
 from studio.breed.methods import METHODS
 from studio.breed.pair import breed
-from studio.breed.recipe import GRANULARITIES, BreedRecipe
+from studio.breed.recipe import BreedRecipe, all_options
 from studio.breed.scan import scan_path
 from studio.errors import StudioError
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
@@ -23,14 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("a", type=Path, metavar="A")
     p.add_argument("b", type=Path, metavar="B")
     p.add_argument("--method", "-m", choices=list(METHODS), default="slerp", help="merge method (default slerp)")
-    p.add_argument("--t", type=float, default=0.5, help="amount of B: 0 = A, 1 = B (default 0.5)")
-    p.add_argument("--t-attn", type=float, help="t for attention (overrides --t and --t-layers there)")
-    p.add_argument("--t-ff", type=float, help="t for feed-forward")
-    p.add_argument("--t-embed", type=float, help="t for embeddings and logits")
-    p.add_argument("--t-layers", help='t per block, comma-separated, e.g. "0.2,0.4,0.6,0.8"')
-    p.add_argument("--attn-from", choices=("a", "b"), default="a", help="frozen-attn: whose attention to keep (default a)")
-    p.add_argument("--granularity", choices=GRANULARITIES, default="neuron", help="discrete: unit of crossover (default neuron)")
-    p.add_argument("--seed", type=int, default=0, help="discrete: seed of the crossover (default 0)")
+    add_recipe_options(p)
     p.add_argument("--name", help="name of the child (default A_x_B_method)")
     p.add_argument("-o", "--out", type=Path, required=True, metavar="CHILD.pt")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -52,19 +45,31 @@ def register(subparsers) -> None:
     s.set_defaults(handler=cmd_scan)
 
 
-def _t_layers(text: str | None) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise StudioError(f"--t-layers must be comma-separated numbers, not {text!r}") from None
+def add_recipe_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per option of the registered methods, each saying which methods take it."""
+    for option, methods in all_options().values():
+        default = "" if option.default is None else f", default {option.default}"
+        parser.add_argument(option.flag, dest=option.name, default=None, choices=option.choices,
+                            metavar=None if option.choices else option.name.upper(),
+                            help=f"{', '.join(methods)}: {option.help}{default}")
+
+
+def recipe_from_args(args: argparse.Namespace) -> BreedRecipe:
+    """The recipe the flags give; a flag the chosen method does not take is an error."""
+    given = {name: option.parse(getattr(args, name)) for name, (option, _) in all_options().items()
+             if getattr(args, name, None) is not None}
+    takes = [option.name for option in METHODS[args.method].options]
+    for name in given:
+        if name not in takes:
+            flags = ", ".join("--" + n.replace("_", "-") for n in takes) or "no options"
+            raise StudioError(f"--{name.replace('_', '-')} is not an option of {args.method} (it takes {flags})")
+    recipe = BreedRecipe(args.method, **given)
+    recipe.validate()
+    return recipe
 
 
 def cmd_breed(args: argparse.Namespace) -> None:
-    recipe = BreedRecipe(method=args.method, t=args.t, t_attn=args.t_attn, t_ff=args.t_ff, t_embed=args.t_embed,
-                         t_layers=_t_layers(args.t_layers), attn_from=args.attn_from, granularity=args.granularity, seed=args.seed)
-    recipe.validate()
+    recipe = recipe_from_args(args)
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
     child = breed(a, b, recipe, name=args.name)  # raises before anything is written

@@ -14,7 +14,7 @@ from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint, shared_an
 from studio.model.engine import pick_device
 from studio.model.judge import HeldOut, measure, paired_difference, score_pieces
 from studio.train.commands import add_data_options
-from studio.train.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
+from studio.breed.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
 from studio.train.heldout import heldout_for
 
 # The arms of the card's headline experiment, in the bundled family.
