@@ -1,4 +1,4 @@
-"""Small filesystem helpers: atomic writes and content hashes.
+"""Small filesystem helpers: atomic writes, content hashes, and the name a file gives its model.
 
 Every file the studio writes goes through ``atomic_write``: the bytes land in a
 temporary file in the target folder, are flushed to disk, and are renamed over the
@@ -11,8 +11,18 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO, Callable, Iterator
+
+# File stems that say nothing about the model: ``X/model.pt`` is named after ``X``.
+GENERIC_STEMS = frozenset({"model", "checkpoint", "ckpt", "final"})
+
+
+def default_name(path: PurePath) -> str:
+    """The short name a file gives its model: the folder for ``X/model.pt``, else the stem."""
+    if path.stem in GENERIC_STEMS and path.parent.name:
+        return path.parent.name
+    return path.stem
 
 
 @contextlib.contextmanager

@@ -170,12 +170,15 @@ def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
 
 def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str | None, shape: dict):
     def run(ctx):
-        from studio.train.commands import load_pieces
         from studio.train.corpus import split_pieces
         from studio.train.heldout import stratified
+        from studio.train.importers import load_corpus
         from studio.train.training import ModelShape, TrainConfig, train
 
-        pieces, name = load_pieces(corpus)
+        loaded = load_corpus(corpus)
+        if loaded.skipped_note():
+            ctx.progress(0.0, loaded.skipped_note())
+        pieces, name = loaded.pieces, loaded.name
         splits = split_pieces(pieces)
         heldout = stratified(pieces, name=corpus, split="val", framing=framing)
         start = load(start_path) if start_path else None

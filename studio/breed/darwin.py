@@ -30,7 +30,7 @@ import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import torch
 
@@ -70,6 +70,7 @@ class DarwinSettings:
     context: int | None = None  # None: the parents' training context
     stride: int | None = None  # None: half the context
     batch_size: int = 16
+    skip_unknown: bool = False  # drop chars a model does not know (counted) instead of refusing the data
     methods: tuple[str, ...] | None = None  # None: every method with a random_recipe (studio.breed.methods)
 
     @property
@@ -168,7 +169,8 @@ class Evolution:
             raise Cancelled()
         engine = Engine.from_checkpoint(ckpt, device=self.device)
         return score_pieces(engine.forward, ckpt.vocab, data or self.fitness, context=self.context, stride=self.stride,
-                            batch_size=self.settings.batch_size, device=self.device, cancel=self.cancel)
+                            batch_size=self.settings.batch_size, skip_unknown=self.settings.skip_unknown,
+                            device=self.device, cancel=self.cancel)
 
     def score(self, ckpt: ArtistCheckpoint, data: HeldOut | None = None) -> float:
         """Fitness: the judge's bpc on the fitness data (lower is fitter)."""

@@ -82,6 +82,7 @@ def _settings(args: argparse.Namespace, seed: int | None = None) -> DarwinSettin
         seed=args.seed if seed is None else seed,
         context=getattr(args, "context", None),
         stride=getattr(args, "stride", None),
+        skip_unknown=getattr(args, "skip_unknown", False),
     )
     settings.validate()
     return settings
@@ -268,7 +269,7 @@ def _trained_control(path: Path, logs, report: HeldOut, trust: bool, device, a, 
     champion = rebuild.build(best["champion"]["genome"], {})
     engine = Engine.from_checkpoint(champion, device=device)
     champion_scores = score_pieces(engine.forward, champion.vocab, report, context=control_scores.context,
-                                   stride=control_scores.stride, device=device)
+                                   stride=control_scores.stride, skip_unknown=settings.skip_unknown, device=device)
     diff = paired_difference(control_scores, champion_scores)
     return {"name": control.name, "bpc": round(measurement.bpc, 6),
             "interval": measurement.interval.to_dict() if measurement.interval else None,

@@ -96,7 +96,7 @@ def _in_card_format(source: Path) -> bool:
         config, state = payload.get("config"), payload.get("model")
         if not isinstance(config, Mapping) or not isinstance(state, Mapping) or not set(config) <= compat.NGPT_KWARGS:
             return False
-        wrong_suffix = ".parametrizations.weight.original" if config.get("manual_norm_weights") else ".linear.weight"
+        wrong_suffix = compat.PARAM_SUFFIX if config.get("manual_norm_weights") else compat.PLAIN_SUFFIX
         return not any(str(key).endswith(wrong_suffix) for key in state)
     finally:
         del payload  # release the mapping before the file is copied

@@ -19,6 +19,7 @@ from pathlib import Path, PurePath
 from typing import Any, Mapping
 
 from studio.breed.methods import METHODS
+from studio.fsutil import GENERIC_STEMS
 from studio.model.vocab import TEXT
 
 ROLES = ("artist", "bred", "ablation", "sweep", "text", "ancestor", "missing")
@@ -26,9 +27,6 @@ ROLES = ("artist", "bred", "ablation", "sweep", "text", "ancestor", "missing")
 BREED_FOLDER = "breed"
 NAME_CROSS = "__x__"
 
-# File stems that say nothing about the model: ``X/model.pt`` is named after ``X``
-# (the same rule as studio.model.checkpoint.default_name).
-GENERIC_STEMS = frozenset({"model", "checkpoint", "ckpt", "final"})
 
 # Lineage methods that make a bred child (a merge with no training) besides the merge
 # methods of the registry: Darwin's champions and "bred" (a child of unknown method).
@@ -42,13 +40,6 @@ def is_breeding_method(method: str | None) -> bool:
 
 # Words a Darwin run puts before the parents' names: ``offspring_forkL__x__forkR``.
 _CHILD_PREFIXES = ("offspring", "champion", "child", "hybrid", "kid", "bred")
-
-
-def model_label(path: PurePath) -> str:
-    """The short name a file gives its model: the folder for ``X/model.pt``, else the stem."""
-    if path.stem in GENERIC_STEMS and path.parent.name:
-        return path.parent.name
-    return path.stem
 
 
 def qualified_name(path: PurePath, root: PurePath) -> str:

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from studio.errors import Cancelled, CheckpointError, StudioError, UntrustedCheckpointError
-from studio.fsutil import sha256_file
+from studio.errors import Cancelled, CheckpointError, StudioError, UntrustedCheckpointError, cancel_check
+from studio.fsutil import default_name, sha256_file
 from studio.library import genealogy
 from studio.library.genealogy import ROLES
 from studio.library.paths import bundled_checkpoints_dir, default_library_path
@@ -87,14 +87,6 @@ def _loads(text: str | None, default: Any) -> Any:
         return default
 
 
-def _cancel_check(cancel) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set
-    return cancel
-
-
 def _checkpoint_file(path: str | Path) -> Path:
     """The absolute path of an existing file, or the sentence load_checkpoint would say."""
     file = Path(path).expanduser().resolve()
@@ -140,7 +132,7 @@ class _Facts:
     @classmethod
     def of(cls, ckpt: ArtistCheckpoint, path: Path) -> "_Facts":
         return cls(
-            name=ckpt.name or genealogy.model_label(path),
+            name=ckpt.name or default_name(path),
             framing=ckpt.framing,
             framing_source=ckpt.framing_source,
             variant=ckpt.variant,
@@ -432,7 +424,7 @@ class Library:
         root = Path(folder).expanduser().resolve()
         if not root.is_dir():
             raise StudioError(f"{root}: is not a folder.")
-        is_cancelled = _cancel_check(cancel)
+        is_cancelled = cancel_check(cancel)
         files = _checkpoint_files(root)
         report = ImportReport(logs=[str(p) for p in sorted(root.rglob("darwin_log*.json")) if p.is_file()])
         added: list[int] = []

@@ -32,7 +32,7 @@ import torch
 
 from studio import __version__
 from studio.errors import CheckpointError, StudioError, UntrustedCheckpointError
-from studio.fsutil import atomic_write, sha256_file
+from studio.fsutil import atomic_write, default_name, sha256_file
 from studio.model import compat
 from studio.model.vocab import CONDITIONAL, FRAMINGS, TEXT, UNCONDITIONAL, Vocab
 
@@ -140,15 +140,10 @@ def count_parameters(state_dict: Mapping[str, torch.Tensor]) -> int:
 
 def canonical_state_dict(state_dict: Mapping[str, torch.Tensor], *, manual_norm_weights: bool) -> dict[str, torch.Tensor]:
     """Keys in the form ``nGPT(manual_norm_weights=...)`` expects; tensors on CPU, contiguous."""
-    param_suffix, plain_suffix = ".linear.parametrizations.weight.original", ".linear.weight"
-    out: dict[str, torch.Tensor] = {}
-    for key, value in state_dict.items():
-        if manual_norm_weights and key.endswith(param_suffix):
-            key = key[: -len(param_suffix)] + plain_suffix
-        elif not manual_norm_weights and key.endswith(plain_suffix):
-            key = key[: -len(plain_suffix)] + param_suffix
-        out[key] = value.detach().to("cpu").contiguous()
-    return out
+    return {
+        compat.norm_weight_key(key, plain=manual_norm_weights): value.detach().to("cpu").contiguous()
+        for key, value in state_dict.items()
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -222,13 +217,6 @@ def _infer_framing(payload: Mapping[str, Any], path: Path | None, vocab: Vocab) 
     if "conditional" in payload:  # some scripts store a boolean
         return (CONDITIONAL if payload["conditional"] else UNCONDITIONAL), "file"
     return CONDITIONAL, "inferred"
-
-
-def default_name(path: Path) -> str:
-    """``X/model.pt`` is named after its folder; other files after their stem."""
-    if path.stem in ("model", "checkpoint", "ckpt", "final") and path.parent.name:
-        return path.parent.name
-    return path.stem
 
 
 def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: str | None = None) -> ArtistCheckpoint:

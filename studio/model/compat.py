@@ -158,8 +158,19 @@ def build_model(config: Mapping[str, Any], variant: str = STANDARD) -> nn.Module
     return model
 
 
-_PARAM_SUFFIX = ".linear.parametrizations.weight.original"
-_PLAIN_SUFFIX = ".linear.weight"
+# The two key forms of a NormLinear's weight: parametrized (nGPT's default) and plain
+# (``manual_norm_weights=True``). Every renaming between them goes through here.
+PARAM_SUFFIX = ".linear.parametrizations.weight.original"
+PLAIN_SUFFIX = ".linear.weight"
+
+
+def norm_weight_key(key: str, *, plain: bool) -> str:
+    """``key`` in the plain or the parametrized form (other keys unchanged)."""
+    if plain and key.endswith(PARAM_SUFFIX):
+        return key[: -len(PARAM_SUFFIX)] + PLAIN_SUFFIX
+    if not plain and key.endswith(PLAIN_SUFFIX):
+        return key[: -len(PLAIN_SUFFIX)] + PARAM_SUFFIX
+    return key
 
 
 def adapt_state_dict_keys(state_dict: Mapping[str, torch.Tensor], expected_keys) -> dict[str, torch.Tensor]:
@@ -168,12 +179,7 @@ def adapt_state_dict_keys(state_dict: Mapping[str, torch.Tensor], expected_keys)
     adapted: dict[str, torch.Tensor] = {}
     for key, value in state_dict.items():
         if key not in expected:
-            if key.endswith(_PARAM_SUFFIX):
-                other = key[: -len(_PARAM_SUFFIX)] + _PLAIN_SUFFIX
-            elif key.endswith(_PLAIN_SUFFIX):
-                other = key[: -len(_PLAIN_SUFFIX)] + _PARAM_SUFFIX
-            else:
-                other = key
+            other = norm_weight_key(key, plain=key.endswith(PARAM_SUFFIX))
             if other in expected:
                 key = other
         adapted[key] = value

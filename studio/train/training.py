@@ -26,9 +26,9 @@ import torch.nn.functional as F
 from torch.nn.utils import parametrize
 
 from studio.errors import Cancelled, StudioError
-from studio.fsutil import atomic_write
+from studio.fsutil import atomic_write, default_name
 from studio.model import compat
-from studio.model.checkpoint import ArtistCheckpoint, save_checkpoint
+from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine, pick_device
 from studio.model.judge import HeldOut, measurement_of, score_pieces
 from studio.model.vocab import CONDITIONAL, FRAMINGS, Vocab, frame_piece
@@ -183,11 +183,8 @@ def train(
     labels = _labels(pieces) if framing == CONDITIONAL else []
     lineage = None
     if start is not None:
-        lineage = {
-            "parents": [{"name": start.name, "sha256": start.sha256, "path": str(start.path) if start.path else None}],
-            "method": "fork",
-            "params": {"corpus": corpus_name, "steps": config.steps, "framing": framing},
-        }
+        params = {"corpus": corpus_name, "steps": config.steps, "framing": framing}
+        lineage = lineage_record([start], "fork", params, seed=config.seed)
 
     def snapshot(metrics: dict[str, Any]) -> ArtistCheckpoint:
         state_dict = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
@@ -201,7 +198,7 @@ def train(
             lineage=lineage,
             metrics=metrics,
             extra={"recipe": recipe},
-            name=name or out.parent.name if out.name == "model.pt" else (name or out.stem),
+            name=name or default_name(out),
             framing_source="file",
         )
 

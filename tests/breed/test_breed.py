@@ -38,7 +38,7 @@ def same_vocab_parents():
 
 
 def _logits(ckpt, ids):
-    return Engine(ckpt.build_model()).forward(ids)
+    return Engine.from_checkpoint(ckpt).forward(ids)
 
 
 @pytest.mark.parametrize("method", ["slerp", "lerp", "frozen-attn"])
@@ -175,7 +175,7 @@ def test_child_loads_with_the_cards_snippet_and_samples(parents, tmp_path):
     """)
     subprocess.run([sys.executable, "-c", snippet], check=True)
     loaded = load_checkpoint(path)
-    arts = sample_gallery(Engine(loaded.build_model()), loaded.vocab, loaded.framing, SampleSettings(label="Cats", count=2, max_chars=20))
+    arts = sample_gallery(Engine.from_checkpoint(loaded), loaded.vocab, loaded.framing, SampleSettings(label="Cats", count=2, max_chars=20))
     assert len(arts) == 2
 
 
