@@ -53,8 +53,10 @@ class ParentSlot(QFrame):
             self.label.setText(f"<b>{self.letter}</b><br><span style='color:#6b7280'>drop an artist here</span>")
         else:
             color = ROLE_COLORS.get(record.role, "#4f9cf7")
-            self.label.setText(f"<b>{self.letter}</b> · <span style='color:{color}'>{record.name}</span><br>"
-                               f"<span style='color:#6b7280'>{record.qualified_name}</span>")
+            self.label.setText(
+                f"<b>{self.letter}</b> · <span style='color:{color}'>{record.name}</span><br>"
+                f"<span style='color:#6b7280'>{record.qualified_name}</span>"
+            )
         self.changed.emit()
 
     def dragEnterEvent(self, event):
@@ -107,13 +109,17 @@ class OptionField:
             self._read = lambda: self.editor.value() / 100
         elif option.type is float:
             self.editor = QDoubleSpinBox(decimals=3, singleStep=0.05)
-            self.editor.setRange(option.low if option.low is not None else -1e9, option.high if option.high is not None else 1e9)
+            self.editor.setRange(
+                option.low if option.low is not None else -1e9, option.high if option.high is not None else 1e9
+            )
             self.editor.setValue(start)
             self._read = self.editor.value
         else:
             self.editor = QSpinBox()
-            self.editor.setRange(int(option.low) if option.low is not None else -(2**31),
-                                 int(min(option.high, 2**31 - 1)) if option.high is not None else 2**31 - 1)
+            self.editor.setRange(
+                int(option.low) if option.low is not None else -(2**31),
+                int(min(option.high, 2**31 - 1)) if option.high is not None else 2**31 - 1,
+            )
             self.editor.setValue(int(start))
             self._read = self.editor.value
         layout.addWidget(self.editor if not isinstance(self.editor, QSlider) else self.editor_label)
@@ -173,7 +179,9 @@ class BreedingBay(QWidget):
         self.plot.setLabel("bottom", "t (scan) / generation (Darwin)")
         # the chord between the parents' losses: the barrier is the path's height above it
         self.chord = self.plot.plot([], [], pen=pg.mkPen("#9aa4b6", width=1, style=Qt.DashLine))
-        self.curve = self.plot.plot([], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7")
+        self.curve = self.plot.plot(
+            [], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7"
+        )
 
         options = QGridLayout()
         options.addWidget(QLabel("Method"), 0, 0)
@@ -216,11 +224,18 @@ class BreedingBay(QWidget):
         self.slot_a.changed.connect(self._update_buttons)
         self.slot_b.changed.connect(self._update_buttons)
         self.scan_button.clicked.connect(
-            lambda: self.scanRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id))
+            lambda: self.scanRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id)
+        )
         self.breed_button.clicked.connect(self._breed_clicked)
-        self.evolve_button.clicked.connect(lambda: self.evolveRequested.emit(
-            self.slot_a.checkpoint_id, self.slot_b.checkpoint_id, self.population.value(), self.generations.value(),
-            self.darwin_seed.value()))
+        self.evolve_button.clicked.connect(
+            lambda: self.evolveRequested.emit(
+                self.slot_a.checkpoint_id,
+                self.slot_b.checkpoint_id,
+                self.population.value(),
+                self.generations.value(),
+                self.darwin_seed.value(),
+            )
+        )
         self._method_changed(self.method.currentText())
         self._update_buttons()
 
@@ -248,7 +263,9 @@ class BreedingBay(QWidget):
     def recipe(self) -> BreedRecipe:
         """The recipe the widgets show: the chosen method and the options it takes."""
         method = self.method.currentData()
-        return BreedRecipe(method, **{option.name: self.fields[option.name].value() for option in METHODS[method].options})
+        return BreedRecipe(
+            method, **{option.name: self.fields[option.name].value() for option in METHODS[method].options}
+        )
 
     def show_result(self, html: str, tooltip: str = "") -> None:
         self.result.setText(html)

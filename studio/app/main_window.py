@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
             self.tree.fit()
             message = f"Imported {added} checkpoints" + (f"; {len(failed)} could not be read" if failed else "")
             self.statusBar().showMessage(message, 8000)
-            for path, reason in failed[:3]:
+            for _path, reason in failed[:3]:
                 self.notice(reason)
             for path in untrusted:
                 if ask_trust(self, path):

@@ -26,7 +26,9 @@ def _per_row_slerp(pair, t: float) -> dict[str, torch.Tensor]:
         if role.kind == "rows":
             out[key] = torch.stack([slerp_rows(a[i : i + 1], b[i : i + 1], t)[0] for i in range(a.shape[0])])
         elif role.kind == "cols":
-            out[key] = torch.stack([slerp_rows(a[:, i : i + 1].t(), b[:, i : i + 1].t(), t)[0] for i in range(a.shape[1])], dim=1)
+            out[key] = torch.stack(
+                [slerp_rows(a[:, i : i + 1].t(), b[:, i : i + 1].t(), t)[0] for i in range(a.shape[1])], dim=1
+            )
         else:
             out[key] = torch.lerp(a, b, t)
     return out
@@ -41,9 +43,9 @@ def bench_breed(report: BenchReport, quick: bool) -> None:
     if not quick:
         reference_s, _ = timed(lambda: _per_row_slerp(pair, 0.5))
     for method in METHODS:
-        recipe = BreedRecipe(method=method, t=0.4, seed=3)
-        first_s, _ = timed(lambda: pair.child(recipe))  # includes the once-per-pair angles for slerp
-        again_s, _ = timed(lambda: pair.child(BreedRecipe(method=method, t=0.6, seed=4)))
+        first, again = BreedRecipe(method, t=0.4, seed=3), BreedRecipe(method, t=0.6, seed=4)
+        first_s, _ = timed(lambda r=first: pair.child(r))  # includes the once-per-pair angles for slerp
+        again_s, _ = timed(lambda r=again: pair.child(r))
         report.add(f"breed {method} (first child)", first_s, reference_s if method == "slerp" else None)
         report.add(f"breed {method} (next child, same pair)", again_s)
     report.note("breed: two random 3.2M-param parents; reference = per-vector slerp loop")
@@ -77,5 +79,10 @@ def bench_darwin(report: BenchReport, quick: bool) -> None:
 
     ours_s, _ = timed(ours)
     one_s, _ = timed(reference_one)
-    report.add(f"darwin generation: {children} children x {chars:,} chars (3.2M params)", ours_s, one_s * children,
-               per_child_s=round(ours_s / children, 2), reference="1 child timed, x children")
+    report.add(
+        f"darwin generation: {children} children x {chars:,} chars (3.2M params)",
+        ours_s,
+        one_s * children,
+        per_child_s=round(ours_s / children, 2),
+        reference="1 child timed, x children",
+    )

@@ -18,8 +18,11 @@ from studio.train.commands import add_data_options
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("breed", help="breed a child from two parents (no training)",
-                              description="Breed a child of A and B by merging their weights on the hypersphere.")
+    p = subparsers.add_parser(
+        "breed",
+        help="breed a child from two parents (no training)",
+        description="Breed a child of A and B by merging their weights on the hypersphere.",
+    )
     p.add_argument("a", type=Path, metavar="A")
     p.add_argument("b", type=Path, metavar="B")
     p.add_argument("--method", "-m", choices=list(METHODS), default="slerp", help="merge method (default slerp)")
@@ -31,10 +34,12 @@ def register(subparsers) -> None:
     p.set_defaults(handler=cmd_breed)
 
     s = subparsers.add_parser(
-        "scan", help="bpc along the slerp path from A to B, and the loss barrier",
+        "scan",
+        help="bpc along the slerp path from A to B, and the loss barrier",
         description="Score slerp children along A -> B on held-out data chosen for the pair (the union of their "
         "classes, stratified, from their training corpus's val split unless told otherwise): tells one basin from "
-        "two before you breed. Barrier = max over t of bpc(t) - ((1-t) bpc(A) + t bpc(B)).")
+        "two before you breed. Barrier = max over t of bpc(t) - ((1-t) bpc(A) + t bpc(B)).",
+    )
     s.add_argument("a", type=Path, metavar="A")
     s.add_argument("b", type=Path, metavar="B")
     add_data_options(s, required=False)
@@ -49,15 +54,23 @@ def add_recipe_options(parser: argparse.ArgumentParser) -> None:
     """One flag per option of the registered methods, each saying which methods take it."""
     for option, methods in all_options().values():
         default = "" if option.default is None else f", default {option.default}"
-        parser.add_argument(option.flag, dest=option.name, default=None, choices=option.choices,
-                            metavar=None if option.choices else option.name.upper(),
-                            help=f"{', '.join(methods)}: {option.help}{default}")
+        parser.add_argument(
+            option.flag,
+            dest=option.name,
+            default=None,
+            choices=option.choices,
+            metavar=None if option.choices else option.name.upper(),
+            help=f"{', '.join(methods)}: {option.help}{default}",
+        )
 
 
 def recipe_from_args(args: argparse.Namespace) -> BreedRecipe:
     """The recipe the flags give; a flag the chosen method does not take is an error."""
-    given = {name: option.parse(getattr(args, name)) for name, (option, _) in all_options().items()
-             if getattr(args, name, None) is not None}
+    given = {
+        name: option.parse(getattr(args, name))
+        for name, (option, _) in all_options().items()
+        if getattr(args, name, None) is not None
+    }
     takes = [option.name for option in METHODS[args.method].options]
     for name in given:
         if name not in takes:
@@ -74,8 +87,13 @@ def cmd_breed(args: argparse.Namespace) -> None:
     b = load_checkpoint(args.b, trust=args.trust)
     child = breed(a, b, recipe, name=args.name)  # raises before anything is written
     path = save_checkpoint(child, args.out)
-    result = {"child": str(path), "method": recipe.method, "params": recipe.to_dict(),
-              "parents": child.lineage["parents"], "vocab_size": len(child.vocab)}
+    result = {
+        "child": str(path),
+        "method": recipe.method,
+        "params": recipe.to_dict(),
+        "parents": child.lineage["parents"],
+        "vocab_size": len(child.vocab),
+    }
     if args.json:
         cli.emit_json(result)
     else:
@@ -87,12 +105,27 @@ def cmd_scan(args: argparse.Namespace) -> None:
 
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
-    heldout = heldout_for([a, b], args.split, corpus=args.corpus, text=args.text, classes=args.classes,
-                          chars_per_class=args.chars_per_class, seed=args.data_seed)
+    heldout = heldout_for(
+        [a, b],
+        args.split,
+        corpus=args.corpus,
+        text=args.text,
+        classes=args.classes,
+        chars_per_class=args.chars_per_class,
+        seed=args.data_seed,
+    )
     show = cli.progress_printer(not args.json)
-    result = scan_path(a, b, heldout, points=args.points, context=args.context, stride=args.stride,
-                       device=pick_device(args.device), skip_unknown=args.skip_unknown,
-                       progress=lambda i, n: show(f"scanning {i}/{n}"))
+    result = scan_path(
+        a,
+        b,
+        heldout,
+        points=args.points,
+        context=args.context,
+        stride=args.stride,
+        device=pick_device(args.device),
+        skip_unknown=args.skip_unknown,
+        progress=lambda i, n: show(f"scanning {i}/{n}"),
+    )
     if args.json:
         cli.emit_json(result.to_dict())
         return
@@ -106,4 +139,7 @@ def cmd_scan(args: argparse.Namespace) -> None:
         print(f"{t:>6.3f}  {bpc:>8.4f}  {line:>8.4f}  {bpc - line:>+8.4f}")
     mid = f"; midpoint excess {barrier.midpoint_excess:+.4f}" if barrier.midpoint_excess is not None else ""
     print(f"barrier {barrier.interval.text(4, signed=True)} bpc at t={barrier.at:.3f}{mid}: {barrier.verdict}")
-    print(f"measured on {result.data.describe()}; context {result.context} ({result.context_note}), stride {result.stride}")
+    print(
+        f"measured on {result.data.describe()}; context {result.context} ({result.context_note}), "
+        f"stride {result.stride}"
+    )

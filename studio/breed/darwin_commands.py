@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from studio import cli
+from studio.breed.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
 from studio.errors import StudioError
 from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint, shared_ancestor
 from studio.model.engine import pick_device
 from studio.model.judge import HeldOut, measure, paired_difference, score_pieces
 from studio.train.commands import add_data_options
-from studio.breed.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
 from studio.train.heldout import heldout_for
 
 # The arms of the card's headline experiment, in the bundled family.

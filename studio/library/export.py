@@ -52,7 +52,9 @@ def gallery_to_text(name: str, settings: Mapping[str, Any] | SampleSettings, pie
     return gallery_text(name, _as_settings(settings), [_as_art(p) for p in pieces])
 
 
-def export_gallery_txt(path: str | os.PathLike, name: str, settings: Mapping[str, Any] | SampleSettings, pieces: Iterable[Any]) -> Path:
+def export_gallery_txt(
+    path: str | os.PathLike, name: str, settings: Mapping[str, Any] | SampleSettings, pieces: Iterable[Any]
+) -> Path:
     return _write_text(path, gallery_to_text(name, settings, pieces))
 
 

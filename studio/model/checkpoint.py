@@ -1,6 +1,6 @@
 """The checkpoint format: one loader, one saver.
 
-A checkpoint is a ``torch.save``d dict (see DESIGN.md §1):
+A checkpoint is a ``torch.save``d dict (see docs/design.md §1):
 
     config   nGPT(**config) keyword arguments
     model    the state dict (parametrized or plain NormLinear keys)

@@ -143,7 +143,8 @@ def sample_gallery(
         logits = engine.step(tokens.unsqueeze(-1), cache)
 
     return [
-        Art(index=indices[row], label=settings.label, seed=settings.seed + indices[row], text=vocab.decode(drawn[row]), complete=complete[row])
+        Art(index=indices[row], label=settings.label, seed=settings.seed + indices[row], text=vocab.decode(drawn[row]),
+            complete=complete[row])
         for row in range(batch)
     ]
 

@@ -137,13 +137,16 @@ def train(
         vocab = start.vocab
         unknown = sorted({c for t in texts for c in vocab.unknown_chars(t)})
         if unknown:
-            raise StudioError(f"the corpus uses {len(unknown)} chars the starting checkpoint does not know (e.g. {unknown[0]!r})")
+            raise StudioError(
+                f"the corpus uses {len(unknown)} chars the starting checkpoint does not know (e.g. {unknown[0]!r})"
+            )
         model_config = dict(start.config)
         variant = start.variant
         model = start.build_model("cpu").train()
     else:
         vocab = Vocab.for_corpus(texts)
-        model_config = {"num_tokens": len(vocab), "dim": shape.dim, "depth": shape.depth, "heads": shape.heads, "dim_head": shape.dim_head}
+        model_config = {"num_tokens": len(vocab), "dim": shape.dim, "depth": shape.depth, "heads": shape.heads,
+                        "dim_head": shape.dim_head}
         variant = shape.variant
         model = compat.build_model(model_config, variant).train()
     model.to(dev)
@@ -169,7 +172,9 @@ def train(
         torch.set_rng_state(state["torch_rng"])
 
     if len(stream_ids) <= config.context + 1:
-        raise StudioError(f"the corpus ({len(stream_ids)} chars) is shorter than one training window ({config.context + 1})")
+        raise StudioError(
+            f"the corpus ({len(stream_ids)} chars) is shorter than one training window ({config.context + 1})"
+        )
 
     recipe = {
         "train": asdict(config),

@@ -8,14 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from studio.breed import METHODS, BreedRecipe, breed, prepare_pair, scan_path
+from studio.breed import METHODS, BreedRecipe, breed, scan_path
 from studio.breed.anatomy import role_of
 from studio.cli import main
 from studio.errors import IncompatibleParentsError
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.engine import Engine
 from studio.model.sampler import SampleSettings, sample_gallery
-from studio.model.synthetic import ascii_vocab, random_checkpoint
+from studio.model.synthetic import random_checkpoint
 
 SHAPE = dict(dim=32, depth=2, heads=2, dim_head=16)
 

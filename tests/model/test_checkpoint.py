@@ -2,7 +2,6 @@
 
 import importlib
 import io
-import pickle
 import subprocess
 import sys
 import textwrap

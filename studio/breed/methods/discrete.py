@@ -83,7 +83,9 @@ class Discrete:
             if role.part == "embed":
                 take_b = choice[("embed",)]
             elif role.module == "branch_scale":
-                take_b = choice[("attn_residual" if role.part == "attn" else "ff_residual", role.layer)].expand(a.shape[0])
+                take_b = choice[("attn_residual" if role.part == "attn" else "ff_residual", role.layer)].expand(
+                    a.shape[0]
+                )
             elif role.part == "attn":
                 per_head = choice[("attn", role.layer)]
                 take_b = per_head.repeat_interleave(dim_head)  # one entry per row/column of the head

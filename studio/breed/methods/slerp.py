@@ -34,7 +34,9 @@ class Slerp:
     options = AMOUNTS
 
     def merge(self, pair: AlignedPair, recipe: BreedRecipe) -> dict[str, torch.Tensor]:
-        return {key: interpolate_tensor(pair, key, recipe.t_for(role.part, role.layer)) for key, role in pair.roles.items()}
+        return {
+            key: interpolate_tensor(pair, key, recipe.t_for(role.part, role.layer)) for key, role in pair.roles.items()
+        }
 
     def random_recipe(self, draw: RecipeDraw) -> BreedRecipe:
         """t per block and for the embeddings, each around the centre."""
