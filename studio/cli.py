@@ -31,7 +31,7 @@ COMMAND_MODULES = (
     "studio.bench",
     "studio.breed.commands",
     "studio.train.commands",
-    "studio.train.darwin_commands",
+    "studio.breed.darwin_commands",
 )
 
 

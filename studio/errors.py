@@ -8,6 +8,11 @@ else that escapes is a bug (CLI exit status 1).
 
 from __future__ import annotations
 
+import threading
+from typing import Callable, Union
+
+CancelCheck = Callable[[], bool]
+
 
 class StudioError(Exception):
     """A problem caused by the user's input, explained in one sentence."""
@@ -27,3 +32,12 @@ class IncompatibleParentsError(StudioError):
 
 class Cancelled(Exception):
     """A long job stopped because the user asked it to (not an error)."""
+
+
+def cancel_check(cancel: Union[threading.Event, CancelCheck, None]) -> CancelCheck:
+    """The one way to ask "was I cancelled?": from an Event, a callable or nothing."""
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set
+    return cancel

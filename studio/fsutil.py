@@ -1,4 +1,4 @@
-"""Small filesystem helpers: atomic writes, input checks and content hashes.
+"""Small filesystem helpers: atomic writes, input checks, content hashes, and the name a file gives its model.
 
 Every file the studio writes goes through ``atomic_write``: the bytes land in a
 temporary file in the target folder, are flushed to disk, and are renamed over the
@@ -19,7 +19,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO, Callable, Iterator
 
 from studio.errors import StudioError
@@ -124,6 +124,17 @@ def _write_error(target: Path, exc: OSError) -> WriteError:
     return WriteError(f"{target}: cannot be written ({reason}); nothing was changed there")
 
 
+# File stems that say nothing about the model: ``X/model.pt`` is named after ``X``.
+GENERIC_STEMS = frozenset({"model", "checkpoint", "ckpt", "final"})
+
+
+def default_name(path: PurePath) -> str:
+    """The short name a file gives its model: the folder for ``X/model.pt``, else the stem."""
+    if path.stem in GENERIC_STEMS and path.parent.name:
+        return path.parent.name
+    return path.stem
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on clean exit rename it onto ``path``."""
@@ -148,7 +159,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None 
         if isinstance(exc, OSError) and not isinstance(exc, StudioError):
             raise _write_error(target, exc) from None
         if isinstance(exc, RuntimeError) and "write failed" in str(exc):  # torch's zip writer on a full disk
-            raise WriteError(f"{target}: cannot be written (the disk is full or failing); nothing was changed there") from None
+            raise WriteError(
+                f"{target}: cannot be written (the disk is full or failing); nothing was changed there"
+            ) from None
         raise
 
 
@@ -167,7 +180,8 @@ def stale_temp_files(target: str | os.PathLike) -> list[Path]:
     """Hidden temp files ``atomic_open`` left beside ``target`` (and its ``.state``) after a kill."""
     target = Path(target)
     try:
-        return [p for p in target.parent.glob(f".{glob_escape(target.name)}.*.tmp") if p.is_file() and not p.is_symlink()]
+        pattern = f".{glob_escape(target.name)}.*.tmp"
+        return [p for p in target.parent.glob(pattern) if p.is_file() and not p.is_symlink()]
     except OSError:
         return []
 

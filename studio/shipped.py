@@ -9,7 +9,7 @@ One lookup for the three ways the studio runs, so no module builds paths of its 
 - frozen by PyInstaller: the spec (packaging/darwascii-studio.spec) collects them to the
   same place under the bundle's root, ``sys._MEIPASS``;
 - a source checkout or an editable install: at the root of the checkout, where
-  DESIGN.md lays them out.
+  docs/design.md §1 lays them out.
 """
 
 from __future__ import annotations

@@ -5,12 +5,25 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
-    QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
-from studio.breed import METHODS, BreedRecipe
 from studio.app.tree_view import ROLE_COLORS, checkpoint_from_mime
+from studio.breed import METHODS, BreedRecipe
+from studio.breed.recipe import Option, all_options
+from studio.errors import StudioError
 
 pg.setConfigOptions(antialias=True, background="#10141b", foreground="#9aa4b6")
 
@@ -40,8 +53,10 @@ class ParentSlot(QFrame):
             self.label.setText(f"<b>{self.letter}</b><br><span style='color:#6b7280'>drop an artist here</span>")
         else:
             color = ROLE_COLORS.get(record.role, "#4f9cf7")
-            self.label.setText(f"<b>{self.letter}</b> · <span style='color:{color}'>{record.name}</span><br>"
-                               f"<span style='color:#6b7280'>{record.qualified_name}</span>")
+            self.label.setText(
+                f"<b>{self.letter}</b> · <span style='color:{color}'>{record.name}</span><br>"
+                f"<span style='color:#6b7280'>{record.qualified_name}</span>"
+            )
         self.changed.emit()
 
     def dragEnterEvent(self, event):
@@ -59,6 +74,67 @@ class ParentSlot(QFrame):
         self.dropped_signal.emit(checkpoint_id)
 
 
+class OptionField:
+    """The widget for one option of a merge method, built from its declaration.
+
+    A str option with choices is a combo box; a number in [0, 1] a slider; another
+    number a spin box; an option that may be unset gets a check box that sets it; a
+    per-layer option a comma-separated line edit (empty: unset).
+    """
+
+    def __init__(self, option: Option):
+        self.option = option
+        self.enable: QCheckBox | None = None
+        self.widget = QWidget()
+        layout = QHBoxLayout(self.widget)
+        layout.setContentsMargins(0, 0, 0, 0)
+        if option.default is None and not option.per_layer:
+            self.enable = QCheckBox("set")
+            layout.addWidget(self.enable)
+        start = option.default if option.default is not None else (option.low if option.low is not None else 0)
+        if option.per_layer:
+            self.editor = QLineEdit(placeholderText="one value per block, e.g. 0.2,0.4,0.6,0.8")
+            self._read = lambda: option.parse(self.editor.text()) if self.editor.text().strip() else None
+        elif option.choices is not None:
+            self.editor = QComboBox()
+            self.editor.addItems(list(option.choices))
+            self.editor.setCurrentText(str(option.default))
+            self._read = self.editor.currentText
+        elif option.type is float and (option.low, option.high) == (0.0, 1.0):
+            self.editor = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=round(start * 100))
+            shown = QLabel(f"{start:.2f}")
+            self.editor.valueChanged.connect(lambda v: shown.setText(f"{v / 100:.2f}"))
+            layout.addWidget(self.editor, 1)
+            self.editor_label = shown
+            self._read = lambda: self.editor.value() / 100
+        elif option.type is float:
+            self.editor = QDoubleSpinBox(decimals=3, singleStep=0.05)
+            self.editor.setRange(
+                option.low if option.low is not None else -1e9, option.high if option.high is not None else 1e9
+            )
+            self.editor.setValue(start)
+            self._read = self.editor.value
+        else:
+            self.editor = QSpinBox()
+            self.editor.setRange(
+                int(option.low) if option.low is not None else -(2**31),
+                int(min(option.high, 2**31 - 1)) if option.high is not None else 2**31 - 1,
+            )
+            self.editor.setValue(int(start))
+            self._read = self.editor.value
+        layout.addWidget(self.editor if not isinstance(self.editor, QSlider) else self.editor_label)
+        if self.enable is not None:
+            self.editor.setEnabled(False)
+            self.enable.toggled.connect(self.editor.setEnabled)
+        self.widget.setToolTip(option.help)
+
+    def value(self):
+        """The option's value, None when unset (StudioError for a line that does not parse)."""
+        if self.enable is not None and not self.enable.isChecked():
+            return None
+        return self._read()
+
+
 class BreedingBay(QWidget):
     scanRequested = Signal(int, int)
     breedRequested = Signal(int, int, object)  # a, b, BreedRecipe
@@ -73,23 +149,21 @@ class BreedingBay(QWidget):
         for name, method in METHODS.items():
             self.method.addItem(name, name)
             self.method.setItemData(self.method.count() - 1, method.summary, Qt.ToolTipRole)
-        self.t_slider = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=50)
-        self.t_value = QLabel("t = 0.50")
-        self.per_part = QCheckBox("t per part")
-        self.t_attn = QDoubleSpinBox(decimals=2, minimum=0, maximum=1, singleStep=0.05, value=0.5)
-        self.t_ff = QDoubleSpinBox(decimals=2, minimum=0, maximum=1, singleStep=0.05, value=0.5)
-        self.t_embed = QDoubleSpinBox(decimals=2, minimum=0, maximum=1, singleStep=0.05, value=0.5)
-        self.attn_from = QComboBox()
-        self.attn_from.addItems(["a", "b"])
-        self.granularity = QComboBox()
-        self.granularity.addItems(["neuron", "head", "layer"])
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        # One row per option of the registered methods; a method shows the rows it takes.
+        self.fields: dict[str, OptionField] = {}
+        self._labels: dict[str, QLabel] = {}
+        for option, methods in all_options().values():
+            self.fields[option.name] = OptionField(option)
+            self._labels[option.name] = QLabel(option.label)
+            self._labels[option.name].setToolTip(f"{', '.join(methods)}: {option.help}")
         self.scan_button = QPushButton("Scan path")
         self.scan_button.setToolTip("bpc of slerp children along A → B: one basin or two?")
         self.breed_button = QPushButton("Breed")
         self.breed_button.setObjectName("primary")
         self.population = QSpinBox(minimum=2, maximum=256, value=8)
         self.generations = QSpinBox(minimum=1, maximum=100, value=3)
+        self.darwin_seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.darwin_seed.setToolTip("seed of the evolution")
         self.evolve_button = QPushButton("Evolve (Darwin)")
         self.result = QLabel("Drag two artists from the tree onto A and B.")
         self.result.setObjectName("result")
@@ -105,51 +179,31 @@ class BreedingBay(QWidget):
         self.plot.setLabel("bottom", "t (scan) / generation (Darwin)")
         # the chord between the parents' losses: the barrier is the path's height above it
         self.chord = self.plot.plot([], [], pen=pg.mkPen("#9aa4b6", width=1, style=Qt.DashLine))
-        self.curve = self.plot.plot([], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7")
+        self.curve = self.plot.plot(
+            [], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7"
+        )
 
         options = QGridLayout()
         options.addWidget(QLabel("Method"), 0, 0)
         options.addWidget(self.method, 0, 1)
-        options.addWidget(self.t_value, 1, 0)
-        options.addWidget(self.t_slider, 1, 1)
-        self.part_row = QWidget()
-        parts = QHBoxLayout(self.part_row)
-        parts.setContentsMargins(0, 0, 0, 0)
-        for text, box in (("attn", self.t_attn), ("ff", self.t_ff), ("embed", self.t_embed)):
-            parts.addWidget(QLabel(text))
-            parts.addWidget(box)
-        options.addWidget(self.per_part, 2, 0)
-        options.addWidget(self.part_row, 2, 1)
-        self.extra = QStackedWidget()
-        empty = QWidget()
-        attn = QWidget()
-        al = QHBoxLayout(attn)
-        al.setContentsMargins(0, 0, 0, 0)
-        al.addWidget(QLabel("attention from"))
-        al.addWidget(self.attn_from)
-        al.addStretch(1)
-        disc = QWidget()
-        dl = QHBoxLayout(disc)
-        dl.setContentsMargins(0, 0, 0, 0)
-        dl.addWidget(QLabel("granularity"))
-        dl.addWidget(self.granularity)
-        dl.addWidget(QLabel("seed"))
-        dl.addWidget(self.seed)
-        dl.addStretch(1)
-        for w in (empty, attn, disc):
-            self.extra.addWidget(w)
-        options.addWidget(self.extra, 3, 0, 1, 2)
+        row = 1
+        for name, field in self.fields.items():
+            options.addWidget(self._labels[name], row, 0)
+            options.addWidget(field.widget, row, 1)
+            row += 1
         buttons = QHBoxLayout()
         buttons.addWidget(self.scan_button)
         buttons.addWidget(self.breed_button)
-        options.addLayout(buttons, 4, 0, 1, 2)
+        options.addLayout(buttons, row, 0, 1, 2)
         darwin = QHBoxLayout()
         darwin.addWidget(QLabel("population"))
         darwin.addWidget(self.population)
         darwin.addWidget(QLabel("generations"))
         darwin.addWidget(self.generations)
+        darwin.addWidget(QLabel("seed"))
+        darwin.addWidget(self.darwin_seed)
         darwin.addWidget(self.evolve_button)
-        options.addLayout(darwin, 5, 0, 1, 2)
+        options.addLayout(darwin, row + 1, 0, 1, 2)
 
         slots = QVBoxLayout()
         slots.addWidget(self.slot_a)
@@ -166,41 +220,51 @@ class BreedingBay(QWidget):
         layout.addLayout(options)
         layout.addLayout(right, 1)
 
-        self.t_slider.valueChanged.connect(lambda v: self.t_value.setText(f"t = {v / 100:.2f}"))
         self.method.currentTextChanged.connect(self._method_changed)
-        self.per_part.toggled.connect(self.part_row.setEnabled)
-        self.part_row.setEnabled(False)
         self.slot_a.changed.connect(self._update_buttons)
         self.slot_b.changed.connect(self._update_buttons)
-        self.scan_button.clicked.connect(lambda: self.scanRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id))
-        self.breed_button.clicked.connect(lambda: self.breedRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id, self.recipe()))
-        self.evolve_button.clicked.connect(lambda: self.evolveRequested.emit(
-            self.slot_a.checkpoint_id, self.slot_b.checkpoint_id, self.population.value(), self.generations.value(), self.seed.value()))
+        self.scan_button.clicked.connect(
+            lambda: self.scanRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id)
+        )
+        self.breed_button.clicked.connect(self._breed_clicked)
+        self.evolve_button.clicked.connect(
+            lambda: self.evolveRequested.emit(
+                self.slot_a.checkpoint_id,
+                self.slot_b.checkpoint_id,
+                self.population.value(),
+                self.generations.value(),
+                self.darwin_seed.value(),
+            )
+        )
         self._method_changed(self.method.currentText())
         self._update_buttons()
 
     def _method_changed(self, name: str) -> None:
-        self.extra.setCurrentIndex({"frozen-attn": 1, "discrete": 2}.get(name, 0))
-        uses_t = name != "discrete"
-        self.t_slider.setEnabled(uses_t)
-        self.per_part.setEnabled(uses_t)
+        """Show the option rows of the chosen method, hide the others."""
+        takes = {option.name for option in METHODS[name].options} if name in METHODS else set()
+        for option_name, field in self.fields.items():
+            field.widget.setVisible(option_name in takes)
+            self._labels[option_name].setVisible(option_name in takes)
 
     def _update_buttons(self) -> None:
         ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
         for button in (self.scan_button, self.breed_button, self.evolve_button):
             button.setEnabled(ready)
 
+    def _breed_clicked(self) -> None:
+        try:
+            recipe = self.recipe()
+            recipe.validate()
+        except StudioError as exc:
+            self.show_result(f"<span style='color:#f87171'>{exc}</span>")
+            return
+        self.breedRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id, recipe)
+
     def recipe(self) -> BreedRecipe:
-        parts = self.per_part.isChecked()
+        """The recipe the widgets show: the chosen method and the options it takes."""
+        method = self.method.currentData()
         return BreedRecipe(
-            method=self.method.currentData(),
-            t=self.t_slider.value() / 100,
-            t_attn=self.t_attn.value() if parts else None,
-            t_ff=self.t_ff.value() if parts else None,
-            t_embed=self.t_embed.value() if parts else None,
-            attn_from=self.attn_from.currentText(),
-            granularity=self.granularity.currentText(),
-            seed=self.seed.value(),
+            method, **{option.name: self.fields[option.name].value() for option in METHODS[method].options}
         )
 
     def show_result(self, html: str, tooltip: str = "") -> None:

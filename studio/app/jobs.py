@@ -49,7 +49,8 @@ def sample_job(path: str, framing: str | None, settings: SampleSettings, indices
                 ctx.progress(min(0.99, drawn[0] / max(1, total)), "sampling")
 
         try:
-            arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char, cancel=ctx.cancelled, indices=indices)
+            arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char, cancel=ctx.cancelled,
+                                  indices=indices)
         finally:
             if pending:
                 ctx.partial(dict(pending))
@@ -73,7 +74,14 @@ def judge_child(ctx, a, b, child, split: str = "val") -> PairJudgement:
     from studio.breed import BreedRecipe, prepare_pair
     from studio.model.checkpoint import load_checkpoint, shared_ancestor
     from studio.model.engine import Engine
-    from studio.model.judge import default_stride, measurement_of, score_pieces, scoring_context, training_facts, vigor_report
+    from studio.model.judge import (
+        default_stride,
+        measurement_of,
+        score_pieces,
+        scoring_context,
+        training_facts,
+        vigor_report,
+    )
     from studio.train.heldout import heldout_for
 
     heldout = heldout_for([a, b], split)
@@ -170,23 +178,28 @@ def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
 
 def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str | None, shape: dict):
     def run(ctx):
-        from studio.train.commands import load_pieces
         from studio.train.corpus import split_pieces
         from studio.train.heldout import stratified
+        from studio.train.importers import load_corpus
         from studio.train.training import ModelShape, TrainConfig, train
 
-        pieces, name = load_pieces(corpus)
+        loaded = load_corpus(corpus)
+        if loaded.skipped_note():
+            ctx.progress(0.0, loaded.skipped_note())
+        pieces, name = loaded.pieces, loaded.name
         splits = split_pieces(pieces)
         heldout = stratified(pieces, name=corpus, split="val", framing=framing)
         start = load(start_path) if start_path else None
         config = TrainConfig(steps=steps, batch_size=16, context=128, checkpoint_every=max(50, steps // 4))
 
         def progress(p):
-            ctx.progress(p.step / p.total_steps, f"step {p.step}/{p.total_steps}, loss {p.loss:.3f}, eta {p.eta_s:.0f}s")
+            message = f"step {p.step}/{p.total_steps}, loss {p.loss:.3f}, eta {p.eta_s:.0f}s"
+            ctx.progress(p.step / p.total_steps, message)
             ctx.partial({"step": p.step, "loss": p.loss})
 
         result = train(splits["train"], out, config=config, shape=ModelShape(**shape), framing=framing, start=start,
-                       heldout=heldout, corpus_name=name, device=str(ctx.device), progress=progress, cancel=ctx.cancelled)
+                       heldout=heldout, corpus_name=name, device=str(ctx.device), progress=progress,
+                       cancel=ctx.cancelled)
         return str(result.path)
 
     return run
@@ -194,9 +207,9 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
 
 def darwin_job(path_a: str, path_b: str, out_dir: Path, population: int, generations: int, seed: int):
     def run(ctx):
+        from studio.breed.darwin import DarwinSettings, Evolution, save_log
         from studio.model.checkpoint import shared_ancestor
         from studio.model.judge import scoring_context
-        from studio.train.darwin import DarwinSettings, Evolution, save_log
         from studio.train.heldout import heldout_for
 
         a, b = load(path_a), load(path_b)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QBuffer, QIODevice, QObject, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMessageBox, QPushButton, QSplitter,
@@ -273,7 +272,7 @@ class MainWindow(QMainWindow):
             self.tree.fit()
             message = f"Imported {added} checkpoints" + (f"; {len(failed)} could not be read" if failed else "")
             self.statusBar().showMessage(message, 8000)
-            for path, reason in failed[:3]:
+            for _path, reason in failed[:3]:
                 self.notice(reason)
             for path in untrusted:
                 if ask_trust(self, path):
@@ -701,7 +700,6 @@ def render_gallery_png(title: str, cards) -> QImage:
             for line in card.text.split("\n"):
                 painter.drawText(x + 10, ty, line)
                 ty += line_h
-            painter.setFont(QPainter(image).font() if False else painter.font())
         y += max(row_heights) + 12
     painter.end()
     return image

@@ -4,7 +4,7 @@ A job is a plain Python callable ``fn(ctx) -> result`` where ``ctx`` is a
 ``JobContext`` offering ``progress(fraction, message)``, ``partial(payload)`` and
 ``cancelled()``: the same callbacks the core's functions take. The worker turns
 them into Qt signals, delivered to the GUI thread by queued connections.
-``submit`` returns a job id; ``run`` is the awaitable form for qasync flows.
+``submit`` returns a job id; the results come back as signals.
 
 The worker thread imports PyTorch and picks the device as its first act, while the GUI
 thread builds the window; nothing in the GUI thread imports PyTorch.
@@ -12,7 +12,6 @@ thread builds the window; nothing in the GUI thread imports PyTorch.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import threading
 import time
@@ -107,45 +106,6 @@ class Worker(QObject):
         job = self._jobs.get(job_id)
         if job is not None:
             job.cancel.set()
-
-    async def run(self, title: str, fn: Callable[[JobContext], Any], on_partial: Callable[[Any], None] | None = None) -> Any:
-        """Submit a job and await its result (raises StudioError / Cancelled like the job)."""
-        loop = asyncio.get_event_loop()
-        future: asyncio.Future = loop.create_future()
-        job_id = -1
-
-        # These callbacks may run in the worker thread (PySide calls plain functions
-        # in the emitting thread), so they only hand over to the event loop.
-        def settle(setter, value):
-            if not future.done():
-                setter(value)
-
-        def done(jid, result):
-            if jid == job_id:
-                loop.call_soon_threadsafe(settle, future.set_result, result)
-
-        def fail(jid, message):
-            if jid == job_id:
-                loop.call_soon_threadsafe(settle, future.set_exception, StudioError(message))
-
-        def stop(jid):
-            if jid == job_id:
-                loop.call_soon_threadsafe(settle, future.set_exception, Cancelled())
-
-        def part(jid, payload):
-            if jid == job_id and on_partial is not None:
-                loop.call_soon_threadsafe(on_partial, payload)
-
-        self.finished.connect(done)
-        self.failed.connect(fail)
-        self.cancelled.connect(stop)
-        self.partial.connect(part)
-        job_id = self.submit(title, fn)
-        try:
-            return await future
-        finally:
-            for signal, slot in ((self.finished, done), (self.failed, fail), (self.cancelled, stop), (self.partial, part)):
-                signal.disconnect(slot)
 
     def shutdown(self) -> None:
         for job in self._jobs.values():

@@ -3,7 +3,7 @@
     from studio.breed import BreedRecipe, breed
     child = breed(a, b, BreedRecipe(method="slerp", t=0.5))
 
-No gradient step anywhere. See DESIGN.md §4 and each method's module for the math.
+No gradient step anywhere. See docs/design.md §3 and each method's module for the math.
 The recipe and the method registry are light; the names that do tensor work load
 their modules (and PyTorch) on first use (PEP 562), so the app can list the methods
 without loading PyTorch.
@@ -11,9 +11,9 @@ without loading PyTorch.
 
 from __future__ import annotations
 
-from studio.lazy import lazy_attributes
 from studio.breed.methods import METHODS, MergeMethod
 from studio.breed.recipe import BreedRecipe
+from studio.lazy import lazy_attributes
 
 _LAZY = {
     "AlignedPair": "pair",

@@ -46,7 +46,9 @@ def union_vocab(a: Vocab, b: Vocab) -> Vocab:
     return Vocab(a.chars + tuple(c for c in b.chars if c not in known))
 
 
-def _align_rows(tensor_a: torch.Tensor, tensor_b: torch.Tensor, vocab: Vocab, va: Vocab, vb: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
+def _align_rows(
+    tensor_a: torch.Tensor, tensor_b: torch.Tensor, vocab: Vocab, va: Vocab, vb: Vocab
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Token-indexed tensors of both parents over the union vocabulary."""
     ia, ib = va.stoi, vb.stoi
     rows_a, rows_b = [], []
@@ -137,7 +139,9 @@ def prepare_pair(a: ArtistCheckpoint, b: ArtistCheckpoint) -> AlignedPair:
     return AlignedPair(a, b)
 
 
-def breed(a: ArtistCheckpoint, b: ArtistCheckpoint, recipe: BreedRecipe, *, name: str | None = None) -> ArtistCheckpoint:
+def breed(
+    a: ArtistCheckpoint, b: ArtistCheckpoint, recipe: BreedRecipe, *, name: str | None = None
+) -> ArtistCheckpoint:
     """One child of A and B (in memory: save it with save_checkpoint)."""
     return prepare_pair(a, b).child(recipe, name=name)
 

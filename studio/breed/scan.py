@@ -56,7 +56,8 @@ class ScanResult:
             "stride": self.stride,
             "context_note": self.context_note,
             "data": self.data.to_dict(),
-            "definition": "barrier = max over t of bpc(t) - ((1 - t) bpc(A) + t bpc(B)); midpoint_excess the same at t = 0.5",
+            "definition": "barrier = max over t of bpc(t) - ((1 - t) bpc(A) + t bpc(B)); "
+            "midpoint_excess the same at t = 0.5",
         }
 
 

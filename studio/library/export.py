@@ -52,7 +52,9 @@ def gallery_to_text(name: str, settings: Mapping[str, Any] | SampleSettings, pie
     return gallery_text(name, _as_settings(settings), [_as_art(p) for p in pieces])
 
 
-def export_gallery_txt(path: str | os.PathLike, name: str, settings: Mapping[str, Any] | SampleSettings, pieces: Iterable[Any]) -> Path:
+def export_gallery_txt(
+    path: str | os.PathLike, name: str, settings: Mapping[str, Any] | SampleSettings, pieces: Iterable[Any]
+) -> Path:
     return _write_text(path, gallery_to_text(name, settings, pieces))
 
 
@@ -96,7 +98,7 @@ def _in_card_format(source: Path) -> bool:
         config, state = payload.get("config"), payload.get("model")
         if not isinstance(config, Mapping) or not isinstance(state, Mapping) or not set(config) <= compat.NGPT_KWARGS:
             return False
-        wrong_suffix = ".parametrizations.weight.original" if config.get("manual_norm_weights") else ".linear.weight"
+        wrong_suffix = compat.PARAM_SUFFIX if config.get("manual_norm_weights") else compat.PLAIN_SUFFIX
         return not any(str(key).endswith(wrong_suffix) for key in state)
     finally:
         del payload  # release the mapping before the file is copied

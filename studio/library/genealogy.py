@@ -18,6 +18,8 @@ import re
 from pathlib import Path, PurePath
 from typing import Any, Mapping
 
+from studio.breed.methods import METHODS
+from studio.fsutil import GENERIC_STEMS
 from studio.model.vocab import TEXT
 
 ROLES = ("artist", "bred", "ablation", "sweep", "text", "ancestor", "missing")
@@ -25,23 +27,19 @@ ROLES = ("artist", "bred", "ablation", "sweep", "text", "ancestor", "missing")
 BREED_FOLDER = "breed"
 NAME_CROSS = "__x__"
 
-# File stems that say nothing about the model: ``X/model.pt`` is named after ``X``
-# (the same rule as studio.model.checkpoint.default_name).
-GENERIC_STEMS = frozenset({"model", "checkpoint", "ckpt", "final"})
 
-# Lineage methods that make a bred child (a merge with no training), as opposed to
-# "fork" (a fine-tuned copy of one ancestor) which makes a new artist.
-BREEDING_METHODS = frozenset({"slerp", "lerp", "discrete", "frozen-attn", "darwin", "bred"})
+# Lineage methods that make a bred child (a merge with no training) besides the merge
+# methods of the registry: Darwin's champions and "bred" (a child of unknown method).
+# "fork" (a fine-tuned copy of one ancestor) makes a new artist.
+OTHER_BREEDING_METHODS = frozenset({"darwin", "bred"})
+
+
+def is_breeding_method(method: str | None) -> bool:
+    """Whether a lineage's method makes a bred child (read from the registry, so a new method counts)."""
+    return method in METHODS or method in OTHER_BREEDING_METHODS
 
 # Words a Darwin run puts before the parents' names: ``offspring_forkL__x__forkR``.
 _CHILD_PREFIXES = ("offspring", "champion", "child", "hybrid", "kid", "bred")
-
-
-def model_label(path: PurePath) -> str:
-    """The short name a file gives its model: the folder for ``X/model.pt``, else the stem."""
-    if path.stem in GENERIC_STEMS and path.parent.name:
-        return path.parent.name
-    return path.stem
 
 
 def qualified_name(path: PurePath, root: PurePath) -> str:
@@ -99,17 +97,18 @@ def lineage_method(lineage: Mapping[str, Any] | None) -> str | None:
 
 
 def layout_method(folder_name: str) -> str:
-    """The merge method a ``breed/`` child's folder names (``child_slerp_frozenattn`` ...)."""
-    name = folder_name.lower()
-    if "frozen" in name:
-        return "frozen-attn"
-    if "discrete" in name:
-        return "discrete"
-    if "slerp" in name:  # before lerp: "slerp" contains "lerp"
-        return "slerp"
-    if "lerp" in name:
-        return "lerp"
-    return "bred"
+    """The merge method a ``breed/`` child's folder names (``child_slerp_frozenattn`` ...).
+
+    A method is named by its registry name without dashes (``frozenattn``) or by its
+    first word (``frozen``); the longest match wins, so ``slerp`` is not read as
+    ``lerp`` and ``child_slerp_frozenattn`` is a frozen-attn child.
+    """
+    name = folder_name.lower().replace("-", "")
+    words = sorted(
+        ((word, method) for method in METHODS for word in {method.replace("-", ""), method.split("-")[0]}),
+        key=lambda pair: -len(pair[0]),
+    )
+    return next((method for word, method in words if word in name), "bred")
 
 
 def breed_family(path: PurePath) -> tuple[PurePath, str] | None:
@@ -200,7 +199,7 @@ def infer_role(path: PurePath, *, framing: str, lineage: Mapping[str, Any] | Non
     lowered = str(path).lower()
     if (
         len(lineage_parents(lineage)) >= 2
-        or (method in BREEDING_METHODS and lineage_parents(lineage))
+        or (is_breeding_method(method) and lineage_parents(lineage))
         or breed_family(path) is not None
         or crossed_names(path) is not None
     ):

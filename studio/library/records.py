@@ -60,7 +60,9 @@ class CheckpointRecord:
         """The judge's measurements of this checkpoint (dicts of ``Measurement.to_dict``),
         its own first: the one its file carried, or the first the studio made."""
         rows = self.metrics.get("measurements")
-        return [m for m in rows if isinstance(m, dict) and isinstance(m.get("bpc"), (int, float))] if isinstance(rows, list) else []
+        if not isinstance(rows, list):
+            return []
+        return [m for m in rows if isinstance(m, dict) and isinstance(m.get("bpc"), (int, float))]
 
     @property
     def headline(self) -> dict | None:

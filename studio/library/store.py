@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from studio.errors import Cancelled, CheckpointError, StudioError, UntrustedCheckpointError
-from studio.fsutil import check_input_file, sha256_file
+from studio.errors import Cancelled, CheckpointError, StudioError, UntrustedCheckpointError, cancel_check
+from studio.fsutil import check_input_file, default_name, sha256_file
 from studio.library import genealogy
 from studio.library.genealogy import ROLES
 from studio.library.paths import bundled_checkpoints_dir, default_library_path
@@ -85,14 +85,6 @@ def _loads(text: str | None, default: Any) -> Any:
         return json.loads(text)
     except ValueError:  # a hand-edited database: show what we can
         return default
-
-
-def _cancel_check(cancel) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set
-    return cancel
 
 
 def _checkpoint_file(path: str | Path) -> Path:
@@ -143,7 +135,7 @@ class _Facts:
     @classmethod
     def of(cls, ckpt: ArtistCheckpoint, path: Path) -> "_Facts":
         return cls(
-            name=ckpt.name or genealogy.model_label(path),
+            name=ckpt.name or default_name(path),
             framing=ckpt.framing,
             framing_source=ckpt.framing_source,
             variant=ckpt.variant,
@@ -365,11 +357,6 @@ class Library:
             self._listeners.append(callback)
         return callback
 
-    def unsubscribe(self, callback: Listener) -> None:
-        with self._lock:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
-
     def _send(self, events: list[tuple[str, Any]]) -> None:
         if not events:
             return
@@ -394,11 +381,6 @@ class Library:
         with self._read() as db:
             return _get_checkpoint(db, checkpoint_id)
 
-    def find_by_sha256(self, sha: str) -> CheckpointRecord | None:
-        with self._read() as db:
-            row = db.execute("SELECT * FROM checkpoints WHERE sha256 = ?", (sha,)).fetchone()
-        return _checkpoint_record(row) if row else None
-
     def find_by_name(self, name: str) -> CheckpointRecord | None:
         """By qualified name ("apehex/styleA"), else the first by short name ("styleA")."""
         with self._read() as db:
@@ -412,14 +394,6 @@ class Library:
         with self._read() as db:
             rows = db.execute("SELECT * FROM edges ORDER BY child_id, parent_id").fetchall()
         return [Edge(row["parent_id"], row["child_id"], row["method"], _loads(row["params"], {}), row["source"]) for row in rows]
-
-    def darwin_logs(self, checkpoint_id: int) -> list[str]:
-        """``darwin_log*.json`` files beside a checkpoint (a Darwin run's log and its champion)."""
-        record = self.get(checkpoint_id)
-        if record.path is None:
-            return []
-        folder = Path(record.path).parent
-        return [str(p) for p in sorted(folder.glob("darwin_log*.json")) if p.is_file()]
 
     # -- importing ------------------------------------------------------------------------
 
@@ -453,7 +427,7 @@ class Library:
         root = Path(folder).expanduser().resolve()
         if not root.is_dir():
             raise StudioError(f"{root}: is not a folder.")
-        is_cancelled = _cancel_check(cancel)
+        is_cancelled = cancel_check(cancel)
         files = _checkpoint_files(root)
         report = ImportReport(logs=[str(p) for p in sorted(root.rglob("darwin_log*.json")) if p.is_file()])
         added: list[int] = []

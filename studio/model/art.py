@@ -38,7 +38,9 @@ class SampleSettings:
         if self.top_p is not None and not 0 < self.top_p <= 1:
             raise StudioError(f"top-p must be in (0, 1], not {self.top_p}")
         if not 0 <= self.seed <= MAX_SEED - self.count:
-            raise StudioError(f"seed must be between 0 and {MAX_SEED - self.count:,} (piece i uses seed + i), not {self.seed}")
+            raise StudioError(
+                f"seed must be between 0 and {MAX_SEED - self.count:,} (piece i uses seed + i), not {self.seed}"
+            )
         if self.max_chars < 1:
             raise StudioError(f"max chars must be at least 1, not {self.max_chars}")
 

@@ -36,7 +36,9 @@ def _naive_pieces(model, prompt_ids: list[int], pieces: int, length: int, seed: 
 
 def bench_sample(report: BenchReport, quick: bool) -> None:
     ckpt = random_checkpoint(**CARD_ARTIST_CONFIG, vocab_size=106, seed=0)
-    report.note(f"sample: random card-sized model, {ckpt.num_params / 1e6:.2f}M params, T=0.6 top-k 20, EOA stop disabled")
+    report.note(
+        f"sample: random card-sized model, {ckpt.num_params / 1e6:.2f}M params, T=0.6 top-k 20, EOA stop disabled"
+    )
     model = ckpt.build_model()
     engine = Engine(model)
     prompt = "Cats"  # TEXT framing: the prompt is used as is and nothing stops early

@@ -1,6 +1,6 @@
 """The checkpoint format: one loader, one saver.
 
-A checkpoint is a ``torch.save``d dict (see DESIGN.md §1):
+A checkpoint is a ``torch.save``d dict (see docs/design.md §1):
 
     config   nGPT(**config) keyword arguments
     model    the state dict (parametrized or plain NormLinear keys)
@@ -20,10 +20,9 @@ kept under ``config_extra`` and merged back on load.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import pickle
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
@@ -32,7 +31,7 @@ import torch
 
 from studio import __version__
 from studio.errors import CheckpointError, StudioError, UntrustedCheckpointError
-from studio.fsutil import atomic_write, check_input_file, max_file_bytes, open_input, sha256_file
+from studio.fsutil import atomic_write, check_input_file, default_name, max_file_bytes, open_input, sha256_file
 from studio.model import compat
 from studio.model.vocab import CONDITIONAL, FRAMINGS, TEXT, UNCONDITIONAL, Vocab
 
@@ -102,11 +101,6 @@ class ArtistCheckpoint:
     def display_path(self) -> str:
         return str(self.path) if self.path is not None else (self.name or "checkpoint")
 
-    def with_framing(self, framing: str) -> "ArtistCheckpoint":
-        if framing not in FRAMINGS:
-            raise StudioError(f"unknown framing {framing!r} (known: {', '.join(FRAMINGS)})")
-        return replace(self, framing=framing, framing_source="user")
-
     def to_payload(self) -> dict[str, Any]:
         """The dict that ``torch.save`` writes: the card's format plus our metadata."""
         kwargs, config_extra = compat.split_config(self.config)
@@ -145,15 +139,10 @@ def count_parameters(state_dict: Mapping[str, torch.Tensor]) -> int:
 
 def canonical_state_dict(state_dict: Mapping[str, torch.Tensor], *, manual_norm_weights: bool) -> dict[str, torch.Tensor]:
     """Keys in the form ``nGPT(manual_norm_weights=...)`` expects; tensors on CPU, contiguous."""
-    param_suffix, plain_suffix = ".linear.parametrizations.weight.original", ".linear.weight"
-    out: dict[str, torch.Tensor] = {}
-    for key, value in state_dict.items():
-        if manual_norm_weights and key.endswith(param_suffix):
-            key = key[: -len(param_suffix)] + plain_suffix
-        elif not manual_norm_weights and key.endswith(plain_suffix):
-            key = key[: -len(plain_suffix)] + param_suffix
-        out[key] = value.detach().to("cpu").contiguous()
-    return out
+    return {
+        compat.norm_weight_key(key, plain=manual_norm_weights): value.detach().to("cpu").contiguous()
+        for key, value in state_dict.items()
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -268,13 +257,6 @@ def _infer_framing(payload: Mapping[str, Any], path: Path | None, vocab: Vocab) 
     if "conditional" in payload:  # some scripts store a boolean
         return (CONDITIONAL if payload["conditional"] else UNCONDITIONAL), "file"
     return CONDITIONAL, "inferred"
-
-
-def default_name(path: Path) -> str:
-    """``X/model.pt`` is named after its folder; other files after their stem."""
-    if path.stem in ("model", "checkpoint", "ckpt", "final") and path.parent.name:
-        return path.parent.name
-    return path.stem
 
 
 # Metadata deeper than this is not metadata (and would overflow the stack when printed).

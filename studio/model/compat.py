@@ -157,7 +157,9 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
     if "ff_expand_factor" in kwargs:
         value = kwargs["ff_expand_factor"]
         if not _is_real(value) or not 0 < float(value) <= MAX_FF_EXPAND:
-            raise StudioError(f"config ff_expand_factor must be a number in (0, {MAX_FF_EXPAND:g}], not {_short(value)}")
+            raise StudioError(
+                f"config ff_expand_factor must be a number in (0, {MAX_FF_EXPAND:g}], not {_short(value)}"
+            )
     for name in _BOOL_KWARGS:
         if name in kwargs and not isinstance(kwargs[name], bool):
             raise StudioError(f"config {name} must be true or false, not {_short(kwargs[name])}")
@@ -167,7 +169,8 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
     if "ce_ignore_index" in kwargs and not _is_int(kwargs["ce_ignore_index"]):
         raise StudioError(f"config ce_ignore_index must be a whole number, not {_short(kwargs['ce_ignore_index'])}")
     flash = kwargs.get("attn_flash_kwargs")
-    if flash is not None and not (isinstance(flash, Mapping) and all(isinstance(k, str) and isinstance(v, bool) for k, v in flash.items())):
+    flash_ok = isinstance(flash, Mapping) and all(isinstance(k, str) and isinstance(v, bool) for k, v in flash.items())
+    if flash is not None and not flash_ok:
         raise StudioError("config attn_flash_kwargs must be a dict of true/false switches")
     params = estimated_parameters(kwargs)
     if params > MAX_PARAMS:
@@ -248,8 +251,19 @@ def build_model(config: Mapping[str, Any], variant: str = STANDARD) -> nn.Module
     return model
 
 
-_PARAM_SUFFIX = ".linear.parametrizations.weight.original"
-_PLAIN_SUFFIX = ".linear.weight"
+# The two key forms of a NormLinear's weight: parametrized (nGPT's default) and plain
+# (``manual_norm_weights=True``). Every renaming between them goes through here.
+PARAM_SUFFIX = ".linear.parametrizations.weight.original"
+PLAIN_SUFFIX = ".linear.weight"
+
+
+def norm_weight_key(key: str, *, plain: bool) -> str:
+    """``key`` in the plain or the parametrized form (other keys unchanged)."""
+    if plain and key.endswith(PARAM_SUFFIX):
+        return key[: -len(PARAM_SUFFIX)] + PLAIN_SUFFIX
+    if not plain and key.endswith(PLAIN_SUFFIX):
+        return key[: -len(PLAIN_SUFFIX)] + PARAM_SUFFIX
+    return key
 
 
 def adapt_state_dict_keys(state_dict: Mapping[str, torch.Tensor], expected_keys) -> dict[str, torch.Tensor]:
@@ -258,12 +272,7 @@ def adapt_state_dict_keys(state_dict: Mapping[str, torch.Tensor], expected_keys)
     adapted: dict[str, torch.Tensor] = {}
     for key, value in state_dict.items():
         if key not in expected:
-            if key.endswith(_PARAM_SUFFIX):
-                other = key[: -len(_PARAM_SUFFIX)] + _PLAIN_SUFFIX
-            elif key.endswith(_PLAIN_SUFFIX):
-                other = key[: -len(_PLAIN_SUFFIX)] + _PARAM_SUFFIX
-            else:
-                other = key
+            other = norm_weight_key(key, plain=key.endswith(PARAM_SUFFIX))
             if other in expected:
                 key = other
         adapted[key] = value
@@ -293,8 +302,3 @@ def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> No
                 f"the weight {key} has shape {tuple(value.shape)} but the config needs {tuple(expected[key].shape)}"
             )
     model.load_state_dict(adapted, strict=False)
-
-
-def plain_weight(module: nn.Module) -> torch.Tensor:
-    """The (normalized) weight of a NormLinear, whichever key form it uses."""
-    return module.weight

@@ -187,7 +187,8 @@ class Engine:
         first_values = None
         for index, layer in enumerate(self.layers):
             # complex views need the pair dimension contiguous
-            fused = _project(x, layer.w_qkv).contiguous().view(batch, length, 3, heads, dim_head // 2, 2).transpose(1, 3)
+            fused = _project(x, layer.w_qkv).contiguous()
+            fused = fused.view(batch, length, 3, heads, dim_head // 2, 2).transpose(1, 3)
             # fused: (B, heads, 3, T, dim_head / 2, 2); pairs rotate as complex numbers
             pairs = torch.view_as_complex(fused[:, :, :2]) * rotations
             q = torch.view_as_real(pairs[:, :, 0]).flatten(-2)

@@ -10,19 +10,17 @@ rounding between batch sizes).
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import torch
 
-from studio.errors import Cancelled, StudioError
+from studio.errors import CancelCheck, Cancelled, StudioError, cancel_check
 from studio.model.art import Art, SampleSettings  # re-exported: the sampler's inputs and outputs
 from studio.model.engine import Engine
 from studio.model.vocab import EOA, TEXT, Vocab, describe_char, prompt_for
 
 CharCallback = Callable[[int, str], None]
-CancelCheck = Callable[[], bool]
 
 
 @dataclass
@@ -36,14 +34,6 @@ class _Stream:
         if not self.buffer:
             self.buffer = torch.rand(256, generator=self.generator, dtype=torch.float64).tolist()[::-1]
         return self.buffer.pop()
-
-
-def _as_cancel_check(cancel) -> CancelCheck:
-    if cancel is None:
-        return lambda: False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set
-    return cancel
 
 
 def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
@@ -101,7 +91,7 @@ def sample_gallery(
     everything drawn so far.
     """
     settings.validate()
-    is_cancelled = _as_cancel_check(cancel)
+    is_cancelled = cancel_check(cancel)
     indices = list(range(settings.count)) if indices is None else list(indices)
     if not indices:
         return []
@@ -153,7 +143,8 @@ def sample_gallery(
         logits = engine.step(tokens.unsqueeze(-1), cache)
 
     return [
-        Art(index=indices[row], label=settings.label, seed=settings.seed + indices[row], text=vocab.decode(drawn[row]), complete=complete[row])
+        Art(index=indices[row], label=settings.label, seed=settings.seed + indices[row], text=vocab.decode(drawn[row]),
+            complete=complete[row])
         for row in range(batch)
     ]
 
@@ -174,12 +165,3 @@ def naive_sample(model: torch.nn.Module, vocab: Vocab, framing: str, label: str 
                 break
             out.append(token)
     return vocab.decode(out)
-
-
-class Timer:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start

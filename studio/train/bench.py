@@ -78,36 +78,3 @@ def bench_eval(report: BenchReport, quick: bool) -> None:
     chars = batch * context
     report.add(f"eval forward {batch}x{context} (3.2M params)", ours_s, reference_s,
                chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / reference_s))
-
-
-def bench_darwin(report: BenchReport, quick: bool) -> None:
-    """One Darwin generation: breed and score P children of two card-sized parents.
-
-    Ours builds each child with the aligned pair and scores it with the engine; the
-    reference scores a child with nGPT-pytorch's forward over the same windows. The
-    reference is timed on one child and multiplied by P (stated in the row).
-    """
-    from studio.breed import BreedRecipe, prepare_pair
-    from studio.model.scoring import bits_per_char
-
-    children, chars = (4, 10_000) if quick else (16, 100_000)
-    a = random_checkpoint(**CARD_ARTIST_CONFIG, seed=1)
-    b = random_checkpoint(**CARD_ARTIST_CONFIG, seed=2)
-    ids = torch.randint(0, len(a.vocab), (chars,), generator=torch.Generator().manual_seed(0))
-    pair = prepare_pair(a, b)
-
-    def ours() -> None:
-        for i in range(children):
-            child = pair.child(BreedRecipe(method="slerp", t=(i + 1) / (children + 1)))
-            engine = Engine(child.build_model())
-            bits_per_char(engine.forward, ids, context=256, stride=255)
-
-    def reference_one() -> None:
-        model = pair.child(BreedRecipe(method="slerp", t=0.5)).build_model()
-        with torch.no_grad():
-            bits_per_char(model, ids, context=256, stride=255)
-
-    ours_s, _ = timed(ours)
-    one_s, _ = timed(reference_one)
-    report.add(f"darwin generation: {children} children x {chars:,} chars (3.2M params)", ours_s, one_s * children,
-               per_child_s=round(ours_s / children, 2), reference="1 child timed, x children")

@@ -17,7 +17,7 @@ from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
 from studio.train.corpus import BUILTIN_CORPORA, load_builtin, split_pieces
 from studio.train.evaluate import evaluate, heldout_for_eval
 from studio.train.heldout import stratified
-from studio.train.importers import pieces_from_any
+from studio.train.importers import load_corpus, pieces_from_any
 from studio.train.training import ModelShape, TrainConfig, TrainProgress, train
 
 
@@ -102,23 +102,6 @@ def _class_list(text: str) -> list[str]:
     return classes
 
 
-def _unused():
-    e.add_argument("--json", action="store_true")
-    pass
-
-
-def load_pieces(corpus: str):
-    if corpus in BUILTIN_CORPORA:
-        return load_builtin(corpus), corpus
-    path = Path(corpus)
-    if not path.exists():
-        raise StudioError(f"{corpus}: is neither a built-in corpus ({', '.join(BUILTIN_CORPORA)}) nor a file or folder")
-    result = pieces_from_any(path)
-    if result.skipped:
-        print(f"darwascii: skipped {result.skipped} bad pieces, e.g. {result.problems[0]}", file=sys.stderr)
-    return result.pieces, path.name
-
-
 def cmd_corpus_list(args) -> None:
     rows = {name: dict(Counter(p.label for p in load_builtin(name))) for name in BUILTIN_CORPORA}
     if args.json:
@@ -200,7 +183,10 @@ def cmd_train(args) -> None:
 
 
 def _train_command(args, cancel) -> None:
-    pieces, name = load_pieces(args.corpus)
+    corpus = load_corpus(args.corpus)
+    if corpus.skipped_note():
+        print(f"darwascii: {corpus.skipped_note()}", file=sys.stderr)
+    pieces, name = corpus.pieces, corpus.name
     splits = split_pieces(pieces)
     start = load_checkpoint(args.start, trust=args.trust) if args.start else None
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context, lr=args.lr,

@@ -75,7 +75,7 @@ FAMILY = (
 
 
 def _samples(ckpt: ArtistCheckpoint, classes) -> str:
-    engine = Engine(ckpt.build_model())
+    engine = Engine.from_checkpoint(ckpt)
     blocks = []
     labels = list(classes) if ckpt.framing == CONDITIONAL else [None] * 3
     for i, label in enumerate(labels):

@@ -20,7 +20,7 @@ from studio.errors import StudioError
 from studio.fsutil import open_input
 from studio.model.judge import DataIdentity, HeldOut, heldout_from_text, text_sha256, training_facts
 from studio.model.vocab import frame_piece
-from studio.train.corpus import BUILTIN_CORPORA, SPLITS, Piece, load_builtin, split_pieces
+from studio.train.corpus import BUILTIN_CORPORA, SPLITS, Piece, split_pieces
 
 CORPUS_SUFFIXES = (".jsonl", ".json", ".parquet")
 
@@ -33,14 +33,10 @@ def base_corpus(name: str | None) -> str | None:
 
 
 def _corpus_pieces(corpus: str) -> tuple[list[Piece], str]:
-    if corpus in BUILTIN_CORPORA:
-        return load_builtin(corpus), corpus
-    path = Path(corpus)
-    if not path.exists():
-        raise StudioError(f"unknown corpus {corpus!r}: neither a built-in corpus ({', '.join(BUILTIN_CORPORA)}) nor a file or folder")
-    from studio.train.importers import pieces_from_any
+    from studio.train.importers import load_corpus
 
-    return pieces_from_any(path).pieces, str(path)
+    loaded = load_corpus(corpus)
+    return loaded.pieces, loaded.source
 
 
 def stratified(

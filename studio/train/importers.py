@@ -207,3 +207,36 @@ def pieces_from_any(path: str | Path, **options) -> ImportResult:
     if path.suffix == ".parquet":
         return import_parquet(path, **options)
     raise CorpusImportError(f"{path}: is not a folder, .jsonl or .parquet corpus")
+
+
+@dataclass
+class LoadedCorpus:
+    """A corpus named on the command line or in the app: its pieces and what was skipped."""
+
+    pieces: list[Piece]
+    name: str  # short: the built-in name, or the file or folder name
+    source: str  # the built-in name, or the path as given
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def skipped_note(self) -> str | None:
+        """One line about the rows that were skipped, or None when none were."""
+        if not self.skipped:
+            return None
+        return f"skipped {self.skipped} bad pieces of {self.name}, e.g. {self.problems[0]}"
+
+
+def load_corpus(corpus: str) -> LoadedCorpus:
+    """A built-in corpus by name (builtin, builtin-a, builtin-b), or a folder/.jsonl/.parquet
+    corpus by path. Bad rows are skipped and reported in the result, never printed."""
+    from studio.train.corpus import BUILTIN_CORPORA, load_builtin
+
+    if corpus in BUILTIN_CORPORA:
+        return LoadedCorpus(load_builtin(corpus), corpus, corpus)
+    path = Path(corpus)
+    if not path.exists():
+        raise StudioError(
+            f"unknown corpus {corpus!r}: neither a built-in corpus ({', '.join(BUILTIN_CORPORA)}) nor a file or folder"
+        )
+    result = pieces_from_any(path)
+    return LoadedCorpus(result.pieces, path.name, str(path), result.skipped, result.problems)

@@ -26,9 +26,9 @@ import torch.nn.functional as F
 from torch.nn.utils import parametrize
 
 from studio.errors import Cancelled, StudioError
-from studio.fsutil import atomic_write, remove_stale_temp_files, sha256_file
+from studio.fsutil import atomic_write, default_name, remove_stale_temp_files, sha256_file
 from studio.model import compat
-from studio.model.checkpoint import ArtistCheckpoint, save_checkpoint
+from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine, pick_device
 from studio.model.judge import HeldOut, measurement_of, score_pieces
 from studio.model.vocab import CONDITIONAL, FRAMINGS, Vocab, frame_piece
@@ -153,7 +153,8 @@ def _check_pair(out: Path, state_file: Path, checkpoint: ArtistCheckpoint, state
         matched = ck_step == state["step"]
     if not matched:
         raise StudioError(
-            f"{out}: the checkpoint (step {ck_step}) and {state_file.name} (step {state['step']}) are not from the same "
+            f"{out}: the checkpoint (step {ck_step}) and {state_file.name} (step {state['step']}) "
+            "are not from the same "
             "save (one was interrupted), so resuming would train a different model; train again without --resume, "
             "or restore both files from a backup"
         )
@@ -198,13 +199,16 @@ def train(
         vocab = start.vocab
         unknown = sorted({c for t in texts for c in vocab.unknown_chars(t)})
         if unknown:
-            raise StudioError(f"the corpus uses {len(unknown)} chars the starting checkpoint does not know (e.g. {unknown[0]!r})")
+            raise StudioError(
+                f"the corpus uses {len(unknown)} chars the starting checkpoint does not know (e.g. {unknown[0]!r})"
+            )
         model_config = dict(start.config)
         variant = start.variant
         model = start.build_model("cpu").train()
     else:
         vocab = Vocab.for_corpus(texts)
-        model_config = {"num_tokens": len(vocab), "dim": shape.dim, "depth": shape.depth, "heads": shape.heads, "dim_head": shape.dim_head}
+        model_config = {"num_tokens": len(vocab), "dim": shape.dim, "depth": shape.depth, "heads": shape.heads,
+                        "dim_head": shape.dim_head}
         compat.validate_config(model_config)
         variant = shape.variant
         model = compat.build_model(model_config, variant).train()
@@ -235,7 +239,9 @@ def train(
         history = list(state.get("history", []))
 
     if len(stream_ids) <= config.context + 1:
-        raise StudioError(f"the corpus ({len(stream_ids)} chars) is shorter than one training window ({config.context + 1})")
+        raise StudioError(
+            f"the corpus ({len(stream_ids)} chars) is shorter than one training window ({config.context + 1})"
+        )
 
     recipe = {
         "train": asdict(config),
@@ -249,11 +255,8 @@ def train(
     labels = _labels(pieces) if framing == CONDITIONAL else []
     lineage = None
     if start is not None:
-        lineage = {
-            "parents": [{"name": start.name, "sha256": start.sha256, "path": str(start.path) if start.path else None}],
-            "method": "fork",
-            "params": {"corpus": corpus_name, "steps": config.steps, "framing": framing},
-        }
+        params = {"corpus": corpus_name, "steps": config.steps, "framing": framing}
+        lineage = lineage_record([start], "fork", params, seed=config.seed)
 
     def snapshot(metrics: dict[str, Any]) -> ArtistCheckpoint:
         state_dict = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
@@ -267,7 +270,7 @@ def train(
             lineage=lineage,
             metrics=metrics,
             extra={"recipe": recipe},
-            name=name or out.parent.name if out.name == "model.pt" else (name or out.stem),
+            name=name or default_name(out),
             framing_source="file",
         )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -52,7 +51,10 @@ def build(d: Path) -> dict:
         p["model"] = {k: torch.empty(v.shape, device="meta") for k, v in p["model"].items()}
 
     def surrogate(p):
-        itos = dict(p["itos"]); itos[5] = "\ud800"; p["itos"] = itos; p.pop("stoi", None)
+        itos = dict(p["itos"])
+        itos[5] = "\ud800"
+        p["itos"] = itos
+        p.pop("stoi", None)
 
     def intkeys(p):
         p["model"] = {i: v for i, v in enumerate(p["model"].values())}

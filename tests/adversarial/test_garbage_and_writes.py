@@ -5,7 +5,6 @@ import os
 import stat
 
 import pytest
-import torch
 
 from conftest import one_sentence, run_main
 from hostile import run_cli, save_payload, save_tiny, tiny

@@ -6,13 +6,12 @@ import os
 import sqlite3
 import subprocess
 import sys
-import zipfile
 
 import pytest
 import torch
 
 from conftest import one_sentence, run_main
-from hostile import REPO, deep_labels_checkpoint, run_cli, save_payload, save_tiny, torch_zip, with_config
+from hostile import REPO, deep_labels_checkpoint, run_cli, save_payload, torch_zip, with_config
 
 # pickles of allow-listed constructors called with bad arguments, and a 200,000-deep list
 _BAD_CONSTRUCTORS = {

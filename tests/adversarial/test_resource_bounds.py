@@ -1,11 +1,10 @@
 """Hostile sizes cost seconds and megabytes, not minutes and gigabytes (issue 12)."""
 
 import os
-import zipfile
 
 import pytest
 
-from hostile import run_cli, save_payload, save_tiny, torch_zip, with_config, zip_bomb
+from hostile import run_cli, save_payload, save_tiny, with_config, zip_bomb
 
 
 @pytest.mark.parametrize(

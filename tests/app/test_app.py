@@ -14,7 +14,6 @@ from studio.app.tree_view import checkpoint_mime
 from studio.model.sampler import SampleSettings
 
 
-
 def _names(window):
     return {r.id: r.qualified_name for r in window.library.checkpoints()}
 

@@ -8,15 +8,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from studio.breed import METHODS, BreedRecipe, breed, scan_path
 from studio.model.judge import heldout_from_text
-from studio.breed import METHODS, BreedRecipe, breed, prepare_pair, scan_path
 from studio.breed.anatomy import role_of
 from studio.cli import main
 from studio.errors import IncompatibleParentsError
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.engine import Engine
 from studio.model.sampler import SampleSettings, sample_gallery
-from studio.model.synthetic import ascii_vocab, random_checkpoint
+from studio.model.synthetic import random_checkpoint
 
 SHAPE = dict(dim=32, depth=2, heads=2, dim_head=16)
 
@@ -39,7 +39,7 @@ def same_vocab_parents():
 
 
 def _logits(ckpt, ids):
-    return Engine(ckpt.build_model()).forward(ids)
+    return Engine.from_checkpoint(ckpt).forward(ids)
 
 
 @pytest.mark.parametrize("method", ["slerp", "lerp", "frozen-attn"])
@@ -176,7 +176,7 @@ def test_child_loads_with_the_cards_snippet_and_samples(parents, tmp_path):
     """)
     subprocess.run([sys.executable, "-c", snippet], check=True)
     loaded = load_checkpoint(path)
-    arts = sample_gallery(Engine(loaded.build_model()), loaded.vocab, loaded.framing, SampleSettings(label="Cats", count=2, max_chars=20))
+    arts = sample_gallery(Engine.from_checkpoint(loaded), loaded.vocab, loaded.framing, SampleSettings(label="Cats", count=2, max_chars=20))
     assert len(arts) == 2
 
 

@@ -2,7 +2,6 @@
 
 import importlib
 import io
-import pickle
 import subprocess
 import sys
 import textwrap
@@ -72,7 +71,7 @@ def test_round_trip_loads_with_the_cards_own_snippet(tmp_path):
     ckpt.labels = ["Cats", "Swords"]
     path = save_checkpoint(ckpt, tmp_path / "child" / "model.pt")
     ids = torch.randint(0, 106, (1, 24), generator=torch.Generator().manual_seed(0))
-    expected = Engine(ckpt.build_model()).forward(ids)
+    expected = Engine.from_checkpoint(ckpt).forward(ids)
     torch.save(ids, tmp_path / "ids.pt")
     # The card's snippet, in a fresh interpreter: plain nGPT-pytorch plus the hash patch.
     snippet = textwrap.dedent(

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import torch
 
 from studio.cli import main
 from studio.model.checkpoint import save_checkpoint

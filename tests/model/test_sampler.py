@@ -15,7 +15,7 @@ from studio.model.vocab import CONDITIONAL, EOA, UNCONDITIONAL
 @pytest.fixture(scope="module")
 def artist():
     ckpt = random_checkpoint(dim=32, depth=1, seed=11, scale_jitter=0.3)
-    return ckpt, Engine(ckpt.build_model())
+    return ckpt, Engine.from_checkpoint(ckpt)
 
 
 def test_same_seed_same_gallery_and_different_seed_differs(artist):

@@ -11,7 +11,7 @@ from studio.errors import Cancelled, StudioError
 from studio.model.checkpoint import load_checkpoint
 from studio.model.judge import heldout_from_text, measurements_in
 from studio.model.synthetic import random_checkpoint
-from studio.train.corpus import ALL_CLASSES, GROUP_A, GROUP_B, build_corpus, corpus_hash, render, split_pieces
+from studio.train.corpus import ALL_CLASSES, GROUP_A, GROUP_B, build_corpus, corpus_hash, load_builtin, render, split_pieces
 from studio.train.evaluate import ENWIK8_SPLIT_BYTES, enwik8_slice, evaluate
 from studio.train.heldout import stratified
 from studio.train.importers import CorpusImportError, import_folder, import_jsonl, import_parquet
@@ -32,6 +32,20 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
     for label in ALL_CLASSES:
         assert render(label, 5) == render(label, 5)
         assert len({p.art for p in first if p.label == label}) == 30
+
+
+# The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
+# names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
+PINNED_CORPUS_HASHES = {
+    "builtin": "ce76934f4e3e395db7508ccb1ff091a1d2707f1aed93f49805a705b913f98c88",
+    "builtin-a": "b13545c09774d2175e8ac51ab68d02d95c48bc493384093afc1e819fd53f05e8",
+    "builtin-b": "6f7188015742521d03963e18bf3ab3e6216bf92ff8c967662f6d8af3f2456d9a",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED_CORPUS_HASHES))
+def test_builtin_corpora_are_byte_identical_to_the_pinned_ones(name):
+    assert corpus_hash(load_builtin(name)) == PINNED_CORPUS_HASHES[name]
 
 
 def test_split_is_by_piece_disjoint_and_deterministic():

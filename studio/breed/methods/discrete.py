@@ -20,15 +20,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from studio.breed.recipe import GRANULARITIES, SEED, BreedRecipe, Option, RecipeDraw
+
 if TYPE_CHECKING:
     import torch
+
+    from studio.breed.pair import AlignedPair
 
 
 class Discrete:
     name = "discrete"
     summary = "seeded crossover of whole heads, hidden units, tokens or layers"
+    options = (
+        Option("granularity", type=str, default="neuron", choices=GRANULARITIES, help="unit of crossover"),
+        SEED,
+    )
 
-    def merge(self, pair, recipe) -> dict[str, torch.Tensor]:
+    def random_recipe(self, draw: RecipeDraw) -> BreedRecipe:
+        """A granularity and a seed, both drawn."""
+        return BreedRecipe(self.name, granularity=draw.choice(GRANULARITIES), seed=draw.seed())
+
+    def merge(self, pair: AlignedPair, recipe: BreedRecipe) -> dict[str, torch.Tensor]:
         import torch  # here, not at the top: listing the methods must not load PyTorch
 
         generator = torch.Generator().manual_seed(recipe.seed)
@@ -71,7 +83,9 @@ class Discrete:
             if role.part == "embed":
                 take_b = choice[("embed",)]
             elif role.module == "branch_scale":
-                take_b = choice[("attn_residual" if role.part == "attn" else "ff_residual", role.layer)].expand(a.shape[0])
+                take_b = choice[("attn_residual" if role.part == "attn" else "ff_residual", role.layer)].expand(
+                    a.shape[0]
+                )
             elif role.part == "attn":
                 per_head = choice[("attn", role.layer)]
                 take_b = per_head.repeat_interleave(dim_head)  # one entry per row/column of the head

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from studio.breed.recipe import AMOUNTS, BreedRecipe
+
 if TYPE_CHECKING:
     import torch
+
+    from studio.breed.pair import AlignedPair
 
 
 class LerpRenormalize:
     name = "lerp"
     summary = "linear interpolation then renormalization (baseline for comparison)"
+    options = AMOUNTS
+    random_recipe = None  # the baseline: Darwin does not evolve it
 
-    def merge(self, pair, recipe) -> dict[str, torch.Tensor]:
+    def merge(self, pair: AlignedPair, recipe: BreedRecipe) -> dict[str, torch.Tensor]:
         import torch  # here, not at the top: listing the methods must not load PyTorch
         import torch.nn.functional as F
 

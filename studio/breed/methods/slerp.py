@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from studio.breed.recipe import AMOUNTS, BreedRecipe, RecipeDraw
+
 if TYPE_CHECKING:
     import torch
 
+    from studio.breed.pair import AlignedPair
 
-def interpolate_tensor(pair, key: str, t: float) -> torch.Tensor:
+
+def interpolate_tensor(pair: AlignedPair, key: str, t: float) -> torch.Tensor:
     """One tensor of the child at amount t (shared by slerp and frozen-attn)."""
     from studio.breed.sphere import interpolate_scales  # tensor code: loaded when breeding, not when listing methods
 
@@ -27,6 +31,13 @@ def interpolate_tensor(pair, key: str, t: float) -> torch.Tensor:
 class Slerp:
     name = "slerp"
     summary = "great-circle interpolation of every unit vector; t per part or per layer"
+    options = AMOUNTS
 
-    def merge(self, pair, recipe) -> dict[str, torch.Tensor]:
-        return {key: interpolate_tensor(pair, key, recipe.t_for(role.part, role.layer)) for key, role in pair.roles.items()}
+    def merge(self, pair: AlignedPair, recipe: BreedRecipe) -> dict[str, torch.Tensor]:
+        return {
+            key: interpolate_tensor(pair, key, recipe.t_for(role.part, role.layer)) for key, role in pair.roles.items()
+        }
+
+    def random_recipe(self, draw: RecipeDraw) -> BreedRecipe:
+        """t per block and for the embeddings, each around the centre."""
+        return BreedRecipe(self.name, t_layers=draw.amounts(), t_embed=draw.amount())

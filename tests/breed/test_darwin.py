@@ -7,11 +7,11 @@ import pytest
 
 pytest.importorskip("studio.breed")
 
+from studio.breed.darwin import DarwinSettings, Evolution, load_log, save_log
 from studio.cli import main
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.synthetic import random_checkpoint
 from studio.train.corpus import build_corpus
-from studio.train.darwin import DarwinSettings, Evolution, load_log, save_log
 from studio.train.heldout import stratified
 
 TEXT = ("/\\_/\\\n( o.o )\n > ^ <\n" * 12 + "  ><(((o>\n ~~~~~~~\n" * 12) * 2

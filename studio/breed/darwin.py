@@ -30,12 +30,14 @@ import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import torch
 
 from studio import __version__
-from studio.breed import BreedRecipe, prepare_pair
+from studio.breed.methods import METHODS, evolvable
+from studio.breed.pair import prepare_pair
+from studio.breed.recipe import BreedRecipe, RecipeDraw
 from studio.errors import Cancelled, StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
@@ -68,7 +70,13 @@ class DarwinSettings:
     context: int | None = None  # None: the parents' training context
     stride: int | None = None  # None: half the context
     batch_size: int = 16
-    methods: tuple[str, ...] = ("slerp", "frozen-attn", "discrete")
+    skip_unknown: bool = False  # drop chars a model does not know (counted) instead of refusing the data
+    methods: tuple[str, ...] | None = None  # None: every method with a random_recipe (studio.breed.methods)
+
+    @property
+    def search_methods(self) -> tuple[str, ...]:
+        """The methods Darwin draws recipes from."""
+        return tuple(self.methods) if self.methods is not None else evolvable()
 
     @property
     def survivors(self) -> int:
@@ -83,6 +91,11 @@ class DarwinSettings:
             raise StudioError(f"the elite must be between 1 and population-1 ({self.population - 1}), not {self.elite}")
         if not 0 <= self.mutation <= 1:
             raise StudioError(f"the mutation scale must be in [0, 1], not {self.mutation}")
+        if not self.search_methods:
+            raise StudioError("Darwin needs at least one method to draw recipes from")
+        for name in self.search_methods:
+            if name not in METHODS or METHODS[name].random_recipe is None:
+                raise StudioError(f"Darwin cannot evolve {name!r} (it can: {', '.join(evolvable())})")
 
 
 @dataclass
@@ -93,9 +106,6 @@ class Individual:
     bpc: float
     generation: int
     checkpoint: ArtistCheckpoint | None = field(default=None, repr=False)
-
-    def describe(self) -> dict[str, Any]:
-        return {"bpc": round(self.bpc, 6), "generation": self.generation, "genome": self.genome}
 
 
 @dataclass
@@ -109,10 +119,6 @@ class DarwinProgress:
 
 
 ProgressFn = Callable[[DarwinProgress], None]
-
-
-def _clip(value: float) -> float:
-    return min(1.0, max(0.0, value))
 
 
 class Evolution:
@@ -163,7 +169,8 @@ class Evolution:
             raise Cancelled()
         engine = Engine.from_checkpoint(ckpt, device=self.device)
         return score_pieces(engine.forward, ckpt.vocab, data or self.fitness, context=self.context, stride=self.stride,
-                            batch_size=self.settings.batch_size, device=self.device, cancel=self.cancel)
+                            batch_size=self.settings.batch_size, skip_unknown=self.settings.skip_unknown,
+                            device=self.device, cancel=self.cancel)
 
     def score(self, ckpt: ArtistCheckpoint, data: HeldOut | None = None) -> float:
         """Fitness: the judge's bpc on the fitness data (lower is fitter)."""
@@ -172,18 +179,10 @@ class Evolution:
     # -- genomes -----------------------------------------------------------------
 
     def random_recipe(self, center: float = 0.5, spread: float | None = None) -> BreedRecipe:
-        """A recipe drawn from the search space around ``center``."""
-        rng = self.rng
+        """A recipe drawn from the search space around ``center``: a method, then its own draw."""
         spread = self.settings.mutation * 2 if spread is None else spread
-        method = rng.choice(self.settings.methods)
-        seed = rng.randrange(2**31)
-        if method == "discrete":
-            return BreedRecipe(method="discrete", granularity=rng.choice(("neuron", "head", "layer")), seed=seed)
-        jitter = lambda: _clip(center + rng.uniform(-spread, spread))  # noqa: E731
-        t_layers = tuple(round(jitter(), 4) for _ in range(self.depth))
-        if method == "frozen-attn":
-            return BreedRecipe(method="frozen-attn", t=round(jitter(), 4), attn_from=rng.choice(("a", "b")), seed=seed)
-        return BreedRecipe(method="slerp", t_layers=t_layers, t_embed=round(jitter(), 4), seed=seed)
+        method = METHODS[self.rng.choice(self.settings.search_methods)]
+        return method.random_recipe(RecipeDraw(self.rng, center=center, spread=spread, depth=self.depth))
 
     def build(self, genome: dict[str, Any], cache: dict[int, ArtistCheckpoint]) -> ArtistCheckpoint:
         """Rebuild a child from its genome (parents are "A" and "B")."""
@@ -280,7 +279,8 @@ class Evolution:
         log: dict[str, Any] = {
             "format": LOG_FORMAT,
             "studio_version": __version__,
-            "settings": {**asdict(self.settings), "elite": self.settings.survivors},
+            "settings": {**asdict(self.settings), "elite": self.settings.survivors,
+                         "methods": list(self.settings.search_methods)},
             "scoring": {
                 "context": self.context,
                 "context_note": self.context_note,

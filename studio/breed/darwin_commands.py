@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from studio import cli
+from studio.breed.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
 from studio.errors import StudioError
 from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint, shared_ancestor
 from studio.model.engine import pick_device
 from studio.model.judge import HeldOut, measure, paired_difference, score_pieces
 from studio.train.commands import add_data_options
-from studio.train.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
 from studio.train.heldout import heldout_for
 
 # The arms of the card's headline experiment, in the bundled family.
@@ -82,6 +82,7 @@ def _settings(args: argparse.Namespace, seed: int | None = None) -> DarwinSettin
         seed=args.seed if seed is None else seed,
         context=getattr(args, "context", None),
         stride=getattr(args, "stride", None),
+        skip_unknown=getattr(args, "skip_unknown", False),
     )
     settings.validate()
     return settings
@@ -268,7 +269,7 @@ def _trained_control(path: Path, logs, report: HeldOut, trust: bool, device, a, 
     champion = rebuild.build(best["champion"]["genome"], {})
     engine = Engine.from_checkpoint(champion, device=device)
     champion_scores = score_pieces(engine.forward, champion.vocab, report, context=control_scores.context,
-                                   stride=control_scores.stride, device=device)
+                                   stride=control_scores.stride, skip_unknown=settings.skip_unknown, device=device)
     diff = paired_difference(control_scores, champion_scores)
     return {"name": control.name, "bpc": round(measurement.bpc, 6),
             "interval": measurement.interval.to_dict() if measurement.interval else None,
