@@ -203,9 +203,10 @@ def cmd_experiment(args: argparse.Namespace) -> None:
             if args.out:
                 args.out.mkdir(parents=True, exist_ok=True)
                 stem = "shared" if origin == "shared ancestor" else "independent"
-                champion = evolution.save_champion(args.out / f"champion_{stem}_seed{seed}.pt")
-                log["champion"]["path"] = champion.name
-                log["reproduce"]["champion"] = evolution.reproduce_command(champion.name)
+                if seed == 0:  # one champion per arm is kept as a file; every seed's log is kept
+                    champion = evolution.save_champion(args.out / f"champion_{stem}.pt")
+                    log["champion"]["path"] = champion.name
+                    log["reproduce"]["champion"] = evolution.reproduce_command(str(args.out / champion.name))
                 save_log(log, args.out / f"darwin_log_{stem}_seed{seed}.json")
         arm = _summarize_arm(logs)
         arm["pair"] = [a.name, b.name]
@@ -245,7 +246,8 @@ def _summarize_arm(logs: list[dict[str, Any]]) -> dict[str, Any]:
         own[name] = {"baseline_bpc": first["report"]["vigor"]["own_classes"][name]["baseline_bpc"],
                      "champion_bpc": _mean_sd([v["own_classes"][name]["child_bpc"] for v in vigor]),
                      "vigor": _mean_sd([v["own_classes"][name]["value"] for v in vigor]),
-                     "positive_runs": sum(v["own_classes"][name]["positive"] for v in vigor)}
+                     "positive_runs": sum(v["own_classes"][name]["positive"] for v in vigor),
+                     "negative_runs": sum(v["own_classes"][name]["high"] < 0 for v in vigor)}
     arm["own_classes"] = own
     for key in ("ancestor", "routed_oracle"):
         if key in first["report"]["vigor"]:
@@ -294,7 +296,8 @@ def format_experiment(summary: dict[str, Any]) -> str:
         lines.append(f"{origin}: controls (baseline - champion, mean ± sd over seeds; positive: the champion is better)")
         for name, own in arm["own_classes"].items():
             lines.append(f"  {name} on its own classes: {own['baseline_bpc']:.4f} vs champion {own['champion_bpc']['mean']:.4f}: "
-                         f"{own['vigor']['mean']:+.4f} ± {own['vigor']['sd']:.4f} ({own['positive_runs']}/{runs} positive)")
+                         f"{own['vigor']['mean']:+.4f} ± {own['vigor']['sd']:.4f} ({own['positive_runs']}/{runs} positive, "
+                         f"{own['negative_runs']}/{runs} worse beyond noise)")
         if "ancestor" in arm:
             anc = arm["ancestor"]
             lines.append(f"  shared ancestor {anc['baseline_bpc']:.4f}: {anc['vigor']['mean']:+.4f} ± {anc['vigor']['sd']:.4f} "

@@ -60,19 +60,21 @@ def stratified(
         raise StudioError(f"unknown split {split!r} (use {', '.join(SPLITS)})")
     chosen = split_pieces(pieces)[split]
     present = list(dict.fromkeys(p.label for p in chosen))
-    wanted = list(classes) if classes else present
-    missing = [c for c in wanted if c not in present]
+    missing = [c for c in (classes or ()) if c not in present]
     if missing:
         raise StudioError(f"the {split} split of {name} has no pieces of class {missing[0]!r} "
                           f"(it has: {', '.join(present) or 'none'})")
     if chars_per_class is not None and chars_per_class < 1:
         raise StudioError(f"chars per class must be at least 1, not {chars_per_class}")
-    rng = random.Random(seed)
+    # The same set of classes gives the same data whatever order it was asked in: classes
+    # in corpus order, and each class's pieces shuffled by its own seeded generator.
+    wanted = [c for c in present if c in set(classes)] if classes else present
     by_class: dict[str, list[str]] = {}
     for label in wanted:
         texts = [frame_piece(p.art, p.label or None, framing) for p in chosen if p.label == label]
-        rng.shuffle(texts)
+        random.Random(f"{seed}:{label}").shuffle(texts)
         by_class[label] = texts
+    rng = random.Random(seed)
     budget = min(sum(map(len, t)) for t in by_class.values())
     if chars_per_class is not None:
         budget = min(budget, chars_per_class)
