@@ -176,6 +176,7 @@ class BreedingBay(QWidget):
         self.plot.setMinimumHeight(130)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setLabel("left", "bpc")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # plain bpc, never "bpc (x0.001)"
         self.plot.setLabel("bottom", "t (scan) / generation (Darwin)")
         # the chord between the parents' losses: the barrier is the path's height above it
         self.chord = self.plot.plot([], [], pen=pg.mkPen("#9aa4b6", width=1, style=Qt.DashLine))

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any, Mapping
 
 GOOD, BAD, NEUTRAL = "#34d399", "#f87171", "#9aa4b6"
+RESAMPLES_TEXT = "1000 paired per-piece bootstrap resamples, stratified by class"
 
 
 def caption(measurement: Mapping[str, Any]) -> str:
@@ -87,9 +88,9 @@ def vigor_table_html(vigor: Mapping[str, Any], measured_on: str = "") -> str:
         classes.append(f"<tr><td>{escape(row['class'])}</td><td>{escape(owners)}</td>{cells}"
                        f"<td align='right'>{row['child']:.3f}</td></tr>")
     return (
-        f"<p><b>Vigor = baseline bpc − child bpc</b> (positive: the child is better). "
-        f"{escape(vigor.get('definition', ''))}.</p>"
-        + (f"<p>Measured on {escape(measured_on)}.</p>" if measured_on else "")
+        "<p><b>Vigor = baseline bpc − child bpc</b> on the same pieces (positive: the child is better); "
+        f"95% interval from {RESAMPLES_TEXT}.</p>"
+        + (f"<p>Measured {escape(measured_on)}.</p>" if measured_on else "")
         + "<table cellspacing='0' cellpadding='4' border='1'><tr><th>baseline</th><th>baseline bpc</th><th>child bpc</th>"
         "<th>vigor [95% interval]</th></tr>" + "".join(rows) + "</table>"
         + "<p><b>Per class</b> (bpc)</p><table cellspacing='0' cellpadding='3' border='1'><tr><th>class</th>"

@@ -636,7 +636,9 @@ def vigor_report(
     table = []
     child_classes = child.class_bpc()
     parent_tables = {n: s.class_bpc() for n, s in parents.items()}
-    for label in dict.fromkeys(child.classes):
+    # rows in the parents' class order (A's classes, then B's), then any others
+    known = [c for n in names for c in parent_classes.get(n, ()) if c in present]
+    for label in dict.fromkeys(known + list(child.classes)):
         owners = [n for n in names if label in parent_classes.get(n, ())]
         row = {"class": label, "trained_by": owners, "child": round(child_classes[label], 6)}
         row.update({n: round(parent_tables[n][label], 6) for n in names})
