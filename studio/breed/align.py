@@ -26,6 +26,12 @@ What is permuted, and why it is exact in nGPT:
   (q, k, v, hidden, gate), every output projection's rows and the residual step
   sizes (alpha). l2norm and the per-coordinate lerp commute with it. Only for
   ``num_hyperspheres = 1`` (grouped normalization would mix groups).
+* **Residual sign flips** (optional, with the residual stream): negating one residual
+  coordinate in every read and write is exact too (l2norm, lerp and the geodesic
+  step are odd in each coordinate). With ``flips`` each coordinate may be matched to
+  a negated one. Measured on the bundled independent pair it raises the weight
+  similarity but gives a worse gen-0 child, so it is off by default
+  (checkpoints/alignment-experiment/README.md).
 
 Matching: maximize the sum, over every weight matrix, of the inner products between
 A's unit vectors and the aligned B's (the cosine of each pair, summed). With the
@@ -65,6 +71,7 @@ class Permutations:
     heads: list[list[int]]  # one per block (all equal when the value residual ties them)
     ff: list[list[int]]  # one per block
     residual: list[int] | None  # the model dimension, or None when it is left alone
+    residual_signs: list[int] | None = None  # +1 or -1 per aligned residual coordinate (None: all +1)
 
     @classmethod
     def identity(cls, arch: dict[str, Any], residual: bool) -> "Permutations":
@@ -85,13 +92,14 @@ class Permutations:
             "heads": sum(count(p) for p in self.heads),
             "ff_units": sum(count(p) for p in self.ff),
             "residual_dims": count(self.residual) if self.residual is not None else 0,
+            "residual_flips": sum(s < 0 for s in self.residual_signs or ()),
         }
 
     def is_identity(self) -> bool:
         return not any(self.moved().values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"heads": self.heads, "ff": self.ff, "residual": self.residual}
+        return {"heads": self.heads, "ff": self.ff, "residual": self.residual, "residual_signs": self.residual_signs}
 
     def digest(self) -> str:
         text = json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
@@ -126,6 +134,9 @@ def _head_index(perm: list[int], dim_head: int) -> torch.Tensor:
 def permute_state(state: dict[str, torch.Tensor], arch: dict[str, Any], perms: Permutations) -> dict[str, torch.Tensor]:
     """B's state dict with its units gathered by ``perms`` (same keys, same function)."""
     residual = torch.as_tensor(perms.residual, dtype=torch.long) if perms.residual is not None else None
+    signs = None
+    if residual is not None and perms.residual_signs is not None and any(s < 0 for s in perms.residual_signs):
+        signs = torch.as_tensor(perms.residual_signs)
     heads = [_head_index(p, arch["dim_head"]) for p in perms.heads]
     ff = [torch.as_tensor(p, dtype=torch.long) for p in perms.ff]
     out: dict[str, torch.Tensor] = {}
@@ -138,10 +149,14 @@ def permute_state(state: dict[str, torch.Tensor], arch: dict[str, Any], perms: P
                 t = t[unit]
                 if residual is not None:
                     t = t[:, residual]
+                    if signs is not None:
+                        t = t * signs.to(t.dtype)[None, :]
             elif role.module == "to_out":
                 t = t[:, unit]
                 if residual is not None:
                     t = t[residual]
+                    if signs is not None:
+                        t = t * signs.to(t.dtype)[:, None]
             elif role.module in _HEAD_SCALES + _FF_SCALES:
                 t = t[unit]
             elif role.module == "branch_scale":
@@ -152,6 +167,8 @@ def permute_state(state: dict[str, torch.Tensor], arch: dict[str, Any], perms: P
         elif role.module in ("token_embed", "to_logits"):
             if residual is not None:
                 t = t[:, residual]
+                if signs is not None:
+                    t = t * signs.to(t.dtype)[None, :]
         elif role.module not in ("logit_scale", "rotary_embed"):
             raise StudioError(f"alignment does not know the tensor {key}")
         out[key] = t.clone().contiguous()
@@ -230,20 +247,23 @@ def _residual_cost(va: dict, vb: dict, dim: int) -> torch.Tensor:
     return cost
 
 
-def _assign(cost: torch.Tensor) -> list[int] | None:
-    """The assignment maximizing ``cost``'s trace after gathering columns; None when the
-    identity is as good (so ties never move a unit)."""
+def _assign(cost: torch.Tensor, signed: bool = False) -> tuple[list[int], list[int]] | None:
+    """(perm, signs) maximizing the trace of ``cost`` with its columns gathered by perm (and
+    multiplied by signs, when ``signed``: each pair then counts |cost|); None when the identity
+    is as good (so ties never move a unit)."""
     from scipy.optimize import linear_sum_assignment
 
     matrix = cost.numpy()
-    rows, cols = linear_sum_assignment(matrix, maximize=True)
-    gain = matrix[rows, cols].sum() - np.trace(matrix)
+    rows, cols = linear_sum_assignment(np.abs(matrix) if signed else matrix, maximize=True)
+    chosen = matrix[rows, cols]
+    gain = (np.abs(chosen) if signed else chosen).sum() - np.trace(matrix)
     if gain <= 1e-9 * max(1.0, abs(float(np.trace(matrix)))):
         return None
-    perm = [0] * len(rows)
-    for r, c in zip(rows, cols):
+    perm, signs = [0] * len(rows), [1] * len(rows)
+    for r, c, value in zip(rows, cols, chosen):
         perm[int(r)] = int(c)
-    return perm
+        signs[int(r)] = -1 if signed and value < 0 else 1
+    return perm, signs
 
 
 @dataclass
@@ -274,7 +294,12 @@ class Alignment:
 
 
 def align(
-    a: ArtistCheckpoint, b: ArtistCheckpoint, *, residual: bool = False, max_sweeps: int = DEFAULT_MAX_SWEEPS
+    a: ArtistCheckpoint,
+    b: ArtistCheckpoint,
+    *,
+    residual: bool = False,
+    flips: bool = False,
+    max_sweeps: int = DEFAULT_MAX_SWEEPS,
 ) -> Alignment:
     """Permute B's heads, feed-forward units (and, with ``residual``, the residual stream)
     to best match A; B's function is unchanged."""
@@ -299,21 +324,24 @@ def align(
         sweeps += 1
         changed = False
         if residual:
-            found = _assign(_residual_cost(va, _permuted_vectors(vb, arch, perms), arch["dim"]))
+            found = _assign(_residual_cost(va, _permuted_vectors(vb, arch, perms), arch["dim"]), signed=flips)
             if found is not None:
-                perms.residual = [perms.residual[j] for j in found]
+                order, signs = found
+                old = perms.residual_signs or [1] * len(order)
+                perms.residual = [perms.residual[j] for j in order]
+                perms.residual_signs = [s * old[j] for s, j in zip(signs, order)]
                 changed = True
         for group in head_groups:
             found = _assign(_head_cost(va, _permuted_vectors(vb, arch, perms), group, heads))
             if found is not None:
                 for layer in group:
-                    perms.heads[layer] = [perms.heads[layer][j] for j in found]
+                    perms.heads[layer] = [perms.heads[layer][j] for j in found[0]]
                 changed = True
         current = _permuted_vectors(vb, arch, perms)
         for layer in range(depth):
             found = _assign(_ff_cost(va, current, layer))
             if found is not None:
-                perms.ff[layer] = [perms.ff[layer][j] for j in found]
+                perms.ff[layer] = [perms.ff[layer][j] for j in found[0]]
                 changed = True
         if not changed:
             converged = True

@@ -248,7 +248,13 @@ ALIGN_PAIRS = (
     ("independent", "independent/indA/model.pt", "independent/indB/model.pt"),
     ("shared ancestor", "apehex/styleA/model.pt", "apehex/styleB/model.pt"),
 )
-ALIGN_VARIANTS = (("raw", None), ("aligned: heads + ff", False), ("aligned: heads + ff + residual", True))
+# (label, align options or None for the raw pair)
+ALIGN_VARIANTS = (
+    ("raw", None),
+    ("aligned: heads + ff", dict(residual=False)),
+    ("aligned: heads + ff + residual", dict(residual=True)),
+    ("aligned: + residual sign flips", dict(residual=True, flips=True)),
+)
 
 
 def alignment_experiment(
@@ -272,13 +278,13 @@ def alignment_experiment(
         heldout = heldout_for([a, b], split, corpus=corpus)
         arm: dict = {"a": path_a, "b": path_b, "data": heldout.identity.to_dict(), "variants": {}}
         raw_child_scores = None
-        for label, residual in ALIGN_VARIANTS:
+        for label, options in ALIGN_VARIANTS:
             if progress:
                 progress(f"{origin}, {label}")
             entry: dict = {}
             partner = b
-            if residual is not None:
-                alignment = align(a, b, residual=residual)
+            if options is not None:
+                alignment = align(a, b, **options)
                 partner = stand_in(b, alignment)
                 entry["align"] = {k: v for k, v in alignment.summary().items() if k != "permutations"}
             scan = scan_path(a, partner, heldout, points=points, device=device)

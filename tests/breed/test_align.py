@@ -36,7 +36,7 @@ def _assert_same_function(before, after, vocab_size, tol=1e-5):
     assert (x - y).abs().max().item() <= tol * max(1.0, x.abs().max().item())
 
 
-def _random_permutations(arch, residual, tied, seed=0):
+def _random_permutations(arch, residual, tied, seed=0, flips=False):
     rng = random.Random(seed)
 
     def shuffled(n):
@@ -52,6 +52,7 @@ def _random_permutations(arch, residual, tied, seed=0):
         heads=heads,
         ff=[shuffled(arch["ff_inner"]) for _ in range(arch["depth"])],
         residual=shuffled(arch["dim"]) if residual else None,
+        residual_signs=[rng.choice((-1, 1)) for _ in range(arch["dim"])] if flips else None,
     )
 
 
@@ -128,6 +129,17 @@ def test_a_permuted_copy_is_put_back_exactly(residual, value_residual):
     alignment = align(a, shuffled, residual=residual)
     assert alignment.cosine_after == pytest.approx(1.0)
     assert all(torch.equal(alignment.state_dict[k], a.state_dict[k]) for k in a.state_dict)
+
+
+def test_residual_sign_flips_keep_the_function_and_are_undone():
+    a = random_checkpoint(dim=64, depth=2, heads=4, dim_head=16, seed=6, scale_jitter=0.3)
+    flipped = replace(a, state_dict=permute_state(a.state_dict, a.arch, _random_permutations(a.arch, True, True, 4, True)))
+    _assert_same_function(a, flipped, len(a.vocab))
+    alignment = align(a, flipped, residual=True, flips=True)
+    assert alignment.permutations.moved()["residual_flips"] > 0
+    assert all(torch.allclose(alignment.state_dict[k], a.state_dict[k]) for k in a.state_dict)
+    b = random_checkpoint(dim=64, depth=2, heads=4, dim_head=16, seed=7, scale_jitter=0.3)
+    _assert_same_function(b, aligned_checkpoint(a, b, align(a, b, residual=True, flips=True)), len(b.vocab))
 
 
 def test_a_permuted_bundled_checkpoint_is_put_back_exactly():
