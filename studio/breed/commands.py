@@ -301,11 +301,19 @@ def alignment_experiment(
             arm["variants"][label] = entry
         results["pairs"][origin] = arm
     results["commands"] = [
-        f"darwascii scan {family / pa} {family / pb} --split {split} --points {points} --json{flag}"
+        f"darwascii scan {_shown(family / pa)} {_shown(family / pb)} --split {split} --points {points} --json{flag}"
         for _, pa, pb in ALIGN_PAIRS
         for flag in ("", " --align", " --align --align-residual")
     ]
     return results
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it is below it (so the record is portable)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def format_alignment_experiment(results: dict) -> str:
