@@ -227,3 +227,13 @@ def test_cli_darwin_align(files, tmp_path, capsys):
     assert log["align"]["b_to_a"] and log["align"]["moved"]["ff_units"] > 0
     champion = load_checkpoint(tmp_path / "run" / "champion.pt")
     assert champion.lineage["params"]["align"]["digest"] == log["align"]["digest"]
+
+
+def test_cli_scan_align_reports_the_alignment(files, tmp_path, capsys):
+    a, b = files
+    data = tmp_path / "data.txt"
+    data.write_text("/\\_/\\\n( o.o )\n > ^ <\n" * 20)
+    base = ["scan", str(a), str(b), "--text", str(data), "--points", "3", "--context", "64", "--json"]
+    assert main(base + ["--align", "--align-residual"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["align"]["residual"] and len(result["points"]) == 3
