@@ -246,6 +246,10 @@ def pick_device(requested: str | None = None) -> torch.device:
         raise StudioError(f"unknown device {requested!r} (use auto, cpu, cuda or mps)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise StudioError(f"device {requested!r} was asked for but CUDA is not available")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise StudioError(f"device {requested!r} was asked for but this machine has {count} CUDA device"
+                          f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})")
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise StudioError(f"device {requested!r} was asked for but MPS is not available")
     return device
