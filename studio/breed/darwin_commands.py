@@ -71,6 +71,16 @@ def _add_evolution_options(parser: argparse.ArgumentParser, seed: bool = True) -
     parser.add_argument("--mutation", type=float, default=defaults.mutation, help=f"spread of t in new recipes (default {defaults.mutation})")
     if seed:
         parser.add_argument("--seed", type=int, default=0, help="seed of the evolution (default 0)")
+    parser.add_argument("--racing", action=argparse.BooleanOptionalAction, default=defaults.racing,
+                        help="score children on growing stratified slices of the fitness data and keep the best "
+                        f"{defaults.race_keep:g} at each rung; only finalists see all of it (default: "
+                        f"{'on' if defaults.racing else 'off'})")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="where children are built and scored: here (default), or as Ray tasks "
+                        "(pip install darwascii-studio[cluster])")
+    parser.add_argument("--address", default=None, metavar="ADDR",
+                        help="with --executor ray: the Ray cluster to join (e.g. ray://head:10001 or auto; "
+                        "default: start a local Ray)")
 
 
 def _settings(args: argparse.Namespace, seed: int | None = None) -> DarwinSettings:
@@ -83,9 +93,21 @@ def _settings(args: argparse.Namespace, seed: int | None = None) -> DarwinSettin
         context=getattr(args, "context", None),
         stride=getattr(args, "stride", None),
         skip_unknown=getattr(args, "skip_unknown", False),
+        racing=args.racing,
     )
     settings.validate()
     return settings
+
+
+def _executor(args: argparse.Namespace):
+    """None (build and score here) or a Ray executor; Ray is imported only when asked for."""
+    if getattr(args, "executor", "local") != "ray":
+        if getattr(args, "address", None):
+            raise StudioError("--address names a Ray cluster; pass it with --executor ray")
+        return None
+    from studio.breed.cluster import RayExecutor
+
+    return RayExecutor(address=args.address)
 
 
 def _progress(enabled: bool, prefix: str = ""):
@@ -118,9 +140,14 @@ def cmd_darwin(args: argparse.Namespace) -> None:
     fitness, report = pair_data(a, b, args)
     ancestor_path = args.ancestor or shared_ancestor(a, b)
     ancestor = load_checkpoint(ancestor_path, trust=args.trust) if ancestor_path else None
-    evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=pick_device(args.device),
-                          progress=_progress(not args.json))
-    log = evolution.run()
+    executor = _executor(args)
+    try:
+        evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=pick_device(args.device),
+                              progress=_progress(not args.json), executor=executor)
+        log = evolution.run()
+    finally:
+        if executor is not None:
+            executor.close()
     args.out.mkdir(parents=True, exist_ok=True)
     champion_path = evolution.save_champion(args.out / "champion.pt")
     log["champion"]["path"] = str(champion_path)
@@ -186,6 +213,23 @@ def cmd_experiment(args: argparse.Namespace) -> None:
         ("shared ancestor", "same basin", SHARED_ANCESTOR_PAIR, family / ANCESTOR),
     ]
     summary: dict[str, Any] = {"corpus": args.corpus, "seeds": list(range(args.seeds)), "arms": {}}
+    executor = _executor(args)
+    try:
+        _run_arms(args, family, device, trained, arms, summary, executor)
+    finally:
+        if executor is not None:
+            executor.close()
+    if args.out:
+        save_log(summary, args.out / "summary.json")
+    if args.json:
+        cli.emit_json(summary)
+        return
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    print(format_experiment(summary))
+
+
+def _run_arms(args, family, device, trained, arms, summary, executor) -> None:
     for origin, basin, (path_a, path_b), ancestor_path in arms:
         a = load_checkpoint(family / path_a, trust=args.trust)
         b = load_checkpoint(family / path_b, trust=args.trust)
@@ -196,7 +240,7 @@ def cmd_experiment(args: argparse.Namespace) -> None:
         for seed in range(args.seeds):
             settings = _settings(args, seed=seed)
             evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=device,
-                                  progress=_progress(not args.json, f"[{origin}, seed {seed}] "))
+                                  progress=_progress(not args.json, f"[{origin}, seed {seed}] "), executor=executor)
             log = evolution.run()
             log["arm"] = {"origin": origin, "basin": basin, "corpus": args.corpus, "seed": seed}
             logs.append(log)
@@ -214,14 +258,6 @@ def cmd_experiment(args: argparse.Namespace) -> None:
         if trained.exists() and origin == "shared ancestor":
             arm["trained_control"] = _trained_control(trained, logs, report, args.trust, device, a, b)
         summary["arms"][origin] = arm
-    if args.out:
-        save_log(summary, args.out / "summary.json")
-    if args.json:
-        cli.emit_json(summary)
-        return
-    if sys.stderr.isatty():
-        sys.stderr.write("\r\033[K")
-    print(format_experiment(summary))
 
 
 def _summarize_arm(logs: list[dict[str, Any]]) -> dict[str, Any]:
