@@ -351,3 +351,86 @@ def format_experiment(summary: dict[str, Any]) -> str:
         lines.append(f"  measured on {data['name']} {data['split']}, {len(data['classes'])} classes, {data['chars']:,} chars "
                      f"(stratified), context {arm['context']}, stride {arm['stride']}")
     return "\n".join(lines)
+
+
+# -- `darwascii bench darwin` (here: it needs the held-out data of studio.train) -------------------
+
+
+def bench_darwin(report, quick: bool) -> None:
+    """Darwin, exhaustive (the reference: every child on all the fitness data) vs racing
+    (ours: successive halving on stratified slices), same seed, in one run.
+
+    1. The bundled pair apehex/styleA x styleB on the builtin corpus (fitness: val,
+       report: test), a full Darwin run each way; the racing champion is compared with
+       the exhaustive champion's report figure and its 95% bootstrap interval.
+    2. The issue's target case (not with --quick): one 16-child generation of 3.2M-param
+       parents on 100k chars. The parents are a random card-sized "ancestor" plus small
+       independent perturbations (5% of each tensor's spread), a cheap stand-in for two
+       forks of one ancestor; the text is the builtin corpus's train split.
+    """
+    import torch
+
+    from studio.model.judge import heldout_from_text
+    from studio.model.synthetic import CARD_ARTIST_CONFIG, random_checkpoint
+    from studio.model.vocab import frame_piece
+    from studio.shipped import shipped_dir
+    from studio.train.corpus import split_pieces
+    from studio.train.importers import load_corpus
+
+    family = shipped_dir("checkpoints")
+    if family is not None and (family / "apehex/styleA/model.pt").exists():
+        a = load_checkpoint(family / "apehex/styleA/model.pt")
+        b = load_checkpoint(family / "apehex/styleB/model.pt")
+        fitness, test = heldout_for([a, b], "val"), heldout_for([a, b], "test")
+        population, generations = (8, 2) if quick else (16, 2)
+        _darwin_pair(report, f"styleA x styleB, {population} x {generations} gens", a, b, fitness, test,
+                     DarwinSettings(population=population, generations=generations, seed=0))
+    else:
+        report.note("darwin: the bundled checkpoints are not installed; the styleA x styleB comparison is skipped")
+    if quick:
+        return
+    ancestor = random_checkpoint(**CARD_ARTIST_CONFIG, seed=0, name="ancestor")
+    forks = []
+    for seed, name in ((1, "forkA"), (2, "forkB")):
+        fork = random_checkpoint(**CARD_ARTIST_CONFIG, seed=0, name=name)
+        generator = torch.Generator().manual_seed(seed)
+        fork.state_dict = {k: v + 0.05 * v.std(unbiased=False) * torch.randn(v.shape, generator=generator)
+                           if v.is_floating_point() and v.numel() > 1 else v for k, v in ancestor.state_dict.items()}
+        forks.append(fork)
+    pieces = split_pieces(load_corpus("builtin").pieces)["train"]
+    text = "".join(frame_piece(p.art, None, "unconditional") for p in pieces)
+    text = "".join(c for c in text if c in set(ancestor.vocab.chars))
+    fitness = heldout_from_text(text[:100_000], "builtin-train-100k")
+    test = heldout_from_text(text[100_000:110_000], "builtin-train-next-10k")
+    _darwin_pair(report, "3.2M-param forks, 16 children x 1 gen, 100k chars", *forks, fitness, test,
+                 DarwinSettings(population=16, generations=1, seed=0, context=256))
+
+
+def _darwin_pair(report, what: str, a, b, fitness, test, settings) -> None:
+    from dataclasses import replace
+
+    from studio.bench import timed
+
+    runs = {}
+    for racing in (False, True):
+        evolution = Evolution(a, b, fitness, replace(settings, racing=racing), report=test)
+        seconds, log = timed(evolution.run)
+        runs[racing] = (seconds, log)
+    (slow, full), (fast, raced) = runs[False], runs[True]
+    figure = full["report"]["measurements"]["champion"]
+    ours = raced["report"]["measurements"]["champion"]["bpc"]
+    interval = figure["interval"]
+    same = full["champion"]["genome"] == raced["champion"]["genome"]
+    within = interval["low"] <= ours <= interval["high"]
+    generation = [g["forward_chars"] for g in full["generations"]], [g["forward_chars"] for g in raced["generations"]]
+    report.add(
+        f"darwin {what}: exhaustive vs racing",
+        fast,
+        slow,
+        forward_chars=f"{full['fitness_forward_chars']:,} vs {raced['fitness_forward_chars']:,}",
+        fewer_chars=f"{full['fitness_forward_chars'] / raced['fitness_forward_chars']:.1f}x",
+        gen_chars_ratio="/".join(f"{x / y:.1f}x" for x, y in zip(*generation)),
+        champion_test_bpc=f"{figure['bpc']:.4f} [{interval['low']:.4f}, {interval['high']:.4f}] vs {ours:.4f}",
+        same_champion=same,
+        within_interval=within,
+    )
