@@ -26,7 +26,7 @@ SUITES: dict[str, str] = {
     "breed": "studio.breed.bench:bench_breed",
     "train": "studio.train.bench:bench_train",
     "eval": "studio.train.bench:bench_eval",
-    "darwin": "studio.breed.bench:bench_darwin",
+    "darwin": "studio.breed.darwin_commands:bench_darwin",
     "startup": "studio.app.startup_bench:bench_startup",
 }
 

@@ -123,3 +123,16 @@ def test_the_core_layers_import_downward(layer):
                 return f"{layer} must not import {forbidden}"
 
     assert _violations(rule) == []
+
+
+def test_ray_only_in_the_cluster_executor():
+    """Ray is optional (the `cluster` extra): only studio.breed.cluster imports it, and
+    only the Darwin commands import that, when --executor ray is asked for."""
+
+    def rule(importer, module):
+        if _within(module, "ray") and importer != "studio.breed.cluster":
+            return "Ray outside studio.breed.cluster"
+        if _within(module, "studio.breed.cluster") and importer != "studio.breed.darwin_commands":
+            return "the Ray executor imported outside the Darwin commands"
+
+    assert _violations(rule) == []

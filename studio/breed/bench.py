@@ -1,4 +1,4 @@
-"""``darwascii bench breed`` and ``bench darwin``: every method, then one Darwin generation, on two
+"""``darwascii bench breed``: every method on two
 card-sized parents (3.2M params).
 
 The reference is a straightforward per-vector loop (what a first implementation
@@ -15,7 +15,6 @@ from studio.breed.methods import METHODS
 from studio.breed.pair import prepare_pair
 from studio.breed.recipe import BreedRecipe
 from studio.breed.sphere import slerp_rows
-from studio.model.engine import Engine
 from studio.model.synthetic import CARD_ARTIST_CONFIG, random_checkpoint
 
 
@@ -49,40 +48,3 @@ def bench_breed(report: BenchReport, quick: bool) -> None:
         report.add(f"breed {method} (first child)", first_s, reference_s if method == "slerp" else None)
         report.add(f"breed {method} (next child, same pair)", again_s)
     report.note("breed: two random 3.2M-param parents; reference = per-vector slerp loop")
-
-
-def bench_darwin(report: BenchReport, quick: bool) -> None:
-    """One Darwin generation: breed and score P children of two card-sized parents.
-
-    Ours builds each child with the aligned pair and scores it with the engine; the
-    reference scores a child with nGPT-pytorch's forward over the same windows. The
-    reference is timed on one child and multiplied by P (stated in the row).
-    """
-    from studio.model.scoring import bits_per_char
-
-    children, chars = (4, 10_000) if quick else (16, 100_000)
-    a = random_checkpoint(**CARD_ARTIST_CONFIG, seed=1)
-    b = random_checkpoint(**CARD_ARTIST_CONFIG, seed=2)
-    ids = torch.randint(0, len(a.vocab), (chars,), generator=torch.Generator().manual_seed(0))
-    pair = prepare_pair(a, b)
-
-    def ours() -> None:
-        for i in range(children):
-            child = pair.child(BreedRecipe(method="slerp", t=(i + 1) / (children + 1)))
-            engine = Engine.from_checkpoint(child)
-            bits_per_char(engine.forward, ids, context=256, stride=255)
-
-    def reference_one() -> None:
-        model = pair.child(BreedRecipe(method="slerp", t=0.5)).build_model()
-        with torch.no_grad():
-            bits_per_char(model, ids, context=256, stride=255)
-
-    ours_s, _ = timed(ours)
-    one_s, _ = timed(reference_one)
-    report.add(
-        f"darwin generation: {children} children x {chars:,} chars (3.2M params)",
-        ours_s,
-        one_s * children,
-        per_child_s=round(ours_s / children, 2),
-        reference="1 child timed, x children",
-    )

@@ -25,6 +25,7 @@ champion's reported figure.
 from __future__ import annotations
 
 import json
+import math
 import random
 import statistics
 import time
@@ -72,6 +73,12 @@ class DarwinSettings:
     batch_size: int = 16
     skip_unknown: bool = False  # drop chars a model does not know (counted) instead of refusing the data
     methods: tuple[str, ...] | None = None  # None: every method with a random_recipe (studio.breed.methods)
+    # Racing (successive halving): every child is scored on a small stratified slice of
+    # the fitness data, the best ``race_keep`` of the runners go on to a larger slice,
+    # and only the finalists are scored on all of it. Off: every child sees all of it.
+    racing: bool = True
+    race_slices: tuple[float, ...] = (1 / 16, 1 / 4)  # fractions of the fitness pieces, before the last rung (all)
+    race_keep: float = 0.25  # fraction of a rung's runners that go on to the next rung
 
     @property
     def search_methods(self) -> tuple[str, ...]:
@@ -96,6 +103,19 @@ class DarwinSettings:
         for name in self.search_methods:
             if name not in METHODS or METHODS[name].random_recipe is None:
                 raise StudioError(f"Darwin cannot evolve {name!r} (it can: {', '.join(evolvable())})")
+        slices = list(self.race_slices)
+        if not all(0 < f < 1 for f in slices) or slices != sorted(set(slices)):
+            raise StudioError(f"the race's slices must be increasing fractions in (0, 1), not {self.race_slices}")
+        if not 0 < self.race_keep < 1:
+            raise StudioError(f"the race's keep fraction must be in (0, 1), not {self.race_keep}")
+
+    def racing_record(self) -> dict[str, Any] | None:
+        """The racing settings as the log records them (None when every child sees all the data)."""
+        if not self.racing:
+            return None
+        return {"rungs": len(self.race_slices) + 1, "slices": [round(f, 6) for f in self.race_slices] + [1.0],
+                "keep": self.race_keep, "order": "successive halving: runners ranked by the rung they reached, "
+                "then by bpc on that rung's slice; the champion is the best on all the fitness data"}
 
 
 @dataclass
@@ -103,9 +123,10 @@ class Individual:
     """A scored child: how to rebuild it, and how good it is."""
 
     genome: dict[str, Any]  # {"a": genome|"A"|"B", "b": ..., "recipe": {...}}
-    bpc: float
+    bpc: float  # on the largest slice it was scored on (all the fitness data for a finalist)
     generation: int
     checkpoint: ArtistCheckpoint | None = field(default=None, repr=False)
+    scores: list[float] = field(default_factory=list)  # bpc on each rung's slice it reached (racing)
 
 
 @dataclass
@@ -136,6 +157,7 @@ class Evolution:
         device: str | torch.device = "cpu",
         progress: ProgressFn | None = None,
         cancel: Callable[[], bool] | None = None,
+        executor: Any = None,
     ):
         settings.validate()
         self.settings = settings
@@ -160,21 +182,50 @@ class Evolution:
         self.report_data = report
         self.depth = self.parent_a.arch["depth"]
         self.scored = 0
+        self.forward_chars = 0  # chars fed through a forward pass for fitness (racing's budget)
         self._live: dict[int, ArtistCheckpoint] = {}
+        # The race's slices of the fitness data (fixed for the run), then all of it.
+        fractions = settings.race_slices if settings.racing else ()
+        self.rung_data = [fitness.subset(f, seed=settings.seed) for f in fractions] + [fitness]
+        # None: children are built and scored here, one after another. Otherwise an object
+        # with score(genomes, data, cancel) yielding (index, bpc, forward chars), e.g.
+        # studio.breed.cluster.RayExecutor, started with this evolution's parents.
+        self.executor = executor
+        if executor is not None:
+            executor.start(self)
 
     # -- scoring ---------------------------------------------------------------
 
     def piece_scores(self, ckpt: ArtistCheckpoint, data: HeldOut | None = None) -> PieceScores:
         if self.cancel():
             raise Cancelled()
-        engine = Engine.from_checkpoint(ckpt, device=self.device)
-        return score_pieces(engine.forward, ckpt.vocab, data or self.fitness, context=self.context, stride=self.stride,
-                            batch_size=self.settings.batch_size, skip_unknown=self.settings.skip_unknown,
-                            device=self.device, cancel=self.cancel)
+        scores, chars = score_child(ckpt, data or self.fitness, self.scoring_options(), cancel=self.cancel)
+        self.forward_chars += chars
+        return scores
+
+    def scoring_options(self) -> dict[str, Any]:
+        """How every fitness figure is scored (what a remote executor needs besides weights and data)."""
+        return {"context": self.context, "stride": self.stride, "batch_size": self.settings.batch_size,
+                "skip_unknown": self.settings.skip_unknown, "device": str(self.device)}
 
     def score(self, ckpt: ArtistCheckpoint, data: HeldOut | None = None) -> float:
         """Fitness: the judge's bpc on the fitness data (lower is fitter)."""
         return self.piece_scores(ckpt, data).bpc
+
+    def _score_runners(self, runners: list[Individual], data: HeldOut, on_scored: Callable[[], None]) -> None:
+        """Append each runner's bpc on ``data`` to its scores (built from its genome when needed)."""
+        if self.executor is not None:
+            genomes = [i.genome for i in runners]
+            for index, bpc, chars in self.executor.score(genomes, data, cancel=self.cancel):
+                runners[index].scores.append(bpc)
+                self.forward_chars += chars
+                on_scored()
+            return
+        for individual in runners:
+            if individual.checkpoint is None:
+                individual.checkpoint = self.build(individual.genome, {})
+            individual.scores.append(self.score(individual.checkpoint, data))
+            on_scored()
 
     # -- genomes -----------------------------------------------------------------
 
@@ -186,23 +237,7 @@ class Evolution:
 
     def build(self, genome: dict[str, Any], cache: dict[int, ArtistCheckpoint]) -> ArtistCheckpoint:
         """Rebuild a child from its genome (parents are "A" and "B")."""
-
-        def resolve(node):
-            if node == "A":
-                return self.parent_a
-            if node == "B":
-                return self.parent_b
-            key = id(node)
-            if key in self._live:  # a survivor whose weights are still in memory
-                return self._live[key]
-            if key not in cache:
-                cache[key] = self.build(node, cache)
-            return cache[key]
-
-        recipe = BreedRecipe.from_dict(genome["recipe"])
-        if genome["a"] == "A" and genome["b"] == "B":
-            return self.pair.child(recipe)
-        return prepare_pair(resolve(genome["a"]), resolve(genome["b"])).child(recipe)
+        return build_genome(genome, self.pair, self.parent_a, self.parent_b, self._live, cache)
 
     # -- the run ---------------------------------------------------------------------
 
@@ -221,44 +256,105 @@ class Evolution:
         ]
         elite: list[Individual] = []
         history: list[dict[str, Any]] = []
-        gen0_bpc: float | None = None
+        gen0: Individual | None = None
+        champion: Individual | None = None
         for generation in range(s.generations):
-            scored: list[Individual] = []
-            for genome in population:
-                child = self.build(genome, {})
-                bpc = self.score(child)
-                self.scored += 1
-                scored.append(Individual(genome, bpc, generation, child))
-                if gen0_bpc is None:
-                    gen0_bpc = bpc
-                best = min([i.bpc for i in scored + elite])
-                self.progress(
-                    DarwinProgress(generation, s.generations, self.scored, total, best, f"generation {generation + 1}/{s.generations}")
-                )
-            bpcs = [i.bpc for i in scored]
-            # Elitism: survivors are the best of this generation and the previous elite.
-            pool = sorted(elite + scored, key=lambda i: i.bpc)
-            elite = pool[:survivors]
-            for individual in pool[survivors:]:
-                individual.checkpoint = None  # only the elite's weights stay alive
-            history.append(
-                {
-                    "generation": generation,
-                    "best_bpc": round(min(bpcs), 6),
-                    "median_bpc": round(statistics.median(bpcs), 6),
-                    "elite_bpc": [round(i.bpc, 6) for i in elite],
-                }
-            )
-            self._live = {id(i.genome): i.checkpoint for i in elite}
+            chars_before = self.forward_chars
+            children = [Individual(genome, math.nan, generation) for genome in population]
+            gen0 = gen0 or children[0]
+            if s.racing:
+                ranked, rungs = self._race(elite, children, generation, champion)
+            else:
+                self._score_runners(children, self.fitness, self._progress_fn(generation, children, elite))
+                for individual in children:
+                    individual.bpc = individual.scores[-1]
+                # Elitism: survivors are the best of this generation and the previous elite.
+                ranked, rungs = sorted(elite + children, key=lambda i: i.bpc), None
+            final = self._final_rung
+            finalists = [i for i in ranked if len(i.scores) == final + 1]
+            if champion is not None and champion not in finalists:
+                finalists.append(champion)  # eliminated early on a slice, still the best on all the data
+            champion = min(finalists, key=lambda i: i.bpc)
+            # The champion always survives; then the best of the race (all the data, then slices).
+            elite = [champion] + [i for i in ranked if i is not champion][: survivors - 1]
+            for individual in ranked:
+                if all(individual is not e for e in elite):
+                    individual.checkpoint = None  # only the elite's weights stay alive
+            full = [i.bpc for i in children if len(i.scores) == final + 1]
+            entry: dict[str, Any] = {"generation": generation, "best_bpc": round(min(full), 6) if full else None}
+            if rungs is None:
+                entry["median_bpc"] = round(statistics.median(full), 6)
+            else:
+                entry["rungs"] = rungs
+            entry["elite_bpc"] = [round(i.bpc, 6) for i in elite]
+            if rungs is not None:
+                entry["elite_rung"] = [len(i.scores) - 1 for i in elite]
+            entry["forward_chars"] = self.forward_chars - chars_before
+            history.append(entry)
+            self._live = {id(i.genome): i.checkpoint for i in elite if i.checkpoint is not None}
             if generation + 1 < s.generations:
                 population = [self._offspring(elite) for _ in range(s.population)]
 
-        champion = elite[0]
-        result = self._report(parent_bpc, gen0_bpc, champion, history)
+        if champion.checkpoint is None:  # scored remotely: rebuild it here from its recipe tree
+            champion.checkpoint = self.build(champion.genome, {})
+        gen0_bpc = gen0.bpc if len(gen0.scores) == self._final_rung + 1 else None
+        result = self._report(parent_bpc, gen0_bpc, champion, history, gen0)
         result["elapsed_s"] = round(time.perf_counter() - started, 2)
         self.champion = champion
         self.log = result
         return result
+
+    @property
+    def _final_rung(self) -> int:
+        return len(self.rung_data) - 1
+
+    def _progress_fn(self, generation: int, children: list[Individual], elite: list[Individual]) -> Callable[[], None]:
+        s = self.settings
+        total = s.population * s.generations
+
+        def scored() -> None:
+            self.scored += 1
+            full = [i.scores[-1] for i in children + elite if len(i.scores) == self._final_rung + 1]
+            self.progress(DarwinProgress(generation, s.generations, self.scored, total, min(full) if full else None,
+                                         f"generation {generation + 1}/{s.generations}"))
+
+        return scored
+
+    def _race(self, elite: list[Individual], children: list[Individual], generation: int,
+              champion: Individual | None) -> tuple[list[Individual], list[dict[str, Any]]]:
+        """Successive halving over the elite and the new children: every runner on the
+        first slice, the best ``race_keep`` on the next, ..., the finalists on all the data.
+
+        Scores are cached per runner and rung (the slices are fixed for the run), so the
+        elite run again at no cost. Returns every runner, ranked (finalists by their bpc
+        on all the data, then those out at the last-but-one rung, ...), and per-rung facts.
+        """
+        s = self.settings
+        runners = elite + children
+        out: list[list[Individual]] = []  # eliminated at each rung, best first
+        rungs: list[dict[str, Any]] = []
+        progress = self._progress_fn(generation, children, elite)
+        newcomers = {id(i) for i in children}
+        for rung, data in enumerate(self.rung_data):
+            chars_before = self.forward_chars
+            fresh = [i for i in runners if len(i.scores) <= rung]
+            self._score_runners(fresh, data, progress if rung == 0 else (lambda: None))
+            runners.sort(key=lambda i: i.scores[rung])
+            keep = len(runners) if rung == self._final_rung else max(1, math.ceil(len(runners) * s.race_keep))
+            bpcs = [i.scores[rung] for i in runners]
+            rungs.append({"rung": rung, "slice_chars": data.identity.chars, "slice_pieces": data.identity.pieces,
+                          "runners": len(runners), "scored": len(fresh),
+                          "children_scored": sum(id(i) in newcomers for i in fresh), "kept": keep,
+                          "best_bpc": round(bpcs[0], 6), "median_bpc": round(statistics.median(bpcs), 6),
+                          "forward_chars": self.forward_chars - chars_before})
+            out.append(runners[keep:])
+            runners = runners[:keep]
+        ranked = runners[:]
+        for dropped in reversed(out):
+            ranked += dropped
+        for individual in ranked:
+            individual.bpc = individual.scores[-1]
+        return ranked, rungs
 
     def _offspring(self, elite: list[Individual]) -> dict[str, Any]:
         """A new genome: two survivors, or a survivor and a parent, crossed by a fresh recipe."""
@@ -273,7 +369,7 @@ class Evolution:
             recipe = self.random_recipe(center=self.settings.mutation, spread=self.settings.mutation)
         return {"a": first, "b": second, "recipe": recipe.to_dict()}
 
-    def _report(self, parent_bpc, gen0_bpc, champion: Individual, history) -> dict[str, Any]:
+    def _report(self, parent_bpc, gen0_bpc, champion: Individual, history, gen0: Individual | None = None) -> dict[str, Any]:
         best_parent_index = 0 if parent_bpc[0] <= parent_bpc[1] else 1
         data = self.report_data or self.fitness
         log: dict[str, Any] = {
@@ -290,11 +386,16 @@ class Evolution:
                 "report_split": data.identity.split if self.report_data else "fitness (no separate report data)",
                 "bootstrap": {"resamples": RESAMPLES, "seed": BOOTSTRAP_SEED, "stratified_by": "class", "unit": "piece"},
                 "seeds": {"darwin": self.settings.seed, "data": data.identity.seed, "bootstrap": BOOTSTRAP_SEED},
+                "racing": self._racing_log(),
+                "executor": getattr(self.executor, "name", "local"),
             },
             "parents": [{**info, "bpc": round(bpc, 6), "classes": self.parent_classes[info["name"]]}
                         for info, bpc in zip(self.parent_info, parent_bpc)],
             "fitness_chars": self.fitness.identity.chars,
-            "gen0_child": {"recipe": BreedRecipe(method="slerp", t=0.5).to_dict(), "bpc": round(gen0_bpc, 6)},
+            "gen0_child": {"recipe": BreedRecipe(method="slerp", t=0.5).to_dict(),
+                           "bpc": None if gen0_bpc is None else round(gen0_bpc, 6),
+                           **({} if gen0 is None or not self.settings.racing else {"rung": len(gen0.scores) - 1})},
+            "fitness_forward_chars": self.forward_chars,
             "generations": history,
             "champion": {"bpc": round(champion.bpc, 6), "generation": champion.generation, "genome": champion.genome},
             "best_parent": {"name": self.names[best_parent_index], "bpc": round(parent_bpc[best_parent_index], 6)},
@@ -330,6 +431,17 @@ class Evolution:
         }
         return log
 
+    def _racing_log(self) -> dict[str, Any] | None:
+        record = self.settings.racing_record()
+        if record is None:
+            return None
+        record["slice_chars"] = [d.identity.chars for d in self.rung_data]
+        record["slice_pieces"] = [d.identity.pieces for d in self.rung_data]
+        record["slice_sha256"] = [d.identity.sha256 for d in self.rung_data]
+        record["slice_seed"] = self.settings.seed
+        record["forward_chars"] = self.forward_chars
+        return record
+
     def reproduce_command(self, champion_path: str) -> str:
         """The ``darwascii eval`` line that gives the champion's reported figure exactly."""
         return Measurement.from_dict(self.log["report"]["measurements"]["champion"]).command(champion_path)
@@ -350,6 +462,47 @@ class Evolution:
         measured = getattr(self, "log", {}).get("report", {}).get("measurements", {}).get("champion")
         ckpt.metrics = {**ckpt.metrics, "measurements": [measured]} if measured else dict(ckpt.metrics)
         return save_checkpoint(ckpt, path)
+
+
+def build_genome(genome: dict[str, Any], pair, parent_a: ArtistCheckpoint, parent_b: ArtistCheckpoint,
+                 live: dict[int, ArtistCheckpoint], cache: dict[int, ArtistCheckpoint]) -> ArtistCheckpoint:
+    """A child rebuilt from its genome: ``pair`` is the prepared pair of the original
+    parents, ``parent_a``/``parent_b`` them over the union vocabulary, ``live`` the
+    weights of survivors still in memory (by id of their genome)."""
+
+    def resolve(node):
+        if node == "A":
+            return parent_a
+        if node == "B":
+            return parent_b
+        key = id(node)
+        if key in live:  # a survivor whose weights are still in memory
+            return live[key]
+        if key not in cache:
+            cache[key] = build_genome(node, pair, parent_a, parent_b, live, cache)
+        return cache[key]
+
+    recipe = BreedRecipe.from_dict(genome["recipe"])
+    if genome["a"] == "A" and genome["b"] == "B":
+        return pair.child(recipe)
+    return prepare_pair(resolve(genome["a"]), resolve(genome["b"])).child(recipe)
+
+
+def score_child(ckpt: ArtistCheckpoint, data: HeldOut, options: dict[str, Any],
+                cancel: Callable[[], bool] | None = None) -> tuple[PieceScores, int]:
+    """The judge's per-piece scores of ``ckpt`` on ``data``, and the chars its forward passes saw."""
+    device = torch.device(options["device"])
+    engine = Engine.from_checkpoint(ckpt, device=device)
+    seen = [0]
+
+    def forward(ids: torch.Tensor) -> torch.Tensor:
+        seen[0] += ids.numel()
+        return engine.forward(ids)
+
+    scores = score_pieces(forward, ckpt.vocab, data, context=options["context"], stride=options["stride"],
+                          batch_size=options["batch_size"], skip_unknown=options["skip_unknown"], device=device,
+                          cancel=cancel)
+    return scores, seen[0]
 
 
 def save_log(log: dict[str, Any], path: str | Path) -> Path:

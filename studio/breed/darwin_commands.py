@@ -73,6 +73,16 @@ def _add_evolution_options(parser: argparse.ArgumentParser, seed: bool = True) -
     parser.add_argument("--mutation", type=float, default=defaults.mutation, help=f"spread of t in new recipes (default {defaults.mutation})")
     if seed:
         parser.add_argument("--seed", type=int, default=0, help="seed of the evolution (default 0)")
+    parser.add_argument("--racing", action=argparse.BooleanOptionalAction, default=defaults.racing,
+                        help="score children on growing stratified slices of the fitness data and keep the best "
+                        f"{defaults.race_keep:g} at each rung; only finalists see all of it (default: "
+                        f"{'on' if defaults.racing else 'off'})")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="where children are built and scored: here (default), or as Ray tasks "
+                        "(pip install darwascii-studio[cluster])")
+    parser.add_argument("--address", default=None, metavar="ADDR",
+                        help="with --executor ray: the Ray cluster to join (e.g. ray://head:10001 or auto; "
+                        "default: start a local Ray)")
 
 
 def _settings(args: argparse.Namespace, seed: int | None = None) -> DarwinSettings:
@@ -85,9 +95,21 @@ def _settings(args: argparse.Namespace, seed: int | None = None) -> DarwinSettin
         context=getattr(args, "context", None),
         stride=getattr(args, "stride", None),
         skip_unknown=getattr(args, "skip_unknown", False),
+        racing=args.racing,
     )
     settings.validate()
     return settings
+
+
+def _executor(args: argparse.Namespace):
+    """None (build and score here) or a Ray executor; Ray is imported only when asked for."""
+    if getattr(args, "executor", "local") != "ray":
+        if getattr(args, "address", None):
+            raise StudioError("--address names a Ray cluster; pass it with --executor ray")
+        return None
+    from studio.breed.cluster import RayExecutor
+
+    return RayExecutor(address=args.address)
 
 
 def _progress(enabled: bool, prefix: str = ""):
@@ -121,9 +143,14 @@ def cmd_darwin(args: argparse.Namespace) -> None:
     ancestor_path = args.ancestor or shared_ancestor(a, b)
     ancestor = load_checkpoint(ancestor_path, trust=args.trust) if ancestor_path else None
     b, alignment = aligned_b(args, a, b)  # after the ancestor is found: B's own lineage
-    evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=pick_device(args.device),
-                          progress=_progress(not args.json))
-    log = evolution.run()
+    executor = _executor(args)
+    try:
+        evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=pick_device(args.device),
+                              progress=_progress(not args.json), executor=executor)
+        log = evolution.run()
+    finally:
+        if executor is not None:
+            executor.close()
     args.out.mkdir(parents=True, exist_ok=True)
     champion_path = evolution.save_champion(args.out / "champion.pt")
     log["champion"]["path"] = str(champion_path)
@@ -194,6 +221,22 @@ def cmd_experiment(args: argparse.Namespace) -> None:
         ("shared ancestor", "same basin", SHARED_ANCESTOR_PAIR, family / ANCESTOR),
     ]
     summary: dict[str, Any] = {"corpus": args.corpus, "seeds": list(range(args.seeds)), "arms": {}}
+    executor = _executor(args)
+    try:
+        _run_arms(args, family, device, trained, arms, summary, executor)
+    finally:
+        if executor is not None:
+            executor.close()
+    if args.out:
+        save_log(summary, args.out / "summary.json")
+    if args.json:
+        cli.emit_json(summary)
+        return
+    cli.clear_progress()
+    print(format_experiment(summary))
+
+
+def _run_arms(args, family, device, trained, arms, summary, executor) -> None:
     for origin, basin, (path_a, path_b), ancestor_path in arms:
         a = load_checkpoint(family / path_a, trust=args.trust)
         b = load_checkpoint(family / path_b, trust=args.trust)
@@ -204,7 +247,7 @@ def cmd_experiment(args: argparse.Namespace) -> None:
         for seed in range(args.seeds):
             settings = _settings(args, seed=seed)
             evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=device,
-                                  progress=_progress(not args.json, f"[{origin}, seed {seed}] "))
+                                  progress=_progress(not args.json, f"[{origin}, seed {seed}] "), executor=executor)
             log = evolution.run()
             log["arm"] = {"origin": origin, "basin": basin, "corpus": args.corpus, "seed": seed}
             logs.append(log)
@@ -222,13 +265,6 @@ def cmd_experiment(args: argparse.Namespace) -> None:
         if trained.exists() and origin == "shared ancestor":
             arm["trained_control"] = _trained_control(trained, logs, report, args.trust, device, a, b)
         summary["arms"][origin] = arm
-    if args.out:
-        save_log(summary, args.out / "summary.json")
-    if args.json:
-        cli.emit_json(summary)
-        return
-    cli.clear_progress()
-    print(format_experiment(summary))
 
 
 def _summarize_arm(logs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -322,3 +358,86 @@ def format_experiment(summary: dict[str, Any]) -> str:
         lines.append(f"  measured on {data['name']} {data['split']}, {len(data['classes'])} classes, {data['chars']:,} chars "
                      f"(stratified), context {arm['context']}, stride {arm['stride']}")
     return "\n".join(lines)
+
+
+# -- `darwascii bench darwin` (here: it needs the held-out data of studio.train) -------------------
+
+
+def bench_darwin(report, quick: bool) -> None:
+    """Darwin, exhaustive (the reference: every child on all the fitness data) vs racing
+    (ours: successive halving on stratified slices), same seed, in one run.
+
+    1. The bundled pair apehex/styleA x styleB on the builtin corpus (fitness: val,
+       report: test), a full Darwin run each way; the racing champion is compared with
+       the exhaustive champion's report figure and its 95% bootstrap interval.
+    2. The issue's target case (not with --quick): one 16-child generation of 3.2M-param
+       parents on 100k chars. The parents are a random card-sized "ancestor" plus small
+       independent perturbations (5% of each tensor's spread), a cheap stand-in for two
+       forks of one ancestor; the text is the builtin corpus's train split.
+    """
+    import torch
+
+    from studio.model.judge import heldout_from_text
+    from studio.model.synthetic import CARD_ARTIST_CONFIG, random_checkpoint
+    from studio.model.vocab import frame_piece
+    from studio.shipped import shipped_dir
+    from studio.train.corpus import split_pieces
+    from studio.train.importers import load_corpus
+
+    family = shipped_dir("checkpoints")
+    if family is not None and (family / "apehex/styleA/model.pt").exists():
+        a = load_checkpoint(family / "apehex/styleA/model.pt")
+        b = load_checkpoint(family / "apehex/styleB/model.pt")
+        fitness, test = heldout_for([a, b], "val"), heldout_for([a, b], "test")
+        population, generations = (8, 2) if quick else (16, 2)
+        _darwin_pair(report, f"styleA x styleB, {population} x {generations} gens", a, b, fitness, test,
+                     DarwinSettings(population=population, generations=generations, seed=0))
+    else:
+        report.note("darwin: the bundled checkpoints are not installed; the styleA x styleB comparison is skipped")
+    if quick:
+        return
+    ancestor = random_checkpoint(**CARD_ARTIST_CONFIG, seed=0, name="ancestor")
+    forks = []
+    for seed, name in ((1, "forkA"), (2, "forkB")):
+        fork = random_checkpoint(**CARD_ARTIST_CONFIG, seed=0, name=name)
+        generator = torch.Generator().manual_seed(seed)
+        fork.state_dict = {k: v + 0.05 * v.std(unbiased=False) * torch.randn(v.shape, generator=generator)
+                           if v.is_floating_point() and v.numel() > 1 else v for k, v in ancestor.state_dict.items()}
+        forks.append(fork)
+    pieces = split_pieces(load_corpus("builtin").pieces)["train"]
+    text = "".join(frame_piece(p.art, None, "unconditional") for p in pieces)
+    text = "".join(c for c in text if c in set(ancestor.vocab.chars))
+    fitness = heldout_from_text(text[:100_000], "builtin-train-100k")
+    test = heldout_from_text(text[100_000:110_000], "builtin-train-next-10k")
+    _darwin_pair(report, "3.2M-param forks, 16 children x 1 gen, 100k chars", *forks, fitness, test,
+                 DarwinSettings(population=16, generations=1, seed=0, context=256))
+
+
+def _darwin_pair(report, what: str, a, b, fitness, test, settings) -> None:
+    from dataclasses import replace
+
+    from studio.bench import timed
+
+    runs = {}
+    for racing in (False, True):
+        evolution = Evolution(a, b, fitness, replace(settings, racing=racing), report=test)
+        seconds, log = timed(evolution.run)
+        runs[racing] = (seconds, log)
+    (slow, full), (fast, raced) = runs[False], runs[True]
+    figure = full["report"]["measurements"]["champion"]
+    ours = raced["report"]["measurements"]["champion"]["bpc"]
+    interval = figure["interval"]
+    same = full["champion"]["genome"] == raced["champion"]["genome"]
+    within = interval["low"] <= ours <= interval["high"]
+    generation = [g["forward_chars"] for g in full["generations"]], [g["forward_chars"] for g in raced["generations"]]
+    report.add(
+        f"darwin {what}: exhaustive vs racing",
+        fast,
+        slow,
+        forward_chars=f"{full['fitness_forward_chars']:,} vs {raced['fitness_forward_chars']:,}",
+        fewer_chars=f"{full['fitness_forward_chars'] / raced['fitness_forward_chars']:.1f}x",
+        gen_chars_ratio="/".join(f"{x / y:.1f}x" for x, y in zip(*generation)),
+        champion_test_bpc=f"{figure['bpc']:.4f} [{interval['low']:.4f}, {interval['high']:.4f}] vs {ours:.4f}",
+        same_champion=same,
+        within_interval=within,
+    )

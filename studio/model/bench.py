@@ -68,6 +68,8 @@ def bench_sample(report: BenchReport, quick: bool) -> None:
         peak_rss_mb=round(peak_rss_mb()),
     )
 
+    _static_rows(report, model, ckpt.vocab, prompt, engine, quick)
+
     with tempfile.TemporaryDirectory() as folder:
         path = save_checkpoint(ckpt, Path(folder) / "model.pt")
         size_mb = round(path.stat().st_size / 1e6, 1)
@@ -75,3 +77,41 @@ def bench_sample(report: BenchReport, quick: bool) -> None:
         engine_s, _ = timed(lambda: Engine.from_checkpoint(load_checkpoint(path)))
     report.add("load 3.2M-param checkpoint", load_s, file_mb=size_mb)
     report.add("load + build engine", engine_s)
+
+
+def _gallery(engine: Engine, vocab, prompt: str, pieces: int, length: int, static: bool) -> tuple[float, float]:
+    """(seconds, ms to the first streamed char) of one gallery, after everything is on the device."""
+    first: list[float] = []
+    settings = SampleSettings(label=prompt, count=pieces, max_chars=length, seed=1)
+    sync = torch.cuda.synchronize if engine.device.type == "cuda" else (lambda: None)
+    sync()
+    start = time.perf_counter()
+
+    def on_char(index: int, char: str) -> None:
+        if not first:
+            first.append(time.perf_counter() - start)
+
+    sample_gallery(engine, vocab, TEXT, settings, on_char=on_char, static=static)
+    sync()
+    return time.perf_counter() - start, round(first[0] * 1000, 1)
+
+
+def _static_rows(report: BenchReport, model, vocab, prompt: str, engine: Engine, quick: bool) -> None:
+    """Static-capacity cache vs the growing one: on the CPU here, and on CUDA eager vs CUDA graph."""
+    pieces, length = (8, 200) if quick else (16, 400)
+    dynamic_s, _ = _gallery(engine, vocab, prompt, pieces, length, static=False)
+    static_s, first_ms = _gallery(engine, vocab, prompt, pieces, length, static=True)
+    report.add(f"CPU gallery {pieces} x {length}: growing cache vs static cache", static_s, dynamic_s,
+               first_char_ms=first_ms)
+    if not torch.cuda.is_available():
+        report.note("sample: CUDA not available: no eager-vs-graph rows (the static cache above is the graph's "
+                    "path, run eagerly on the CPU)")
+        return
+    gpu = Engine(model, device="cuda")
+    for pieces in (16, 1024):
+        eager_s, _ = _gallery(gpu, vocab, prompt, pieces, length, static=False)
+        capture_s, _ = _gallery(gpu, vocab, prompt, pieces, length, static=True)  # first use captures the graph
+        graph_s, first_ms = _gallery(gpu, vocab, prompt, pieces, length, static=True)
+        report.add(f"CUDA gallery {pieces} x {length}: eager vs CUDA graph", graph_s, eager_s,
+                   chars_per_s=round(pieces * length / graph_s), first_char_ms=first_ms,
+                   first_use_with_capture_s=round(capture_s, 3), gpu=torch.cuda.get_device_name(0))

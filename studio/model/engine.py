@@ -161,6 +161,21 @@ class Engine:
     def new_cache(self, batch: int, capacity: int) -> KVCache:
         return KVCache(len(self.layers), batch, self.heads, self.dim_head, capacity, self.device, self.dtype)
 
+    def static_decoder(self, rows: int, length: int, graph: bool | None = None) -> "StaticDecoder":
+        """A static-cache decoder for at least ``rows`` rows and ``length`` positions, reset.
+
+        One per (batch, capacity) bucket, built on first use and kept; on CUDA its step
+        is a CUDA graph (``graph=None``: CUDA graphs exactly when the engine is on CUDA).
+        """
+        graph = self.device.type == "cuda" if graph is None else graph
+        key = (batch_bucket(rows), capacity_bucket(length), graph)
+        decoders = self.__dict__.setdefault("_decoders", {})
+        if key not in decoders:
+            decoders[key] = StaticDecoder(self, key[0], key[1], graph=graph)
+        decoder = decoders[key]
+        decoder.reset()
+        return decoder
+
     # -- forward -----------------------------------------------------------------
 
     @torch.inference_mode()
@@ -231,6 +246,114 @@ class Engine:
         return _project(x, self.w_logits)
 
 
+class StaticDecoder:
+    """One-token decode steps over a static-capacity KV cache: every shape is fixed, so on
+    CUDA the step is captured once in a CUDA graph and replayed (no kernel-launch cost
+    per op). The same path runs eagerly on the CPU, where tests check it against
+    nGPT-pytorch.
+
+    The cache holds ``capacity`` positions for ``batch`` rows; attention masks the
+    positions not written yet. Rows never leave the batch (a finished row's outputs
+    are ignored by the caller). Engines keep one decoder per (batch, capacity) bucket
+    (``Engine.static_decoder``), captured on first use.
+    """
+
+    def __init__(self, engine: "Engine", batch: int, capacity: int, graph: bool = False):
+        self.engine = engine
+        self.batch = batch
+        self.capacity = capacity
+        device, dtype = engine.device, engine.dtype
+        shape = (batch, engine.heads, capacity, engine.dim_head)
+        # zeros, not empty: masked positions get weight 0, and 0 * NaN would still be NaN
+        self.keys = [torch.zeros(shape, device=device, dtype=dtype) for _ in engine.layers]
+        self.values = [torch.zeros(shape, device=device, dtype=dtype) for _ in engine.layers]
+        self.ids = torch.zeros(batch, 1, dtype=torch.long, device=device)
+        self.position = torch.zeros(1, dtype=torch.long, device=device)
+        self.slots = torch.arange(capacity, device=device)
+        engine._grow_rotary(capacity)
+        self.rotations = engine._rotations[:capacity]
+        self.length = 0
+        self.graph = None
+        self.logits: torch.Tensor | None = None
+        if graph:
+            self._capture()
+
+    def _capture(self) -> None:
+        stream = torch.cuda.Stream(device=self.engine.device)
+        stream.wait_stream(torch.cuda.current_stream(self.engine.device))
+        with torch.cuda.stream(stream), torch.inference_mode():
+            for _ in range(2):  # warm-up (allocator, kernel selection) at position 0
+                self._forward()
+        torch.cuda.current_stream(self.engine.device).wait_stream(stream)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph), torch.inference_mode():
+            self.logits = self._forward()
+
+    def reset(self) -> None:
+        """Start a new batch of sequences (old cache entries are masked, never read)."""
+        self.length = 0
+
+    @torch.inference_mode()
+    def step(self, ids: torch.Tensor) -> torch.Tensor:
+        """Feed one token per row (B,) or (B, 1) at the next position; logits (B, vocab)."""
+        if self.length >= self.capacity:
+            raise StudioError(f"the static cache holds {self.capacity} positions; ask for a larger one")
+        self.ids.copy_(ids.reshape(self.batch, 1))
+        self.position.fill_(self.length)
+        if self.graph is not None:
+            self.graph.replay()
+            logits = self.logits
+        else:
+            logits = self._forward()
+        self.length += 1
+        return logits.clone()
+
+    def _forward(self) -> torch.Tensor:
+        e = self.engine
+        batch, heads, dim_head = self.batch, e.heads, e.dim_head
+        rotation = self.rotations.index_select(0, self.position)  # (1, dim_head / 2)
+        mask = (self.slots <= self.position).view(1, 1, 1, self.capacity)
+        x = F.embedding(self.ids, e.embed)
+        first_values = None
+        for index, layer in enumerate(e.layers):
+            fused = _project(x, layer.w_qkv).contiguous()
+            fused = fused.view(batch, 1, 3, heads, dim_head // 2, 2).transpose(1, 3)
+            pairs = torch.view_as_complex(fused[:, :, :2]) * rotation
+            q = torch.view_as_real(pairs[:, :, 0]).flatten(-2)
+            k = torch.view_as_real(pairs[:, :, 1]).flatten(-2)
+            v = fused[:, :, 2].flatten(-2)
+            if e.add_value_residual:
+                if first_values is None:
+                    first_values = v
+                else:
+                    v = 0.5 * (v + first_values)
+            if e.norm_qk:
+                q = F.normalize(q, dim=-1)
+                k = F.normalize(k, dim=-1)
+            q = q * layer.qk_scale
+            self.keys[index].index_copy_(2, self.position, k)
+            self.values[index].index_copy_(2, self.position, v)
+            keys, values = self.keys[index], self.values[index]
+            attended = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=1.0)
+            attended = attended.transpose(1, 2).reshape(batch, 1, e.inner)
+            branch = F.normalize(_project(attended, layer.w_attn_out), dim=-1)
+            x = e._update(x, branch, layer.alpha_attn)
+            hidden, gate = _project(x, layer.w_ff_in).chunk(2, dim=-1)
+            branch = F.normalize(_project(F.silu(gate) * hidden, layer.w_ff_out), dim=-1)
+            x = e._update(x, branch, layer.alpha_ff)
+        return _project(x, e.w_logits)[:, 0]
+
+
+def batch_bucket(rows: int) -> int:
+    """The batch size a static decoder is built for: the next power of two."""
+    return 1 << max(0, rows - 1).bit_length()
+
+
+def capacity_bucket(length: int) -> int:
+    """The cache capacity a static decoder is built for: the next power of two, at least 256."""
+    return max(256, 1 << max(0, length - 1).bit_length())
+
+
 def pick_device(requested: str | None = None) -> torch.device:
     """``auto`` (or None) picks CUDA, then Apple's MPS, then the CPU."""
     if requested in (None, "", "auto"):
@@ -246,6 +369,10 @@ def pick_device(requested: str | None = None) -> torch.device:
         raise StudioError(f"unknown device {requested!r} (use auto, cpu, cuda or mps)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise StudioError(f"device {requested!r} was asked for but CUDA is not available")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise StudioError(f"device {requested!r} was asked for but this machine has {count} CUDA device"
+                          f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})")
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise StudioError(f"device {requested!r} was asked for but MPS is not available")
     return device

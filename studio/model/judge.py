@@ -122,6 +122,30 @@ class HeldOut:
                                      chars=sum(map(len, texts)), sha256=text_sha256(texts, self.identity.framing))
         return HeldOut(identity, texts, [c for _, c in rows])
 
+    def subset(self, fraction: float, seed: int = 0) -> "HeldOut":
+        """A stratified slice: about ``fraction`` of each class's pieces (at least one), in stream order.
+
+        Each class's pieces are taken in one seeded order, so for a given seed a smaller
+        fraction's slice is part of a larger one's. Darwin's racing scores children on
+        such slices; every reported figure is still on the whole data.
+        """
+        if not 0 < fraction <= 1:
+            raise StudioError(f"a slice must be a fraction in (0, 1], not {fraction}")
+        if fraction == 1:
+            return self
+        keep: set[int] = set()
+        for label in dict.fromkeys(self.classes):
+            members = [i for i, c in enumerate(self.classes) if c == label]
+            np.random.default_rng([seed, *label.encode("utf-8")]).shuffle(members)
+            keep.update(members[: max(1, round(fraction * len(members)))])
+        rows = [i for i in range(len(self.texts)) if i in keep]
+        texts = [self.texts[i] for i in rows]
+        classes = [self.classes[i] for i in rows]
+        class_chars = tuple(sum(len(t) for t, c in zip(texts, classes) if c == label) for label in self.identity.classes)
+        identity = _replace_identity(self.identity, class_chars=class_chars, pieces=len(rows), chars=sum(map(len, texts)),
+                                     sha256=text_sha256(texts, self.identity.framing))
+        return HeldOut(identity, texts, classes)
+
 
 def _replace_identity(identity: DataIdentity, **changes: Any) -> DataIdentity:
     return DataIdentity(**{**asdict(identity), **changes})

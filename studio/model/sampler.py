@@ -82,6 +82,7 @@ def sample_gallery(
     on_char: CharCallback | None = None,
     cancel: threading.Event | CancelCheck | None = None,
     indices: Iterable[int] | None = None,
+    static: bool | None = None,
 ) -> list[Art]:
     """Draw a gallery; ``on_char(index, char)`` streams every char as it is drawn.
 
@@ -89,6 +90,10 @@ def sample_gallery(
     drawing only piece 3 reproduces piece 3 of the full gallery (re-roll a card).
     Raises ``Cancelled`` when ``cancel`` is set; ``on_char`` has by then seen
     everything drawn so far.
+
+    ``static`` decodes over a static-capacity KV cache (``Engine.static_decoder``; a
+    CUDA graph per batch bucket on CUDA) instead of the growing one; None: static
+    exactly when the engine is on CUDA.
     """
     settings.validate()
     is_cancelled = cancel_check(cancel)
@@ -104,10 +109,20 @@ def sample_gallery(
         streams.append(_Stream(generator))
 
     batch = len(indices)
-    # Room for the prompt and a typical piece; the cache doubles if a piece runs longer.
-    cache = engine.new_cache(batch, min(len(prompt) + settings.max_chars, len(prompt) + 512))
+    static = engine.device.type == "cuda" if static is None else static
     prompt_ids = torch.tensor([prompt] * batch, dtype=torch.long, device=engine.device)
-    logits = engine.step(prompt_ids, cache)
+    if static:
+        # Rows never leave a static batch: finished (and padding) rows are fed EOA-free
+        # filler and their logits ignored.
+        decoder = engine.static_decoder(batch, len(prompt) + settings.max_chars)
+        feed = torch.zeros(decoder.batch, dtype=torch.long, device=engine.device)
+        for position in range(len(prompt)):
+            feed[:batch] = prompt_ids[:, position]
+            logits = decoder.step(feed)[:batch]
+    else:
+        # Room for the prompt and a typical piece; the cache doubles if a piece runs longer.
+        cache = engine.new_cache(batch, min(len(prompt) + settings.max_chars, len(prompt) + 512))
+        logits = engine.step(prompt_ids, cache)
 
     drawn: list[list[int]] = [[] for _ in indices]
     complete = [False] * batch
@@ -138,9 +153,16 @@ def sample_gallery(
             if not alive:
                 break
             keep_index = torch.tensor(keep, dtype=torch.long, device=engine.device)
-            cache.keep_rows(keep_index)
             tokens = tokens.index_select(0, keep_index)
-        logits = engine.step(tokens.unsqueeze(-1), cache)
+            if not static:
+                cache.keep_rows(keep_index)
+        if static:
+            rows = torch.tensor(alive, dtype=torch.long, device=engine.device)
+            feed.zero_()
+            feed.index_copy_(0, rows, tokens)
+            logits = decoder.step(feed).index_select(0, rows)
+        else:
+            logits = engine.step(tokens.unsqueeze(-1), cache)
 
     return [
         Art(index=indices[row], label=settings.label, seed=settings.seed + indices[row], text=vocab.decode(drawn[row]),

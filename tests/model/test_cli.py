@@ -71,6 +71,20 @@ def test_bad_input_exits_2_with_one_sentence(capsys, ckpt_path, tmp_path, argv, 
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("devices", [0, 1])
+def test_a_cuda_device_the_machine_lacks_exits_2(capsys, ckpt_path, monkeypatch, devices):
+    """`--device cuda:7` on a machine with no CUDA, or with fewer GPUs, is one sentence and exit 2."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: devices > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: devices)
+    code, out, err = run(capsys, "sample", ckpt_path, "--device", "cuda:7")
+    assert code == 2 and out == ""
+    assert "CUDA" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    if devices:
+        assert "1 CUDA device " in err
+
+
 def test_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["sample"])

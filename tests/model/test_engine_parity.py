@@ -56,3 +56,54 @@ def test_plain_key_form_model_matches_too():
     ids = torch.randint(0, len(ckpt.vocab), (1, 20))
     with torch.no_grad():
         assert (Engine(model).forward(ids) - model(ids)).abs().max().item() < 1e-4
+
+
+# -- the static-capacity cache (the CUDA-graph path, run eagerly here; issue 15) ---------------
+
+
+def test_static_cache_decoding_matches_ngpt_forward(model_and_engine):
+    ckpt, model, engine = model_and_engine
+    ids = torch.randint(0, len(ckpt.vocab), (3, 40), generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        reference = model(ids)
+    decoder = engine.static_decoder(3, 40, graph=False)
+    assert decoder.batch == 4 and decoder.capacity == 256  # bucketed: padding row, room to spare
+    feed = torch.zeros(4, dtype=torch.long)
+    steps = []
+    for t in range(40):
+        feed[:3] = ids[:, t]
+        steps.append(decoder.step(feed)[:3])
+    assert (torch.stack(steps, dim=1) - reference).abs().max().item() < 1e-4
+    # the same decoder, reset, decodes a new batch from scratch (old cache entries are masked)
+    again = engine.static_decoder(3, 40, graph=False)
+    assert again is decoder
+    feed[:3] = ids[:, 0]
+    assert (again.step(feed)[:3] - reference[:, 0]).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("framing", [CONDITIONAL, UNCONDITIONAL])
+def test_static_greedy_gallery_equals_the_cards_naive_loop(model_and_engine, framing):
+    ckpt, model, engine = model_and_engine
+    label = "Cats" if framing == CONDITIONAL else None
+    settings = SampleSettings(label=label, count=3, top_k=1, max_chars=60)
+    arts = sample_gallery(engine, ckpt.vocab, framing, settings, static=True)
+    expected = naive_sample(model, ckpt.vocab, framing, label, max_chars=60)
+    assert [a.text for a in arts] == [expected] * 3
+
+
+def test_static_and_dynamic_caches_draw_the_same_sampled_gallery():
+    ckpt = random_checkpoint(dim=32, depth=2, heads=2, dim_head=16, seed=5, scale_jitter=0.3)
+    engine = Engine(ckpt.build_model())
+    settings = SampleSettings(label="Cats", count=5, temperature=0.8, top_k=20, max_chars=80, seed=3)
+    dynamic = sample_gallery(engine, ckpt.vocab, CONDITIONAL, settings, static=False)
+    static = sample_gallery(engine, ckpt.vocab, CONDITIONAL, settings, static=True)
+    assert [(a.text, a.complete) for a in static] == [(a.text, a.complete) for a in dynamic]
+
+
+def test_static_cache_refuses_to_overflow():
+    ckpt = random_checkpoint(dim=32, depth=1, seed=3)
+    decoder = Engine(ckpt.build_model()).static_decoder(1, 2, graph=False)
+    for _ in range(decoder.capacity):
+        decoder.step(torch.zeros(1, dtype=torch.long))
+    with pytest.raises(Exception, match="static cache"):
+        decoder.step(torch.zeros(1, dtype=torch.long))

@@ -135,9 +135,9 @@ def test_resume_continues_from_the_same_step(tmp_path):
         return len(calls) > 6
 
     with pytest.raises(Cancelled):
-        train(pieces, tmp_path / "b.pt", config=config, shape=TINY, cancel=stop_after_six)
+        train(pieces, tmp_path / "b.pt", config=config, shape=TINY, device="cpu", cancel=stop_after_six)
     assert load_checkpoint(tmp_path / "b.pt").metrics["step"] == 6  # cancel saved the work
-    resumed = train(pieces, tmp_path / "b.pt", config=config, shape=TINY, resume=True)
+    resumed = train(pieces, tmp_path / "b.pt", config=config, shape=TINY, device="cpu", resume=True)
     assert resumed.checkpoint.metrics["step"] == 12
     for key, value in straight.checkpoint.state_dict.items():
         assert torch.allclose(value, resumed.checkpoint.state_dict[key], atol=1e-5), key
