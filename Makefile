@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# First the system libraries Qt needs (one install line if some are missing, not Qt's abort).
 run: $(STAMP)
+	$(PY) -m studio.app.qtdeps
 	$(VENV)/bin/darwascii-studio
 
 test: $(STAMP)

@@ -183,6 +183,12 @@ def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from studio.app import qtdeps
+
+    missing = qtdeps.problem()  # Qt's own abort names one library at best
+    if missing:
+        print(missing, file=sys.stderr)
+        return 1
     import qasync
 
     app = make_app()
