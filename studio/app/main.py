@@ -143,16 +143,18 @@ async def screenshot_flow(window, paths, read_only, out: str) -> int:
         return 2
     preferred = [r for r in records if r.role == "artist" and r.exists and r.framing == "conditional"]
     record = (preferred or [r for r in records if r.exists] or records)[0]
-    window.tree.select(record.id)
-    window.select_checkpoint(record.id)
     label = None
     if record.labels and record.framing == "conditional":
         label = "Cats" if "Cats" in record.labels else record.labels[0]
     sampled = loop.create_future()
     window.gallerySampled.connect(lambda cid: sampled.done() or sampled.set_result(cid))
-    window.gallery.label.setEditText(label or "")
     window.gallery.count.setValue(6)
-    job = window.sample(SampleSettings(label=label, count=6, max_chars=400, seed=0), record.id)
+    window.gallery.max_chars.setValue(400)
+    window.gallery.seed.setValue(0)
+    window.tree.select(record.id)
+    window.session.select(record.id)  # an artist with no gallery draws one
+    window.gallery.label.setEditText(label or "")
+    job = window.gallery_actions.sample(SampleSettings(label=label, count=6, max_chars=400, seed=0), record.id)
     if job is not None:
         await asyncio.wait_for(sampled, timeout=300)
     window.tree.fit()

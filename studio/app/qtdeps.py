@@ -94,8 +94,10 @@ def problem(platform: str | None = None) -> str | None:
     missing = missing_libraries(platform)
     if not missing:
         return None
-    return (f"darwascii-studio: the Qt {platform} platform needs system libraries that are missing: "
-            f"{', '.join(sorted(missing))}.\nInstall them with:\n\n    {install_line(missing)}\n")
+    return (
+        f"darwascii-studio: the Qt {platform} platform needs system libraries that are missing: "
+        f"{', '.join(sorted(missing))}.\nInstall them with:\n\n    {install_line(missing)}\n"
+    )
 
 
 def main() -> int:
