@@ -34,7 +34,9 @@ class BreedingActions(QObject):
         bay.breedRequested.connect(self.breed)
         bay.evolveRequested.connect(self.evolve)
         bay.vigorTableRequested.connect(self.show_vigor_table)
-        bay.cancelRequested.connect(worker.cancel)  # both in the GUI thread: a direct call that sets an Event
+        # Direct: the worker object lives in its (busy) thread, so an automatic connection
+        # would queue the call until the job ended. Worker.cancel only sets an Event.
+        bay.cancelRequested.connect(worker.cancel, Qt.DirectConnection)
         worker.gui.progressed.connect(bay.job_progress)
 
     def _session_changed(self, what: str, checkpoint_id) -> None:
