@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -196,7 +197,7 @@ class BreedingBay(QWidget):
         self.job_row.hide()
 
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(130)
+        self.plot.setMinimumSize(220, 100)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setLabel("left", "bpc")
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # plain bpc, never "bpc (x0.001)"
@@ -207,7 +208,9 @@ class BreedingBay(QWidget):
             [], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7"
         )
 
+        # The method's option rows scroll on a short screen; the buttons below them stay in view.
         options = QGridLayout()
+        options.setContentsMargins(0, 0, 6, 0)
         options.addWidget(QLabel("Method"), 0, 0)
         options.addWidget(self.method, 0, 1)
         row = 1
@@ -215,10 +218,19 @@ class BreedingBay(QWidget):
             options.addWidget(self._labels[name], row, 0)
             options.addWidget(field.widget, row, 1)
             row += 1
+        options.setRowStretch(row, 1)
+        options_box = QWidget()
+        options_box.setLayout(options)
+        options_scroll = QScrollArea()
+        options_scroll.setWidget(options_box)
+        options_scroll.setWidgetResizable(True)
+        options_scroll.setFrameShape(QFrame.NoFrame)
+        options_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        options_scroll.setMinimumHeight(60)
+        options_scroll.setMinimumWidth(min(options_box.sizeHint().width() + 12, 330))
         buttons = QHBoxLayout()
         buttons.addWidget(self.scan_button)
         buttons.addWidget(self.breed_button)
-        options.addLayout(buttons, row, 0, 1, 2)
         darwin = QHBoxLayout()
         darwin.addWidget(QLabel("population"))
         darwin.addWidget(self.population)
@@ -227,7 +239,10 @@ class BreedingBay(QWidget):
         darwin.addWidget(QLabel("seed"))
         darwin.addWidget(self.darwin_seed)
         darwin.addWidget(self.evolve_button)
-        options.addLayout(darwin, row + 1, 0, 1, 2)
+        controls = QVBoxLayout()
+        controls.addWidget(options_scroll, 1)
+        controls.addLayout(buttons)
+        controls.addLayout(darwin)
 
         slots = QVBoxLayout()
         slots.addWidget(self.slot_a)
@@ -242,7 +257,7 @@ class BreedingBay(QWidget):
 
         layout = QHBoxLayout(self)
         layout.addLayout(slots)
-        layout.addLayout(options)
+        layout.addLayout(controls)
         layout.addLayout(right, 1)
 
         self.method.currentTextChanged.connect(self._method_changed)

@@ -45,8 +45,8 @@ class JobRow(QFrame):
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(6)
         self.cancel = QPushButton("✕")
-        self.cancel.setToolTip("Cancel")
-        self.cancel.setFixedWidth(28)
+        self.cancel.setObjectName("jobCancel")  # its own padding (studio.qss), or the ✕ has no room
+        self.cancel.setToolTip("Cancel this job")
         self.cancel.clicked.connect(lambda: on_cancel(job_id))
         top = QHBoxLayout()
         top.addWidget(self.title, 1)

@@ -35,18 +35,20 @@ def sample_job(path: str, framing: str | None, settings: SampleSettings, indices
         engine = ctx.engine(ckpt)
         pending: dict[int, str] = {}
         last = [time.monotonic()]
-        total = settings.max_chars * (len(indices) if indices is not None else settings.count)
-        drawn = [0]
+        # The pieces are drawn side by side, one char each per step, so the longest one
+        # measures the progress; a gallery ends sooner when every piece is complete.
+        lengths: dict[int, int] = {}
+        message = f"sampling, up to {settings.max_chars} chars a piece"
 
         def on_char(index: int, char: str) -> None:
             pending[index] = pending.get(index, "") + char
-            drawn[0] += 1
+            lengths[index] = lengths.get(index, 0) + 1
             now = time.monotonic()
             if now - last[0] >= STREAM_INTERVAL_S:
                 last[0] = now
                 ctx.partial(dict(pending))
                 pending.clear()
-                ctx.progress(min(0.99, drawn[0] / max(1, total)), "sampling")
+                ctx.progress(min(0.99, max(lengths.values()) / settings.max_chars), message)
 
         try:
             arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char, cancel=ctx.cancelled,

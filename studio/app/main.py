@@ -62,7 +62,9 @@ def make_app(argv=None):
     app.setWindowIcon(app_icon())
     app.setDesktopFileName(APP_ID)
     app.setStyle("Fusion")
-    app.setStyleSheet(resource_file("studio.qss").read_text(encoding="utf-8"))
+    sheet = resource_file("studio.qss")
+    # Images in the sheet (the spin boxes' arrows) are named relative to the resources folder.
+    app.setStyleSheet(sheet.read_text(encoding="utf-8").replace("url(resources:", f"url({sheet.parent.as_posix()}/"))
     return app
 
 

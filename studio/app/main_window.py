@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMessageBox, QPushButton,
-    QScrollArea, QSplitter, QVBoxLayout, QWidget,
+    QSplitter, QVBoxLayout, QWidget,
 )
 
 from studio import __version__
@@ -43,15 +43,6 @@ class LibraryBridge(QObject):
     def __init__(self, library: Library):
         super().__init__()
         library.subscribe(lambda event, payload: self.changed.emit(event, payload))
-
-
-def scrolling(widget: QWidget) -> QScrollArea:
-    """A dock's content in a scroll area, so the dock can shrink below its layout's size."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.NoFrame)
-    area.setWidget(widget)
-    return area
 
 
 class MainWindow(QMainWindow):
@@ -88,7 +79,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.bay = BreedingBay()
-        self.bay_dock = self._dock("Breeding bay", "bayDock", scrolling(self.bay))
+        self.bay_dock = self._dock("Breeding bay", "bayDock", self.bay)
         self.jobs = JobPanel(worker)
         self.jobs_dock = self._dock("Jobs", "jobsDock", self.jobs)
         # Jobs share the bottom strip with the bay (tabs), so the tree and gallery get the width.

@@ -419,8 +419,8 @@ class FamilyTreeView(QGraphicsView):
         self.resetTransform()
         self.scale(level, level)
 
-    # Below this zoom a node's name would be under ~9 px: fit scrolls instead.
-    READABLE_ZOOM = 0.75
+    # Below this zoom a node's small print would be under ~9 px: fit scrolls instead.
+    READABLE_ZOOM = 0.9
 
     def fit(self) -> None:
         """The whole family if it fits at a readable size; otherwise a readable zoom,
