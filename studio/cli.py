@@ -99,6 +99,13 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def clear_progress() -> None:
+    """Erase the progress line (if one was drawn) before the command prints its result."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
 def progress_printer(enabled: bool) -> Callable[[str], None]:
     """A one-line progress reporter on stderr (silent under --json or when piped)."""
     if not enabled or not sys.stderr.isatty():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from studio import cli
@@ -131,8 +130,7 @@ def cmd_scan(args: argparse.Namespace) -> None:
     if args.json:
         cli.emit_json(result.to_dict())
         return
-    if sys.stderr.isatty():
-        sys.stderr.write("\r\033[K")
+    cli.clear_progress()
     barrier = result.barrier
     start, end = barrier.bpc[0], barrier.bpc[-1]
     print(f"{'t':>6}  {'bpc':>8}  {'line':>8}  {'excess':>8}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +128,7 @@ def cmd_darwin(args: argparse.Namespace) -> None:
     if args.json:
         cli.emit_json(log)
         return
-    if sys.stderr.isatty():
-        sys.stderr.write("\r\033[K")
+    cli.clear_progress()
     print(format_report(log))
     print(f"\nlog: {args.out / 'darwin_log.json'}\nchampion: {champion_path}\nreproduce: {log['reproduce']['champion']}")
 
@@ -219,8 +217,7 @@ def cmd_experiment(args: argparse.Namespace) -> None:
     if args.json:
         cli.emit_json(summary)
         return
-    if sys.stderr.isatty():
-        sys.stderr.write("\r\033[K")
+    cli.clear_progress()
     print(format_experiment(summary))
 
 

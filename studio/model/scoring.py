@@ -95,22 +95,13 @@ def token_nats(
     return out
 
 
-def bits_per_char(
-    forward: Callable[[torch.Tensor], torch.Tensor],
-    ids: Sequence[int] | torch.Tensor,
-    *,
-    context: int = 256,
-    stride: int | None = None,
-    batch_size: int = 16,
-    device: torch.device | str = "cpu",
-    progress: Callable[[int, int], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
-) -> tuple[float, int]:
-    """(bpc, number of scored chars) of ``ids`` under ``forward`` (ids -> logits).
+def bits_per_char(forward: Callable[[torch.Tensor], torch.Tensor], ids: Sequence[int] | torch.Tensor,
+                  **options) -> tuple[float, int]:
+    """(bpc, number of scored chars) of ``ids`` under ``forward`` (ids -> logits);
+    ``options`` as for :func:`token_nats` (context, stride, batch_size, device, ...).
 
     ``forward`` is ``Engine.forward`` normally; nGPT-pytorch's ``model`` works too,
     which is how tests check the engine against the reference.
     """
-    nats = token_nats(forward, ids, context=context, stride=stride, batch_size=batch_size, device=device,
-                      progress=progress, cancel=cancel)
+    nats = token_nats(forward, ids, **options)
     return float(nats.sum()) / len(nats) / LN2, len(nats)

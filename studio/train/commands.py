@@ -203,8 +203,7 @@ def _train_command(args, cancel) -> None:
     if args.json:
         cli.emit_json({"checkpoint": str(result.path), "metrics": result.checkpoint.metrics})
     else:
-        if sys.stderr.isatty():
-            sys.stderr.write("\n")
+        cli.clear_progress()
         scalars = {k: v for k, v in result.checkpoint.metrics.items() if k != "measurements"}
         print(f"wrote {result.path}: " + ", ".join(f"{k} {v}" for k, v in scalars.items()))
         for measurement in measurements_in(result.checkpoint.metrics):
@@ -226,8 +225,7 @@ def cmd_eval(args) -> None:
     if args.json:
         cli.emit_json({**result.to_dict(), "command": result.command(str(args.checkpoint))})
         return
-    if sys.stderr.isatty():
-        sys.stderr.write("\r\033[K")
+    cli.clear_progress()
     print(f"{result.text(4)}  ({result.caption()})")
     print(f"measured on {result.data.describe()}")
     print(f"{result.chars:,} chars scored, context {result.context} ({result.context_note}), stride {result.stride}"

@@ -82,3 +82,10 @@ def test_a_corpus_file_passed_as_text_is_read_as_a_corpus(tmp_path):
 def test_stratified_refuses_a_class_the_split_does_not_have():
     with pytest.raises(StudioError, match="no pieces of class 'Dragons'"):
         stratified(load_builtin("builtin-a"), name="builtin-a", split="val", framing="conditional", classes=["Dragons"])
+
+
+def test_the_same_classes_give_the_same_data_in_any_order():
+    pieces = load_builtin("builtin")
+    first = stratified(pieces, name="builtin", split="test", framing="conditional", classes=["Cats", "Cars", "Fish"])
+    again = stratified(pieces, name="builtin", split="test", framing="conditional", classes=["Fish", "Cats", "Cars"])
+    assert first.identity == again.identity and first.texts == again.texts
