@@ -106,7 +106,12 @@ class BreedingActions(QObject):
             return None
 
         def done(outcome):
-            self.show_vigor(outcome.record.name, outcome.judgement.child.to_dict(), outcome.judgement.vigor)
+            self.show_vigor(
+                outcome.record.name,
+                outcome.judgement.child.to_dict(),
+                outcome.judgement.vigor,
+                extra=f" · {escape(outcome.note)}" if outcome.note else "",
+            )
             self.select_and_sample(outcome.record.id)
 
         job = jobs.breed_job(self.library, a, b, recipe, bred_dir(self.library.path))

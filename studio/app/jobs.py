@@ -118,6 +118,7 @@ class BreedOutcome:
     path: str
     record: Any  # the child's CheckpointRecord, registered in the library by the job
     judgement: PairJudgement
+    note: str | None = None  # what breeding parents of different framings did
 
 
 def check_cancel(ctx) -> None:
@@ -149,7 +150,9 @@ def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, n
         pair = f"breeding {a_record.name} × {b_record.name}"
         library.add_measurement(a_record.id, {**judgement.parents[0].to_dict(), "measured_for": pair})
         library.add_measurement(b_record.id, {**judgement.parents[1].to_dict(), "measured_for": pair})
-        return BreedOutcome(str(target), record, judgement)
+        from studio.breed.pair import framing_note
+
+        return BreedOutcome(str(target), record, judgement, framing_note(a, b))
 
     return run
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from studio import cli
 from studio.breed.methods import METHODS
-from studio.breed.pair import breed
+from studio.breed.pair import breed, framing_note
 from studio.breed.recipe import BreedRecipe, all_options
 from studio.breed.scan import scan_path
 from studio.errors import StudioError
@@ -24,7 +24,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("a", type=Path, metavar="A")
     p.add_argument("b", type=Path, metavar="B")
-    p.add_argument("--method", "-m", choices=list(METHODS), default="slerp", help="merge method (default slerp)")
+    p.add_argument(
+        "--method", "-m", type=method_name, default="slerp", help=f"merge method: {', '.join(METHODS)} (default slerp)"
+    )
     add_recipe_options(p)
     p.add_argument("--name", help="name of the child (default A_x_B_method)")
     p.add_argument("-o", "--out", type=Path, required=True, metavar="CHILD.pt")
@@ -81,12 +83,21 @@ def recipe_from_args(args: argparse.Namespace) -> BreedRecipe:
     return recipe
 
 
+def method_name(text: str) -> str:
+    """A registered merge method; a mistyped one is one sentence naming the choices."""
+    if text in METHODS:
+        return text
+    names = list(METHODS)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a merge method; choose {', '.join(names[:-1])} or {names[-1]}")
+
+
 def cmd_breed(args: argparse.Namespace) -> None:
     recipe = recipe_from_args(args)
     cli.refuse_output_onto_input(args.out, [args.a, args.b], args.force)
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
     child = breed(a, b, recipe, name=args.name)  # raises before anything is written
+    note = framing_note(a, b)
     path = save_checkpoint(child, args.out)
     result = {
         "child": str(path),
@@ -95,10 +106,14 @@ def cmd_breed(args: argparse.Namespace) -> None:
         "parents": child.lineage["parents"],
         "vocab_size": len(child.vocab),
     }
+    if note:
+        result["note"] = note
     if args.json:
         cli.emit_json(result)
     else:
         print(f"bred {child.name} ({recipe.method}) -> {path}  [{len(child.vocab)} chars]")
+        if note:
+            print(cli.terminal_safe(note))
 
 
 def cmd_scan(args: argparse.Namespace) -> None:
