@@ -11,29 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMessageBox, QPushButton,
-    QSplitter, QVBoxLayout, QWidget,
+    QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QSplitter,
+    QVBoxLayout, QWidget,
 )
 
-from studio import __version__
 from studio.app.breeding_actions import BreedingActions
 from studio.app.breeding_bay import BreedingBay
 from studio.app.exports import Exports
 from studio.app.gallery import GalleryPanel
 from studio.app.gallery_actions import GalleryActions
 from studio.app.job_panel import JobPanel
+from studio.app.menus import build_menus
 from studio.app.session import Session
 from studio.app.tool_actions import ToolActions
 from studio.app.tree_view import FamilyTreeView
 from studio.app.worker import Worker
 from studio.library import Library
-
-SHORTCUTS = [("Ctrl+R", "sample a gallery of the selected artist"), ("Ctrl+E", "export the gallery"),
-             ("Ctrl+O / Ctrl+Shift+O", "open a folder / a checkpoint"), ("Ctrl+T", "train an artist"),
-             ("F", "fit the family in view"), ("Ctrl++ / Ctrl+-", "zoom the tree"), ("Ctrl+Q", "quit")]
-
 
 class LibraryBridge(QObject):
     """Re-emits the library's plain-Python events as a Qt signal (queued across threads)."""
@@ -97,7 +92,7 @@ class MainWindow(QMainWindow):
         self.exports = Exports(library, worker, self.session, self.gallery, self.settings, self.notice, self.say, self)
         self.tools = ToolActions(library, worker, self.session, self.notice, self.say,
                                  lambda i: self.tree.select(i, emit=True), self)
-        self._build_menus()
+        build_menus(self)
         self.search.textChanged.connect(self.tree.apply_filter)
         fit.clicked.connect(self.tree.fit)
         self.tree.checkpointSelected.connect(self.session.select)
@@ -120,50 +115,6 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(Qt.BottomDockWidgetArea, dock)
         return dock
-
-    def _build_menus(self) -> None:
-        def action(menu, text, slot, shortcut=None):
-            act = QAction(text, self)
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(slot)
-            menu.addAction(act)
-
-        file = self.menuBar().addMenu("&File")
-        action(file, "Open folder…", self.open_folder_dialog, "Ctrl+O")
-        action(file, "Open checkpoint…", self.open_file_dialog, "Ctrl+Shift+O")
-        file.addSeparator()
-        action(file, "Export gallery…", self.exports.export_gallery_any, "Ctrl+E")
-        action(file, "Export gallery as PNG…", lambda: self.exports.export_gallery_png())
-        action(file, "Export checkpoint…", lambda: self.session.current and self.exports.export_checkpoint(self.session.current))
-        file.addSeparator()
-        action(file, "Quit", self.quit, "Ctrl+Q")
-        view = self.menuBar().addMenu("&View")
-        action(view, "Fit family", self.tree.fit, "F")
-        action(view, "Zoom in", lambda: self.tree.zoom_by(1.2), "Ctrl++")
-        action(view, "Zoom out", lambda: self.tree.zoom_by(1 / 1.2), "Ctrl+-")
-        view.addSeparator()
-        view.addAction(self.bay_dock.toggleViewAction())
-        view.addAction(self.jobs_dock.toggleViewAction())
-        tools = self.menuBar().addMenu("&Tools")
-        action(tools, "Train an artist…", self.tools.train_dialog, "Ctrl+T")
-        action(tools, "Evaluate selected…", lambda: self.session.current and self.tools.evaluate_dialog(self.session.current))
-        help_menu = self.menuBar().addMenu("&Help")
-        action(help_menu, "Keyboard shortcuts", lambda: QMessageBox.information(
-            self, "Keyboard shortcuts", "<table>" + "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>"
-                                                            for k, v in SHORTCUTS) + "</table>"))
-        action(help_menu, "README", self.open_readme)
-        action(help_menu, "About", lambda: QMessageBox.about(
-            self, "darwASCIInGPT Studio",
-            f"<b>darwASCIInGPT Studio</b> {__version__}<br>Sample, breed and train small nGPT ASCII artists.<br>"
-            f"Library: {self.library.path}"))
-
-    def open_readme(self) -> None:
-        readme = Path(__file__).resolve().parents[2] / "README.md"
-        if readme.exists():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(readme)))
-        else:
-            self.notice("The README is not installed with this copy; see the project's README.md.")
 
     # -- state ----------------------------------------------------------------------------
 

@@ -171,3 +171,53 @@ def test_framing_chars_never_show(text, shown):
     from studio.app.gallery import visible_text
 
     assert visible_text(text) == shown
+
+
+def test_an_evaluation_stays_in_the_header(qtbot, make_window, open_and_wait, snapshot):
+    window = make_window()
+    open_and_wait(window, snapshot)
+    record_id = _ids(window)["apehex/styleA"]
+    window.session.current = record_id
+    window.gallery_actions.show_header(window.library.get(record_id))
+    for split in ("val", "test"):  # the first becomes its headline; the second is shown beside it
+        with qtbot.waitSignal(window.jobEnded, timeout=60000):
+            window.tools.evaluate(record_id, "builtin", split, None)
+    qtbot.waitUntil(lambda: "evaluated" in window.gallery.subtitle.text(), timeout=5000)
+    assert "test" in window.gallery.subtitle.text() and "[" in window.gallery.subtitle.text()  # with its interval
+
+
+def test_exports_remember_the_folder_and_the_gallery_export_offers_png(qtbot, make_window, open_and_wait, snapshot,
+                                                                       tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.app.exports import PNG
+
+    window = make_window()
+    open_and_wait(window, snapshot)
+    window.gallery.count.setValue(1)
+    window.gallery.max_chars.setValue(20)
+    with qtbot.waitSignal(window.gallerySampled, timeout=30000):
+        window.session.select(_ids(window)["apehex/styleA"])
+    asked = []
+    target = tmp_path / "exports"
+    target.mkdir()
+
+    def save_dialog(parent, title, start, filters):
+        asked.append((start, filters))
+        return str(target / "g.png"), PNG
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
+    assert window.gallery.export_button.isEnabled()
+    window.gallery.export_button.click()
+    assert (target / "g.png").read_bytes()[:4] == b"\x89PNG" and PNG in asked[0][1]
+    window.exports.export_piece(0)
+    assert asked[1][0].startswith(str(target))  # the folder last exported to
+
+
+def test_help_lists_the_keyboard_shortcuts(make_window):
+    window = make_window()
+    help_menu = next(a.menu() for a in window.menuBar().actions() if "Help" in a.text())
+    texts = [a.text() for a in help_menu.actions()]
+    assert "Keyboard shortcuts" in texts and "README" in texts
+    quit_action = next(a for m in window.menuBar().actions() for a in m.menu().actions() if a.text() == "Quit")
+    assert quit_action.shortcut().toString() == "Ctrl+Q"
