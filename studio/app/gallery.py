@@ -96,7 +96,13 @@ class FlowLayout(QLayout):
 class CardView(QListView):
     """The card grid; when it is empty it says how to fill it."""
 
-    placeholder = "No gallery yet: press Sample (Ctrl+R) to draw one."
+    NO_ARTIST = "Click an artist in the family tree to see its art."
+    NO_GALLERY = "No gallery yet: press Sample (Ctrl+R) to draw one."
+    placeholder = NO_ARTIST
+
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
+        self.viewport().update()
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)

@@ -46,7 +46,9 @@ class GalleryActions(QObject):
             self.gallery.subtitle.setText("Pick an artist in the family tree.")
             self.gallery.model.set_cards([])
             self.gallery.set_enabled(False)
+            self.gallery.view.set_placeholder(self.gallery.view.NO_ARTIST)
             return
+        self.gallery.view.set_placeholder(self.gallery.view.NO_GALLERY)
         self.show_header(record)
         conditional = record.framing == "conditional"
         labels = list(dict.fromkeys(self.library.label_history(checkpoint_id) + record.labels))

@@ -178,10 +178,7 @@ class MainWindow(QMainWindow):
     def _relayout(self) -> None:
         if self._closing:
             return
-        first = not self.tree.nodes
         self.tree.set_family(self.library.checkpoints(), self.library.edges())
-        if first and self.tree.nodes:
-            self.tree.fit()
         if not self.tree.nodes:
             self.statusBar().showMessage("Open a folder of checkpoints to see its family (File → Open folder…).")
 
@@ -196,15 +193,25 @@ class MainWindow(QMainWindow):
             self.open_paths([path])
 
     def open_paths(self, paths, read_only: bool = False, on_done=None) -> int:
-        return self.tools.open_paths(paths, read_only=read_only, on_done=on_done)
+        def opened(reports):
+            self._flush_layout()
+            self.tree.fit()  # the whole family, now that all of it is there
+            if on_done is not None:
+                on_done(reports)
+
+        return self.tools.open_paths(paths, read_only=read_only, on_done=opened)
+
+    def _flush_layout(self) -> None:
+        """Apply a pending re-layout (its library events arrived) now."""
+        if self._layout_timer.isActive():
+            self._layout_timer.stop()
+            self._relayout()
 
     # -- wiring -----------------------------------------------------------------------------------
 
     def select_and_sample(self, checkpoint_id: int) -> None:
         """A new child or champion: select it (its gallery is empty, so it draws one)."""
-        if self._layout_timer.isActive():  # its library event is still pending: apply it now
-            self._layout_timer.stop()
-            self._relayout()
+        self._flush_layout()  # its library event may still be pending
         self.tree.select(checkpoint_id)
         self.session.select(checkpoint_id)
 

@@ -93,7 +93,7 @@ def test_cancelled_gallery_cards_say_cancelled(qtbot, make_window, open_and_wait
 def test_clicking_an_artist_without_a_gallery_draws_one(qtbot, make_window, open_and_wait, snapshot):
     window = make_window()
     open_and_wait(window, snapshot)
-    assert window.gallery.model.cards == [] and "Ctrl+R" in window.gallery.view.placeholder
+    assert window.gallery.model.cards == [] and "Click an artist" in window.gallery.view.placeholder
     window.gallery.count.setValue(2)
     window.gallery.max_chars.setValue(40)
     record_id = _ids(window)["apehex/styleB"]
@@ -101,6 +101,7 @@ def test_clicking_an_artist_without_a_gallery_draws_one(qtbot, make_window, open
     with qtbot.waitSignal(window.gallerySampled, timeout=30000):
         window.tree.checkpointSelected.emit(node.record.id)  # what a click on the node emits
     assert len(window.gallery.model.cards) == 2 and window.library.latest_gallery(record_id) is not None
+    assert "Ctrl+R" in window.gallery.view.placeholder  # what an empty gallery of an artist says
     # selecting it again shows the saved gallery, with the controls it was drawn with
     window.gallery.count.setValue(5)
     window.session.select(_ids(window)["apehex/styleA"])  # starts drawing A…
