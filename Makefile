@@ -32,7 +32,7 @@ test: $(STAMP)
 # add a file when you reformat it, never the whole tree at once). Needs only ruff and
 # vulture (the `lint` extra, read from pyproject.toml), not the package or PyTorch.
 LINT_TOOLS = $(shell sed -n 's/^lint = \[\(.*\)\]/\1/p' pyproject.toml | tr -d '",')
-FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.py \
+FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.py studio/breed/align.py \
 	studio/breed/bench.py studio/app/breeding_bay.py studio/train/corpus.py studio/train/importers.py \
 	studio/errors.py studio/fsutil.py tests/breed/test_method_registry.py tests/test_import_contract.py \
 	studio/app/qtdeps.py studio/app/session.py studio/app/gallery_actions.py studio/app/breeding_actions.py \

@@ -153,10 +153,12 @@ async def screenshot_flow(window, paths, read_only, out: str) -> int:
     window.gallery.count.setValue(6)
     window.gallery.max_chars.setValue(400)
     window.gallery.seed.setValue(0)
-    window.tree.select(record.id)
-    window.session.select(record.id)  # an artist with no gallery draws one
     window.gallery.label.setEditText(label or "")
-    job = window.gallery_actions.sample(SampleSettings(label=label, count=6, max_chars=400, seed=0), record.id)
+    window.tree.select(record.id)
+    window.session.select(record.id)  # an artist with no gallery draws one with these settings
+    job = window.gallery_actions.sample_job_id
+    if job is None:  # it had a gallery: draw the screenshot's own
+        job = window.gallery_actions.sample(SampleSettings(label=label, count=6, max_chars=400, seed=0), record.id)
     if job is not None:
         await asyncio.wait_for(sampled, timeout=300)
     window.tree.fit()

@@ -226,8 +226,9 @@ class MainWindow(QMainWindow):
     def _tree_action(self, action: str, checkpoint_id: int) -> None:
         record = self.library.get(checkpoint_id)
         if action == "sample":
-            self.session.select(checkpoint_id)
-            self.gallery_actions.sample(self.gallery.settings())
+            self.session.select(checkpoint_id)  # an artist with no gallery starts drawing here
+            if self.gallery_actions.sample_checkpoint != checkpoint_id or self.gallery_actions.sample_job_id is None:
+                self.gallery_actions.sample(self.gallery.settings())
         elif action == "evaluate":
             self.tools.evaluate_dialog(checkpoint_id)
         elif action in ("breed_a", "breed_b"):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from studio import cli
+from studio.breed.align import DEFAULT_MAX_SWEEPS, align, aligned_checkpoint, record_alignment, stand_in
 from studio.breed.methods import METHODS
 from studio.breed.pair import breed, framing_note
 from studio.breed.recipe import BreedRecipe, all_options
@@ -29,6 +31,7 @@ def register(subparsers) -> None:
     )
     add_recipe_options(p)
     p.add_argument("--name", help="name of the child (default A_x_B_method)")
+    add_align_options(p)
     p.add_argument("-o", "--out", type=Path, required=True, metavar="CHILD.pt")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     cli.add_force_option(p)
@@ -46,10 +49,63 @@ def register(subparsers) -> None:
     s.add_argument("b", type=Path, metavar="B")
     add_data_options(s, required=False)
     s.add_argument("--points", type=int, default=9, help="points along the path (default 9)")
+    add_align_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
     cli.add_device_option(s)
     cli.add_trust_option(s)
     s.set_defaults(handler=cmd_scan)
+
+    al = subparsers.add_parser(
+        "align",
+        help="permute B's heads and feed-forward units to match A (same function)",
+        description="Re-basin: re-order parent B's attention heads and feed-forward units (optionally its residual "
+        "stream) to best match A by weight matching, so that breeding pairs each unit with its counterpart. B's "
+        "function is unchanged; the output's lineage names B and A and records the permutations.",
+    )
+    al.add_argument("a", type=Path, metavar="A", help="the reference parent")
+    al.add_argument("b", type=Path, metavar="B", help="the parent to re-order")
+    al.add_argument("--residual", action="store_true", help="also permute the residual stream (the model dimension)")
+    al.add_argument("--max-sweeps", type=int, default=DEFAULT_MAX_SWEEPS, help="most sweeps over the layers")
+    al.add_argument("--name", help="name of the aligned model (default B_aligned_to_A)")
+    al.add_argument("-o", "--out", type=Path, required=True, metavar="B_ALIGNED.pt")
+    al.add_argument("--json", action="store_true", help="print one JSON object")
+    cli.add_force_option(al)
+    cli.add_trust_option(al)
+    al.set_defaults(handler=cmd_align)
+
+    ex = subparsers.add_parser(
+        "align-experiment",
+        help="barrier and gen-0 child of the bundled pairs, before and after alignment",
+        description="For the bundled independent pair and shared-ancestor pair: the slerp path's barrier and the "
+        "gen-0 child (slerp t=0.5) on the test split of the union of their classes, raw and with B aligned to A "
+        "(heads and feed-forward units; and with the residual stream too), each with its 95% interval.",
+    )
+    ex.add_argument("--family", type=Path, default=None, help="folder of the bundled family (default: checkpoints/)")
+    ex.add_argument("--corpus", default=None, help="built-in corpus (default: the parents' training corpus)")
+    ex.add_argument("--split", choices=("val", "test"), default="test", help="split to score on (default test)")
+    ex.add_argument("--points", type=int, default=9, help="points along each path (default 9)")
+    ex.add_argument("-o", "--out", type=Path, default=None, metavar="RESULTS.json", help="write the results here")
+    ex.add_argument("--json", action="store_true", help="print one JSON object")
+    cli.add_device_option(ex)
+    cli.add_trust_option(ex)
+    ex.set_defaults(handler=cmd_align_experiment)
+
+
+def add_align_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--align", action="store_true", help="align B to A first (permute its heads and feed-forward units)"
+    )
+    parser.add_argument("--align-residual", action="store_true", help="with --align: also permute B's residual stream")
+
+
+def aligned_b(args: argparse.Namespace, a, b):
+    """(B, or B aligned to A when --align is given, and the Alignment or None)."""
+    if getattr(args, "align_residual", False) and not getattr(args, "align", False):
+        raise StudioError("--align-residual goes with --align")
+    if not getattr(args, "align", False):
+        return b, None
+    alignment = align(a, b, residual=args.align_residual)
+    return stand_in(b, alignment), alignment
 
 
 def add_recipe_options(parser: argparse.ArgumentParser) -> None:
@@ -96,8 +152,11 @@ def cmd_breed(args: argparse.Namespace) -> None:
     cli.refuse_output_onto_input(args.out, [args.a, args.b], args.force)
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
+    b, alignment = aligned_b(args, a, b)
     child = breed(a, b, recipe, name=args.name)  # raises before anything is written
     note = framing_note(a, b)
+    if alignment is not None:
+        child.lineage = record_alignment(child.lineage, alignment)
     path = save_checkpoint(child, args.out)
     result = {
         "child": str(path),
@@ -108,6 +167,8 @@ def cmd_breed(args: argparse.Namespace) -> None:
     }
     if note:
         result["note"] = note
+    if alignment is not None:
+        result["align"] = {k: v for k, v in alignment.summary().items() if k != "permutations"}
     if args.json:
         cli.emit_json(result)
     else:
@@ -121,6 +182,7 @@ def cmd_scan(args: argparse.Namespace) -> None:
 
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
+    b, alignment = aligned_b(args, a, b)
     heldout = heldout_for(
         [a, b],
         args.split,
@@ -143,9 +205,14 @@ def cmd_scan(args: argparse.Namespace) -> None:
         progress=lambda i, n: show(f"scanning {i}/{n}"),
     )
     if args.json:
-        cli.emit_json(result.to_dict())
+        out = result.to_dict()
+        if alignment is not None:
+            out["align"] = {k: v for k, v in alignment.summary().items() if k != "permutations"}
+        cli.emit_json(out)
         return
     cli.clear_progress()
+    if alignment is not None:
+        print(f"B aligned to A: {_align_text(alignment)}")
     barrier = result.barrier
     start, end = barrier.bpc[0], barrier.bpc[-1]
     print(f"{'t':>6}  {'bpc':>8}  {'line':>8}  {'excess':>8}")
@@ -158,3 +225,152 @@ def cmd_scan(args: argparse.Namespace) -> None:
         f"measured on {result.data.describe()}; context {result.context} ({result.context_note}), "
         f"stride {result.stride}"
     )
+
+
+def _align_text(alignment) -> str:
+    moved = alignment.permutations.moved()
+    residual = f", {moved['residual_dims']} residual dims" if alignment.permutations.residual is not None else ""
+    depth = len(alignment.permutations.heads)
+    heads = (
+        f"{moved['heads'] // depth} heads in every layer (one permutation: the value residual ties them)"
+        if alignment.head_permutation == "global"
+        else f"{moved['heads']} heads over {depth} layers"
+    )
+    return (
+        f"{heads}, {moved['ff_units']} feed-forward units{residual} "
+        f"moved; mean cosine of matching unit vectors {alignment.cosine_before:.4f} -> {alignment.cosine_after:.4f} "
+        f"({alignment.sweeps} sweeps{'' if alignment.converged else ', not converged'})"
+    )
+
+
+def cmd_align(args: argparse.Namespace) -> None:
+    cli.refuse_output_onto_input(args.out, [args.a, args.b], args.force)
+    a = load_checkpoint(args.a, trust=args.trust)
+    b = load_checkpoint(args.b, trust=args.trust)
+    alignment = align(a, b, residual=args.residual, max_sweeps=args.max_sweeps)
+    aligned = aligned_checkpoint(a, b, alignment, name=args.name)
+    path = save_checkpoint(aligned, args.out)
+    if args.json:
+        summary = alignment.summary()
+        cli.emit_json({"aligned": str(path), "parents": aligned.lineage["parents"], **summary})
+    else:
+        print(f"aligned {b.name} to {a.name} -> {path}: {_align_text(alignment)}")
+
+
+# -- the alignment experiment ------------------------------------------------------------------
+
+ALIGN_PAIRS = (
+    ("independent", "independent/indA/model.pt", "independent/indB/model.pt"),
+    ("shared ancestor", "apehex/styleA/model.pt", "apehex/styleB/model.pt"),
+)
+# (label, align options or None for the raw pair)
+ALIGN_VARIANTS = (
+    ("raw", None),
+    ("aligned: heads + ff", dict(residual=False)),
+    ("aligned: heads + ff + residual", dict(residual=True)),
+    ("aligned: + residual sign flips", dict(residual=True, flips=True)),
+)
+
+
+def alignment_experiment(
+    family: Path,
+    *,
+    corpus: str | None = None,
+    split: str = "test",
+    points: int = 9,
+    device="cpu",
+    trust: bool = False,
+    progress=None,
+) -> dict:
+    """Barrier and gen-0 child (slerp t=0.5) of each bundled pair, raw and with B aligned to A."""
+    from studio.model.judge import measure, paired_difference
+    from studio.train.heldout import heldout_for
+
+    results: dict = {"split": split, "points": points, "pairs": {}}
+    for origin, path_a, path_b in ALIGN_PAIRS:
+        a = load_checkpoint(family / path_a, trust=trust)
+        b = load_checkpoint(family / path_b, trust=trust)
+        heldout = heldout_for([a, b], split, corpus=corpus)
+        arm: dict = {"a": path_a, "b": path_b, "data": heldout.identity.to_dict(), "variants": {}}
+        raw_child_scores = None
+        for label, options in ALIGN_VARIANTS:
+            if progress:
+                progress(f"{origin}, {label}")
+            entry: dict = {}
+            partner = b
+            if options is not None:
+                alignment = align(a, b, **options)
+                partner = stand_in(b, alignment)
+                entry["align"] = {k: v for k, v in alignment.summary().items() if k != "permutations"}
+            scan = scan_path(a, partner, heldout, points=points, device=device)
+            entry["scan"] = {k: v for k, v in scan.to_dict().items() if k not in ("data", "definition")}
+            child = breed(a, partner, BreedRecipe("slerp", t=0.5))
+            measured, scores = measure(child, heldout, device=device)
+            entry["gen0_child"] = {"bpc": round(measured.bpc, 6), "interval": measured.interval.to_dict()}
+            if raw_child_scores is None:
+                raw_child_scores = scores
+            else:
+                diff = paired_difference(raw_child_scores, scores)
+                entry["gen0_child"]["raw_minus_aligned"] = diff.to_dict()
+            arm["context"], arm["stride"] = measured.context, measured.stride
+            arm["variants"][label] = entry
+        results["pairs"][origin] = arm
+    results["commands"] = [
+        f"darwascii scan {_shown(family / pa)} {_shown(family / pb)} --split {split} --points {points} --json{flag}"
+        for _, pa, pb in ALIGN_PAIRS
+        for flag in ("", " --align", " --align --align-residual")
+    ]
+    return results
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it is below it (so the record is portable)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def format_alignment_experiment(results: dict) -> str:
+    header = (
+        f"{'pair':<16} {'B':<31} {'barrier [95%]':>27} {'at t':>5} {'mid excess':>10} "
+        f"{'gen-0 child bpc [95%]':>26}  {'cos':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    for origin, arm in results["pairs"].items():
+        for label, entry in arm["variants"].items():
+            scan, child = entry["scan"], entry["gen0_child"]
+            iv, civ = scan["interval"], child["interval"]
+            cos = entry["align"]["mean_cosine_after"] if "align" in entry else None
+            lines.append(
+                f"{origin:<16} {label:<31} {scan['barrier']:>+8.4f} [{iv['low']:+.4f}, {iv['high']:+.4f}] "
+                f"{scan['barrier_at']:>5.3f} {scan['midpoint_excess']:>+10.4f} "
+                f"{child['bpc']:>8.4f} [{civ['low']:.4f}, {civ['high']:.4f}]  "
+                + (f"{cos:>6.3f}" if cos is not None else "     -")
+            )
+    return "\n".join(lines)
+
+
+def cmd_align_experiment(args: argparse.Namespace) -> None:
+    from studio.breed.darwin_commands import bundled_family
+
+    family = args.family or bundled_family()
+    show = cli.progress_printer(not args.json)
+    results = alignment_experiment(
+        family,
+        corpus=args.corpus,
+        split=args.split,
+        points=args.points,
+        device=pick_device(args.device),
+        trust=args.trust,
+        progress=lambda text: show(f"scanning {text}"),
+    )
+    if args.out:
+        from studio.fsutil import atomic_write_text
+
+        atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")
+    if args.json:
+        cli.emit_json(results)
+        return
+    cli.clear_progress()
+    print(format_alignment_experiment(results))

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from studio import cli
+from studio.breed.align import record_alignment
+from studio.breed.commands import add_align_options, aligned_b
 from studio.breed.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
 from studio.errors import StudioError
-from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint, shared_ancestor
+from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint, save_checkpoint, shared_ancestor
 from studio.model.engine import pick_device
 from studio.model.judge import HeldOut, measure, paired_difference, score_pieces
 from studio.train.commands import add_data_options
@@ -39,6 +41,7 @@ def register(subparsers) -> None:
                         "(default: found from the parents' lineage when its file is at hand)")
     _add_evolution_options(darwin)
     darwin.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR", help="folder for darwin_log.json and champion.pt")
+    add_align_options(darwin)
     darwin.add_argument("--json", action="store_true", help="print the log as one JSON object")
     cli.add_device_option(darwin)
     cli.add_trust_option(darwin)
@@ -117,6 +120,7 @@ def cmd_darwin(args: argparse.Namespace) -> None:
     fitness, report = pair_data(a, b, args)
     ancestor_path = args.ancestor or shared_ancestor(a, b)
     ancestor = load_checkpoint(ancestor_path, trust=args.trust) if ancestor_path else None
+    b, alignment = aligned_b(args, a, b)  # after the ancestor is found: B's own lineage
     evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=pick_device(args.device),
                           progress=_progress(not args.json))
     log = evolution.run()
@@ -124,6 +128,12 @@ def cmd_darwin(args: argparse.Namespace) -> None:
     champion_path = evolution.save_champion(args.out / "champion.pt")
     log["champion"]["path"] = str(champion_path)
     log["reproduce"]["champion"] = evolution.reproduce_command(str(champion_path))
+    if alignment is not None:
+        # the genome rebuilds the champion only from B aligned: both records say how
+        log["align"] = {"b_to_a": True, **alignment.summary()}
+        champion = load_checkpoint(champion_path)
+        champion.lineage = record_alignment(champion.lineage, alignment)
+        save_checkpoint(champion, champion_path)
     save_log(log, args.out / "darwin_log.json")
     if args.json:
         cli.emit_json(log)
