@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# First the system libraries Qt needs (one install line if some are missing, not Qt's abort).
 run: $(STAMP)
+	$(PY) -m studio.app.qtdeps
 	$(VENV)/bin/darwascii-studio
 
 test: $(STAMP)
@@ -32,7 +34,9 @@ test: $(STAMP)
 LINT_TOOLS = $(shell sed -n 's/^lint = \[\(.*\)\]/\1/p' pyproject.toml | tr -d '",')
 FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.py studio/breed/align.py \
 	studio/breed/bench.py studio/app/breeding_bay.py studio/train/corpus.py studio/train/importers.py \
-	studio/errors.py studio/fsutil.py tests/breed/test_method_registry.py tests/test_import_contract.py
+	studio/errors.py studio/fsutil.py tests/breed/test_method_registry.py tests/test_import_contract.py \
+	studio/app/qtdeps.py studio/app/session.py studio/app/gallery_actions.py studio/app/breeding_actions.py \
+	studio/app/exports.py studio/app/tool_actions.py studio/app/menus.py
 
 $(VENV)/.lint-tools: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

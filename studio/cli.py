@@ -99,6 +99,11 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def plural(count: int, word: str) -> str:
+    """ "1 piece", "2 pieces"."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def clear_progress() -> None:
     """Erase the progress line (if one was drawn) before the command prints its result."""
     if sys.stderr.isatty():

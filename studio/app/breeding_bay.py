@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -140,6 +142,9 @@ class BreedingBay(QWidget):
     breedRequested = Signal(int, int, object)  # a, b, BreedRecipe
     evolveRequested = Signal(int, int, int, int, int)  # a, b, population, generations, seed
     vigorTableRequested = Signal()  # the user clicked the vigor in the summary
+    cancelRequested = Signal(int)  # job id of the bay's running job
+
+    HINT_EMPTY = "Drag two artists from the tree onto A and B."
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -165,15 +170,34 @@ class BreedingBay(QWidget):
         self.darwin_seed = QSpinBox(minimum=0, maximum=2**31 - 1)
         self.darwin_seed.setToolTip("seed of the evolution")
         self.evolve_button = QPushButton("Evolve (Darwin)")
-        self.result = QLabel("Drag two artists from the tree onto A and B.")
+        self.result = QLabel(self.HINT_EMPTY)
         self.result.setObjectName("result")
         self.result.setWordWrap(True)
         self.result.setTextFormat(Qt.RichText)
         self.result.setTextInteractionFlags(Qt.LinksAccessibleByMouse)
         self.result.linkActivated.connect(lambda _link: self.vigorTableRequested.emit())
 
+        # The bay's own job (scan, breed, Darwin): progress and cancel where the user looks.
+        self.job_id: int | None = None
+        self.job_bar = QProgressBar()
+        self.job_bar.setRange(0, 1000)
+        self.job_bar.setTextVisible(False)
+        self.job_bar.setFixedHeight(6)
+        self.job_status = QLabel()
+        self.job_status.setObjectName("jobStatus")
+        self.job_cancel = QPushButton("Cancel")
+        self.job_cancel.setToolTip("Stop this job")
+        self.job_cancel.clicked.connect(lambda: self.job_id is not None and self.cancelRequested.emit(self.job_id))
+        self.job_row = QWidget()
+        job_layout = QGridLayout(self.job_row)
+        job_layout.setContentsMargins(0, 0, 0, 0)
+        job_layout.addWidget(self.job_status, 0, 0)
+        job_layout.addWidget(self.job_cancel, 0, 1, 2, 1)
+        job_layout.addWidget(self.job_bar, 1, 0)
+        self.job_row.hide()
+
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(130)
+        self.plot.setMinimumSize(220, 100)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setLabel("left", "bpc")
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # plain bpc, never "bpc (x0.001)"
@@ -184,7 +208,9 @@ class BreedingBay(QWidget):
             [], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7"
         )
 
+        # The method's option rows scroll on a short screen; the buttons below them stay in view.
         options = QGridLayout()
+        options.setContentsMargins(0, 0, 6, 0)
         options.addWidget(QLabel("Method"), 0, 0)
         options.addWidget(self.method, 0, 1)
         row = 1
@@ -192,10 +218,19 @@ class BreedingBay(QWidget):
             options.addWidget(self._labels[name], row, 0)
             options.addWidget(field.widget, row, 1)
             row += 1
+        options.setRowStretch(row, 1)
+        options_box = QWidget()
+        options_box.setLayout(options)
+        options_scroll = QScrollArea()
+        options_scroll.setWidget(options_box)
+        options_scroll.setWidgetResizable(True)
+        options_scroll.setFrameShape(QFrame.NoFrame)
+        options_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        options_scroll.setMinimumHeight(60)
+        options_scroll.setMinimumWidth(min(options_box.sizeHint().width() + 12, 330))
         buttons = QHBoxLayout()
         buttons.addWidget(self.scan_button)
         buttons.addWidget(self.breed_button)
-        options.addLayout(buttons, row, 0, 1, 2)
         darwin = QHBoxLayout()
         darwin.addWidget(QLabel("population"))
         darwin.addWidget(self.population)
@@ -204,7 +239,10 @@ class BreedingBay(QWidget):
         darwin.addWidget(QLabel("seed"))
         darwin.addWidget(self.darwin_seed)
         darwin.addWidget(self.evolve_button)
-        options.addLayout(darwin, row + 1, 0, 1, 2)
+        controls = QVBoxLayout()
+        controls.addWidget(options_scroll, 1)
+        controls.addLayout(buttons)
+        controls.addLayout(darwin)
 
         slots = QVBoxLayout()
         slots.addWidget(self.slot_a)
@@ -214,11 +252,12 @@ class BreedingBay(QWidget):
 
         right = QVBoxLayout()
         right.addWidget(self.plot, 1)
+        right.addWidget(self.job_row)
         right.addWidget(self.result)
 
         layout = QHBoxLayout(self)
         layout.addLayout(slots)
-        layout.addLayout(options)
+        layout.addLayout(controls)
         layout.addLayout(right, 1)
 
         self.method.currentTextChanged.connect(self._method_changed)
@@ -249,8 +288,48 @@ class BreedingBay(QWidget):
 
     def _update_buttons(self) -> None:
         ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
+        busy = self.job_id is not None
+        for button in (self.scan_button, self.breed_button, self.evolve_button):
+            button.setEnabled(ready and not busy)
+            button.setToolTip(button.toolTip() if ready else "Drop an artist on A and another on B first")
+        # The hint follows the slots; a result for another pair is stale once they change.
+        if busy:
+            return
+        if ready:
+            self.show_result("Ready: <b>Scan path</b>, <b>Breed</b> or <b>Evolve</b> these two.")
+        elif self.slot_a.checkpoint_id is None and self.slot_b.checkpoint_id is None:
+            self.show_result(self.HINT_EMPTY)
+        else:
+            self.show_result(f"Now drop a second artist on {'B' if self.slot_b.checkpoint_id is None else 'A'}.")
+        self.show_curve([], [], "")
+
+    # -- the bay's running job ------------------------------------------------------------
+
+    def job_started(self, job_id: int, title: str) -> None:
+        self.job_id = job_id
+        self.job_bar.setValue(0)
+        self.job_status.setText(f"{title}: waiting for the worker…")
+        self._job_title = title
+        self.job_row.show()
+        self.show_result("")
+        self._update_buttons()
+
+    def job_progress(self, job_id: int, fraction: float, message: str) -> None:
+        if job_id == self.job_id:
+            self.job_bar.setValue(int(fraction * 1000))
+            self.job_status.setText(f"{self._job_title}: {message}")
+
+    def job_ended(self, job_id: int, text: str = "") -> None:
+        """Hide the progress row; ``text`` (e.g. "cancelled") becomes the result line."""
+        if job_id != self.job_id:
+            return
+        self.job_id = None
+        self.job_row.hide()
+        ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
         for button in (self.scan_button, self.breed_button, self.evolve_button):
             button.setEnabled(ready)
+        if text:
+            self.show_result(text)
 
     def _breed_clicked(self) -> None:
         try:
@@ -272,7 +351,15 @@ class BreedingBay(QWidget):
         self.result.setText(html)
         self.result.setToolTip(tooltip)
 
-    def show_curve(self, xs, ys, title: str, chord=None) -> None:
+    def show_curve(self, xs, ys, title: str, chord=None, generations: bool = False) -> None:
+        """A scan (t from 0 to 1) or Darwin's best bpc per generation (integer ticks)."""
+        axis = self.plot.getAxis("bottom")
+        if generations:
+            axis.setTickSpacing(1, 1)
+            self.plot.setLabel("bottom", "generation")
+        else:
+            axis.setTickSpacing()
+            self.plot.setLabel("bottom", "t (scan) / generation (Darwin)" if not xs else "t (A → B)")
         self.curve.setData(list(xs), list(ys))
         self.chord.setData(list(xs) if chord is not None else [], list(chord) if chord is not None else [])
         self.plot.setTitle(title, color="#9aa4b6", size="9pt")

@@ -14,6 +14,7 @@ from studio.train.corpus import BUILTIN_CORPORA
 def _corpus_picker(parent: QWidget, folders: bool) -> tuple[QWidget, QComboBox]:
     combo = QComboBox()
     combo.setEditable(True)
+    combo.setMinimumContentsLength(18)
     combo.addItems(list(BUILTIN_CORPORA))
     browse = QPushButton("Browse…")
 
@@ -43,6 +44,7 @@ def _finish_dialog(dialog: QDialog, form: QFormLayout, verb: str) -> None:
     layout = QVBoxLayout(dialog)
     layout.addLayout(form)
     layout.addWidget(buttons)
+    dialog.setMinimumWidth(480)  # room for a corpus path, not a clipped "builtin"
 
 
 class TrainDialog(QDialog):

@@ -7,13 +7,14 @@ smoothly: no widget per card, no widget per char.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QGuiApplication, QPainter, QPen
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListView, QMenu, QPushButton, QSpinBox,
-    QStyle, QStyledItemDelegate, QVBoxLayout, QWidget,
+    QComboBox, QDoubleSpinBox, QLabel, QLayout, QListView, QMenu, QPushButton, QSizePolicy, QSpinBox, QStyle,
+    QStyledItemDelegate, QVBoxLayout, QWidget,
 )
 
 from studio.model.art import SampleSettings
@@ -29,6 +30,89 @@ def art_font() -> QFont:
     return font
 
 
+def visible_text(text: str) -> str:
+    """The art as it should show: framing and other control chars (which a font draws
+    as empty boxes) removed; newlines and spaces kept, since whitespace is the art."""
+    return "".join(c for c in text if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cn"))
+
+
+class FlowLayout(QLayout):
+    """Lays its items out left to right and wraps to a new line when the width runs
+    out, so a toolbar never squeezes its buttons into unreadable slivers."""
+
+    def __init__(self, parent=None, spacing: int = 8):
+        super().__init__(parent)
+        self._items = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int):
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int):
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self):
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._place(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect) -> None:
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _place(self, rect, move: bool) -> int:
+        x, y, line = rect.x(), rect.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x + hint.width() > rect.right() + 1 and line > 0:
+                x, y, line = rect.x(), y + line + self._spacing, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            line = max(line, hint.height())
+        return y + line - rect.y()
+
+
+class CardView(QListView):
+    """The card grid; when it is empty it says how to fill it."""
+
+    NO_ARTIST = "Click an artist in the family tree to see its art."
+    NO_GALLERY = "No gallery yet: press Sample (Ctrl+R) to draw one."
+    placeholder = NO_ARTIST
+
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
+        self.viewport().update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.model() is not None and self.model().rowCount() == 0 and self.placeholder:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor("#8b95a8"))
+            painter.drawText(self.viewport().rect().adjusted(20, 20, -20, -20), Qt.AlignCenter | Qt.TextWordWrap,
+                             self.placeholder)
+
+
 @dataclass
 class Card:
     index: int
@@ -38,6 +122,7 @@ class Card:
     complete: bool | None = None  # None while drawing
     pinned: bool = False
     piece_id: int | None = None
+    cancelled: bool = False
 
 
 class GalleryModel(QAbstractListModel):
@@ -84,6 +169,14 @@ class GalleryModel(QAbstractListModel):
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
 
+    def mark_cancelled(self) -> None:
+        """Cards still drawing when their job was cancelled say so (and keep what they drew)."""
+        for card in self.cards:
+            if card.complete is None:
+                card.cancelled = True
+        if self.cards:
+            self.dataChanged.emit(self.index(0), self.index(len(self.cards) - 1))
+
     def update_card(self, row: int, **changes) -> None:
         for key, value in changes.items():
             setattr(self.cards[row], key, value)
@@ -114,7 +207,9 @@ class CardDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#9aa4b6"))
         title = f"#{card.index}  seed {card.seed}" + (f"  ·  {card.label}" if card.label else "")
         painter.drawText(header, Qt.AlignLeft | Qt.AlignVCenter, title)
-        if card.complete is None:
+        if card.cancelled:
+            status, color = "cancelled", "#8b95a8"
+        elif card.complete is None:
             status, color = "drawing…", "#f59e0b"
         elif card.complete:
             status, color = "✓ complete", "#34d399"
@@ -129,7 +224,7 @@ class CardDelegate(QStyledItemDelegate):
         art_rect = QRect(rect.left() + 10, rect.top() + 28, rect.width() - 20, rect.height() - 34)
         painter.setClipRect(art_rect)
         y = art_rect.top() + self.metrics.ascent()
-        for line in card.text.split("\n")[:CARD_MAX_LINES]:
+        for line in visible_text(card.text).split("\n")[:CARD_MAX_LINES]:
             painter.drawText(art_rect.left(), y, line)  # drawn as is: whitespace is the art
             y += self.metrics.lineSpacing()
         painter.restore()
@@ -176,30 +271,38 @@ class GalleryPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.export_button = QPushButton("Export…")
 
-        form = QHBoxLayout()
+        self.cancel_button.setToolTip("Stop drawing (the cards keep what they drew)")
+        self.export_button.setToolTip("Export the gallery as text or PNG (Ctrl+E)")
+        # One flow of captioned fields and buttons: it wraps onto a second line on a
+        # narrow window instead of squeezing the buttons into slivers.
+        self.toolbar = QWidget()
+        form = FlowLayout(self.toolbar)
         for text, widget in (("Label", self.label), ("T", self.temperature), ("top-k", self.top_k), ("top-p", self.top_p),
                              ("seed", self.seed), ("count", self.count), ("max chars", self.max_chars)):
-            box = QFormLayout()
-            box.setContentsMargins(0, 0, 0, 0)
             caption = QLabel(text)
             caption.setObjectName("caption")
-            column = QVBoxLayout()
+            field = QWidget()
+            column = QVBoxLayout(field)
+            column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(2)
             column.addWidget(caption)
             column.addWidget(widget)
-            form.addLayout(column)
-        form.addStretch(1)
-        buttons = QVBoxLayout()
-        row = QHBoxLayout()
-        row.addWidget(self.sample_button)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.export_button)
-        buttons.addStretch(1)
-        buttons.addLayout(row)
-        form.addLayout(buttons)
+            form.addWidget(field)
+        for button in (self.sample_button, self.cancel_button, self.export_button):
+            button.setMinimumWidth(button.sizeHint().width())
+            holder = QWidget()  # bottom-aligned with the fields beside it
+            column = QVBoxLayout(holder)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addStretch(1)
+            column.addWidget(button)
+            holder.setMinimumHeight(self.max_chars.sizeHint().height() + caption.sizeHint().height() + 2)
+            form.addWidget(holder)
+        policy = QSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
+        policy.setHeightForWidth(True)
+        self.toolbar.setSizePolicy(policy)
 
         self.model = GalleryModel(self)
-        self.view = QListView()
+        self.view = CardView()
         self.view.setModel(self.model)
         self.view.setItemDelegate(CardDelegate(self.view))
         self.view.setViewMode(QListView.IconMode)
@@ -216,8 +319,9 @@ class GalleryPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
-        layout.addLayout(form)
+        layout.addWidget(self.toolbar)
         layout.addWidget(self.view, 1)
+        self.view.setMinimumHeight(160)
 
         self.sample_button.clicked.connect(lambda: self.sampleRequested.emit(self.settings()))
         self.cancel_button.clicked.connect(self.cancelRequested.emit)
@@ -227,6 +331,16 @@ class GalleryPanel(QWidget):
     def set_enabled(self, enabled: bool) -> None:
         for widget in (self.sample_button, self.label, self.export_button):
             widget.setEnabled(enabled)
+
+    def apply_settings(self, settings: dict) -> None:
+        """Show the settings a gallery was drawn with, so the controls match the cards."""
+        widgets = {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p, "seed": self.seed,
+                   "count": self.count, "max_chars": self.max_chars}
+        for key, widget in widgets.items():
+            value = settings.get(key)
+            widget.setValue(value if value is not None else widget.minimum())
+        if self.label.isEnabled() and settings.get("label"):
+            self.label.setEditText(settings["label"])
 
     def set_busy(self, busy: bool) -> None:
         self.sample_button.setEnabled(not busy)

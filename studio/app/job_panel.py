@@ -10,6 +10,25 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushBu
 MAX_FINISHED_ROWS = 12
 
 
+def eta_text(row, fraction: float) -> str:
+    """One ETA, from the rate measured since the job's first progress report (so model
+    loading and queueing do not count), once a second of it has been seen."""
+    now = time.monotonic()
+    first = getattr(row, "_first", None)
+    if first is None or fraction < first[1]:
+        row._first = (now, fraction)
+        return ""
+    elapsed, done = now - first[0], fraction - first[1]
+    if elapsed < 1.0 or done <= 0 or fraction >= 1:
+        return ""
+    return f" · ETA {format_seconds((1 - fraction) * elapsed / done)}"
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds}s" if seconds < 90 else f"{seconds // 60}m {seconds % 60:02d}s"
+
+
 class JobRow(QFrame):
     def __init__(self, job_id: int, title: str, on_cancel):
         super().__init__()
@@ -26,8 +45,8 @@ class JobRow(QFrame):
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(6)
         self.cancel = QPushButton("✕")
-        self.cancel.setToolTip("Cancel")
-        self.cancel.setFixedWidth(28)
+        self.cancel.setObjectName("jobCancel")  # its own padding (studio.qss), or the ✕ has no room
+        self.cancel.setToolTip("Cancel this job")
         self.cancel.clicked.connect(lambda: on_cancel(job_id))
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -39,11 +58,14 @@ class JobRow(QFrame):
         layout.addWidget(self.status)
         self.done = False
 
+    def start(self) -> None:
+        self.started = time.monotonic()
+        self._first: tuple[float, float] | None = None  # (time, fraction) of the first progress report
+        self.progress(0.0, "running")
+
     def progress(self, fraction: float, message: str) -> None:
         self.bar.setValue(int(fraction * 1000))
-        elapsed = time.monotonic() - self.started
-        eta = f" · ETA {elapsed * (1 - fraction) / fraction:.0f}s" if 0.02 < fraction < 1 else ""
-        self.status.setText(f"{message}{eta}")
+        self.status.setText(f"{message}{eta_text(self, fraction)}")
 
     def finish(self, text: str, kind: str) -> None:
         self.done = True
@@ -77,14 +99,14 @@ class JobPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.empty)
         layout.addWidget(scroll, 1)
-        # Bound methods of this (GUI-thread) object, never lambdas: PySide runs a
-        # lambda in the emitting thread, and these signals come from the worker.
+        # worker.gui re-emits the worker's signals in the GUI thread, each before the
+        # job's own callbacks and ``ended``; ``queued`` is emitted by submit (GUI thread).
         worker.queued.connect(self._queued)
-        worker.started.connect(self._started)
-        worker.progressed.connect(self._progressed)
-        worker.finished.connect(self._finished)
-        worker.failed.connect(self._failed)
-        worker.cancelled.connect(self._cancelled)
+        worker.gui.started.connect(self._started)
+        worker.gui.progressed.connect(self._progressed)
+        worker.gui.finished.connect(self._finished)
+        worker.gui.failed.connect(self._failed)
+        worker.gui.cancelled.connect(self._cancelled)
         # Direct: the worker's thread is busy running the job, so a queued call would
         # wait for the job to end. Worker.cancel only sets a threading.Event.
         self.cancelRequested.connect(worker.cancel, Qt.DirectConnection)
@@ -92,7 +114,7 @@ class JobPanel(QWidget):
     def _started(self, job_id: int) -> None:
         row = self._row(job_id)
         if row is not None:
-            row.progress(0.0, "running")
+            row.start()
 
     def _progressed(self, job_id: int, fraction: float, message: str) -> None:
         row = self._row(job_id)
@@ -105,8 +127,8 @@ class JobPanel(QWidget):
     def _failed(self, job_id: int, message: str) -> None:
         self._finish(job_id, message, "failed")
 
-    def _cancelled(self, job_id: int) -> None:
-        self._finish(job_id, "cancelled", "cancelled")
+    def _cancelled(self, job_id: int, message: str) -> None:
+        self._finish(job_id, f"cancelled: {message}" if message else "cancelled", "cancelled")
 
     def _row(self, job_id: int) -> JobRow | None:
         return self.rows.get(job_id)

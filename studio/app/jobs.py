@@ -35,18 +35,20 @@ def sample_job(path: str, framing: str | None, settings: SampleSettings, indices
         engine = ctx.engine(ckpt)
         pending: dict[int, str] = {}
         last = [time.monotonic()]
-        total = settings.max_chars * (len(indices) if indices is not None else settings.count)
-        drawn = [0]
+        # The pieces are drawn side by side, one char each per step, so the longest one
+        # measures the progress; a gallery ends sooner when every piece is complete.
+        lengths: dict[int, int] = {}
+        message = f"sampling, up to {settings.max_chars} chars a piece"
 
         def on_char(index: int, char: str) -> None:
             pending[index] = pending.get(index, "") + char
-            drawn[0] += 1
+            lengths[index] = lengths.get(index, 0) + 1
             now = time.monotonic()
             if now - last[0] >= STREAM_INTERVAL_S:
                 last[0] = now
                 ctx.partial(dict(pending))
                 pending.clear()
-                ctx.progress(min(0.99, drawn[0] / max(1, total)), "sampling")
+                ctx.progress(min(0.99, max(lengths.values()) / settings.max_chars), message)
 
         try:
             arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char, cancel=ctx.cancelled,
@@ -114,24 +116,43 @@ def judge_child(ctx, a, b, child, split: str = "val") -> PairJudgement:
 @dataclass
 class BreedOutcome:
     path: str
-    child: Any  # ArtistCheckpoint, saved with its measurement and vigor
+    record: Any  # the child's CheckpointRecord, registered in the library by the job
     judgement: PairJudgement
+    note: str | None = None  # what breeding parents of different framings did
 
 
-def breed_job(path_a: str, path_b: str, recipe: BreedRecipe, out_dir: Path, name: str | None = None):
+def check_cancel(ctx) -> None:
+    from studio.errors import Cancelled
+
+    if ctx.cancelled():
+        raise Cancelled()
+
+
+def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, name: str | None = None):
+    """Breed, judge, save and register the child, all in the worker: the GUI gets its record."""
+
     def run(ctx) -> BreedOutcome:
         from studio.breed import breed
         from studio.model.checkpoint import save_checkpoint
 
-        a, b = load(path_a), load(path_b)
+        a, b = load(a_record.path), load(b_record.path)
+        check_cancel(ctx)
         ctx.progress(0.05, "breeding")
         child = breed(a, b, recipe, name=name)
+        check_cancel(ctx)
         judgement = judge_child(ctx, a, b, child)
         # The child's own figure and its vigor travel in its file, measured before it is written.
         child.metrics = {"measurements": [judgement.child.to_dict()], "vigor": judgement.vigor}
         target = Path(out_dir) / f"{child.name}-{int(time.time())}.pt"
         child.path = save_checkpoint(child, target)
-        return BreedOutcome(str(target), child, judgement)
+        record = library.add_bred_child(child, target)
+        # The parents' figures on the pair's data are kept beside their own, never over them.
+        pair = f"breeding {a_record.name} × {b_record.name}"
+        library.add_measurement(a_record.id, {**judgement.parents[0].to_dict(), "measured_for": pair})
+        library.add_measurement(b_record.id, {**judgement.parents[1].to_dict(), "measured_for": pair})
+        from studio.breed.pair import framing_note
+
+        return BreedOutcome(str(target), record, judgement, framing_note(a, b))
 
     return run
 
@@ -176,7 +197,11 @@ def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
     return run
 
 
-def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str | None, shape: dict):
+def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str | None, shape: dict,
+              name: str | None = None):
+    """Train an artist named ``name``; a cancel saves the step reached (the message says
+    where). A finished run removes its ``.state`` resume sidecar: nothing is left to resume."""
+
     def run(ctx):
         from studio.train.corpus import split_pieces
         from studio.train.heldout import stratified
@@ -186,26 +211,30 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
         loaded = load_corpus(corpus)
         if loaded.skipped_note():
             ctx.progress(0.0, loaded.skipped_note())
-        pieces, name = loaded.pieces, loaded.name
+        pieces, corpus_name = loaded.pieces, loaded.name
         splits = split_pieces(pieces)
         heldout = stratified(pieces, name=corpus, split="val", framing=framing)
         start = load(start_path) if start_path else None
         config = TrainConfig(steps=steps, batch_size=16, context=128, checkpoint_every=max(50, steps // 4))
 
         def progress(p):
-            message = f"step {p.step}/{p.total_steps}, loss {p.loss:.3f}, eta {p.eta_s:.0f}s"
+            message = f"step {p.step}/{p.total_steps}, loss {p.loss:.3f}"  # the panel adds the one ETA
             ctx.progress(p.step / p.total_steps, message)
             ctx.partial({"step": p.step, "loss": p.loss})
 
         result = train(splits["train"], out, config=config, shape=ModelShape(**shape), framing=framing, start=start,
-                       heldout=heldout, corpus_name=name, device=str(ctx.device), progress=progress,
+                       heldout=heldout, corpus_name=corpus_name, name=name, device=str(ctx.device), progress=progress,
                        cancel=ctx.cancelled)
+        Path(str(result.path) + ".state").unlink(missing_ok=True)
         return str(result.path)
 
     return run
 
 
-def darwin_job(path_a: str, path_b: str, out_dir: Path, population: int, generations: int, seed: int):
+def darwin_job(library, a_record, b_record, out_dir: Path, population: int, generations: int, seed: int):
+    """Evolve, save the champion and register it in the library, in the worker."""
+    path_a, path_b = a_record.path, b_record.path
+
     def run(ctx):
         from studio.breed.darwin import DarwinSettings, Evolution, save_log
         from studio.model.checkpoint import shared_ancestor
@@ -232,7 +261,10 @@ def darwin_job(path_a: str, path_b: str, out_dir: Path, population: int, generat
         evolution.champion.checkpoint.metrics = {"vigor": log["report"]["vigor"]}
         evolution.save_champion(target)
         save_log(log, target.with_suffix(".json"))
-        return {"path": str(target), "log": log, "champion": load(str(target)),
-                "parents": [log["report"]["measurements"][a.name], log["report"]["measurements"][b.name]]}
+        record = library.add_bred_child(evolution.champion.checkpoint, target)
+        pair = f"Darwin {a_record.name} × {b_record.name}"
+        library.add_measurement(a_record.id, {**log["report"]["measurements"][a.name], "measured_for": pair})
+        library.add_measurement(b_record.id, {**log["report"]["measurements"][b.name], "measured_for": pair})
+        return {"path": str(target), "log": log, "record": record}
 
     return run

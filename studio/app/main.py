@@ -62,7 +62,9 @@ def make_app(argv=None):
     app.setWindowIcon(app_icon())
     app.setDesktopFileName(APP_ID)
     app.setStyle("Fusion")
-    app.setStyleSheet(resource_file("studio.qss").read_text(encoding="utf-8"))
+    sheet = resource_file("studio.qss")
+    # Images in the sheet (the spin boxes' arrows) are named relative to the resources folder.
+    app.setStyleSheet(sheet.read_text(encoding="utf-8").replace("url(resources:", f"url({sheet.parent.as_posix()}/"))
     return app
 
 
@@ -143,16 +145,20 @@ async def screenshot_flow(window, paths, read_only, out: str) -> int:
         return 2
     preferred = [r for r in records if r.role == "artist" and r.exists and r.framing == "conditional"]
     record = (preferred or [r for r in records if r.exists] or records)[0]
-    window.tree.select(record.id)
-    window.select_checkpoint(record.id)
     label = None
     if record.labels and record.framing == "conditional":
         label = "Cats" if "Cats" in record.labels else record.labels[0]
     sampled = loop.create_future()
     window.gallerySampled.connect(lambda cid: sampled.done() or sampled.set_result(cid))
-    window.gallery.label.setEditText(label or "")
     window.gallery.count.setValue(6)
-    job = window.sample(SampleSettings(label=label, count=6, max_chars=400, seed=0), record.id)
+    window.gallery.max_chars.setValue(400)
+    window.gallery.seed.setValue(0)
+    window.gallery.label.setEditText(label or "")
+    window.tree.select(record.id)
+    window.session.select(record.id)  # an artist with no gallery draws one with these settings
+    job = window.gallery_actions.sample_job_id
+    if job is None:  # it had a gallery: draw the screenshot's own
+        job = window.gallery_actions.sample(SampleSettings(label=label, count=6, max_chars=400, seed=0), record.id)
     if job is not None:
         await asyncio.wait_for(sampled, timeout=300)
     window.tree.fit()
@@ -183,6 +189,12 @@ def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from studio.app import qtdeps
+
+    missing = qtdeps.problem()  # Qt's own abort names one library at best
+    if missing:
+        print(missing, file=sys.stderr)
+        return 1
     import qasync
 
     app = make_app()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from PySide6.QtCore import QByteArray, QLineF, QMimeData, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QDrag, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QAction, QColor, QDrag, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
 from studio.app import figures
@@ -92,6 +92,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.record = record
         self.view = view
+        self.made_by = ""  # how it was made, from its edges (their labels may not all fit)
         self.setFlags(QGraphicsItem.ItemIsSelectable)
         self.setAcceptDrops(True)
         self.setAcceptHoverEvents(True)
@@ -107,6 +108,8 @@ class NodeItem(QGraphicsItem):
     def _tooltip(self) -> str:
         r = self.record
         lines = [r.qualified_name, f"role: {r.role}", f"framing: {r.framing}", f"variant: {r.variant}"]
+        if self.made_by:
+            lines.append(f"made by: {self.made_by}")
         if r.path:
             lines.append(r.path + ("" if r.exists else "  (missing)"))
         if r.headline is not None:
@@ -151,10 +154,10 @@ class NodeItem(QGraphicsItem):
         font.setBold(True)
         font.setPointSizeF(9.5)
         painter.setFont(font)
-        # The qualified name tells apehex/styleA from uncond/styleA; elide on the left
-        # so the model's own name always shows.
+        # The qualified name tells apehex/styleA from uncond/styleA; elide in the middle
+        # so both the folder's start and the model's own name's end show.
         painter.drawText(QRectF(12, 6, NODE_W - 20, 18), Qt.AlignLeft | Qt.AlignVCenter,
-                         painter.fontMetrics().elidedText(r.qualified_name, Qt.ElideLeft, NODE_W - 20))
+                         painter.fontMetrics().elidedText(r.qualified_name, Qt.ElideMiddle, NODE_W - 20))
         font.setBold(False)
         font.setPointSizeF(8)
         painter.setFont(font)
@@ -241,27 +244,45 @@ class EdgeLayer(QGraphicsItem):
 
     LABEL_MIN_ZOOM = 0.45  # the same threshold below which nodes drop their text
 
-    def __init__(self, links: list[tuple[QPointF, QPointF, str]]):
+    LABEL_FONT_PT = 7.5
+
+    def __init__(self, links: list[tuple[QPointF, QPointF, str]], obstacles: list[QRectF] = ()):
         super().__init__()
         self.setZValue(-1)
         self.setFlag(QGraphicsItem.ItemUsesExtendedStyleOption)
         self.curves: list[QPainterPath] = []
         self.lines: list[QLineF] = []
         self.labels: list[tuple[QPointF, str]] = []
+        self.methods: list[str] = []
         bounds = QRectF()
+        font = QFont()
+        font.setPointSizeF(self.LABEL_FONT_PT)
+        metrics = QFontMetricsF(font)
+        taken = list(obstacles)  # nodes, then each label as it is placed
         for p0, p1, method in links:
             curve = QPainterPath(p0)
             dx = (p1.x() - p0.x()) / 2
             curve.cubicTo(p0 + QPointF(dx, 0), p1 - QPointF(dx, 0), p1)
             self.curves.append(curve)
             self.lines.append(QLineF(p0, p1))
-            self.labels.append((curve.pointAtPercent(0.5), method))
+            self.methods.append(method)
+            # Labels never collide: the first spot along the curve clear of the nodes and
+            # of the labels placed so far; an edge with no clear spot shows none (the
+            # child's tooltip names how it was made).
+            width, height = metrics.horizontalAdvance(method) + 6, metrics.height()
+            for percent in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
+                point = curve.pointAtPercent(percent)
+                rect = QRectF(point.x() - width / 2, point.y() - height - 2, width, height)
+                if not any(rect.intersects(other) for other in taken):
+                    taken.append(rect)
+                    self.labels.append((rect, method))
+                    break
             bounds = bounds.united(curve.boundingRect())
         self._bounds = bounds.adjusted(-60, -20, 60, 20)
 
     @property
     def count(self) -> int:
-        return len(self.labels)
+        return len(self.curves)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -286,12 +307,12 @@ class EdgeLayer(QGraphicsItem):
         if zoom < self.LABEL_MIN_ZOOM:
             return
         font = QFont(painter.font())
-        font.setPointSizeF(7.5)
+        font.setPointSizeF(self.LABEL_FONT_PT)
         painter.setFont(font)
         painter.setPen(QColor("#8b95a8"))
-        for point, text in self.labels:
-            if visible.contains(point):
-                painter.drawText(QRectF(point.x() - 50, point.y() - 16, 100, 12), Qt.AlignCenter, text)
+        for rect, text in self.labels:
+            if visible.intersects(rect):
+                painter.drawText(rect, Qt.AlignCenter, text)
 
 
 class FamilyTreeView(QGraphicsView):
@@ -315,18 +336,23 @@ class FamilyTreeView(QGraphicsView):
     # -- content ------------------------------------------------------------------------
 
     def set_family(self, records: list[CheckpointRecord], edges: list[Edge]) -> None:
-        selected = self.selected_id()
+        """Lay the family out again: known nodes move (and take their new record), new
+        ones are added, gone ones removed; the scene itself is never cleared."""
         scene = self.scene()
-        scene.clear()
-        self.nodes.clear()
-        self.edge_layer = None
+        wanted = {r.id for r in records}
+        for gone in [i for i in self.nodes if i not in wanted]:
+            scene.removeItem(self.nodes.pop(gone))
         positions = layered_layout([r.id for r in records], edges)
         for record in records:
-            item = NodeItem(record, self)
+            item = self.nodes.get(record.id)
+            if item is None:
+                item = NodeItem(record, self)
+                scene.addItem(item)
+                self.nodes[record.id] = item
+            else:
+                self.update_node(record)
             layer, row = positions[record.id]
             item.setPos(layer * (NODE_W + LAYER_GAP), row * (NODE_H + ROW_GAP))
-            scene.addItem(item)
-            self.nodes[record.id] = item
         links = []
         for edge in edges:
             if edge.parent_id not in self.nodes or edge.child_id not in self.nodes:
@@ -334,12 +360,27 @@ class FamilyTreeView(QGraphicsView):
             start = self.nodes[edge.parent_id].sceneBoundingRect()
             end = self.nodes[edge.child_id].sceneBoundingRect()
             links.append((QPointF(start.right(), start.center().y()), QPointF(end.left(), end.center().y()), edge.method))
-        self.edge_layer = EdgeLayer(links)
+        made_by = defaultdict(set)
+        for edge in edges:
+            made_by[edge.child_id].add(edge.method)
+        for node_id, item in self.nodes.items():
+            if item.made_by != ", ".join(sorted(made_by[node_id])):
+                item.made_by = ", ".join(sorted(made_by[node_id]))
+                item.setToolTip(item._tooltip())
+        if self.edge_layer is not None:
+            scene.removeItem(self.edge_layer)
+        self.edge_layer = EdgeLayer(links, [item.sceneBoundingRect() for item in self.nodes.values()])
         scene.addItem(self.edge_layer)
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-40, -40, 40, 40))
         self.apply_filter(self._filter)
-        if selected in self.nodes:
-            self.select(selected)
+
+    def update_node(self, record: CheckpointRecord) -> None:
+        """A changed record (a new measurement, a moved file): repaint its node in place."""
+        item = self.nodes.get(record.id)
+        if item is not None:
+            item.record = record
+            item.setToolTip(item._tooltip())
+            item.update()
 
     def selected_id(self) -> int | None:
         for node_id, item in self.nodes.items():
@@ -378,11 +419,26 @@ class FamilyTreeView(QGraphicsView):
         self.resetTransform()
         self.scale(level, level)
 
+    # Below this zoom a node's small print would be under ~9 px: fit scrolls instead.
+    READABLE_ZOOM = 0.9
+
     def fit(self) -> None:
-        if self.nodes:
-            self.fitInView(self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30), Qt.KeepAspectRatio)
-            if self.zoom_level() > 1.2:
-                self.set_zoom(1.2)
+        """The whole family if it fits at a readable size; otherwise a readable zoom,
+        scrolled to the selected node (or the first generation)."""
+        if not self.nodes:
+            return
+        bounds = self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30)
+        self.fitInView(bounds, Qt.KeepAspectRatio)
+        if self.zoom_level() > 1.2:
+            self.set_zoom(1.2)
+        elif self.zoom_level() < self.READABLE_ZOOM:
+            self.set_zoom(self.READABLE_ZOOM)
+            selected = self.nodes.get(self.selected_id())
+            if selected is not None:
+                self.centerOn(selected)
+            else:
+                self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
+                self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
 
     def wheelEvent(self, event):
         if event.angleDelta().y():

@@ -4,7 +4,12 @@ A job is a plain Python callable ``fn(ctx) -> result`` where ``ctx`` is a
 ``JobContext`` offering ``progress(fraction, message)``, ``partial(payload)`` and
 ``cancelled()``: the same callbacks the core's functions take. The worker turns
 them into Qt signals, delivered to the GUI thread by queued connections.
-``submit`` returns a job id; the results come back as signals.
+
+One way to run a job: ``submit(title, fn, on_done=…, on_partial=…, on_failed=…,
+on_cancelled=…)`` returns a job id; the callbacks run in the GUI thread, then
+``ended(job_id, "done" | "failed" | "cancelled")`` is emitted. ``cancel(job_id)``
+only sets a ``threading.Event``, so it is safe (and meant) to call from the GUI thread
+while the worker's thread is busy: jobs poll it between steps.
 
 The worker thread imports PyTorch and picks the device as its first act, while the GUI
 thread builds the window; nothing in the GUI thread imports PyTorch.
@@ -50,6 +55,62 @@ class JobContext:
         return self._worker.engine_for(ckpt)
 
 
+class GuiSide(QObject):
+    """Lives in the GUI thread and is the one receiver of the worker's signals (queued).
+
+    For each, it re-emits a GUI-thread signal for the views (job panel, status bar,
+    bay), then calls the callbacks given to ``submit``, then emits ``ended``: one
+    slot does all three, so views always see a job's outcome before ``ended``.
+    """
+
+    started = Signal(int)
+    progressed = Signal(int, float, str)
+    failed = Signal(int, str)
+    cancelled = Signal(int, str)
+    finished = Signal(int, object)
+    ended = Signal(int, str)  # job id, "done" | "failed" | "cancelled"
+
+    def __init__(self):
+        super().__init__()
+        self.handlers: dict[int, dict[str, Callable | None]] = {}
+
+    def _call(self, job_id: int, kind: str, value, keep: bool = False) -> None:
+        handlers = self.handlers.get(job_id, {}) if keep else self.handlers.pop(job_id, {})
+        handler = handlers.get(kind)
+        if handler is not None:
+            handler(value)
+
+    @Slot(int)
+    def on_started(self, job_id: int) -> None:
+        self.started.emit(job_id)
+
+    @Slot(int, float, str)
+    def on_progressed(self, job_id: int, fraction: float, message: str) -> None:
+        self.progressed.emit(job_id, fraction, message)
+
+    @Slot(int, object)
+    def on_partial(self, job_id: int, payload) -> None:
+        self._call(job_id, "partial", payload, keep=True)
+
+    @Slot(int, object)
+    def on_finished(self, job_id: int, result) -> None:
+        self.finished.emit(job_id, result)
+        self._call(job_id, "done", result)
+        self.ended.emit(job_id, "done")
+
+    @Slot(int, str)
+    def on_failed(self, job_id: int, message: str) -> None:
+        self.failed.emit(job_id, message)
+        self._call(job_id, "failed", message)
+        self.ended.emit(job_id, "failed")
+
+    @Slot(int, str)
+    def on_cancelled(self, job_id: int, message: str) -> None:
+        self.cancelled.emit(job_id, message)
+        self._call(job_id, "cancelled", message)
+        self.ended.emit(job_id, "cancelled")
+
+
 @dataclass
 class Job:
     job_id: int
@@ -68,7 +129,7 @@ class Worker(QObject):
     partial = Signal(int, object)
     finished = Signal(int, object)
     failed = Signal(int, str)
-    cancelled = Signal(int)
+    cancelled = Signal(int, str)  # job id, what was kept (e.g. "saved step 40 to …"), or ""
     deviceChosen = Signal(str, str)  # label for the status bar, the problem with the requested one ("" if none)
     _run_requested = Signal(object)
 
@@ -80,6 +141,15 @@ class Worker(QObject):
         self._ids = itertools.count(1)
         self._jobs: dict[int, Job] = {}
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        # Views connect to ``worker.gui`` (GUI thread, ordered), never to the raw signals.
+        self.gui = GuiSide()  # created here, in the GUI thread
+        self.ended = self.gui.ended
+        self.started.connect(self.gui.on_started)
+        self.progressed.connect(self.gui.on_progressed)
+        self.partial.connect(self.gui.on_partial)
+        self.finished.connect(self.gui.on_finished)
+        self.failed.connect(self.gui.on_failed)
+        self.cancelled.connect(self.gui.on_cancelled)
         self._thread = QThread()
         self._thread.setObjectName("studio-worker")
         self.moveToThread(self._thread)
@@ -95,15 +165,22 @@ class Worker(QObject):
 
     # -- called from the GUI thread ----------------------------------------------------
 
-    def submit(self, title: str, fn: Callable[[JobContext], Any]) -> int:
+    def submit(self, title: str, fn: Callable[[JobContext], Any], on_done: Callable | None = None,
+               on_partial: Callable | None = None, on_failed: Callable | None = None,
+               on_cancelled: Callable | None = None) -> int:
+        """Queue ``fn``; the callbacks run in the GUI thread (``on_cancelled`` defaults to
+        ``on_failed``, called with the cancellation's message)."""
         job = Job(next(self._ids), title, fn)
         self._jobs[job.job_id] = job
+        self.gui.handlers[job.job_id] = {"done": on_done, "partial": on_partial, "failed": on_failed,
+                                                "cancelled": on_cancelled or on_failed}
         self.queued.emit(job.job_id, title)
         self._run_requested.emit(job)
         return job.job_id
 
-    def cancel(self, job_id: int) -> None:
-        job = self._jobs.get(job_id)
+    def cancel(self, job_id: int | None) -> None:
+        """Thread-safe: sets the job's flag; the job stops at its next check."""
+        job = self._jobs.get(job_id) if job_id is not None else None
         if job is not None:
             job.cancel.set()
 
@@ -146,14 +223,15 @@ class Worker(QObject):
     @Slot(object)
     def _execute(self, job: Job) -> None:
         if job.cancel.is_set():
-            self.cancelled.emit(job.job_id)
+            self._jobs.pop(job.job_id, None)
+            self.cancelled.emit(job.job_id, "")
             return
         job.started_at = time.monotonic()
         self.started.emit(job.job_id)
         try:
             result = job.fn(JobContext(self, job.job_id, job.cancel))
-        except Cancelled:
-            self.cancelled.emit(job.job_id)
+        except Cancelled as exc:
+            self.cancelled.emit(job.job_id, str(exc))
         except StudioError as exc:
             self.failed.emit(job.job_id, str(exc))
         except Exception as exc:  # a bug: say so, keep the app alive

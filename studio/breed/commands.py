@@ -9,7 +9,7 @@ from pathlib import Path
 from studio import cli
 from studio.breed.align import DEFAULT_MAX_SWEEPS, align, aligned_checkpoint, record_alignment, stand_in
 from studio.breed.methods import METHODS
-from studio.breed.pair import breed
+from studio.breed.pair import breed, framing_note
 from studio.breed.recipe import BreedRecipe, all_options
 from studio.breed.scan import scan_path
 from studio.errors import StudioError
@@ -26,7 +26,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("a", type=Path, metavar="A")
     p.add_argument("b", type=Path, metavar="B")
-    p.add_argument("--method", "-m", choices=list(METHODS), default="slerp", help="merge method (default slerp)")
+    p.add_argument(
+        "--method", "-m", type=method_name, default="slerp", help=f"merge method: {', '.join(METHODS)} (default slerp)"
+    )
     add_recipe_options(p)
     p.add_argument("--name", help="name of the child (default A_x_B_method)")
     add_align_options(p)
@@ -137,6 +139,14 @@ def recipe_from_args(args: argparse.Namespace) -> BreedRecipe:
     return recipe
 
 
+def method_name(text: str) -> str:
+    """A registered merge method; a mistyped one is one sentence naming the choices."""
+    if text in METHODS:
+        return text
+    names = list(METHODS)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a merge method; choose {', '.join(names[:-1])} or {names[-1]}")
+
+
 def cmd_breed(args: argparse.Namespace) -> None:
     recipe = recipe_from_args(args)
     cli.refuse_output_onto_input(args.out, [args.a, args.b], args.force)
@@ -144,6 +154,7 @@ def cmd_breed(args: argparse.Namespace) -> None:
     b = load_checkpoint(args.b, trust=args.trust)
     b, alignment = aligned_b(args, a, b)
     child = breed(a, b, recipe, name=args.name)  # raises before anything is written
+    note = framing_note(a, b)
     if alignment is not None:
         child.lineage = record_alignment(child.lineage, alignment)
     path = save_checkpoint(child, args.out)
@@ -154,12 +165,16 @@ def cmd_breed(args: argparse.Namespace) -> None:
         "parents": child.lineage["parents"],
         "vocab_size": len(child.vocab),
     }
+    if note:
+        result["note"] = note
     if alignment is not None:
         result["align"] = {k: v for k, v in alignment.summary().items() if k != "permutations"}
     if args.json:
         cli.emit_json(result)
     else:
         print(f"bred {child.name} ({recipe.method}) -> {path}  [{len(child.vocab)} chars]")
+        if note:
+            print(cli.terminal_safe(note))
 
 
 def cmd_scan(args: argparse.Namespace) -> None:

@@ -130,9 +130,27 @@ class AlignedPair:
             # what the judge needs to score the child as its parents were trained
             extra={"training": inherited_training([self.a, self.b])},
             path=None,
-            name=name or f"{self.a.name}_x_{self.b.name}_{recipe.method}",
+            name=name or default_child_name(self.a, self.b, recipe.method),
             framing_source="file",
         )
+
+
+def default_child_name(a: ArtistCheckpoint, b: ArtistCheckpoint, method: str) -> str:
+    """``A_x_B_method``; a child of parents with different framings says so in its name,
+    so it never takes the name of the same pair's same-framing child."""
+    name = f"{a.name}_x_{b.name}_{method}"
+    return name if a.framing == b.framing else f"{name}_mixed-framing"
+
+
+def framing_note(a: ArtistCheckpoint, b: ArtistCheckpoint) -> str | None:
+    """What breeding parents of different framings did (None when they agree)."""
+    if a.framing == b.framing:
+        return None
+    how = "on a label" if a.framing == "conditional" else "without a label"
+    return (
+        f"{a.name} is {a.framing} and {b.name} is {b.framing}: the child is {a.framing} like A (it draws {how}); "
+        "swap A and B for the other framing."
+    )
 
 
 def prepare_pair(a: ArtistCheckpoint, b: ArtistCheckpoint) -> AlignedPair:
@@ -146,4 +164,12 @@ def breed(
     return prepare_pair(a, b).child(recipe, name=name)
 
 
-__all__ = ["AlignedPair", "breed", "check_compatible", "prepare_pair", "union_vocab"]
+__all__ = [
+    "AlignedPair",
+    "breed",
+    "check_compatible",
+    "default_child_name",
+    "framing_note",
+    "prepare_pair",
+    "union_vocab",
+]

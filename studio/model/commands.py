@@ -89,7 +89,9 @@ def cmd_info(args: argparse.Namespace) -> None:
                      f"stride {measurement.stride}")
     if ckpt.lineage:
         parents = " x ".join(p.get("name", "?") for p in ckpt.lineage.get("parents", []))
-        lines.append(f"  lineage    {ckpt.lineage.get('method', '?')} of {parents} ({ckpt.lineage.get('date', '')})")
+        date = ckpt.lineage.get("date")
+        lines.append(f"  lineage    {ckpt.lineage.get('method', '?')} of {parents or 'unknown parents'}"
+                     + (f" ({date})" if date else ""))
     print("\n".join(cli.terminal_safe(line, keep_newlines=False) for line in lines))
 
 
@@ -102,6 +104,11 @@ def cmd_sample(args: argparse.Namespace) -> None:
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
     if args.label and not ckpt.is_conditional and ckpt.framing != "text":
         raise StudioError(f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional to override)")
+    if args.label and ckpt.labels and args.label not in ckpt.labels:
+        known = cli.terminal_safe(", ".join(ckpt.labels), keep_newlines=False)
+        if ckpt.vocab.unknown_chars(args.label):
+            raise StudioError(f"{ckpt.name} does not know the label {args.label!r}; its labels are {known}")
+        print(f"note: {args.label!r} is not one of {ckpt.name}'s labels ({known}); drawing it anyway", file=sys.stderr)
     settings = SampleSettings(
         label=args.label,
         count=args.count,
@@ -136,4 +143,4 @@ def cmd_sample(args: argparse.Namespace) -> None:
         return
     print(cli.terminal_safe(gallery_text(ckpt.name, settings, arts)), end="")
     done = sum(a.complete for a in arts)
-    print(f"-- {len(arts)} pieces ({done} complete) in {elapsed:.2f}s on {device}", file=sys.stderr)
+    print(f"-- {cli.plural(len(arts), 'piece')} ({done} complete) in {elapsed:.2f}s on {device}", file=sys.stderr)

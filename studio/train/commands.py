@@ -44,23 +44,27 @@ def register(subparsers) -> None:
 
     t = subparsers.add_parser("train", help="train an artist on a corpus", description="Train an artist (from scratch or from a checkpoint).")
     t.add_argument("--corpus", required=True, help="built-in name (builtin, builtin-a, builtin-b) or a folder/.jsonl/.parquet")
-    t.add_argument("--framing", choices=(CONDITIONAL, UNCONDITIONAL), default=CONDITIONAL)
-    t.add_argument("--from", dest="start", type=Path, help="continue from this checkpoint (a fork)")
+    t.add_argument("--framing", choices=(CONDITIONAL, UNCONDITIONAL), default=CONDITIONAL,
+                   help=f"conditional (drawn on a label) or unconditional (default {CONDITIONAL})")
+    t.add_argument("--from", dest="start", type=Path, help="continue from this checkpoint (a fork; default: from scratch)")
     defaults, shape = TrainConfig(), ModelShape()
-    t.add_argument("--dim", type=int, default=shape.dim)
-    t.add_argument("--depth", type=int, default=shape.depth)
-    t.add_argument("--heads", type=int, default=shape.heads)
-    t.add_argument("--dim-head", type=int, default=shape.dim_head)
-    t.add_argument("--variant", choices=("standard", "smith"), default="standard")
-    t.add_argument("--steps", type=int, default=defaults.steps)
-    t.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    t.add_argument("--context", type=int, default=128)
-    t.add_argument("--lr", type=float, default=defaults.lr)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
+    t.add_argument("--dim", type=int, default=shape.dim, help=f"model width (default {shape.dim})")
+    t.add_argument("--depth", type=int, default=shape.depth, help=f"number of blocks (default {shape.depth})")
+    t.add_argument("--heads", type=int, default=shape.heads, help=f"attention heads (default {shape.heads})")
+    t.add_argument("--dim-head", type=int, default=shape.dim_head, help=f"width of each head (default {shape.dim_head})")
+    t.add_argument("--variant", choices=("standard", "smith"), default="standard",
+                   help="nGPT variant (default standard)")
+    t.add_argument("--steps", type=int, default=defaults.steps, help=f"optimizer steps (default {defaults.steps})")
+    t.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                   help=f"windows per step (default {defaults.batch_size})")
+    t.add_argument("--context", type=int, default=128, help="training window in chars (default 128)")
+    t.add_argument("--lr", type=float, default=defaults.lr, help=f"peak learning rate (default {defaults.lr:g})")
+    t.add_argument("--seed", type=int, default=0, help="seed of the initialisation and batches (default 0)")
+    t.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every,
+                   help=f"save OUT and its resume state every N steps (default {defaults.checkpoint_every})")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same OUT")
-    t.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pt")
-    t.add_argument("--json", action="store_true")
+    t.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pt", help="the checkpoint to write")
+    t.add_argument("--json", action="store_true", help="print the result as JSON")
     cli.add_force_option(t)
     cli.add_device_option(t)
     cli.add_trust_option(t)
@@ -108,7 +112,7 @@ def cmd_corpus_list(args) -> None:
         cli.emit_json({"corpora": rows})
         return
     for name, counts in rows.items():
-        print(f"{name:<10} {sum(counts.values()):>5} pieces: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        print(f"{name:<10} {cli.plural(sum(counts.values()), 'piece'):>11}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def _write_jsonl(path: Path, pieces) -> None:
@@ -120,7 +124,7 @@ def cmd_corpus_build(args) -> None:
         raise StudioError(f"--per-class must be at least 1, not {args.per_class}")
     pieces = load_builtin(args.name, per_class=args.per_class, seed=args.seed)
     _write_jsonl(args.out, pieces)
-    print(f"wrote {len(pieces)} pieces to {args.out}")
+    print(f"wrote {cli.plural(len(pieces), 'piece')} to {args.out}")
 
 
 def cmd_corpus_import(args) -> None:
@@ -135,7 +139,7 @@ def cmd_corpus_import(args) -> None:
     if args.json:
         cli.emit_json(summary)
     else:
-        print(f"imported {len(result.pieces)} pieces ({result.skipped} skipped) to {args.out}")
+        print(f"imported {cli.plural(len(result.pieces), 'piece')} ({result.skipped} skipped) to {args.out}")
         for problem in result.problems:
             print(f"  skipped: {problem}")
 

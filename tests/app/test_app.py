@@ -14,6 +14,14 @@ from studio.app.tree_view import checkpoint_mime
 from studio.model.sampler import SampleSettings
 
 
+def _select(qtbot, window, record_id):
+    """Select as a click does: an artist with no gallery draws one (kept small here)."""
+    window.gallery.count.setValue(2)
+    window.gallery.max_chars.setValue(30)
+    with qtbot.waitSignal(window.gallerySampled, timeout=30000):
+        window.session.select(record_id)
+
+
 def _names(window):
     return {r.id: r.qualified_name for r in window.library.checkpoints()}
 
@@ -66,16 +74,16 @@ def test_sampling_streams_into_the_gallery_and_can_be_cancelled(qtbot, make_wind
     window = make_window()
     open_and_wait(window, snapshot)
     record = window.library.find_by_name("apehex/styleA")
-    window.select_checkpoint(record.id)
+    _select(qtbot, window, record.id)
     streamed = []
     window.worker.partial.connect(lambda jid, payload: streamed.append(payload))  # runs in the worker: only appends
     with qtbot.waitSignal(window.gallerySampled, timeout=30000):
-        window.sample(SampleSettings(label="Cats", count=3, max_chars=60, temperature=1.0, top_k=None))
+        window.gallery_actions.sample(SampleSettings(label="Cats", count=3, max_chars=60, temperature=1.0, top_k=None))
     assert streamed and len(window.gallery.model.cards) == 3
     assert window.library.latest_gallery(record.id) is not None
     # a long gallery, cancelled: the job ends as cancelled and the buttons come back
     with qtbot.waitSignal(window.jobEnded, timeout=30000, check_params_cb=lambda jid, how: how == "cancelled"):
-        window.sample(SampleSettings(label="Cats", count=4, max_chars=20000, temperature=2.0, top_k=None))
+        window.gallery_actions.sample(SampleSettings(label="Cats", count=4, max_chars=20000, temperature=2.0, top_k=None))
         qtbot.waitUntil(lambda: any(card.text for card in window.gallery.model.cards), timeout=20000)
         window.gallery.cancel_button.click()
     assert window.gallery.sample_button.isEnabled()
@@ -86,27 +94,27 @@ def test_a_failing_job_shows_a_notice_and_the_app_keeps_working(qtbot, make_wind
     open_and_wait(window, snapshot)
     record = window.library.find_by_name("apehex/styleA")
     with qtbot.waitSignal(window.jobEnded, timeout=20000, check_params_cb=lambda jid, how: how == "failed"):
-        window.submit("bad label", jobs.sample_job(record.path, None, SampleSettings(label="Cats€", count=1)))
+        window.worker.submit("bad label", jobs.sample_job(record.path, None, SampleSettings(label="Cats€", count=1)))
     assert "does not know" in window.statusBar().currentMessage()
-    assert any("does not know" in m for m in window.jobs.messages())
-    window.select_checkpoint(record.id)
+    assert any("does not know" in m for m in window.jobs.messages()), window.jobs.messages()
+    _select(qtbot, window, record.id)
     with qtbot.waitSignal(window.gallerySampled, timeout=30000):
-        window.sample(SampleSettings(label="Fish", count=1, max_chars=20))
+        window.gallery_actions.sample(SampleSettings(label="Fish", count=1, max_chars=20))
 
 
 def test_exports_write_files(qtbot, make_window, open_and_wait, snapshot, tmp_path):
     window = make_window()
     open_and_wait(window, snapshot)
     record = window.library.find_by_name("apehex/styleA")
-    window.select_checkpoint(record.id)
+    _select(qtbot, window, record.id)
     with qtbot.waitSignal(window.gallerySampled, timeout=30000):
-        window.sample(SampleSettings(label="Cats", count=2, max_chars=30))
-    gallery = window.export_gallery(str(tmp_path / "g.txt"))
-    piece = window.export_piece(0, str(tmp_path / "p.txt"))
-    png = window.export_gallery_png(str(tmp_path / "g.png"))
+        window.gallery_actions.sample(SampleSettings(label="Cats", count=2, max_chars=30))
+    gallery = window.exports.export_gallery(str(tmp_path / "g.txt"))
+    piece = window.exports.export_piece(0, str(tmp_path / "p.txt"))
+    png = window.exports.export_gallery_png(str(tmp_path / "g.png"))
     ckpt = str(tmp_path / "c.pt")
     with qtbot.waitSignal(window.jobEnded, timeout=30000, check_params_cb=lambda jid, how: how == "done"):
-        window.export_checkpoint(record.id, ckpt)
+        window.exports.export_checkpoint(record.id, ckpt)
     assert "=== styleA #0" in open(gallery).read()
     assert open(piece).read() == window.gallery.model.cards[0].text + "\n"
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"

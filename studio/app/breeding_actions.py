@@ -1,0 +1,179 @@
+"""What the breeding bay does: parents from the session, scan, breed, Darwin, vigor.
+
+The bay's jobs show their progress and a cancel button in the bay itself. Breeding
+and Darwin register the child in the library from the worker (the tree follows the
+library's events); the GUI callback only shows the vigor, selects the child and
+samples it.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from studio.app import figures, jobs
+from studio.app.breeding_bay import BreedingBay
+from studio.app.session import Session
+from studio.errors import StudioError
+from studio.library import bred_dir
+
+
+class BreedingActions(QObject):
+    def __init__(self, library, worker, session: Session, bay: BreedingBay, notice, select_and_sample, parent_widget):
+        super().__init__()
+        self.library, self.worker, self.session, self.bay, self.notice = library, worker, session, bay, notice
+        self.select_and_sample = select_and_sample  # (checkpoint id) -> None
+        self.parent_widget = parent_widget
+        self._vigor_shown = None
+        bay.slot_a.dropped_signal.connect(lambda i: session.set_parent("a", i))
+        bay.slot_b.dropped_signal.connect(lambda i: session.set_parent("b", i))
+        session.subscribe(self._session_changed)
+        bay.scanRequested.connect(self.scan)
+        bay.breedRequested.connect(self.breed)
+        bay.evolveRequested.connect(self.evolve)
+        bay.vigorTableRequested.connect(self.show_vigor_table)
+        # Direct: the worker object lives in its (busy) thread, so an automatic connection
+        # would queue the call until the job ended. Worker.cancel only sets an Event.
+        bay.cancelRequested.connect(worker.cancel, Qt.DirectConnection)
+        worker.gui.progressed.connect(bay.job_progress)
+
+    def _session_changed(self, what: str, checkpoint_id) -> None:
+        if what in ("a", "b"):
+            slot = self.bay.slot_a if what == "a" else self.bay.slot_b
+            try:
+                slot.set_record(self.library.get(checkpoint_id) if checkpoint_id is not None else None)
+            except KeyError:
+                slot.set_record(None)
+
+    def set_parents(self, a_id: int, b_id: int) -> None:
+        self.session.set_parent("a", a_id)
+        self.session.set_parent("b", b_id)
+
+    def _parents(self, a_id, b_id):
+        a, b = self.library.get(a_id), self.library.get(b_id)
+        for record in (a, b):
+            if not record.exists:
+                raise StudioError(f"{record.qualified_name}: its file is missing")
+        return a, b
+
+    def _run(self, title: str, fn, on_done, on_partial=None) -> int:
+        """A bay job: progress and cancel in the bay; the outcome replaces them there."""
+
+        def failed(message):
+            self.bay.job_ended(job_id, f"<span style='color:#f87171'>{escape(message)}</span>")
+
+        def cancelled(message):
+            self.bay.job_ended(job_id, f"{escape(title)}: cancelled" + (f" ({escape(message)})" if message else ""))
+
+        def done(result):
+            self.bay.job_ended(job_id)
+            on_done(result)
+
+        job_id = self.worker.submit(
+            title, fn, on_done=done, on_partial=on_partial, on_failed=failed, on_cancelled=cancelled
+        )
+        self.bay.job_started(job_id, title)
+        return job_id
+
+    def scan(self, a_id: int, b_id: int) -> int | None:
+        try:
+            a, b = self._parents(a_id, b_id)
+        except StudioError as exc:
+            self.notice(str(exc))
+            return None
+
+        def done(result):
+            xs = [t for t, _ in result.points]
+            ys = [bpc for _, bpc in result.points]
+            line = [(1 - t) * ys[0] + t * ys[-1] for t in xs]  # the chord the barrier is measured against
+            self.bay.show_curve(xs, ys, f"slerp path {a.name} → {b.name} ({result.caption()})", chord=line)
+            self.bay.show_result(
+                figures.barrier_text(result.to_dict()) + f" <i>({result.caption()})</i>",
+                tooltip=f"measured on {result.data.describe()}\ncontext {result.context} "
+                f"({result.context_note}), stride {result.stride}\n"
+                "barrier = max over t of bpc(t) − ((1−t)·bpc(A) + t·bpc(B))",
+            )
+
+        return self._run(f"Scan {a.name} → {b.name}", jobs.scan_job(a.path, b.path), done)
+
+    def breed(self, a_id: int, b_id: int, recipe) -> int | None:
+        try:
+            a, b = self._parents(a_id, b_id)
+        except StudioError as exc:
+            self.notice(str(exc))
+            return None
+
+        def done(outcome):
+            self.show_vigor(
+                outcome.record.name,
+                outcome.judgement.child.to_dict(),
+                outcome.judgement.vigor,
+                extra=f" · {escape(outcome.note)}" if outcome.note else "",
+            )
+            self.select_and_sample(outcome.record.id)
+
+        job = jobs.breed_job(self.library, a, b, recipe, bred_dir(self.library.path))
+        return self._run(f"Breed {a.name} × {b.name} ({recipe.method})", job, done)
+
+    def evolve(self, a_id: int, b_id: int, population: int, generations: int, seed: int) -> int | None:
+        try:
+            a, b = self._parents(a_id, b_id)
+        except StudioError as exc:
+            self.notice(str(exc))
+            return None
+        best: dict[int, float] = {}
+
+        def partial(payload):
+            generation = payload["generation"]
+            best[generation] = min(best.get(generation, 1e9), payload["best_bpc"])
+            self.bay.show_curve(
+                sorted(best),
+                [best[g] for g in sorted(best)],
+                f"Darwin: best bpc per generation ({payload.get('caption', 'fitness data')})",
+                generations=True,
+            )
+
+        def done(result):
+            log, record = result["log"], result["record"]
+            self.show_vigor(
+                f"Champion {record.name}",
+                log["report"]["measurements"]["champion"],
+                log["report"]["vigor"],
+                extra=f" · gen-0 child {log['report']['gen0_vigor']['child_bpc']:.3f}",
+            )
+            self.select_and_sample(record.id)  # the champion draws, as a bred child does
+
+        job = jobs.darwin_job(self.library, a, b, bred_dir(self.library.path), population, generations, seed)
+        return self._run(f"Darwin {a.name} × {b.name}", job, done, on_partial=partial)
+
+    # -- vigor ----------------------------------------------------------------------------------
+
+    def show_vigor(self, name: str, measurement: dict, vigor: dict, extra: str = "") -> None:
+        """The bay's summary: the child's figure, vigor with its interval, what it was measured on."""
+        text, colour = figures.vigor_badge(vigor)
+        self._vigor_shown = (name, measurement, vigor)
+        self.bay.show_result(
+            f"<b>{escape(name)}</b>: {figures.bpc_text(measurement)} · "
+            f"<a href='vigor' style='color:{colour}; text-decoration:none'><b>{text}</b></a> "
+            f"({figures.vigor_verdict(vigor)}){extra} · <i>{figures.caption(measurement)}</i>",
+            tooltip=figures.describe(measurement) + "\n\nclick the vigor for the full table",
+        )
+
+    def show_vigor_table(self, record_id: int | None = None) -> None:
+        """The full vigor table: every baseline with its interval, and every class."""
+        if record_id is not None:
+            record = self.library.get(record_id)
+            vigor, headline, name = record.metrics.get("vigor"), record.headline or {}, record.name
+        elif self._vigor_shown:
+            name, headline, vigor = self._vigor_shown
+        else:
+            return
+        if not isinstance(vigor, dict):
+            return
+        box = QMessageBox(self.parent_widget)
+        box.setWindowTitle(f"Vigor of {name}")
+        box.setTextFormat(Qt.RichText)
+        box.setText(figures.vigor_table_html(vigor, figures.describe(headline).split("\n", 2)[1] if headline else ""))
+        box.exec()

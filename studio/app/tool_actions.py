@@ -1,0 +1,164 @@
+"""Opening checkpoints, training and evaluating: jobs started from the menus.
+
+Training opens a live loss window (closed with the app) and registers the artist
+under the name the user typed; a cancelled run keeps the step it reached, which is
+opened too. An evaluation is kept as a library measurement, so the header shows it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QMessageBox
+
+from studio.app import jobs
+from studio.app.dialogs import EvaluateDialog, LossPlot, TrainDialog
+from studio.library import bred_dir
+
+
+def ask_trust(parent, path: str) -> bool:
+    """Explicit consent before full unpickling; the default answer is No."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Warning)
+    box.setWindowTitle("Trust this checkpoint?")
+    box.setText(f"{path}\n\nneeds full unpickling to load. A pickle can run any code hidden in it.")
+    box.setInformativeText("Load it only if you trust where it came from.")
+    box.setStandardButtons(QMessageBox.Yes | QMessageBox.No)
+    box.setDefaultButton(QMessageBox.No)
+    return box.exec() == QMessageBox.Yes
+
+
+class ToolActions(QObject):
+    def __init__(self, library, worker, session, notice, say, select, parent_widget):
+        super().__init__()
+        self.library, self.worker, self.session = library, worker, session
+        self.notice, self.say, self.select, self.parent_widget = notice, say, select, parent_widget
+        self.loss_plots: list[LossPlot] = []
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def open_paths(self, paths, read_only: bool = False, on_done=None) -> int:
+        """Import folders/files in the worker; asks about untrusted files afterwards."""
+        library = self.library
+
+        def run(ctx):
+            from studio.errors import CheckpointError, UntrustedCheckpointError
+            from studio.library import ImportReport
+
+            reports = []
+            for path in paths:
+                if Path(path).is_dir():
+                    reports.append(
+                        library.import_folder(
+                            path, read_only=read_only, progress=lambda i, n: ctx.progress(i / n, f"reading {i}/{n}")
+                        )
+                    )
+                    continue
+                report = ImportReport()
+                try:
+                    report.added.append(library.import_file(path, read_only=read_only))
+                except UntrustedCheckpointError:
+                    report.needs_trust.append(str(path))
+                except CheckpointError as exc:
+                    report.failed.append((str(path), str(exc)))
+                reports.append(report)
+            return reports
+
+        def done(reports):
+            added = sum(len(r.added) for r in reports)
+            failed = [f for r in reports for f in r.failed]
+            self.say(
+                f"Imported {added} checkpoint{'s' if added != 1 else ''}"
+                + (f"; {len(failed)} could not be read" if failed else "")
+            )
+            for _path, reason in failed[:3]:
+                self.notice(reason)
+            for path in [p for r in reports for p in r.needs_trust]:
+                if ask_trust(self.parent_widget, path):
+                    self.import_file(path, trust=True, read_only=read_only)
+            if on_done is not None:
+                on_done(reports)
+
+        title = f"Open {', '.join(Path(p).name for p in paths)}"
+        self.say(f"{title}…")  # the first run's import starts as the window shows
+        return self.worker.submit(title, run, on_done=done)
+
+    def import_file(self, path, trust: bool = False, read_only: bool = False, then=None) -> int:
+        """One checkpoint into the library, read in the worker (loading is model code)."""
+        return self.worker.submit(
+            f"Open {Path(path).name}",
+            lambda ctx: self.library.import_file(path, trust=trust, read_only=read_only),
+            on_done=then,
+        )
+
+    # -- training --------------------------------------------------------------------------
+
+    def train_dialog(self) -> None:
+        start = self.library.get(self.session.current) if self.session.current is not None else None
+        dialog = TrainDialog(self.parent_widget, start.name if start is not None and start.exists else None)
+        if dialog.exec():
+            self.train(dialog.options(), start)
+
+    def train(self, options: dict, start=None) -> int:
+        name = options["name"]
+        folder = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "artist"
+        out = bred_dir(self.library.path).parent / "trained" / f"{folder}-{int(time.time())}" / "model.pt"
+        plot = LossPlot()
+        plot.setWindowTitle(f"Training loss: {name}")
+        plot.resize(520, 320)
+        plot.show()
+        self.loss_plots.append(plot)
+
+        def opened(record):
+            self.select(record.id)
+
+        def cancelled(message):
+            if out.exists():  # the step it reached was saved: open it as the artist
+                self.import_file(str(out), then=opened)
+            self.say(f"Training {name} cancelled" + (f": {message}" if message else ""))
+
+        job = jobs.train_job(
+            options["corpus"],
+            out,
+            options["framing"],
+            options["steps"],
+            start.path if options["from_selected"] and start else None,
+            options["shape"],
+            name=name,
+        )
+        return self.worker.submit(
+            f"Train {name}",
+            job,
+            on_done=lambda path: self.import_file(path, then=opened),
+            on_partial=lambda p: plot.add(p["step"], p["loss"]),
+            on_cancelled=cancelled,
+        )
+
+    def close_windows(self) -> None:
+        for plot in self.loss_plots:
+            plot.close()
+        self.loss_plots.clear()
+
+    # -- evaluating ------------------------------------------------------------------------
+
+    def evaluate_dialog(self, checkpoint_id: int) -> None:
+        record = self.library.get(checkpoint_id)
+        dialog = EvaluateDialog(self.parent_widget, record.name)
+        if dialog.exec():
+            self.evaluate(checkpoint_id, **dialog.options())
+
+    def evaluate(self, checkpoint_id: int, corpus: str | None, split: str, text_file: str | None) -> int:
+        """The result is kept as a measurement of the checkpoint: the header shows it
+        (library event), and the status bar says it until the next message."""
+        record = self.library.get(checkpoint_id)
+
+        def done(result):
+            self.library.add_measurement(checkpoint_id, result.to_dict())
+            self.say(f"{record.name}: {result.text(4)} ({result.caption()})", 0)
+
+        return self.worker.submit(
+            f"Evaluate {record.name}", jobs.eval_job(record.path, corpus, split, text_file), on_done=done
+        )
