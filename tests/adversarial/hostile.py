@@ -195,3 +195,18 @@ def deep_labels_checkpoint(path: Path, depth: int = 200_000) -> Path:
                 data = data.replace(placeholder, nested)
             archive.writestr(info.filename, data)
     return path
+
+
+def run_main(capsys, *argv):
+    """The CLI in-process: (exit code, stdout, stderr)."""
+    from studio.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_sentence(err: str) -> bool:
+    """stderr is one line, the CLI's "darwascii: ..." sentence, and no traceback."""
+    lines = err.strip().splitlines()
+    return len(lines) == 1 and lines[0].startswith("darwascii: ") and "Traceback" not in err

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from conftest import one_sentence, run_main
+from hostile import one_sentence, run_main
 from hostile import run_cli, save_payload, save_tiny, tiny
 
 

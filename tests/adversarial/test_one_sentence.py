@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from conftest import one_sentence, run_main
+from hostile import one_sentence, run_main
 from hostile import REPO, deep_labels_checkpoint, run_cli, save_payload, torch_zip, with_config
 
 # pickles of allow-listed constructors called with bad arguments, and a 200,000-deep list

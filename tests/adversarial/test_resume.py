@@ -11,7 +11,7 @@ import time
 import pytest
 import torch
 
-from conftest import one_sentence, run_main
+from hostile import one_sentence, run_main
 from hostile import REPO, torch_zip
 
 SHAPE = ["--dim", "16", "--depth", "1", "--heads", "1", "--dim-head", "8", "--context", "16", "--batch-size", "2",

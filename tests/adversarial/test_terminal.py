@@ -1,6 +1,6 @@
 """Names, labels and art from files cannot drive the terminal (issue 12)."""
 
-from conftest import run_main
+from hostile import run_main
 from hostile import run_cli, save_tiny, tiny
 
 ESC_NAME = "evil\x1b]0;pwned\x07\x1b[2J\x1b]52;c;aGk=\x07\x9b"
