@@ -19,9 +19,24 @@ from studio.model.art import SampleSettings
 STREAM_INTERVAL_S = 1 / 30  # the gallery repaints at most ~30 times a second
 
 
+# Files the user said "Yes, trust this file" to, by sha256, for this session: every later
+# job that loads the same content (sampling, breeding, scans) loads it trusted too.
+TRUSTED_SHA256: set[str] = set()
+
+
+def remember_trust(path: str) -> None:
+    from studio.fsutil import sha256_file
+
+    TRUSTED_SHA256.add(sha256_file(path))
+
+
 def load(path: str, framing: str | None = None, trust: bool = False):
     from studio.model.checkpoint import load_checkpoint
 
+    if not trust and TRUSTED_SHA256:
+        from studio.fsutil import sha256_file
+
+        trust = sha256_file(path) in TRUSTED_SHA256
     return load_checkpoint(path, trust=trust, framing=framing)
 
 

@@ -217,6 +217,7 @@ def main(argv=None) -> int:
     asyncio.set_event_loop(loop)
     try:
         if args.screenshot:
+            window.tools.ask_trust = lambda *_: False  # no one to ask: untrusted files stay unloaded
             return loop.run_until_complete(screenshot_flow(window, paths, read_only, args.screenshot))
         if paths:
             window.open_paths(paths, read_only=read_only)

@@ -37,6 +37,8 @@ class ToolActions(QObject):
         self.library, self.worker, self.session = library, worker, session
         self.notice, self.say, self.select, self.parent_widget = notice, say, select, parent_widget
         self.loss_plots: list[LossPlot] = []
+        # Asked before full unpickling; --screenshot replaces it with "No" (nobody to ask).
+        self.ask_trust = ask_trust
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -77,7 +79,7 @@ class ToolActions(QObject):
             for _path, reason in failed[:3]:
                 self.notice(reason)
             for path in [p for r in reports for p in r.needs_trust]:
-                if ask_trust(self.parent_widget, path):
+                if self.ask_trust(self.parent_widget, path):
                     self.import_file(path, trust=True, read_only=read_only)
             if on_done is not None:
                 on_done(reports)
@@ -88,11 +90,14 @@ class ToolActions(QObject):
 
     def import_file(self, path, trust: bool = False, read_only: bool = False, then=None) -> int:
         """One checkpoint into the library, read in the worker (loading is model code)."""
-        return self.worker.submit(
-            f"Open {Path(path).name}",
-            lambda ctx: self.library.import_file(path, trust=trust, read_only=read_only),
-            on_done=then,
-        )
+
+        def run(ctx):
+            record = self.library.import_file(path, trust=trust, read_only=read_only)
+            if trust:
+                jobs.remember_trust(path)
+            return record
+
+        return self.worker.submit(f"Open {Path(path).name}", run, on_done=then)
 
     # -- training --------------------------------------------------------------------------
 

@@ -178,6 +178,27 @@ def test_trusting_a_file_imports_it_in_the_worker(qtbot, make_window, open_and_w
     with qtbot.waitSignal(window.jobEnded, timeout=20000, check_params_cb=lambda jid, how: jid > 1 and how == "done"):
         open_and_wait(window, folder)
     assert len(window.library.checkpoints()) == 1  # the answer Yes loaded it, off the GUI thread
+    # the trust is remembered for that content: a later job (sampling) loads it too
+    record = window.library.checkpoints()[0]
+    assert jobs.load(record.path) is not None
+    with qtbot.waitSignal(window.jobEnded, timeout=30000) as ended:
+        window.gallery_actions.sample(SampleSettings(count=1, max_chars=20), record.id)
+    assert ended.args[1] == "done"
+
+
+def test_screenshot_of_a_folder_with_an_untrusted_file_does_not_wait_for_an_answer(snapshot, tmp_path):
+    from studio.model.synthetic import random_checkpoint
+
+    ckpt = random_checkpoint(dim=32, depth=1)
+    torch.save({"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()},
+               snapshot / "apehex" / "untrusted.pt")
+    out = tmp_path / "shot.png"
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "studio.app.main", str(snapshot), "--screenshot", str(out),
+                             "--library", str(tmp_path / "shot.sqlite3")], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_missing_device_falls_back_and_says_so(qtbot):
