@@ -84,19 +84,29 @@ class BreedingActions(QObject):
             self.notice(str(exc))
             return None
 
-        def done(result):
+        align = self.bay.align_b.isChecked()
+
+        def done(outcome):
+            result, aligned = outcome.raw, outcome.aligned
             xs = [t for t, _ in result.points]
             ys = [bpc for _, bpc in result.points]
             line = [(1 - t) * ys[0] + t * ys[-1] for t in xs]  # the chord the barrier is measured against
-            self.bay.show_curve(xs, ys, f"slerp path {a.name} → {b.name} ({result.caption()})", chord=line)
+            title = f"slerp path {a.name} → {b.name} ({result.caption()})"
+            if aligned is not None:
+                title += " · blue raw, orange B aligned to A"
+            self.bay.show_curve(
+                xs, ys, title, chord=line, aligned=[bpc for _, bpc in aligned.points] if aligned is not None else None
+            )
+            aligned_text = ("<br>B aligned to A: " + figures.barrier_text(aligned.to_dict())) if aligned else ""
             self.bay.show_result(
-                figures.barrier_text(result.to_dict()) + f" <i>({result.caption()})</i>",
+                figures.barrier_text(result.to_dict()) + f" <i>({result.caption()})</i>" + aligned_text,
                 tooltip=f"measured on {result.data.describe()}\ncontext {result.context} "
                 f"({result.context_note}), stride {result.stride}\n"
                 "barrier = max over t of bpc(t) − ((1−t)·bpc(A) + t·bpc(B))",
             )
 
-        return self._run(f"Scan {a.name} → {b.name}", jobs.scan_job(a.path, b.path), done)
+        title = f"Scan {a.name} → {b.name}" + (" (raw and aligned)" if align else "")
+        return self._run(title, jobs.scan_job(a.path, b.path, align=align), done)
 
     def breed(self, a_id: int, b_id: int, recipe) -> int | None:
         try:
@@ -114,8 +124,10 @@ class BreedingActions(QObject):
             )
             self.select_and_sample(outcome.record.id)
 
-        job = jobs.breed_job(self.library, a, b, recipe, bred_dir(self.library.path))
-        return self._run(f"Breed {a.name} × {b.name} ({recipe.method})", job, done)
+        align = self.bay.align_b.isChecked()
+        job = jobs.breed_job(self.library, a, b, recipe, bred_dir(self.library.path), align=align)
+        aligned = ", B aligned to A" if align else ""
+        return self._run(f"Breed {a.name} × {b.name} ({recipe.method}{aligned})", job, done)
 
     def evolve(self, a_id: int, b_id: int, population: int, generations: int, seed: int) -> int | None:
         try:

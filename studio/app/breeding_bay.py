@@ -161,6 +161,11 @@ class BreedingBay(QWidget):
             self.fields[option.name] = OptionField(option)
             self._labels[option.name] = QLabel(option.label)
             self._labels[option.name].setToolTip(f"{', '.join(methods)}: {option.help}")
+        self.align_b = QCheckBox("align B to A")
+        self.align_b.setToolTip(
+            "Re-order B's heads, feed-forward units and residual stream to match A before breeding "
+            "(B computes the same function). Scan path then shows the raw and the aligned path."
+        )
         self.scan_button = QPushButton("Scan path")
         self.scan_button.setToolTip("bpc of slerp children along A → B: one basin or two?")
         self.breed_button = QPushButton("Breed")
@@ -207,6 +212,10 @@ class BreedingBay(QWidget):
         self.curve = self.plot.plot(
             [], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7"
         )
+        # the same path with B aligned to A (when "align B to A" is on)
+        self.aligned_curve = self.plot.plot(
+            [], [], pen=pg.mkPen("#f59e0b", width=2), symbol="t", symbolSize=6, symbolBrush="#f59e0b"
+        )
 
         # The method's option rows scroll on a short screen; the buttons below them stay in view.
         options = QGridLayout()
@@ -229,6 +238,7 @@ class BreedingBay(QWidget):
         options_scroll.setMinimumHeight(60)
         options_scroll.setMinimumWidth(min(options_box.sizeHint().width() + 12, 330))
         buttons = QHBoxLayout()
+        buttons.addWidget(self.align_b)
         buttons.addWidget(self.scan_button)
         buttons.addWidget(self.breed_button)
         darwin = QHBoxLayout()
@@ -351,7 +361,7 @@ class BreedingBay(QWidget):
         self.result.setText(html)
         self.result.setToolTip(tooltip)
 
-    def show_curve(self, xs, ys, title: str, chord=None, generations: bool = False) -> None:
+    def show_curve(self, xs, ys, title: str, chord=None, generations: bool = False, aligned=None) -> None:
         """A scan (t from 0 to 1) or Darwin's best bpc per generation (integer ticks)."""
         axis = self.plot.getAxis("bottom")
         if generations:
@@ -361,5 +371,9 @@ class BreedingBay(QWidget):
             axis.setTickSpacing()
             self.plot.setLabel("bottom", "t (scan) / generation (Darwin)" if not xs else "t (A → B)")
         self.curve.setData(list(xs), list(ys))
+        if aligned is None:
+            self.aligned_curve.setData([], [])
+        else:
+            self.aligned_curve.setData(list(xs), list(aligned))
         self.chord.setData(list(xs) if chord is not None else [], list(chord) if chord is not None else [])
         self.plot.setTitle(title, color="#9aa4b6", size="9pt")

@@ -143,7 +143,8 @@ def check_cancel(ctx) -> None:
         raise Cancelled()
 
 
-def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, name: str | None = None):
+def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, name: str | None = None,
+              align: bool = False):
     """Breed, judge, save and register the child, all in the worker: the GUI gets its record."""
 
     def run(ctx) -> BreedOutcome:
@@ -152,8 +153,19 @@ def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, n
 
         a, b = load(a_record.path), load(b_record.path)
         check_cancel(ctx)
+        alignment = None
+        if align:  # B re-ordered to match A; same function, and the child's lineage says so
+            from studio.breed.align import align as align_to, stand_in
+
+            ctx.progress(0.02, "aligning B to A")
+            alignment = align_to(a, b, residual=True)
+            b = stand_in(b, alignment)
         ctx.progress(0.05, "breeding")
         child = breed(a, b, recipe, name=name)
+        if alignment is not None:
+            from studio.breed.align import record_alignment
+
+            child.lineage = record_alignment(child.lineage, alignment)
         check_cancel(ctx)
         judgement = judge_child(ctx, a, b, child)
         # The child's own figure and its vigor travel in its file, measured before it is written.
@@ -181,15 +193,33 @@ def export_checkpoint_job(record, dest: str):
     return run
 
 
-def scan_job(path_a: str, path_b: str, points: int = 9):
-    def run(ctx):
+@dataclass
+class ScanOutcome:
+    raw: Any  # ScanResult of A -> B
+    aligned: Any = None  # ScanResult of A -> (B aligned to A), when asked for
+
+
+def scan_job(path_a: str, path_b: str, points: int = 9, align: bool = False):
+    def run(ctx) -> ScanOutcome:
         from studio.breed import scan_path
         from studio.train.heldout import heldout_for
 
         a, b = load(path_a), load(path_b)
         heldout = heldout_for([a, b], "val")
-        return scan_path(a, b, heldout, points=points, device=ctx.device,
-                         progress=lambda i, n: ctx.progress(i / n, f"point {i}/{n}"), cancel=ctx.cancelled)
+        runs = 2 if align else 1
+
+        def progress(offset: int):
+            return lambda i, n: ctx.progress((offset * n + i) / (runs * n), f"point {offset * n + i}/{runs * n}")
+
+        raw = scan_path(a, b, heldout, points=points, device=ctx.device, progress=progress(0), cancel=ctx.cancelled)
+        if not align:
+            return ScanOutcome(raw)
+        from studio.breed.align import align as align_to, stand_in
+
+        b_aligned = stand_in(b, align_to(a, b, residual=True))
+        aligned = scan_path(a, b_aligned, heldout, points=points, device=ctx.device, progress=progress(1),
+                            cancel=ctx.cancelled)
+        return ScanOutcome(raw, aligned)
 
     return run
 

@@ -213,3 +213,26 @@ def test_a_missing_device_falls_back_and_says_so(qtbot):
         assert "CUDA is not available" in worker.device_problem
     finally:
         worker.shutdown()
+
+
+def test_align_b_to_a_scans_both_paths_and_breeds_an_aligned_child(qtbot, make_window, open_and_wait, snapshot):
+    window = make_window()
+    open_and_wait(window, snapshot)
+    ids = {v: k for k, v in _names(window).items()}
+    _drop(window.bay.slot_a, ids["apehex/styleA"])
+    _drop(window.bay.slot_b, ids["apehex/styleB"])
+    window.bay.align_b.setChecked(True)
+    with qtbot.waitSignal(window.jobEnded, timeout=60000, check_params_cb=lambda jid, how: how == "done"):
+        window.bay.scan_button.click()
+    raw_x, raw_y = window.bay.curve.getData()
+    aligned_x, aligned_y = window.bay.aligned_curve.getData()
+    assert len(raw_x) == len(aligned_x) == 9
+    # alignment keeps B's function: the ends of both paths are the parents' own figures
+    assert abs(raw_y[0] - aligned_y[0]) < 1e-4 and abs(raw_y[-1] - aligned_y[-1]) < 1e-3
+    assert "B aligned to A" in window.bay.result.text()
+    before = {r.id for r in window.library.checkpoints()}
+    with qtbot.waitSignal(window.jobEnded, timeout=60000, check_params_cb=lambda jid, how: how == "done"):
+        window.bay.breed_button.click()
+    child = next(r for r in window.library.checkpoints() if r.id not in before)
+    assert child.lineage["params"]["align"]["b_to_a"] is True
+    assert {p["name"] for p in child.lineage["parents"]} == {"styleA", "styleB"}  # B's own file, not a copy
