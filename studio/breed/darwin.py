@@ -452,12 +452,13 @@ class Evolution:
             return ckpt
         return prepare_pair(ckpt, self.parent_a).child(BreedRecipe(method="slerp", t=0.0))
 
-    def save_champion(self, path: str | Path) -> Path:
+    def save_champion(self, path: str | Path, extra_params: dict[str, Any] | None = None) -> Path:
+        """Write the champion with its lineage (``extra_params`` join its params, e.g. an alignment)."""
         champion = self.champion
         ckpt = champion.checkpoint
         ckpt.name = f"champion_{self.names[0]}__x__{self.names[1]}"
-        ckpt.lineage = lineage_record([self.pair.a, self.pair.b], "darwin",
-                                      {"genome": champion.genome, "settings": asdict(self.settings)}, seed=self.settings.seed)
+        params = {"genome": champion.genome, "settings": asdict(self.settings), **(extra_params or {})}
+        ckpt.lineage = lineage_record([self.pair.a, self.pair.b], "darwin", params, seed=self.settings.seed)
         ckpt.extra = {**ckpt.extra, "training": inherited_training([self.pair.a, self.pair.b])}
         measured = getattr(self, "log", {}).get("report", {}).get("measurements", {}).get("champion")
         ckpt.metrics = {**ckpt.metrics, "measurements": [measured]} if measured else dict(ckpt.metrics)

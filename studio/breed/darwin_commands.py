@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from studio import cli
-from studio.breed.align import record_alignment
 from studio.breed.commands import add_align_options, aligned_b
 from studio.breed.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
 from studio.errors import StudioError
-from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint, save_checkpoint, shared_ancestor
+from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint, shared_ancestor
 from studio.model.engine import pick_device
 from studio.model.judge import HeldOut, measure, paired_difference, score_pieces
 from studio.train.commands import add_data_options
@@ -152,15 +151,12 @@ def cmd_darwin(args: argparse.Namespace) -> None:
         if executor is not None:
             executor.close()
     args.out.mkdir(parents=True, exist_ok=True)
-    champion_path = evolution.save_champion(args.out / "champion.pt")
+    # the genome rebuilds the champion only from B aligned: the log and the lineage say how
+    aligned = {"align": {"b_to_a": True, **alignment.summary()}} if alignment is not None else {}
+    log.update(aligned)
+    champion_path = evolution.save_champion(args.out / "champion.pt", extra_params=aligned)
     log["champion"]["path"] = str(champion_path)
     log["reproduce"]["champion"] = evolution.reproduce_command(str(champion_path))
-    if alignment is not None:
-        # the genome rebuilds the champion only from B aligned: both records say how
-        log["align"] = {"b_to_a": True, **alignment.summary()}
-        champion = load_checkpoint(champion_path)
-        champion.lineage = record_alignment(champion.lineage, alignment)
-        save_checkpoint(champion, champion_path)
     save_log(log, args.out / "darwin_log.json")
     if args.json:
         cli.emit_json(log)

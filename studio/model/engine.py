@@ -188,6 +188,29 @@ class Engine:
         """Feed new tokens (B, T) after what ``cache`` holds; logits of the last (or all) new positions."""
         return self._run(ids.to(self.device), cache=cache, last_only=last_only)
 
+    def _qkv(self, layer, x: torch.Tensor, rotations: torch.Tensor, first_values):
+        """q, k, v (B, heads, T, dim_head) of one layer, rotated, value-mixed and normed, and
+        the first layer's values for the value residual: the one definition both the dynamic
+        forward and the static-cache decoder use."""
+        batch, length = x.shape[:2]
+        # complex views need the pair dimension contiguous
+        fused = _project(x, layer.w_qkv).contiguous()
+        fused = fused.view(batch, length, 3, self.heads, self.dim_head // 2, 2).transpose(1, 3)
+        # fused: (B, heads, 3, T, dim_head / 2, 2); pairs rotate as complex numbers
+        pairs = torch.view_as_complex(fused[:, :, :2]) * rotations
+        q = torch.view_as_real(pairs[:, :, 0]).flatten(-2)
+        k = torch.view_as_real(pairs[:, :, 1]).flatten(-2)
+        v = fused[:, :, 2].flatten(-2)
+        if self.add_value_residual:
+            if first_values is None:
+                first_values = v
+            else:
+                v = 0.5 * (v + first_values)
+        if self.norm_qk:
+            q = F.normalize(q, dim=-1)
+            k = F.normalize(k, dim=-1)
+        return q * layer.qk_scale, k, v, first_values
+
     def _run(self, ids: torch.Tensor, cache: KVCache | None, last_only: bool = False) -> torch.Tensor:
         batch, length = ids.shape
         start = cache.length if cache is not None else 0
@@ -197,27 +220,11 @@ class Engine:
         if cache is not None:
             cache.reserve(end)
 
-        heads, dim_head, inner = self.heads, self.dim_head, self.inner
+        inner = self.inner
         x = F.embedding(ids, self.embed)
         first_values = None
         for index, layer in enumerate(self.layers):
-            # complex views need the pair dimension contiguous
-            fused = _project(x, layer.w_qkv).contiguous()
-            fused = fused.view(batch, length, 3, heads, dim_head // 2, 2).transpose(1, 3)
-            # fused: (B, heads, 3, T, dim_head / 2, 2); pairs rotate as complex numbers
-            pairs = torch.view_as_complex(fused[:, :, :2]) * rotations
-            q = torch.view_as_real(pairs[:, :, 0]).flatten(-2)
-            k = torch.view_as_real(pairs[:, :, 1]).flatten(-2)
-            v = fused[:, :, 2].flatten(-2)
-            if self.add_value_residual:
-                if first_values is None:
-                    first_values = v
-                else:
-                    v = 0.5 * (v + first_values)
-            if self.norm_qk:
-                q = F.normalize(q, dim=-1)
-                k = F.normalize(k, dim=-1)
-            q = q * layer.qk_scale
+            q, k, v, first_values = self._qkv(layer, x, rotations, first_values)
             if cache is not None:
                 cache.keys[index][:, :, start:end] = k
                 cache.values[index][:, :, start:end] = v
@@ -310,27 +317,13 @@ class StaticDecoder:
 
     def _forward(self) -> torch.Tensor:
         e = self.engine
-        batch, heads, dim_head = self.batch, e.heads, e.dim_head
+        batch = self.batch
         rotation = self.rotations.index_select(0, self.position)  # (1, dim_head / 2)
         mask = (self.slots <= self.position).view(1, 1, 1, self.capacity)
         x = F.embedding(self.ids, e.embed)
         first_values = None
         for index, layer in enumerate(e.layers):
-            fused = _project(x, layer.w_qkv).contiguous()
-            fused = fused.view(batch, 1, 3, heads, dim_head // 2, 2).transpose(1, 3)
-            pairs = torch.view_as_complex(fused[:, :, :2]) * rotation
-            q = torch.view_as_real(pairs[:, :, 0]).flatten(-2)
-            k = torch.view_as_real(pairs[:, :, 1]).flatten(-2)
-            v = fused[:, :, 2].flatten(-2)
-            if e.add_value_residual:
-                if first_values is None:
-                    first_values = v
-                else:
-                    v = 0.5 * (v + first_values)
-            if e.norm_qk:
-                q = F.normalize(q, dim=-1)
-                k = F.normalize(k, dim=-1)
-            q = q * layer.qk_scale
+            q, k, v, first_values = e._qkv(layer, x, rotation, first_values)
             self.keys[index].index_copy_(2, self.position, k)
             self.values[index].index_copy_(2, self.position, v)
             keys, values = self.keys[index], self.values[index]
