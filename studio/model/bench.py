@@ -18,7 +18,7 @@ import torch
 from studio.bench import BenchReport, peak_rss_mb, timed
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.engine import Engine
-from studio.model.sampler import SampleSettings, filter_logits, sample_gallery
+from studio.model.sampler import STATIC_MAX_ROWS, SampleSettings, filter_logits, sample_gallery
 from studio.model.synthetic import CARD_ARTIST_CONFIG, random_checkpoint
 from studio.model.vocab import TEXT
 
@@ -107,8 +107,10 @@ def _static_rows(report: BenchReport, model, vocab, prompt: str, engine: Engine,
         report.note("sample: CUDA not available: no eager-vs-graph rows (the static cache above is the graph's "
                     "path, run eagerly on the CPU)")
         return
+    report.note(f"sample: on CUDA, galleries of up to {STATIC_MAX_ROWS} pieces use the CUDA graph by default, "
+                "larger ones the growing cache")
     gpu = Engine(model, device="cuda")
-    for pieces in (16, 1024):
+    for pieces in (16, 64, 256, 1024):
         eager_s, _ = _gallery(gpu, vocab, prompt, pieces, length, static=False)
         capture_s, _ = _gallery(gpu, vocab, prompt, pieces, length, static=True)  # first use captures the graph
         graph_s, first_ms = _gallery(gpu, vocab, prompt, pieces, length, static=True)

@@ -63,14 +63,16 @@ def test_plain_key_form_model_matches_too():
 
 def test_static_cache_decoding_matches_ngpt_forward(model_and_engine):
     ckpt, model, engine = model_and_engine
-    ids = torch.randint(0, len(ckpt.vocab), (3, 40), generator=torch.Generator().manual_seed(2))
+    # 140 steps cross the attention windows' edges (64 and 128 slots of the 256)
+    ids = torch.randint(0, len(ckpt.vocab), (3, 140), generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         reference = model(ids)
-    decoder = engine.static_decoder(3, 40, graph=False)
+    decoder = engine.static_decoder(3, 140, graph=False)
     assert decoder.batch == 4 and decoder.capacity == 256  # bucketed: padding row, room to spare
+    assert decoder.windows == [64, 128, 256]
     feed = torch.zeros(4, dtype=torch.long)
     steps = []
-    for t in range(40):
+    for t in range(140):
         feed[:3] = ids[:, t]
         steps.append(decoder.step(feed)[:3])
     assert (torch.stack(steps, dim=1) - reference).abs().max().item() < 1e-4
