@@ -73,6 +73,22 @@ def register(subparsers) -> None:
     cli.add_trust_option(al)
     al.set_defaults(handler=cmd_align)
 
+    nr = subparsers.add_parser(
+        "nursery-rebuild",
+        help="rebuild a child of a nursery session from its log",
+        description="The app's nursery writes only the children the user keeps; every other child lives in the "
+        "session's log as a genome. This rebuilds one (e.g. g2#5: litter 2, child 5) from the parents the log "
+        "names, checked by sha256.",
+    )
+    nr.add_argument("log", type=Path, metavar="LOG.json", help="the nursery session's log")
+    nr.add_argument("child", metavar="gN#K", help="litter N, child K (as the nursery shows it)")
+    nr.add_argument("--a", type=Path, help="parent A, if it is no longer where the log says")
+    nr.add_argument("--b", type=Path, help="parent B, likewise")
+    nr.add_argument("-o", "--out", type=Path, required=True, metavar="CHILD.pt")
+    cli.add_force_option(nr)
+    cli.add_trust_option(nr)
+    nr.set_defaults(handler=cmd_nursery_rebuild)
+
     ex = subparsers.add_parser(
         "align-experiment",
         help="barrier and gen-0 child of the bundled pairs, before and after alignment",
@@ -255,6 +271,17 @@ def cmd_align(args: argparse.Namespace) -> None:
         cli.emit_json({"aligned": str(path), "parents": aligned.lineage["parents"], **summary})
     else:
         print(f"aligned {b.name} to {a.name} -> {path}: {_align_text(alignment)}")
+
+
+def cmd_nursery_rebuild(args: argparse.Namespace) -> None:
+    from studio.breed.nursery import Nursery
+
+    cli.refuse_output_onto_input(args.out, [args.log, args.a, args.b], args.force)
+    given = [load_checkpoint(p, trust=args.trust) if p is not None else None for p in (args.a, args.b)]
+    nursery = Nursery.from_log(args.log, *given, trust=args.trust)
+    child = nursery.finished_child(nursery.find(args.child))
+    path = save_checkpoint(child, args.out)
+    print(f"rebuilt {args.child} of {args.log} -> {path}")
 
 
 # -- the alignment experiment ------------------------------------------------------------------
