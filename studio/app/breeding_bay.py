@@ -143,6 +143,7 @@ class BreedingBay(QWidget):
     evolveRequested = Signal(int, int, int, int, int)  # a, b, population, generations, seed
     vigorTableRequested = Signal()  # the user clicked the vigor in the summary
     cancelRequested = Signal(int)  # job id of the bay's running job
+    nurseryRequested = Signal(int, int)  # a, b: a litter around the bay's recipe
 
     HINT_EMPTY = "Drag two artists from the tree onto A and B."
 
@@ -170,6 +171,12 @@ class BreedingBay(QWidget):
         self.scan_button.setToolTip("bpc of slerp children along A → B: one basin or two?")
         self.breed_button = QPushButton("Breed")
         self.breed_button.setObjectName("primary")
+        self.nursery_button = QPushButton("Litter…")
+        self.nursery_button.setToolTip("Breed a litter of children around this recipe in the Nursery tab, "
+                                       "and choose by eye")
+        self.nursery_button.clicked.connect(
+            lambda: self.nurseryRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id)
+        )
         self.population = QSpinBox(minimum=2, maximum=256, value=8)
         self.generations = QSpinBox(minimum=1, maximum=100, value=3)
         self.darwin_seed = QSpinBox(minimum=0, maximum=2**31 - 1)
@@ -241,6 +248,7 @@ class BreedingBay(QWidget):
         buttons.addWidget(self.align_b)
         buttons.addWidget(self.scan_button)
         buttons.addWidget(self.breed_button)
+        buttons.addWidget(self.nursery_button)
         darwin = QHBoxLayout()
         darwin.addWidget(QLabel("population"))
         darwin.addWidget(self.population)
@@ -299,9 +307,12 @@ class BreedingBay(QWidget):
     def _update_buttons(self) -> None:
         ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
         busy = self.job_id is not None
-        for button in (self.scan_button, self.breed_button, self.evolve_button):
+        for button in (self.scan_button, self.breed_button, self.evolve_button, self.nursery_button):
             button.setEnabled(ready and not busy)
-            button.setToolTip(button.toolTip() if ready else "Drop an artist on A and another on B first")
+            # the button's own tooltip, or why it is disabled
+            own = button.property("ownTip") or button.toolTip()
+            button.setProperty("ownTip", own)
+            button.setToolTip(own if ready else "Drop an artist on A and another on B first")
         # The hint follows the slots; a result for another pair is stale once they change.
         if busy:
             return

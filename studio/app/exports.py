@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, QObject
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog
 
 from studio.app import jobs
@@ -114,8 +114,9 @@ class Exports(QObject):
         )
 
 
-def render_gallery_png(title: str, cards) -> QImage:
-    """The gallery as an image: cards in a grid, art in a monospace font, whitespace kept."""
+def render_gallery_png(title: str, cards, header=None) -> QImage:
+    """The gallery as an image: cards in a grid, art in a monospace font, whitespace kept
+    (``header(card)``: each card's title line, default its number, seed and label)."""
     from PySide6.QtGui import QFontMetrics
 
     font = art_font()
@@ -142,9 +143,11 @@ def render_gallery_png(title: str, cards) -> QImage:
             painter.setBrush(QColor("#10141b"))
             painter.drawRoundedRect(x, y, card_w, h, 6, 6)
             painter.setPen(QColor("#9aa4b6"))
-            painter.drawText(
-                x + 10, y + 18, f"#{card.index} seed {card.seed}" + (f" · {card.label}" if card.label else "")
+            title_line = header(card) if header else f"#{card.index} seed {card.seed}" + (
+                f" · {card.label}" if card.label else ""
             )
+            painter.setFont(QFont())
+            painter.drawText(x + 10, y + 18, title_line)
             painter.setFont(font)
             painter.setPen(QColor("#e6e9ef"))
             ty = y + 30 + metrics.ascent()

@@ -313,3 +313,76 @@ def darwin_job(library, a_record, b_record, out_dir: Path, population: int, gene
         return {"path": str(target), "log": log, "record": record}
 
     return run
+
+
+# -- the nursery --------------------------------------------------------------------------------
+
+
+@dataclass
+class LitterOutcome:
+    nursery: Any  # the session (studio.breed.nursery.Nursery), owned by the worker's jobs
+    litter: Any  # the litter shown now (None after undoing the first)
+
+
+def litter_job(make_litter, settings: SampleSettings, nursery=None, make_nursery=None):
+    """Breed a litter (``make_litter(nursery) -> Litter``), then draw every child's piece
+    (streamed as ``{"text": {index: chars}}``) and judge it (``{"judged": index}``).
+
+    The session is made here on the first litter (``make_nursery() -> Nursery``): it
+    loads the parents and builds children, which is model code, so it stays in the worker.
+    """
+
+    def run(ctx) -> LitterOutcome:
+        session = nursery if nursery is not None else make_nursery()
+        ctx.progress(0.01, "breeding the litter")
+        litter = make_litter(session)
+        ctx.partial({"litter": LitterOutcome(session, litter)})
+        kids = litter.kids
+        steps = 2 * len(kids)
+        pending: dict[int, str] = {}
+        last = [time.monotonic()]
+
+        def flush() -> None:
+            if pending:
+                ctx.partial({"text": dict(pending)})
+                pending.clear()
+
+        for done, kid in enumerate(kids):
+            kid.piece = ""
+
+            def on_char(_index: int, char: str, kid=kid) -> None:
+                pending[kid.index] = pending.get(kid.index, "") + char
+                if time.monotonic() - last[0] >= STREAM_INTERVAL_S:
+                    last[0] = time.monotonic()
+                    flush()
+
+            ctx.progress(done / steps, f"child {kid.index + 1} of {len(kids)} draws")
+            session.draw(kid, settings, device=ctx.device, on_char=on_char, cancel=ctx.cancelled)
+            flush()
+            ctx.partial({"drawn": kid.index})
+        for done, kid in enumerate(kids):
+            ctx.progress((len(kids) + done) / steps, f"judging child {kid.index + 1} of {len(kids)}")
+            session.judge(kid, device=ctx.device, cancel=ctx.cancelled)
+            ctx.partial({"judged": kid.index})
+        session.save_log()  # the pieces and figures join the recipes in the log
+        return LitterOutcome(session, litter)
+
+    return run
+
+
+def undo_litter_job(nursery):
+    def run(ctx) -> LitterOutcome:
+        return LitterOutcome(nursery, nursery.undo())
+
+    return run
+
+
+def keep_child_job(library, nursery, kid, out_dir: Path):
+    """Save a nursery child and register it (with its lineage) in the library."""
+
+    def run(ctx):
+        ctx.progress(0.1, f"saving child {kid.index + 1}")
+        path = nursery.keep(kid, out_dir)
+        return library.add_bred_child(load(str(path)), path)
+
+    return run

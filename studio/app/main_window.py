@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QSplitter,
-    QVBoxLayout, QWidget,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
 from studio.app.breeding_actions import BreedingActions
@@ -24,6 +24,8 @@ from studio.app.gallery import GalleryPanel
 from studio.app.gallery_actions import GalleryActions
 from studio.app.job_panel import JobPanel
 from studio.app.menus import build_menus
+from studio.app.nursery_actions import NurseryActions
+from studio.app.nursery_view import NurseryView
 from studio.app.session import Session
 from studio.app.tool_actions import ToolActions
 from studio.app.tree_view import FamilyTreeView
@@ -71,7 +73,11 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.gallery)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
-        self.setCentralWidget(self.splitter)
+        self.nursery_view = NurseryView()
+        self.tabs = QTabWidget(documentMode=True)
+        self.tabs.addTab(self.splitter, "Family")
+        self.tabs.addTab(self.nursery_view, "Nursery")
+        self.setCentralWidget(self.tabs)
 
         self.bay = BreedingBay()
         self.bay_dock = self._dock("Breeding bay", "bayDock", self.bay)
@@ -92,6 +98,9 @@ class MainWindow(QMainWindow):
         self.exports = Exports(library, worker, self.session, self.gallery, self.settings, self.notice, self.say, self)
         self.tools = ToolActions(library, worker, self.session, self.notice, self.say,
                                  lambda i: self.tree.select(i, emit=True), self)
+        self.nursery = NurseryActions(library, worker, self.session, self.bay, self.nursery_view, self.gallery,
+                                      self.notice, self.say, self)
+        self.bay.nurseryRequested.connect(self.show_nursery)
         build_menus(self)
         self.search.textChanged.connect(self.tree.apply_filter)
         fit.clicked.connect(self.tree.fit)
@@ -214,6 +223,12 @@ class MainWindow(QMainWindow):
         self._flush_layout()  # its library event may still be pending
         self.tree.select(checkpoint_id)
         self.session.select(checkpoint_id)
+
+    def show_nursery(self, *_parents) -> None:
+        """The Nursery tab, with a first litter of the bay's parents when it has none."""
+        self.tabs.setCurrentWidget(self.nursery_view)
+        if self.nursery.litter is None and self.nursery.job_id is None:
+            self.nursery.new_litter()
 
     def _job_failed(self, _job_id: int, message: str) -> None:
         self.notice(message)

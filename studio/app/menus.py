@@ -16,6 +16,10 @@ SHORTCUTS = [
     ("Ctrl+O / Ctrl+Shift+O", "open a folder / a checkpoint"),
     ("Ctrl+T", "train an artist"),
     ("F", "fit the family in view"),
+    ("Ctrl+1 / Ctrl+2", "the Family / the Nursery"),
+    ("1–9, Space", "nursery: star a child / the focused child"),
+    ("arrows, K", "nursery: move between children / keep the focused one"),
+    ("Enter / Ctrl+Z", "nursery: next litter / undo the last litter"),
     ("Ctrl++ / Ctrl+-", "zoom the tree"),
     ("Ctrl+Q", "quit"),
 ]
@@ -47,6 +51,9 @@ def build_menus(window) -> None:
     view.addSeparator()
     view.addAction(window.bay_dock.toggleViewAction())
     view.addAction(window.jobs_dock.toggleViewAction())
+    view.addSeparator()
+    action(view, "Family", lambda: window.tabs.setCurrentIndex(0), "Ctrl+1")
+    action(view, "Nursery", lambda: window.tabs.setCurrentIndex(1), "Ctrl+2")
     tools = window.menuBar().addMenu("&Tools")
     action(tools, "Train an artist…", window.tools.train_dialog, "Ctrl+T")
     action(tools, "Evaluate selected…", lambda: current() and window.tools.evaluate_dialog(current()))

@@ -1,0 +1,373 @@
+"""The nursery view: a litter of children as a grid of cards, starred by eye.
+
+Widgets only: what a litter is and how the next one is bred live in
+``studio.breed.nursery``; ``nursery_actions`` runs them in the worker. Each card
+shows one piece (every child draws the same label with the same seed), the judge's
+bpc with its interval and vigor against the parents; the header says what the
+figures were measured on.
+
+Keys: 1–9 star a child, arrows move between cards, Space stars the focused card,
+K keeps it, Enter breeds the next litter, Ctrl+Z undoes the last litter.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox, QDoubleSpinBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
+    QSizePolicy, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from studio.app import figures
+from studio.app.gallery import CARD_COLUMNS, CARD_MAX_LINES, art_font, visible_text
+from studio.breed.nursery import LITTER_SIZE, SPREAD, NurseryPlan
+
+STAR, NO_STAR = "★", "☆"
+MODE_TEXT = {"pairs": "pairs among the starred", "parents": "each starred × a parent"}
+
+
+def recipe_text(recipe: dict) -> str:
+    """'slerp t-layers 0.31, 0.27 · t-embed 0.35': the options a child was drawn with."""
+    parts = []
+    for name, value in recipe.items():
+        if name == "method" or value is None:
+            continue
+        if isinstance(value, list):
+            value = ", ".join(f"{v:.2f}" for v in value)
+        elif isinstance(value, float):
+            value = f"{value:.2f}"
+        parts.append(f"{name.replace('_', '-')} {value}")
+    return f"{recipe.get('method', '?')} " + " · ".join(parts)
+
+
+class KidCard(QFrame):
+    """One child: its piece, its star, its figure; focusable, clickable."""
+
+    starToggled = Signal(int)
+    keepRequested = Signal(int)
+    focused = Signal(int)
+
+    def __init__(self, index: int, parent=None):
+        super().__init__(parent)
+        self.index = index
+        self.setObjectName("kidCard")
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setFrameShape(QFrame.StyledPanel)
+        self.title = QLabel(f"#{index + 1}")
+        self.star = QPushButton(NO_STAR)
+        self.star.setFlat(True)
+        self.star.setFocusPolicy(Qt.NoFocus)
+        self.star.setToolTip(f"Star this child (key {index + 1}, or Space when it has focus)")
+        self.star.clicked.connect(lambda: self.starToggled.emit(self.index))
+        self.keep = QPushButton("Keep")
+        self.keep.setFocusPolicy(Qt.NoFocus)
+        self.keep.setToolTip("Save this child to the library and the family tree (K)")
+        self.keep.clicked.connect(lambda: self.keepRequested.emit(self.index))
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.star)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.keep)
+        self.art = QLabel()
+        self.art.setFont(art_font())
+        self.art.setTextFormat(Qt.PlainText)
+        self.art.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        metrics = self.art.fontMetrics()
+        self.art.setFixedSize(metrics.horizontalAdvance("M") * CARD_COLUMNS + 4, metrics.lineSpacing() * 12 + 4)
+        self.badge = QLabel("…")
+        self.badge.setTextFormat(Qt.RichText)
+        self.recipe = QLabel()
+        self.recipe.setObjectName("kidRecipe")
+        self.recipe.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 6)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.art)
+        layout.addWidget(self.badge)
+        layout.addWidget(self.recipe)
+        self.starred = False
+        self.kept = False
+        self.text = ""
+        self._paint_state()
+
+    def show_kid(self, kid, parents_text: str) -> None:
+        self.starred, self.kept = kid.starred, bool(kid.kept)
+        self.set_text(kid.piece)
+        self.recipe.setText(recipe_text(kid.genome["recipe"]))
+        self.setToolTip(f"child #{self.index + 1}: {parents_text}\n{recipe_text(kid.genome['recipe'])}")
+        self.show_figure(kid.measurement, kid.vigor)
+        self._paint_state()
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        lines = visible_text(text).split("\n")
+        self.art.setText("\n".join(lines[:CARD_MAX_LINES]))
+
+    def append_text(self, chunk: str) -> None:
+        self.set_text(self.text + chunk)
+
+    def show_figure(self, measurement: dict | None, vigor: dict | None) -> None:
+        if measurement is None:
+            self.badge.setText("<span style='color:#8b95a8'>bpc: judging…</span>")
+            return
+        text = f"<b>{measurement['bpc']:.3f}</b> bpc"
+        interval = measurement.get("interval")
+        if interval:
+            text += f" [{interval['low']:.3f}, {interval['high']:.3f}]"
+        if vigor:
+            badge, colour = figures.vigor_badge(vigor)
+            text += f" · <span style='color:{colour}'>{escape(badge)}</span>"
+        self.badge.setText(text)
+        self.badge.setToolTip(figures.describe(measurement))
+
+    def set_starred(self, starred: bool) -> None:
+        self.starred = starred
+        self._paint_state()
+
+    def set_kept(self) -> None:
+        self.kept = True
+        self._paint_state()
+
+    def _paint_state(self) -> None:
+        self.star.setText(STAR if self.starred else NO_STAR)
+        self.star.setStyleSheet(f"font-size: 16pt; color: {'#f5c518' if self.starred else '#8b95a8'};")
+        self.keep.setText("Kept ✓" if self.kept else "Keep")
+        self.keep.setEnabled(not self.kept)
+        border = "#f5c518" if self.starred else "#303848"
+        self.setStyleSheet(
+            f"#kidCard {{ background: #10141b; border: 2px solid {border}; border-radius: 6px; }}"
+            "#kidCard:focus { border-color: #5b8def; } #kidRecipe { color: #8b95a8; }"
+        )
+
+    def mousePressEvent(self, event) -> None:
+        self.setFocus(Qt.MouseFocusReason)
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.starToggled.emit(self.index)
+
+    def focusInEvent(self, event) -> None:
+        self.focused.emit(self.index)
+        super().focusInEvent(event)
+
+
+class NurseryView(QWidget):
+    newLitterRequested = Signal()
+    nextLitterRequested = Signal(object)  # NurseryPlan
+    undoRequested = Signal()
+    starToggled = Signal(int)  # child index
+    keepRequested = Signal(int)
+    exportRequested = Signal(str)  # "txt" | "png"
+    cancelRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.cards: list[KidCard] = []
+        self.heading = QLabel("The nursery breeds litters of the parents in the breeding bay.")
+        self.heading.setTextFormat(Qt.RichText)
+        self.heading.setWordWrap(True)
+        self.caption = QLabel()
+        self.caption.setTextFormat(Qt.RichText)
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color: #9aa4b6;")
+
+        self.label = QComboBox()  # not editable: typing digits there would not star children
+        self.label.setMinimumWidth(110)
+        self.label.setToolTip("What every child draws (the same label and seed for all)")
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed.setToolTip("The seed every child draws with")
+        self.size = QSpinBox(minimum=1, maximum=64, value=LITTER_SIZE)
+        self.size.setToolTip("Children per litter")
+        self.spread = QDoubleSpinBox(minimum=0.0, maximum=0.5, singleStep=0.05, value=SPREAD, decimals=2)
+        self.spread.setToolTip("How far each child's amounts stray from the centre recipe")
+        self.mode = QComboBox()
+        for key, text in MODE_TEXT.items():
+            self.mode.addItem(text, key)
+        self.mode.setToolTip("How the next litter is bred from the starred children")
+        self.blend = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.25, value=0.0, decimals=2)
+        self.blend.setToolTip("0: only your stars choose the next litter's parents; 1: only the bpc ranking "
+                              "(the best of this litter); in between, each pick is a coin with this weight")
+        self.new_button = QPushButton("New litter")
+        self.new_button.setToolTip("A first litter of the bay's parents, drawn around the bay's recipe")
+        self.next_button = QPushButton("Next litter ⏎")
+        self.next_button.setToolTip("Breed the next litter from the starred children (Enter)")
+        self.undo_button = QPushButton("Undo litter")
+        self.undo_button.setToolTip("Back to the previous litter (Ctrl+Z)")
+        self.export_txt = QPushButton("Export .txt")
+        self.export_png = QPushButton("Export PNG")
+        for button, signal in ((self.new_button, self.newLitterRequested), (self.undo_button, self.undoRequested),
+                               (self.export_txt, lambda: self.exportRequested.emit("txt")),
+                               (self.export_png, lambda: self.exportRequested.emit("png"))):
+            button.clicked.connect(signal.emit if hasattr(signal, "emit") else signal)
+        self.next_button.clicked.connect(self.request_next)
+
+        bar = QHBoxLayout()
+        for text, widget in (("Label", self.label), ("Seed", self.seed), ("Children", self.size),
+                             ("Spread", self.spread), ("Next from", self.mode), ("Blend with bpc", self.blend)):
+            bar.addWidget(QLabel(text))
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        buttons = QHBoxLayout()
+        for button in (self.new_button, self.next_button, self.undo_button, self.export_txt, self.export_png):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.progress = QProgressBar(maximum=1000, textVisible=True)
+        self.progress.setMaximumWidth(320)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.clicked.connect(self.cancelRequested.emit)
+        buttons.addWidget(self.progress)
+        buttons.addWidget(self.cancel)
+
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setSpacing(10)
+        self.grid.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.scroll = QScrollArea(widgetResizable=True)
+        self.scroll.setWidget(self.grid_host)
+        self.scroll.viewport().installEventFilter(self)
+        self.empty = QLabel("Put two parents in the breeding bay, choose a method, then press New litter: "
+                            "children drawn around that recipe appear here. Star the ones you like "
+                            "(1–9 or click ☆), then Next litter breeds from them.")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setStyleSheet("color: #8b95a8; padding: 40px;")
+        self.grid.addWidget(self.empty, 0, 0)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addLayout(bar)
+        layout.addLayout(buttons)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.scroll, 1)
+        for key in "123456789":
+            QShortcut(QKeySequence(key), self, activated=lambda k=int(key): self.starToggled.emit(k - 1),
+                      context=Qt.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence(Qt.Key_Return), self, activated=self.request_next, context=Qt.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence(Qt.Key_Enter), self, activated=self.request_next, context=Qt.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence.Undo, self, activated=self.undoRequested.emit, context=Qt.WidgetWithChildrenShortcut)
+        self.set_busy(False, has_litter=False)
+        self.setFocusPolicy(Qt.ClickFocus)  # a click beside the cards takes the keys back from a spin box
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    # -- state ---------------------------------------------------------------------------
+
+    def plan(self) -> NurseryPlan:
+        return NurseryPlan(mode=self.mode.currentData(), blend=self.blend.value(), size=self.size.value(),
+                           spread=self.spread.value())
+
+    def request_next(self) -> None:
+        if self.next_button.isEnabled():
+            self.nextLitterRequested.emit(self.plan())
+
+    def set_busy(self, busy: bool, has_litter: bool | None = None) -> None:
+        if has_litter is not None:
+            self._has_litter = has_litter
+        self.new_button.setEnabled(not busy)
+        for button in (self.next_button, self.undo_button, self.export_txt, self.export_png):
+            button.setEnabled(not busy and self._has_litter)
+        self.progress.setVisible(busy)
+        self.cancel.setVisible(busy)
+        for card in self.cards:
+            card.keep.setEnabled(not busy and not card.kept)
+        if not busy:
+            self.progress.setValue(0)
+
+    def job_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.progress.setFormat(message or "%p%")
+
+    def set_labels(self, labels: list[str]) -> None:
+        current = self.label.currentText()
+        self.label.clear()
+        self.label.addItems(labels or ["(no label)"])
+        self.label.setEnabled(bool(labels))
+        if current in labels:
+            self.label.setCurrentText(current)
+
+    def settings_label(self) -> str | None:
+        return (self.label.currentText().strip() or None) if self.label.isEnabled() else None
+
+    def show_litter(self, nursery, litter) -> None:
+        """Lay out the litter's cards (what each child has drawn and scored so far)."""
+        for card in self.cards:
+            card.deleteLater()
+        self.cards = []
+        self.empty.setVisible(litter is None)
+        if litter is None:
+            self.heading.setText("No litter: press New litter to breed one.")
+            self.caption.clear()
+            self._has_litter = False
+            return
+        self._has_litter = True
+        a, b = nursery.names
+        self.heading.setText(
+            f"<b>Litter {litter.generation}</b> of <b>{escape(a)}</b> × <b>{escape(b)}</b>: {escape(litter.how)}"
+            f" · each draws <b>{escape(litter.label or 'without a label')}</b>, seed {litter.seed}"
+        )
+        for kid in litter.kids:
+            card = KidCard(kid.index)
+            card.show_kid(kid, kid.parents_text(nursery.names, nursery.litter_of))
+            card.starToggled.connect(self.starToggled.emit)
+            card.keepRequested.connect(self.keepRequested.emit)
+            card.installEventFilter(self)
+            self.cards.append(card)
+        self._place_cards()
+        self.show_caption(litter)
+        # the old cards held the focus: give it to the first child, not to a spin box that
+        # would take the digits and Ctrl+Z
+        focus = self.focusWidget()
+        if self.isVisible() and (focus is None or focus is self or isinstance(focus, KidCard) or
+                                 not focus.isVisible()):
+            self.cards[0].setFocus(Qt.OtherFocusReason)
+
+    def show_caption(self, litter) -> None:
+        judged = next((k.measurement for k in litter.kids if k.measurement), None)
+        if judged is None:
+            self.caption.setText("bpc: judging when every child has drawn.")
+            return
+        self.caption.setText(
+            f"bpc on {escape(figures.caption(judged))}, the pair's held-out pieces (the breeding bay's data), "
+            "95% interval; vigor = bpc of the better parent minus the child's, on the same pieces. "
+            f"{len(litter.starred)} starred."
+        )
+        self.caption.setToolTip(figures.describe(judged))
+
+    def _columns(self) -> int:
+        width = self.scroll.viewport().width()
+        card = self.cards[0].sizeHint().width() + self.grid.spacing() if self.cards else 1
+        return max(1, width // max(1, card))
+
+    def _place_cards(self) -> None:
+        columns = self._columns()
+        for i, card in enumerate(self.cards):
+            self.grid.addWidget(card, i // columns, i % columns)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.scroll.viewport() and event.type() == QEvent.Resize and self.cards:
+            self._place_cards()
+        elif isinstance(watched, KidCard) and event.type() == QEvent.KeyPress:
+            return self._card_key(watched, event)
+        return super().eventFilter(watched, event)
+
+    def _card_key(self, card: KidCard, event) -> bool:
+        key = event.key()
+        if key == Qt.Key_Space:
+            self.starToggled.emit(card.index)
+            return True
+        if key == Qt.Key_K:
+            self.keepRequested.emit(card.index)
+            return True
+        step = {Qt.Key_Left: -1, Qt.Key_Right: 1, Qt.Key_Up: -self._columns(), Qt.Key_Down: self._columns()}.get(key)
+        if step is not None:
+            target = card.index + step
+            if 0 <= target < len(self.cards):
+                self.cards[target].setFocus(Qt.TabFocusReason)
+            return True
+        return False
+
+    def card(self, index: int) -> KidCard | None:
+        return self.cards[index] if 0 <= index < len(self.cards) else None

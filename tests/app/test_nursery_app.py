@@ -1,0 +1,116 @@
+"""The nursery, offscreen: two litters with stars (keys and clicks), undo, keep one, export."""
+
+from PySide6.QtCore import Qt
+
+from studio.app.tree_view import checkpoint_mime
+from studio.breed.nursery import Nursery
+
+
+def _drop(widget, checkpoint_id):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDropEvent
+
+    mime = checkpoint_mime(checkpoint_id)
+    widget.dropEvent(QDropEvent(QPointF(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+
+
+def _wait_idle(qtbot, window):
+    qtbot.waitUntil(lambda: window.nursery.job_id is None, timeout=60000)
+
+
+def test_two_litters_with_stars_undo_keep_and_export(qtbot, make_window, open_and_wait, snapshot, tmp_path):
+    window = make_window()
+    open_and_wait(window, snapshot)
+    ids = {r.qualified_name: r.id for r in window.library.checkpoints()}
+    _drop(window.bay.slot_a, ids["apehex/styleA"])
+    _drop(window.bay.slot_b, ids["apehex/styleB"])
+    window.gallery.max_chars.setValue(30)
+    view = window.nursery_view
+    view.size.setValue(4)
+    view.label.setCurrentText("Cats")
+
+    # the bay's Litter… button opens the Nursery tab on a first litter around the bay's recipe
+    assert window.bay.nursery_button.isEnabled()
+    qtbot.mouseClick(window.bay.nursery_button, Qt.LeftButton)
+    assert window.tabs.currentWidget() is view
+    _wait_idle(qtbot, window)
+    first = window.nursery.litter
+    assert first.generation == 1 and len(view.cards) == 4
+    for kid, card in zip(first.kids, view.cards):
+        assert kid.piece and card.text == kid.piece  # every child drew, the card shows it
+        assert kid.measurement is not None and "bpc" in card.badge.text() and "[" in card.badge.text()
+    assert "val" in view.caption.text() and "ctx" in view.caption.text()  # what the figures were measured on
+    assert first.label == "Cats" and len({k.genome["recipe"]["t_embed"] for k in first.kids}) > 1
+
+    # star by key (2) and by clicking the star (#4); Space on a focused card stars it too
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key_2)
+    qtbot.mouseClick(view.cards[3].star, Qt.LeftButton)
+    view.cards[0].setFocus()
+    qtbot.keyClick(view.cards[0], Qt.Key_Space)
+    qtbot.keyClick(view.cards[0], Qt.Key_Space)  # and again: unstarred
+    assert [k.index for k in first.starred] == [1, 3]
+    assert view.cards[1].star.text() == "★" and view.cards[0].star.text() == "☆"
+
+    # Enter: the next litter, bred from the starred pair
+    qtbot.keyClick(view, Qt.Key_Return)
+    _wait_idle(qtbot, window)
+    second = window.nursery.litter
+    assert second.generation == 2 and "from stars #2, #4" in view.heading.text()
+    starred = {id(first.kids[1].genome), id(first.kids[3].genome)}
+    assert all(id(k.genome["a"]) in starred for k in second.kids)
+
+    # undo goes back to litter 1 with its pieces, figures and stars, without breeding again
+    qtbot.keyClick(view, Qt.Key_Z, Qt.ControlModifier)
+    _wait_idle(qtbot, window)
+    assert window.nursery.litter is first and view.cards[1].star.text() == "★"
+    assert view.cards[2].text == first.kids[2].piece
+    view.request_next()
+    _wait_idle(qtbot, window)
+    second = window.nursery.litter
+    assert second.generation == 2
+
+    # keep child 3 (K on its card): it joins the library and the tree with its lineage
+    before = len(window.library.checkpoints())
+    view.cards[2].setFocus()
+    qtbot.keyClick(view.cards[2], Qt.Key_K)
+    qtbot.waitUntil(lambda: len(window.library.checkpoints()) == before + 1, timeout=30000)
+    qtbot.waitUntil(lambda: view.cards[2].keep.text() == "Kept ✓", timeout=10000)
+    kept = next(r for r in window.library.checkpoints() if "nursery-g2-3" in r.name)
+    window._flush_layout()
+    assert kept.id in window.tree.nodes
+    parents = {e.parent_id for e in window.library.edges() if e.child_id == kept.id}
+    assert parents == {ids["apehex/styleA"], ids["apehex/styleB"]}
+    assert kept.headline["bpc"] == second.kids[2].bpc
+    # the others were not written: the folder holds the kept child and the session's log
+    folder = window.nursery.nursery.log_path.parent.parent
+    assert [p.name for p in folder.glob("*nursery*.pt")] == [p.name for p in folder.glob(kept.name + "-*.pt")]
+    # the log rebuilds any child
+    again = Nursery.from_log(window.nursery.nursery.log_path)
+    assert len(again.litters) == 2 and again.find("g2#3").kept == second.kids[2].kept
+    assert again.litters[0].kids[1].starred and again.litters[0].kids[0].piece == first.kids[0].piece
+
+    # export the litter's grid as text and PNG
+    txt = window.nursery.export("txt", str(tmp_path / "litter.txt"))
+    text = open(txt, encoding="utf-8").read()
+    assert "litter 2" in text and second.kids[0].piece in text and "bpc" in text
+    png = window.nursery.export("png", str(tmp_path / "litter.png"))
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_next_litter_without_stars_says_what_to_do(qtbot, make_window, open_and_wait, snapshot):
+    window = make_window()
+    open_and_wait(window, snapshot)
+    ids = {r.qualified_name: r.id for r in window.library.checkpoints()}
+    window.nursery_view.size.setValue(2)
+    window.gallery.max_chars.setValue(20)
+    window.show_nursery()  # no parents yet: a sentence, no job
+    assert window.nursery.job_id is None and "two parents" in window.statusBar().currentMessage()
+    _drop(window.bay.slot_a, ids["apehex/styleA"])
+    _drop(window.bay.slot_b, ids["apehex/styleB"])
+    window.show_nursery()
+    _wait_idle(qtbot, window)
+    window.nursery_view.request_next()
+    _wait_idle(qtbot, window)
+    assert "star at least one child" in window.statusBar().currentMessage()
+    assert window.nursery.litter.generation == 1
