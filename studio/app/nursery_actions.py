@@ -84,8 +84,12 @@ class NurseryActions(QObject):
 
         def make_nursery():
             from studio.breed.nursery import Nursery
+            from studio.train.heldout import heldout_for
 
-            return Nursery(jobs.load(a.path), jobs.load(b.path), recipe, seed=settings.seed, log_path=log)
+            parents = jobs.load(a.path), jobs.load(b.path)
+            # the breeding bay's data: the union of the parents' classes, validation split
+            return Nursery(*parents, recipe, seed=settings.seed, log_path=log,
+                           heldout=lambda: heldout_for(parents, "val"))
 
         def first(nursery):
             return nursery.first_litter(size=size, spread=spread, label=settings.label, sample_seed=settings.seed)

@@ -19,15 +19,18 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from studio.breed.darwin import build_genome
 from studio.breed.methods import METHODS
-from studio.breed.pair import prepare_pair
 from studio.breed.recipe import BreedRecipe, RecipeDraw
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
-from studio.model.checkpoint import ArtistCheckpoint, lineage_record, load_checkpoint, save_checkpoint
+
+if TYPE_CHECKING:
+    from studio.model.checkpoint import ArtistCheckpoint
+
+# PyTorch is imported inside the methods that build or score children: the app's
+# nursery view reads this module's plan and constants on the GUI thread.
 
 LITTER_SIZE = 8
 SPREAD = 0.15  # how far a litter's amounts stray from the centre
@@ -146,8 +149,14 @@ class Nursery:
     """A breeding-by-eye session over one pair of parents (see the module's docstring)."""
 
     def __init__(self, a: ArtistCheckpoint, b: ArtistCheckpoint, recipe: BreedRecipe, *, seed: int = 0,
-                 log_path: str | Path | None = None, split: str = "val"):
-        self.a, self.b, self.recipe, self.seed, self.split = a, b, recipe, seed, split
+                 log_path: str | Path | None = None, heldout: Any = None):
+        """``heldout``: the judge's data (a HeldOut, or a function that makes it when the
+        first child is judged), e.g. ``studio.train.heldout.heldout_for([a, b], "val")``,
+        the breeding bay's data. Without it children are drawn and bred, not judged."""
+        from studio.breed.pair import prepare_pair
+
+        self.a, self.b, self.recipe, self.seed = a, b, recipe, seed
+        self._heldout = heldout
         self.pair = prepare_pair(a, b)  # raises IncompatibleParentsError
         recipe.validate(depth=self.pair.a.arch["depth"])
         self.depth = self.pair.a.arch["depth"]
@@ -258,6 +267,8 @@ class Nursery:
 
     def build(self, kid: Kid) -> ArtistCheckpoint:
         """The child's weights (built once while its litter is recent)."""
+        from studio.breed.darwin import build_genome
+
         key = id(kid.genome)
         if key not in self._weights:
             ckpt = build_genome(kid.genome, self.pair, self.parent_a, self.parent_b, self._weights, {})
@@ -301,9 +312,10 @@ class Nursery:
         if self._judge is None:
             from studio.model.engine import Engine
             from studio.model.judge import default_stride, score_pieces, scoring_context, training_facts
-            from studio.train.heldout import heldout_for
 
-            heldout = heldout_for([self.a, self.b], self.split)
+            heldout = self._heldout() if callable(self._heldout) else self._heldout
+            if heldout is None:
+                raise StudioError("this nursery was given no held-out data to judge its children on")
             context, note = scoring_context([self.a, self.b])
             stride = default_stride(context)
             parents = {}
@@ -320,6 +332,8 @@ class Nursery:
     def finished_child(self, kid: Kid) -> ArtistCheckpoint:
         """The child as it is saved: its lineage (parents, the whole genome, this session's
         log and place) and the judge's figures, when it has them."""
+        from studio.model.checkpoint import lineage_record
+
         ckpt = self.build(kid)
         params = {"genome": self.full_genome(kid.genome), "recipe": kid.genome["recipe"],
                   "nursery": str(self.log_path) if self.log_path else None, "litter": self.litter_of(kid.genome)}
@@ -337,6 +351,7 @@ class Nursery:
         import time
 
         from studio.fsutil import sha256_file
+        from studio.model.checkpoint import save_checkpoint
 
         ckpt = self.finished_child(kid)
         path = save_checkpoint(ckpt, Path(folder) / f"{ckpt.name}-{int(time.time())}.pt")
@@ -347,6 +362,8 @@ class Nursery:
     def _lineage_parents(self, kid: Kid) -> list[ArtistCheckpoint]:
         """The child's direct parents where they are files (A, B, or a kept child);
         a parent that was never kept is stood in for by A and B, the genome says the rest."""
+        from studio.model.checkpoint import load_checkpoint
+
         parents: list[ArtistCheckpoint] = []
         for node in (kid.genome["a"], kid.genome["b"]):
             if node == "A":
@@ -388,7 +405,6 @@ class Nursery:
                         for p in (self.a, self.b)],
             "recipe": self.recipe.to_dict(),
             "seed": self.seed,
-            "split": self.split,
             "litters": [{"generation": lt.generation, "how": lt.how, "label": lt.label, "seed": lt.seed,
                          "kids": [k.to_dict(ref) for k in lt.kids]} for lt in self.litters],
         }
@@ -403,6 +419,7 @@ class Nursery:
                  trust: bool = False) -> Nursery:
         """A session again from its log (the parents from their recorded files unless given)."""
         from studio.fsutil import open_input
+        from studio.model.checkpoint import load_checkpoint
 
         try:
             with open_input(path, "r", what="nursery log", encoding="utf-8") as handle:
@@ -422,8 +439,7 @@ class Nursery:
                 raise StudioError(f"{path}: the parent {given.name!r} given is not the file the session bred from "
                                   "(its sha256 differs)")
             loaded.append(given)
-        nursery = cls(loaded[0], loaded[1], BreedRecipe.from_dict(data["recipe"]), seed=int(data.get("seed", 0)),
-                      split=data.get("split", "val"))
+        nursery = cls(loaded[0], loaded[1], BreedRecipe.from_dict(data["recipe"]), seed=int(data.get("seed", 0)))
         nursery.started = data.get("started", nursery.started)
         places: dict[str, dict] = {}
         for raw in litters:

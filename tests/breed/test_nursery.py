@@ -13,6 +13,7 @@ from studio.errors import StudioError
 from studio.model.art import SampleSettings
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.synthetic import random_checkpoint
+from studio.train.heldout import heldout_for
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,8 @@ def parent_files(tmp_path_factory):
 @pytest.fixture
 def nursery(parent_files, tmp_path):
     a, b = (load_checkpoint(p) for p in parent_files)
-    return Nursery(a, b, BreedRecipe("slerp", t=0.3), seed=4, log_path=tmp_path / "nursery.json")
+    return Nursery(a, b, BreedRecipe("slerp", t=0.3), seed=4, log_path=tmp_path / "nursery.json",
+                   heldout=lambda: heldout_for([a, b], "val"))
 
 
 def _same_weights(x, y) -> bool:
