@@ -123,7 +123,7 @@ def render_gallery_png(title: str, cards, header=None) -> QImage:
     metrics = QFontMetrics(font)
     line_h = metrics.lineSpacing()
     card_w = metrics.horizontalAdvance("M") * CARD_COLUMNS + 24
-    heights = [line_h * max(4, c.text.count("\n") + 1) + 40 for c in cards]
+    heights = [line_h * max(4, visible_text(c.text).count("\n") + 1) + 40 for c in cards]
     columns = min(4, max(1, len(cards)))
     rows = [heights[i : i + columns] for i in range(0, len(heights), columns)]
     width = columns * (card_w + 12) + 12
@@ -150,10 +150,12 @@ def render_gallery_png(title: str, cards, header=None) -> QImage:
             painter.drawText(x + 10, y + 18, title_line)
             painter.setFont(font)
             painter.setPen(QColor("#e6e9ef"))
+            painter.setClipRect(x + 1, y + 1, card_w - 2, h - 2)  # a line wider than the card stays in it
             ty = y + 30 + metrics.ascent()
             for line in visible_text(card.text).split("\n"):
                 painter.drawText(x + 10, ty, line)
                 ty += line_h
+            painter.setClipping(False)
         y += max(row_heights) + 12
     painter.end()
     return image

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.splitter, "Family")
         self.tabs.addTab(self.nursery_view, "Nursery")
         self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         self.bay = BreedingBay()
         self.bay_dock = self._dock("Breeding bay", "bayDock", self.bay)
@@ -223,6 +224,11 @@ class MainWindow(QMainWindow):
         self._flush_layout()  # its library event may still be pending
         self.tree.select(checkpoint_id)
         self.session.select(checkpoint_id)
+
+    def _tab_changed(self, index: int) -> None:
+        # A litter needs height: on a short window the bay gives up some of its strip.
+        if self.tabs.widget(index) is self.nursery_view and self.tabs.height() < 520 and self.bay_dock.isVisible():
+            self.resizeDocks([self.bay_dock], [max(160, self.height() // 4)], Qt.Vertical)
 
     def show_nursery(self, *_parents) -> None:
         """The Nursery tab, with a first litter of the bay's parents when it has none."""

@@ -97,6 +97,37 @@ class NurseryActions(QObject):
         title = f"Litter of {a.name} × {b.name} ({recipe.method})"
         return self._run(title, jobs.litter_job(first, settings, make_nursery=make_nursery))
 
+    def resume_dialog(self) -> int | None:
+        folder = str(bred_dir(self.library.path) / "nursery")
+        path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Resume a nursery session", folder,
+                                              "Nursery logs (*.json)")
+        return self.resume(path) if path else None
+
+    def resume(self, path: str) -> int | None:
+        """A session again from its log (written after every litter, star and keep): its
+        last litter, with what each child drew and scored, and its stars."""
+
+        def run(ctx):
+            from studio.breed.nursery import Nursery
+            from studio.train.heldout import heldout_for
+
+            nursery = Nursery.from_log(path, heldout=lambda: heldout_for(parents, "val"))
+            parents = nursery.a, nursery.b
+            return jobs.LitterOutcome(nursery, nursery.last)
+
+        def done(outcome):
+            self._ended()
+            self._show(outcome)
+            self.say(f"Resumed {path}: litter {outcome.litter.generation if outcome.litter else 0}.")
+
+        def failed(message):
+            self._ended()
+            self.notice(message)
+
+        self.job_id = self.worker.submit("Resume a nursery session", run, on_done=done, on_failed=failed)
+        self.view.set_busy(True)
+        return self.job_id
+
     def next_litter(self, plan) -> int | None:
         if self.nursery is None or self.litter is None:
             return self.new_litter()
@@ -167,8 +198,10 @@ class NurseryActions(QObject):
         if self.litter is None or not 0 <= index < len(self.litter.kids):
             return
         kid = self.litter.kids[index]
-        kid.starred = not kid.starred  # a plain flag: the next job writes it to the log
+        kid.starred = not kid.starred
         self.view.card(index).set_starred(kid.starred)
+        if self.job_id is None:  # else the running job writes the log when it ends
+            self.nursery.save_log()
         self.view.show_caption(self.litter)
 
     def keep(self, index: int) -> int | None:
@@ -224,7 +257,9 @@ class NurseryActions(QObject):
                 figure = f"{kid.bpc:.3f} bpc" if kid.bpc is not None else "not judged"
                 return f"#{card.index + 1}{' ★' if kid.starred else ''}  {figure}"
 
-            image = render_gallery_png(f"{name}: {self.litter.how}", cards, header=header)
+            judged = next((k.measurement for k in self.litter.kids if k.measurement), None)
+            measured = f" · bpc on {figures.caption(judged)}" if judged else ""
+            image = render_gallery_png(f"{name}: {self.litter.how}{measured}", cards, header=header)
             buffer = QBuffer()
             buffer.open(QIODevice.WriteOnly)
             image.save(buffer, "PNG")

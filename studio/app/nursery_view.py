@@ -22,10 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.app import figures
-from studio.app.gallery import CARD_COLUMNS, CARD_MAX_LINES, art_font, visible_text
+from studio.app.gallery import CARD_COLUMNS, art_font, visible_text
 from studio.breed.nursery import LITTER_SIZE, SPREAD, NurseryPlan
 
 STAR, NO_STAR = "★", "☆"
+ART_LINES = 14  # a card shows this many lines of its piece (the export has them all)
 MODE_TEXT = {"pairs": "pairs among the starred", "parents": "each starred × a parent"}
 
 
@@ -33,8 +34,8 @@ def recipe_text(recipe: dict) -> str:
     """'slerp t-layers 0.31, 0.27 · t-embed 0.35': the options a child was drawn with."""
     parts = []
     for name, value in recipe.items():
-        if name == "method" or value is None:
-            continue
+        if name == "method" or value is None or (name == "t" and recipe.get("t_layers") is not None):
+            continue  # t is unused beside per-layer amounts
         if isinstance(value, list):
             value = ", ".join(f"{v:.2f}" for v in value)
         elif isinstance(value, float):
@@ -76,7 +77,8 @@ class KidCard(QFrame):
         self.art.setTextFormat(Qt.PlainText)
         self.art.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         metrics = self.art.fontMetrics()
-        self.art.setFixedSize(metrics.horizontalAdvance("M") * CARD_COLUMNS + 4, metrics.lineSpacing() * 12 + 4)
+        self.art.setFixedSize(metrics.horizontalAdvance("M") * CARD_COLUMNS + 4, metrics.lineSpacing() * ART_LINES + 4)
+        self.art.setStyleSheet("background: transparent;")
         self.badge = QLabel("…")
         self.badge.setTextFormat(Qt.RichText)
         self.recipe = QLabel()
@@ -97,15 +99,15 @@ class KidCard(QFrame):
     def show_kid(self, kid, parents_text: str) -> None:
         self.starred, self.kept = kid.starred, bool(kid.kept)
         self.set_text(kid.piece)
-        self.recipe.setText(recipe_text(kid.genome["recipe"]))
-        self.setToolTip(f"child #{self.index + 1}: {parents_text}\n{recipe_text(kid.genome['recipe'])}")
+        self.recipe.setText(f"{parents_text} · {recipe_text(kid.genome['recipe'])}")
+        self.setToolTip(f"child #{self.index + 1} of {parents_text}, bred by {recipe_text(kid.genome['recipe'])}")
         self.show_figure(kid.measurement, kid.vigor)
         self._paint_state()
 
     def set_text(self, text: str) -> None:
         self.text = text
         lines = visible_text(text).split("\n")
-        self.art.setText("\n".join(lines[:CARD_MAX_LINES]))
+        self.art.setText("\n".join(lines[:ART_LINES]))
 
     def append_text(self, chunk: str) -> None:
         self.set_text(self.text + chunk)
@@ -216,7 +218,7 @@ class NurseryView(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         self.progress = QProgressBar(maximum=1000, textVisible=True)
-        self.progress.setMaximumWidth(320)
+        self.progress.setMinimumWidth(280)
         self.cancel = QPushButton("Cancel")
         self.cancel.clicked.connect(self.cancelRequested.emit)
         buttons.addWidget(self.progress)

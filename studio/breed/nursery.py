@@ -416,8 +416,9 @@ class Nursery:
 
     @classmethod
     def from_log(cls, path: str | Path, a: ArtistCheckpoint | None = None, b: ArtistCheckpoint | None = None,
-                 trust: bool = False) -> Nursery:
-        """A session again from its log (the parents from their recorded files unless given)."""
+                 trust: bool = False, heldout: Any = None) -> Nursery:
+        """A session again from its log (the parents from their recorded files unless given;
+        ``heldout`` as for a new session, to judge the litters bred from here on)."""
         from studio.fsutil import open_input
         from studio.model.checkpoint import load_checkpoint
 
@@ -439,7 +440,8 @@ class Nursery:
                 raise StudioError(f"{path}: the parent {given.name!r} given is not the file the session bred from "
                                   "(its sha256 differs)")
             loaded.append(given)
-        nursery = cls(loaded[0], loaded[1], BreedRecipe.from_dict(data["recipe"]), seed=int(data.get("seed", 0)))
+        nursery = cls(loaded[0], loaded[1], BreedRecipe.from_dict(data["recipe"]), seed=int(data.get("seed", 0)),
+                      heldout=heldout)
         nursery.started = data.get("started", nursery.started)
         places: dict[str, dict] = {}
         for raw in litters:

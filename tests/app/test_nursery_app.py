@@ -90,6 +90,18 @@ def test_two_litters_with_stars_undo_keep_and_export(qtbot, make_window, open_an
     assert len(again.litters) == 2 and again.find("g2#3").kept == second.kids[2].kept
     assert again.litters[0].kids[1].starred and again.litters[0].kids[0].piece == first.kids[0].piece
 
+    # a new window resumes the session from its log: the last litter, its pieces, figures and stars
+    log = str(window.nursery.nursery.log_path)
+    second.kids[0].starred = False
+    window.nursery.toggle_star(0)  # starred, and written to the log at once
+    other = make_window("other.sqlite3")
+    other.nursery.resume(log)
+    qtbot.waitUntil(lambda: other.nursery.job_id is None, timeout=30000)
+    resumed = other.nursery.litter
+    assert resumed.generation == 2 and resumed.kids[0].starred and resumed.kids[2].kept
+    assert other.nursery_view.cards[1].text == second.kids[1].piece
+    assert "bpc" in other.nursery_view.cards[1].badge.text()
+
     # export the litter's grid as text and PNG
     txt = window.nursery.export("txt", str(tmp_path / "litter.txt"))
     text = open(txt, encoding="utf-8").read()
