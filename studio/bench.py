@@ -27,6 +27,7 @@ SUITES: dict[str, str] = {
     "train": "studio.train.bench:bench_train",
     "eval": "studio.train.bench:bench_eval",
     "darwin": "studio.breed.darwin_commands:bench_darwin",
+    "nursery": "studio.breed.darwin_commands:bench_nursery",
     "startup": "studio.app.startup_bench:bench_startup",
 }
 

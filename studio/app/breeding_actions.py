@@ -138,7 +138,7 @@ class BreedingActions(QObject):
         best: dict[int, float] = {}
 
         def partial(payload):
-            generation = payload["generation"]
+            generation = payload["generation"] + 1  # the progress counts from 0, the plot from 1 ("generation 1/3")
             best[generation] = min(best.get(generation, 1e9), payload["best_bpc"])
             self.bay.show_curve(
                 sorted(best),
@@ -150,7 +150,7 @@ class BreedingActions(QObject):
         def done(result):
             log, record = result["log"], result["record"]
             self.show_vigor(
-                f"Champion {record.name}",
+                record.name,
                 log["report"]["measurements"]["champion"],
                 log["report"]["vigor"],
                 extra=f" · gen-0 child {log['report']['gen0_vigor']['child_bpc']:.3f}",
@@ -158,7 +158,11 @@ class BreedingActions(QObject):
             self.select_and_sample(record.id)  # the champion draws, as a bred child does
 
         job = jobs.darwin_job(self.library, a, b, bred_dir(self.library.path), population, generations, seed)
-        return self._run(f"Darwin {a.name} × {b.name}", job, done, on_partial=partial)
+        job_id = self._run(f"Darwin {a.name} × {b.name}", job, done, on_partial=partial)
+        # the last run's curve goes now, not when this run's first generation is scored
+        self.bay.show_curve([], [], f"Darwin: best bpc per generation (1 to {generations}) as they are scored",
+                            generations=True)
+        return job_id
 
     # -- vigor ----------------------------------------------------------------------------------
 

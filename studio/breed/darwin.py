@@ -291,6 +291,9 @@ class Evolution:
                 entry["elite_rung"] = [len(i.scores) - 1 for i in elite]
             entry["forward_chars"] = self.forward_chars - chars_before
             history.append(entry)
+            # The generation's best on all the data: with racing, rung 0's reports cannot know it.
+            self.progress(DarwinProgress(generation, s.generations, self.scored, total, champion.bpc,
+                                         f"generation {generation + 1}/{s.generations} scored"))
             self._live = {id(i.genome): i.checkpoint for i in elite if i.checkpoint is not None}
             if generation + 1 < s.generations:
                 population = [self._offspring(elite) for _ in range(s.population)]

@@ -437,3 +437,69 @@ def _darwin_pair(report, what: str, a, b, fitness, test, settings) -> None:
         same_champion=same,
         within_interval=within,
     )
+
+
+def bench_nursery(report, quick: bool) -> None:
+    """One nursery litter of the bundled pair apehex/styleA x styleB: every child draws
+    one piece (label Birds, seed 0, T 0.6, top-k 20, up to 400 chars) and is judged on
+    the pair's val data. On CUDA the reference is eager decoding and ours the CUDA-graph
+    decoder (the default for a piece); on the CPU there is one way, timed alone.
+    """
+    import torch
+
+    import studio.model.sampler as sampler
+    from studio.bench import timed
+    from studio.breed.nursery import Nursery
+    from studio.breed.recipe import BreedRecipe
+    from studio.model.art import SampleSettings
+    from studio.shipped import shipped_dir
+
+    family = shipped_dir("checkpoints")
+    if family is None or not (family / "apehex/styleA/model.pt").exists():
+        report.note("nursery: the bundled checkpoints are not installed; skipped")
+        return
+    a = load_checkpoint(family / "apehex/styleA/model.pt")
+    b = load_checkpoint(family / "apehex/styleB/model.pt")
+    size = 4 if quick else 8
+    settings = SampleSettings(label="Birds", count=1, seed=0, temperature=0.6, top_k=20, max_chars=400)
+    heldout = heldout_for([a, b], "val")
+
+    def litter(device: str, eager: bool = False) -> tuple[float, float, list[str]]:
+        nursery = Nursery(a, b, BreedRecipe("slerp", t=0.5), heldout=heldout)
+        kids = nursery.first_litter(size=size, label="Birds").kids
+        nursery._judge_data(device, None)  # the parents are scored once per session, not per litter
+        sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+        def draw_all() -> None:
+            for kid in kids:
+                nursery.draw(kid, settings, device=device)
+            sync()
+
+        def judge_all() -> None:
+            for kid in kids:
+                nursery.judge(kid, device=device)
+            sync()
+
+        saved = sampler.STATIC_MAX_ROWS
+        sampler.STATIC_MAX_ROWS = 0 if eager else saved  # 0: every gallery decodes eagerly
+        try:
+            sync()
+            draw_s, _ = timed(draw_all)
+            judge_s, _ = timed(judge_all)
+        finally:
+            sampler.STATIC_MAX_ROWS = saved
+        return draw_s, judge_s, [k.piece for k in kids]
+
+    draw_s, judge_s, cpu_pieces = litter("cpu")
+    report.add(f"nursery litter of {size} on the CPU: draw one piece each", draw_s)
+    report.add(f"nursery litter of {size} on the CPU: judge each (val, {heldout.identity.chars} chars)", judge_s)
+    if not torch.cuda.is_available():
+        report.note("nursery: CUDA not available: no eager-vs-graph rows")
+        return
+    litter("cuda")  # warm-up: CUDA context, kernels
+    eager_draw, eager_judge, eager_pieces = litter("cuda", eager=True)
+    draw_s, judge_s, pieces = litter("cuda")
+    report.add(f"nursery litter of {size} on CUDA: draw one piece each, eager vs CUDA graph", draw_s, eager_draw)
+    report.add(f"nursery litter of {size} on CUDA: judge each", judge_s, eager_judge)
+    report.note(f"nursery: pieces equal to the CPU's: CUDA graph {sum(x == y for x, y in zip(pieces, cpu_pieces))}"
+                f"/{size}, CUDA eager {sum(x == y for x, y in zip(eager_pieces, cpu_pieces))}/{size}")

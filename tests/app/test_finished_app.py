@@ -222,3 +222,22 @@ def test_help_lists_the_keyboard_shortcuts(make_window):
     assert "Keyboard shortcuts" in texts and "README" in texts
     quit_action = next(a for m in window.menuBar().actions() for a in m.menu().actions() if a.text() == "Quit")
     assert quit_action.shortcut().toString() == "Ctrl+Q"
+
+
+def test_darwin_plot_starts_empty_and_counts_generations_from_one(qtbot, make_window, open_and_wait, snapshot):
+    window = make_window()
+    open_and_wait(window, snapshot)
+    ids = _ids(window)
+    bay = window.bay
+    bay.show_curve([0.0, 0.5, 1.0], [1.0, 2.0, 1.0], "an earlier scan")
+    window.session.set_parent("a", ids["apehex/styleA"])
+    window.session.set_parent("b", ids["apehex/styleB"])
+    bay.population.setValue(2)
+    bay.generations.setValue(2)
+    bay.evolve_button.click()
+    xs, _ = bay.curve.getData()
+    assert xs is None or len(xs) == 0  # the earlier curve is gone at once
+    qtbot.waitUntil(lambda: bay.job_id is None, timeout=120000)
+    xs, _ = bay.curve.getData()
+    assert list(xs) == [1, 2]
+    assert "champion_" in bay.result.text() and "Champion champion" not in bay.result.text()
