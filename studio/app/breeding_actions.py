@@ -160,8 +160,9 @@ class BreedingActions(QObject):
         job = jobs.darwin_job(self.library, a, b, bred_dir(self.library.path), population, generations, seed)
         job_id = self._run(f"Darwin {a.name} × {b.name}", job, done, on_partial=partial)
         # the last run's curve goes now, not when this run's first generation is scored
-        self.bay.show_curve([], [], f"Darwin: best bpc per generation (1 to {generations}) as they are scored",
-                            generations=True)
+        self.bay.show_curve(
+            [], [], f"Darwin: best bpc per generation (1 to {generations}) as they are scored", generations=True
+        )
         return job_id
 
     # -- vigor ----------------------------------------------------------------------------------

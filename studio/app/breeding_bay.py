@@ -172,8 +172,9 @@ class BreedingBay(QWidget):
         self.breed_button = QPushButton("Breed")
         self.breed_button.setObjectName("primary")
         self.nursery_button = QPushButton("Litter…")
-        self.nursery_button.setToolTip("Breed a litter of children around this recipe in the Nursery tab, "
-                                       "and choose by eye")
+        self.nursery_button.setToolTip(
+            "Breed a litter of children around this recipe in the Nursery tab, and choose by eye"
+        )
         self.nursery_button.clicked.connect(
             lambda: self.nurseryRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id)
         )

@@ -143,8 +143,10 @@ def render_gallery_png(title: str, cards, header=None) -> QImage:
             painter.setBrush(QColor("#10141b"))
             painter.drawRoundedRect(x, y, card_w, h, 6, 6)
             painter.setPen(QColor("#9aa4b6"))
-            title_line = header(card) if header else f"#{card.index} seed {card.seed}" + (
-                f" · {card.label}" if card.label else ""
+            title_line = (
+                header(card)
+                if header
+                else f"#{card.index} seed {card.seed}" + (f" · {card.label}" if card.label else "")
             )
             painter.setFont(QFont())
             painter.drawText(x + 10, y + 18, title_line)

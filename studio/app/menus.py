@@ -43,8 +43,11 @@ def build_menus(window) -> None:
     action(file, "Export gallery as PNG…", lambda: window.exports.export_gallery_png())
     action(file, "Export checkpoint…", lambda: current() and window.exports.export_checkpoint(current()))
     file.addSeparator()
-    action(file, "Resume a nursery session…", lambda: (window.tabs.setCurrentWidget(window.nursery_view),
-                                                       window.nursery.resume_dialog()))
+    action(
+        file,
+        "Resume a nursery session…",
+        lambda: (window.tabs.setCurrentWidget(window.nursery_view), window.nursery.resume_dialog()),
+    )
     file.addSeparator()
     action(file, "Quit", window.quit, "Ctrl+Q")
     view = window.menuBar().addMenu("&View")

@@ -37,8 +37,9 @@ class NurseryActions(QObject):
         view.starToggled.connect(self.toggle_star)
         view.keepRequested.connect(self.keep)
         view.exportRequested.connect(self.export)
-        view.cancelRequested.connect(lambda: self.job_id is not None and worker.cancel(self.job_id),
-                                     Qt.DirectConnection)
+        view.cancelRequested.connect(
+            lambda: self.job_id is not None and worker.cancel(self.job_id), Qt.DirectConnection
+        )
         worker.gui.progressed.connect(self._progressed)
         session.subscribe(self._parents_changed)
 
@@ -88,8 +89,9 @@ class NurseryActions(QObject):
 
             parents = jobs.load(a.path), jobs.load(b.path)
             # the breeding bay's data: the union of the parents' classes, validation split
-            return Nursery(*parents, recipe, seed=settings.seed, log_path=log,
-                           heldout=lambda: heldout_for(parents, "val"))
+            return Nursery(
+                *parents, recipe, seed=settings.seed, log_path=log, heldout=lambda: heldout_for(parents, "val")
+            )
 
         def first(nursery):
             return nursery.first_litter(size=size, spread=spread, label=settings.label, sample_seed=settings.seed)
@@ -99,8 +101,9 @@ class NurseryActions(QObject):
 
     def resume_dialog(self) -> int | None:
         folder = str(bred_dir(self.library.path) / "nursery")
-        path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Resume a nursery session", folder,
-                                              "Nursery logs (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent_widget, "Resume a nursery session", folder, "Nursery logs (*.json)"
+        )
         return self.resume(path) if path else None
 
     def resume(self, path: str) -> int | None:
@@ -174,8 +177,9 @@ class NurseryActions(QObject):
             self._ended()
             self.say("Litter cancelled: what was drawn stays; Undo litter drops it.")
 
-        self.job_id = self.worker.submit(title, fn, on_done=done, on_partial=partial, on_failed=failed,
-                                         on_cancelled=cancelled)
+        self.job_id = self.worker.submit(
+            title, fn, on_done=done, on_partial=partial, on_failed=failed, on_cancelled=cancelled
+        )
         self.view.set_busy(True)
         return self.job_id
 
@@ -225,16 +229,21 @@ class NurseryActions(QObject):
     def litter_text(self) -> str:
         """The litter as text: each child's figure, recipe and piece."""
         litter, nursery = self.litter, self.nursery
-        lines = [f"# {nursery.names[0]} x {nursery.names[1]}, litter {litter.generation}: {litter.how}",
-                 f"# every child drew {litter.label or 'without a label'!s} with seed {litter.seed}"]
+        lines = [
+            f"# {nursery.names[0]} x {nursery.names[1]}, litter {litter.generation}: {litter.how}",
+            f"# every child drew {litter.label or 'without a label'!s} with seed {litter.seed}",
+        ]
         judged = next((k.measurement for k in litter.kids if k.measurement), None)
         if judged is not None:
-            lines.append(f"# bpc on {figures.caption(judged)}: {figures.describe(judged).splitlines()[0]}")
+            # the data and context every child was judged on (lines 2-4 of the tooltip; line 1 is one figure)
+            lines += [
+                f"# bpc {line}" if i == 0 else f"# {line}"
+                for i, line in enumerate(figures.describe(judged).splitlines()[1:4])
+            ]
         for kid in litter.kids:
             figure = f"{kid.bpc:.3f} bpc" if kid.bpc is not None else "not judged"
             star = " ★" if kid.starred else ""
-            lines += ["", f"## child {kid.index + 1}{star}: {figure} · {recipe_text(kid.genome['recipe'])}",
-                      kid.piece]
+            lines += ["", f"## child {kid.index + 1}{star}: {figure} · {recipe_text(kid.genome['recipe'])}", kid.piece]
         return "\n".join(lines) + "\n"
 
     def export(self, kind: str, path: str | None = None) -> str | None:

@@ -17,8 +17,19 @@ from html import escape
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
-    QSizePolicy, QSpinBox, QVBoxLayout, QWidget,
+    QComboBox,
+    QDoubleSpinBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
 from studio.app import figures
@@ -88,8 +99,8 @@ class KidCard(QFrame):
         layout.setContentsMargins(8, 4, 8, 6)
         layout.setSpacing(2)
         layout.addLayout(header)
+        layout.addWidget(self.badge)  # above the art: on a short window the figure stays in view
         layout.addWidget(self.art)
-        layout.addWidget(self.badge)
         layout.addWidget(self.recipe)
         self.starred = False
         self.kept = False
@@ -181,7 +192,10 @@ class NurseryView(QWidget):
         self.label.setMinimumWidth(110)
         self.label.setToolTip("What every child draws (the same label and seed for all)")
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
-        self.seed.setToolTip("The seed every child draws with")
+        self.seed.setToolTip(
+            "The seed every child draws with; New litter also draws its recipes from it "
+            "(the same seed gives the same litter)"
+        )
         self.size = QSpinBox(minimum=1, maximum=64, value=LITTER_SIZE)
         self.size.setToolTip("Children per litter")
         self.spread = QDoubleSpinBox(minimum=0.0, maximum=0.5, singleStep=0.05, value=SPREAD, decimals=2)
@@ -191,8 +205,10 @@ class NurseryView(QWidget):
             self.mode.addItem(text, key)
         self.mode.setToolTip("How the next litter is bred from the starred children")
         self.blend = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.25, value=0.0, decimals=2)
-        self.blend.setToolTip("0: only your stars choose the next litter's parents; 1: only the bpc ranking "
-                              "(the best of this litter); in between, each pick is a coin with this weight")
+        self.blend.setToolTip(
+            "0: only your stars choose the next litter's parents; 1: only the bpc ranking "
+            "(the best of this litter); in between, each pick is a coin with this weight"
+        )
         self.new_button = QPushButton("New litter")
         self.new_button.setToolTip("A first litter of the bay's parents, drawn around the bay's recipe")
         self.next_button = QPushButton("Next litter ⏎")
@@ -201,15 +217,24 @@ class NurseryView(QWidget):
         self.undo_button.setToolTip("Back to the previous litter (Ctrl+Z)")
         self.export_txt = QPushButton("Export .txt")
         self.export_png = QPushButton("Export PNG")
-        for button, signal in ((self.new_button, self.newLitterRequested), (self.undo_button, self.undoRequested),
-                               (self.export_txt, lambda: self.exportRequested.emit("txt")),
-                               (self.export_png, lambda: self.exportRequested.emit("png"))):
+        for button, signal in (
+            (self.new_button, self.newLitterRequested),
+            (self.undo_button, self.undoRequested),
+            (self.export_txt, lambda: self.exportRequested.emit("txt")),
+            (self.export_png, lambda: self.exportRequested.emit("png")),
+        ):
             button.clicked.connect(signal.emit if hasattr(signal, "emit") else signal)
         self.next_button.clicked.connect(self.request_next)
 
         bar = QHBoxLayout()
-        for text, widget in (("Label", self.label), ("Seed", self.seed), ("Children", self.size),
-                             ("Spread", self.spread), ("Next from", self.mode), ("Blend with bpc", self.blend)):
+        for text, widget in (
+            ("Label", self.label),
+            ("Seed", self.seed),
+            ("Children", self.size),
+            ("Spread", self.spread),
+            ("Next from", self.mode),
+            ("Blend with bpc", self.blend),
+        ):
             bar.addWidget(QLabel(text))
             bar.addWidget(widget)
         bar.addStretch(1)
@@ -231,9 +256,11 @@ class NurseryView(QWidget):
         self.scroll = QScrollArea(widgetResizable=True)
         self.scroll.setWidget(self.grid_host)
         self.scroll.viewport().installEventFilter(self)
-        self.empty = QLabel("Put two parents in the breeding bay, choose a method, then press New litter: "
-                            "children drawn around that recipe appear here. Star the ones you like "
-                            "(1–9 or click ☆), then Next litter breeds from them.")
+        self.empty = QLabel(
+            "Put two parents in the breeding bay, choose a method, then press New litter: "
+            "children drawn around that recipe appear here. Star the ones you like "
+            "(1–9 or click ☆), then Next litter breeds from them."
+        )
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignCenter)
         self.empty.setStyleSheet("color: #8b95a8; padding: 40px;")
@@ -246,8 +273,12 @@ class NurseryView(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.scroll, 1)
         for key in "123456789":
-            QShortcut(QKeySequence(key), self, activated=lambda k=int(key): self.starToggled.emit(k - 1),
-                      context=Qt.WidgetWithChildrenShortcut)
+            QShortcut(
+                QKeySequence(key),
+                self,
+                activated=lambda k=int(key): self.starToggled.emit(k - 1),
+                context=Qt.WidgetWithChildrenShortcut,
+            )
         QShortcut(QKeySequence(Qt.Key_Return), self, activated=self.request_next, context=Qt.WidgetWithChildrenShortcut)
         QShortcut(QKeySequence(Qt.Key_Enter), self, activated=self.request_next, context=Qt.WidgetWithChildrenShortcut)
         QShortcut(QKeySequence.Undo, self, activated=self.undoRequested.emit, context=Qt.WidgetWithChildrenShortcut)
@@ -258,8 +289,9 @@ class NurseryView(QWidget):
     # -- state ---------------------------------------------------------------------------
 
     def plan(self) -> NurseryPlan:
-        return NurseryPlan(mode=self.mode.currentData(), blend=self.blend.value(), size=self.size.value(),
-                           spread=self.spread.value())
+        return NurseryPlan(
+            mode=self.mode.currentData(), blend=self.blend.value(), size=self.size.value(), spread=self.spread.value()
+        )
 
     def request_next(self) -> None:
         if self.next_button.isEnabled():
@@ -322,8 +354,7 @@ class NurseryView(QWidget):
         # the old cards held the focus: give it to the first child, not to a spin box that
         # would take the digits and Ctrl+Z
         focus = self.focusWidget()
-        if self.isVisible() and (focus is None or focus is self or isinstance(focus, KidCard) or
-                                 not focus.isVisible()):
+        if self.isVisible() and (focus is None or focus is self or isinstance(focus, KidCard) or not focus.isVisible()):
             self.cards[0].setFocus(Qt.OtherFocusReason)
 
     def show_caption(self, litter) -> None:

@@ -148,8 +148,16 @@ class NurseryPlan:
 class Nursery:
     """A breeding-by-eye session over one pair of parents (see the module's docstring)."""
 
-    def __init__(self, a: ArtistCheckpoint, b: ArtistCheckpoint, recipe: BreedRecipe, *, seed: int = 0,
-                 log_path: str | Path | None = None, heldout: Any = None):
+    def __init__(
+        self,
+        a: ArtistCheckpoint,
+        b: ArtistCheckpoint,
+        recipe: BreedRecipe,
+        *,
+        seed: int = 0,
+        log_path: str | Path | None = None,
+        heldout: Any = None,
+    ):
         """``heldout``: the judge's data (a HeldOut, or a function that makes it when the
         first child is judged), e.g. ``studio.train.heldout.heldout_for([a, b], "val")``,
         the breeding bay's data. Without it children are drawn and bred, not judged."""
@@ -175,8 +183,9 @@ class Nursery:
         # Seeded by the generation and what was chosen: undo then the same stars breeds the same litter.
         return random.Random(f"{self.seed}:{generation}:{picks}")
 
-    def first_litter(self, size: int = LITTER_SIZE, spread: float = SPREAD, label: str | None = None,
-                     sample_seed: int = 0) -> Litter:
+    def first_litter(
+        self, size: int = LITTER_SIZE, spread: float = SPREAD, label: str | None = None, sample_seed: int = 0
+    ) -> Litter:
         """N children of A and B, each from a recipe drawn around the nursery's recipe."""
         NurseryPlan(size=size, spread=spread).validate()
         rng = self._rng(1)
@@ -276,8 +285,14 @@ class Nursery:
             self._weights[key] = ckpt
         return self._weights[key]
 
-    def draw(self, kid: Kid, settings, device: Any = "cpu", on_char: Callable[[int, str], None] | None = None,
-             cancel: Callable[[], bool] | None = None) -> str:
+    def draw(
+        self,
+        kid: Kid,
+        settings,
+        device: Any = "cpu",
+        on_char: Callable[[int, str], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> str:
         """The child's one piece for the litter (``settings``: a SampleSettings with count 1;
         every child of a litter gets the same label and seed, so differences are the child's)."""
         from studio.model.engine import Engine
@@ -302,8 +317,15 @@ class Nursery:
         judge = self._judge_data(device, cancel)
         ckpt = self.build(kid)
         engine = Engine.from_checkpoint(ckpt, device=device)
-        scores = score_pieces(engine.forward, ckpt.vocab, judge["heldout"], context=judge["context"],
-                              stride=judge["stride"], device=device, cancel=cancel)
+        scores = score_pieces(
+            engine.forward,
+            ckpt.vocab,
+            judge["heldout"],
+            context=judge["context"],
+            stride=judge["stride"],
+            device=device,
+            cancel=cancel,
+        )
         kid.measurement = measurement_of(scores, judge["heldout"], context_note=judge["note"]).to_dict()
         kid.vigor = vigor_report(scores, judge["parents"], judge["classes"])
         return kid.measurement
@@ -321,12 +343,21 @@ class Nursery:
             parents = {}
             for name, ckpt in zip(self.names, (self.parent_a, self.parent_b)):
                 engine = Engine.from_checkpoint(ckpt, device=device)
-                parents[name] = score_pieces(engine.forward, ckpt.vocab, heldout, context=context, stride=stride,
-                                             device=device, cancel=cancel)
-            classes = {self.a.name: list(training_facts(self.a).classes),
-                       self.b.name: list(training_facts(self.b).classes)}
-            self._judge = {"heldout": heldout, "context": context, "note": note, "stride": stride,
-                           "parents": parents, "classes": classes}
+                parents[name] = score_pieces(
+                    engine.forward, ckpt.vocab, heldout, context=context, stride=stride, device=device, cancel=cancel
+                )
+            classes = {
+                self.a.name: list(training_facts(self.a).classes),
+                self.b.name: list(training_facts(self.b).classes),
+            }
+            self._judge = {
+                "heldout": heldout,
+                "context": context,
+                "note": note,
+                "stride": stride,
+                "parents": parents,
+                "classes": classes,
+            }
         return self._judge
 
     def finished_child(self, kid: Kid) -> ArtistCheckpoint:
@@ -335,8 +366,12 @@ class Nursery:
         from studio.model.checkpoint import lineage_record
 
         ckpt = self.build(kid)
-        params = {"genome": self.full_genome(kid.genome), "recipe": kid.genome["recipe"],
-                  "nursery": str(self.log_path) if self.log_path else None, "litter": self.litter_of(kid.genome)}
+        params = {
+            "genome": self.full_genome(kid.genome),
+            "recipe": kid.genome["recipe"],
+            "nursery": str(self.log_path) if self.log_path else None,
+            "litter": self.litter_of(kid.genome),
+        }
         ckpt.lineage = lineage_record(self._lineage_parents(kid), "nursery", params, seed=self.seed)
         metrics: dict[str, Any] = {}
         if kid.measurement is not None:
@@ -401,12 +436,21 @@ class Nursery:
         return {
             "version": LOG_VERSION,
             "started": self.started,
-            "parents": [{"name": p.name, "sha256": p.sha256, "path": str(p.path) if p.path else None}
-                        for p in (self.a, self.b)],
+            "parents": [
+                {"name": p.name, "sha256": p.sha256, "path": str(p.path) if p.path else None} for p in (self.a, self.b)
+            ],
             "recipe": self.recipe.to_dict(),
             "seed": self.seed,
-            "litters": [{"generation": lt.generation, "how": lt.how, "label": lt.label, "seed": lt.seed,
-                         "kids": [k.to_dict(ref) for k in lt.kids]} for lt in self.litters],
+            "litters": [
+                {
+                    "generation": lt.generation,
+                    "how": lt.how,
+                    "label": lt.label,
+                    "seed": lt.seed,
+                    "kids": [k.to_dict(ref) for k in lt.kids],
+                }
+                for lt in self.litters
+            ],
         }
 
     def save_log(self) -> None:
@@ -415,8 +459,14 @@ class Nursery:
             atomic_write_text(self.log_path, json.dumps(self.to_dict(), indent=1))
 
     @classmethod
-    def from_log(cls, path: str | Path, a: ArtistCheckpoint | None = None, b: ArtistCheckpoint | None = None,
-                 trust: bool = False, heldout: Any = None) -> Nursery:
+    def from_log(
+        cls,
+        path: str | Path,
+        a: ArtistCheckpoint | None = None,
+        b: ArtistCheckpoint | None = None,
+        trust: bool = False,
+        heldout: Any = None,
+    ) -> Nursery:
         """A session again from its log (the parents from their recorded files unless given;
         ``heldout`` as for a new session, to judge the litters bred from here on)."""
         from studio.fsutil import open_input
@@ -433,23 +483,35 @@ class Nursery:
         for given, info in zip((a, b), parents):
             if given is None:
                 if not info.get("path") or not Path(info["path"]).exists():
-                    raise StudioError(f"{path}: its parent {info.get('name')!r} is not at {info.get('path')!r}; "
-                                      "give it with --a/--b")
+                    raise StudioError(
+                        f"{path}: its parent {info.get('name')!r} is not at {info.get('path')!r}; give it with --a/--b"
+                    )
                 given = load_checkpoint(info["path"], trust=trust)
             if info.get("sha256") and given.sha256 != info["sha256"]:
-                raise StudioError(f"{path}: the parent {given.name!r} given is not the file the session bred from "
-                                  "(its sha256 differs)")
+                raise StudioError(
+                    f"{path}: the parent {given.name!r} given is not the file the session bred from "
+                    "(its sha256 differs)"
+                )
             loaded.append(given)
-        nursery = cls(loaded[0], loaded[1], BreedRecipe.from_dict(data["recipe"]), seed=int(data.get("seed", 0)),
-                      heldout=heldout)
+        nursery = cls(
+            loaded[0], loaded[1], BreedRecipe.from_dict(data["recipe"]), seed=int(data.get("seed", 0)), heldout=heldout
+        )
         nursery.started = data.get("started", nursery.started)
         places: dict[str, dict] = {}
         for raw in litters:
             kids = []
             for k in raw["kids"]:
                 genome = {"a": _resolve(k["a"], places), "b": _resolve(k["b"], places), "recipe": k["recipe"]}
-                kid = Kid(int(k["index"]), genome, k.get("measurement"), k.get("vigor"), k.get("piece", ""),
-                          bool(k.get("starred")), k.get("kept"), k.get("kept_sha256"))
+                kid = Kid(
+                    int(k["index"]),
+                    genome,
+                    k.get("measurement"),
+                    k.get("vigor"),
+                    k.get("piece", ""),
+                    bool(k.get("starred")),
+                    k.get("kept"),
+                    k.get("kept_sha256"),
+                )
                 kids.append(kid)
             litter = Litter(int(raw["generation"]), kids, raw.get("how", ""), raw.get("label"), int(raw.get("seed", 0)))
             nursery.litters.append(litter)
@@ -475,4 +537,3 @@ def _resolve(node: Any, places: dict[str, dict]) -> Any:
             raise StudioError(f"the nursery log refers to {node!r} before it is bred")
         return places[node]
     return {"a": _resolve(node["a"], places), "b": _resolve(node["b"], places), "recipe": node["recipe"]}
-

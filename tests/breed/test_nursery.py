@@ -30,8 +30,14 @@ def parent_files(tmp_path_factory):
 @pytest.fixture
 def nursery(parent_files, tmp_path):
     a, b = (load_checkpoint(p) for p in parent_files)
-    return Nursery(a, b, BreedRecipe("slerp", t=0.3), seed=4, log_path=tmp_path / "nursery.json",
-                   heldout=lambda: heldout_for([a, b], "val"))
+    return Nursery(
+        a,
+        b,
+        BreedRecipe("slerp", t=0.3),
+        seed=4,
+        log_path=tmp_path / "nursery.json",
+        heldout=lambda: heldout_for([a, b], "val"),
+    )
 
 
 def _same_weights(x, y) -> bool:
@@ -42,8 +48,12 @@ def _same_weights(x, y) -> bool:
 def test_recipes_are_drawn_around_the_users_recipe(method):
     import random
 
-    base = {"slerp": BreedRecipe("slerp", t=0.3), "frozen-attn": BreedRecipe("frozen-attn", t=0.3, attn_from="b"),
-            "discrete": BreedRecipe("discrete", granularity="head"), "lerp": BreedRecipe("lerp", t=0.3)}[method]
+    base = {
+        "slerp": BreedRecipe("slerp", t=0.3),
+        "frozen-attn": BreedRecipe("frozen-attn", t=0.3, attn_from="b"),
+        "discrete": BreedRecipe("discrete", granularity="head"),
+        "lerp": BreedRecipe("lerp", t=0.3),
+    }[method]
     draw = RecipeDraw(random.Random(0), center=0.3, spread=0.1, depth=2)
     for _ in range(20):
         recipe = recipe_around(base, draw)
