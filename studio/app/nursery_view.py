@@ -209,12 +209,13 @@ class NurseryView(QWidget):
             "0: only your stars choose the next litter's parents; 1: only the bpc ranking "
             "(the best of this litter); in between, each pick is a coin with this weight"
         )
-        self.new_button = QPushButton("New litter")
-        self.new_button.setToolTip("A first litter of the bay's parents, drawn around the bay's recipe")
-        self.next_button = QPushButton("Next litter ⏎")
-        self.next_button.setToolTip("Breed the next litter from the starred children (Enter)")
-        self.undo_button = QPushButton("Undo litter")
-        self.undo_button.setToolTip("Back to the previous litter (Ctrl+Z)")
+        self.new_button = QPushButton(
+            "New litter", toolTip="A first litter of the bay's parents, drawn around the bay's recipe"
+        )
+        self.next_button = QPushButton(
+            "Next litter ⏎", toolTip="Breed the next litter from the starred children (Enter)"
+        )
+        self.undo_button = QPushButton("Undo litter", toolTip="Back to the previous litter (Ctrl+Z)")
         self.export_txt = QPushButton("Export .txt")
         self.export_png = QPushButton("Export PNG")
         for button, signal in (
