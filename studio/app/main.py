@@ -65,6 +65,9 @@ def make_app(argv=None):
     sheet = resource_file("studio.qss")
     # Images in the sheet (the spin boxes' arrows) are named relative to the resources folder.
     app.setStyleSheet(sheet.read_text(encoding="utf-8").replace("url(resources:", f"url({sheet.parent.as_posix()}/"))
+    from studio.app.gc_guard import collect_on_gui_thread
+
+    collect_on_gui_thread(app)  # the worker thread must never be the one that frees Qt objects
     return app
 
 
