@@ -50,3 +50,16 @@ def make_window(qtbot, tmp_path):
         # Free this test's Qt objects now, on the GUI thread, and let the tests that follow
         # (no event loop, so no timer) collect as usual.
         stop_collecting()
+
+
+@pytest.fixture
+def open_and_wait(qtbot):
+    """Open a folder in the window and wait for its import job to finish."""
+
+    def open_folder(window, path):
+        done = []
+        window.open_paths([str(path)], on_done=done.append)
+        qtbot.waitUntil(lambda: bool(done), timeout=20000)
+        return done[0]
+
+    return open_folder
