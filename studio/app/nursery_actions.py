@@ -119,8 +119,8 @@ class NurseryActions(QObject):
             return jobs.LitterOutcome(nursery, nursery.last)
 
         def done(outcome):
-            self._ended()
             self._show(outcome)
+            self._ended()  # after: the buttons follow the litter shown
             self.say(f"Resumed {path}: litter {outcome.litter.generation if outcome.litter else 0}.")
 
         def failed(message):
@@ -164,8 +164,8 @@ class NurseryActions(QObject):
                 self.view.show_caption(self.litter)
 
         def done(outcome):
-            self._ended()
             self._show(outcome)
+            self._ended()  # after: the buttons follow the litter shown
             if outcome.litter is not None:
                 self.say(f"Litter {outcome.litter.generation}: star the children you like, then Next litter.")
 
@@ -190,6 +190,8 @@ class NurseryActions(QObject):
     def _show(self, outcome) -> None:
         self.nursery, self.litter = outcome.nursery, outcome.litter
         self.view.set_labels(self.nursery.pair.labels)
+        if self.litter is not None:  # the bar says what this litter drew (a resumed one too)
+            self.view.show_settings(self.litter.label, self.litter.seed)
         self.view.show_litter(self.nursery, self.litter)
 
     def _progressed(self, job_id: int, fraction: float, message: str) -> None:

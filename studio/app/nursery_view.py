@@ -323,6 +323,11 @@ class NurseryView(QWidget):
         if current in labels:
             self.label.setCurrentText(current)
 
+    def show_settings(self, label: str | None, seed: int) -> None:
+        if label is not None and self.label.findText(label) >= 0:
+            self.label.setCurrentText(label)
+        self.seed.setValue(seed)
+
     def settings_label(self) -> str | None:
         return (self.label.currentText().strip() or None) if self.label.isEnabled() else None
 

@@ -27,7 +27,7 @@ def test_two_litters_with_stars_undo_keep_and_export(qtbot, make_window, open_an
     window.gallery.max_chars.setValue(30)
     view = window.nursery_view
     view.size.setValue(4)
-    view.label.setCurrentText("Cats")
+    view.label.setCurrentText("Fish")
 
     # the bay's Litter… button opens the Nursery tab on a first litter around the bay's recipe
     assert window.bay.nursery_button.isEnabled()
@@ -40,7 +40,7 @@ def test_two_litters_with_stars_undo_keep_and_export(qtbot, make_window, open_an
         assert kid.piece and card.text == kid.piece  # every child drew, the card shows it
         assert kid.measurement is not None and "bpc" in card.badge.text() and "[" in card.badge.text()
     assert "val" in view.caption.text() and "ctx" in view.caption.text()  # what the figures were measured on
-    assert first.label == "Cats" and len({k.genome["recipe"]["t_embed"] for k in first.kids}) > 1
+    assert first.label == "Fish" and len({k.genome["recipe"]["t_embed"] for k in first.kids}) > 1
 
     # star by key (2) and by clicking the star (#4); Space on a focused card stars it too
     view.setFocus()
@@ -101,6 +101,8 @@ def test_two_litters_with_stars_undo_keep_and_export(qtbot, make_window, open_an
     assert resumed.generation == 2 and resumed.kids[0].starred and resumed.kids[2].kept
     assert other.nursery_view.cards[1].text == second.kids[1].piece
     assert "bpc" in other.nursery_view.cards[1].badge.text()
+    assert other.nursery_view.next_button.isEnabled() and other.nursery_view.undo_button.isEnabled()
+    assert other.nursery_view.label.currentText() == "Fish"
 
     # export the litter's grid as text and PNG
     txt = window.nursery.export("txt", str(tmp_path / "litter.txt"))
