@@ -78,7 +78,6 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.splitter, "Family")
         self.tabs.addTab(self.nursery_view, "Nursery")
         self.setCentralWidget(self.tabs)
-        self.tabs.currentChanged.connect(self._tab_changed)
 
         self.bay = BreedingBay()
         self.bay_dock = self._dock("Breeding bay", "bayDock", self.bay)
@@ -101,7 +100,7 @@ class MainWindow(QMainWindow):
                                  lambda i: self.tree.select(i, emit=True), self)
         self.nursery = NurseryActions(library, worker, self.session, self.bay, self.nursery_view, self.gallery,
                                       self.notice, self.say, self)
-        self.bay.nurseryRequested.connect(self.show_nursery)
+        self.nursery.follow_tabs(self.tabs, self.bay_dock, self)
         build_menus(self)
         self.search.textChanged.connect(self.tree.apply_filter)
         fit.clicked.connect(self.tree.fit)
@@ -224,17 +223,6 @@ class MainWindow(QMainWindow):
         self._flush_layout()  # its library event may still be pending
         self.tree.select(checkpoint_id)
         self.session.select(checkpoint_id)
-
-    def _tab_changed(self, index: int) -> None:
-        # A litter needs height: on a short window the bay gives up some of its strip.
-        if self.tabs.widget(index) is self.nursery_view and self.tabs.height() < 520 and self.bay_dock.isVisible():
-            self.resizeDocks([self.bay_dock], [max(160, self.height() // 4)], Qt.Vertical)
-
-    def show_nursery(self, *_parents) -> None:
-        """The Nursery tab, with a first litter of the bay's parents when it has none."""
-        self.tabs.setCurrentWidget(self.nursery_view)
-        if self.nursery.litter is None and self.nursery.job_id is None:
-            self.nursery.new_litter()
 
     def _job_failed(self, _job_id: int, message: str) -> None:
         self.notice(message)

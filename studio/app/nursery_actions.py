@@ -43,6 +43,29 @@ class NurseryActions(QObject):
         worker.gui.progressed.connect(self._progressed)
         session.subscribe(self._parents_changed)
 
+    def follow_tabs(self, tabs, bay_dock, window) -> None:
+        """The window's Nursery tab: the bay's Litter… button opens it; on a short window the
+        bay gives the litter some of its height while the tab is shown, and gets it back."""
+        self.tabs, self.bay_dock, self.window = tabs, bay_dock, window
+        self._bay_height: int | None = None
+        tabs.currentChanged.connect(self._tab_changed)
+        self.bay.nurseryRequested.connect(lambda _a, _b: self.show())
+
+    def show(self) -> None:
+        """The Nursery tab, with a first litter of the bay's parents when it has none."""
+        self.tabs.setCurrentWidget(self.view)
+        if self.litter is None and self.job_id is None:
+            self.new_litter()
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.view:
+            if self.tabs.height() < 520 and self.bay_dock.isVisible() and not self.bay_dock.isFloating():
+                self._bay_height = self.bay_dock.height()
+                self.window.resizeDocks([self.bay_dock], [max(160, self.window.height() // 4)], Qt.Vertical)
+        elif self._bay_height is not None:
+            self.window.resizeDocks([self.bay_dock], [self._bay_height], Qt.Vertical)
+            self._bay_height = None
+
     def _parents_changed(self, what: str, _checkpoint_id) -> None:
         """The label list follows the bay's parents (the union of what they draw)."""
         if what not in ("a", "b"):

@@ -241,3 +241,28 @@ def test_darwin_plot_starts_empty_and_counts_generations_from_one(qtbot, make_wi
     xs, _ = bay.curve.getData()
     assert list(xs) == [1, 2]
     assert "champion_" in bay.result.text() and "Champion champion" not in bay.result.text()
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot, make_window):
+    import gc
+    import threading
+
+    make_window()
+    assert not gc.isenabled()  # no automatic collection, which could run in the worker
+    freed = []
+
+    class Node:
+        def __del__(self):
+            freed.append(threading.current_thread() is threading.main_thread())
+
+    def churn():  # garbage cycles made in another thread, well past gen 0's threshold
+        for _ in range(2000):
+            node = Node()
+            node.me = node
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    worker.join()
+    assert not freed  # nothing collected them there
+    qtbot.waitUntil(lambda: len(freed) == 2000, timeout=10000)  # the GUI thread's timer did
+    assert all(freed)

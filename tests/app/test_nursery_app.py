@@ -118,11 +118,11 @@ def test_next_litter_without_stars_says_what_to_do(qtbot, make_window, open_and_
     ids = {r.qualified_name: r.id for r in window.library.checkpoints()}
     window.nursery_view.size.setValue(2)
     window.gallery.max_chars.setValue(20)
-    window.show_nursery()  # no parents yet: a sentence, no job
+    window.nursery.show()  # no parents yet: a sentence, no job
     assert window.nursery.job_id is None and "two parents" in window.statusBar().currentMessage()
     _drop(window.bay.slot_a, ids["apehex/styleA"])
     _drop(window.bay.slot_b, ids["apehex/styleB"])
-    window.show_nursery()
+    window.nursery.show()
     _wait_idle(qtbot, window)
     window.nursery_view.request_next()
     _wait_idle(qtbot, window)
