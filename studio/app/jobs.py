@@ -359,7 +359,6 @@ def litter_job(make_litter, settings: SampleSettings, nursery=None, make_nursery
             ctx.progress(done / steps, f"child {kid.index + 1} of {len(kids)} draws")
             session.draw(kid, settings, device=ctx.device, on_char=on_char, cancel=ctx.cancelled)
             flush()
-            ctx.partial({"drawn": kid.index})
         for done, kid in enumerate(kids):
             ctx.progress((len(kids) + done) / steps, f"judging child {kid.index + 1} of {len(kids)}")
             session.judge(kid, device=ctx.device, cancel=ctx.cancelled)

@@ -447,7 +447,6 @@ def bench_nursery(report, quick: bool) -> None:
     """
     import torch
 
-    import studio.model.sampler as sampler
     from studio.bench import timed
     from studio.breed.nursery import Nursery
     from studio.breed.recipe import BreedRecipe
@@ -467,12 +466,12 @@ def bench_nursery(report, quick: bool) -> None:
     def litter(device: str, eager: bool = False) -> tuple[float, float, list[str]]:
         nursery = Nursery(a, b, BreedRecipe("slerp", t=0.5), heldout=heldout)
         kids = nursery.first_litter(size=size, label="Birds").kids
-        nursery._judge_data(device, None)  # the parents are scored once per session, not per litter
+        nursery.judge_data(device)  # the parents are scored once per session, not per litter
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
         def draw_all() -> None:
             for kid in kids:
-                nursery.draw(kid, settings, device=device)
+                nursery.draw(kid, settings, device=device, static=False if eager else None)
             sync()
 
         def judge_all() -> None:
@@ -480,14 +479,9 @@ def bench_nursery(report, quick: bool) -> None:
                 nursery.judge(kid, device=device)
             sync()
 
-        saved = sampler.STATIC_MAX_ROWS
-        sampler.STATIC_MAX_ROWS = 0 if eager else saved  # 0: every gallery decodes eagerly
-        try:
-            sync()
-            draw_s, _ = timed(draw_all)
-            judge_s, _ = timed(judge_all)
-        finally:
-            sampler.STATIC_MAX_ROWS = saved
+        sync()
+        draw_s, _ = timed(draw_all)
+        judge_s, _ = timed(judge_all)
         return draw_s, judge_s, [k.piece for k in kids]
 
     draw_s, judge_s, cpu_pieces = litter("cpu")

@@ -77,10 +77,6 @@ class Kid:
     def bpc(self) -> float | None:
         return None if self.measurement is None else float(self.measurement["bpc"])
 
-    @property
-    def recipe(self) -> BreedRecipe:
-        return BreedRecipe.from_dict(self.genome["recipe"])
-
     def parents_text(self, names: tuple[str, str], litter_of: Callable[[dict], str | None]) -> str:
         """'A × B', or 'g1#3 × B' for a child of an earlier litter's child."""
 
@@ -292,15 +288,17 @@ class Nursery:
         device: Any = "cpu",
         on_char: Callable[[int, str], None] | None = None,
         cancel: Callable[[], bool] | None = None,
+        static: bool | None = None,
     ) -> str:
         """The child's one piece for the litter (``settings``: a SampleSettings with count 1;
-        every child of a litter gets the same label and seed, so differences are the child's)."""
+        every child of a litter gets the same label and seed, so differences are the child's).
+        ``static``: as for ``sample_gallery`` (None: the CUDA graph on CUDA)."""
         from studio.model.engine import Engine
         from studio.model.sampler import sample_gallery
 
         ckpt = self.build(kid)
         engine = Engine.from_checkpoint(ckpt, device=device)
-        arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char, cancel=cancel)
+        arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char, cancel=cancel, static=static)
         kid.piece = arts[0].text
         return kid.piece
 
@@ -314,7 +312,7 @@ class Nursery:
         from studio.model.engine import Engine
         from studio.model.judge import measurement_of, score_pieces, vigor_report
 
-        judge = self._judge_data(device, cancel)
+        judge = self.judge_data(device, cancel)
         ckpt = self.build(kid)
         engine = Engine.from_checkpoint(ckpt, device=device)
         scores = score_pieces(
@@ -330,7 +328,8 @@ class Nursery:
         kid.vigor = vigor_report(scores, judge["parents"], judge["classes"])
         return kid.measurement
 
-    def _judge_data(self, device, cancel) -> dict[str, Any]:
+    def judge_data(self, device, cancel=None) -> dict[str, Any]:
+        """The judge's data, context and stride, and both parents' scores on it (made once a session)."""
         if self._judge is None:
             from studio.model.engine import Engine
             from studio.model.judge import default_stride, score_pieces, scoring_context, training_facts
