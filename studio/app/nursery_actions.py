@@ -198,6 +198,7 @@ class NurseryActions(QObject):
 
         def cancelled(_message):
             self._ended()
+            self.view.mark_cancelled()
             self.say("Litter cancelled: what was drawn stays; Undo litter drops it.")
 
         self.job_id = self.worker.submit(

@@ -104,6 +104,7 @@ class KidCard(QFrame):
         layout.addWidget(self.recipe)
         self.starred = False
         self.kept = False
+        self.judged = False
         self.text = ""
         self._paint_state()
 
@@ -124,6 +125,7 @@ class KidCard(QFrame):
         self.set_text(self.text + chunk)
 
     def show_figure(self, measurement: dict | None, vigor: dict | None) -> None:
+        self.judged = measurement is not None
         if measurement is None:
             self.badge.setText("<span style='color:#8b95a8'>bpc: judging…</span>")
             return
@@ -265,6 +267,7 @@ class NurseryView(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignCenter)
         self.empty.setStyleSheet("color: #8b95a8; padding: 40px;")
+        self.empty.setMinimumWidth(520)  # the grid packs to the left: keep the hint readable
         self.grid.addWidget(self.empty, 0, 0)
 
         layout = QVBoxLayout(self)
@@ -362,6 +365,16 @@ class NurseryView(QWidget):
         focus = self.focusWidget()
         if self.isVisible() and (focus is None or focus is self or isinstance(focus, KidCard) or not focus.isVisible()):
             self.cards[0].setFocus(Qt.OtherFocusReason)
+
+    def mark_cancelled(self) -> None:
+        """A cancelled litter: children it never judged say so (what they drew stays)."""
+        for card in self.cards:
+            if not card.judged:
+                card.badge.setText("<span style='color:#8b95a8'>bpc: not judged (litter cancelled)</span>")
+        if not any(card.judged for card in self.cards):
+            self.caption.setText(
+                "Cancelled before every child was judged: Undo litter drops it, New litter starts again."
+            )
 
     def show_caption(self, litter) -> None:
         judged = next((k.measurement for k in litter.kids if k.measurement), None)

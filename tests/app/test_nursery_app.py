@@ -128,3 +128,20 @@ def test_next_litter_without_stars_says_what_to_do(qtbot, make_window, open_and_
     _wait_idle(qtbot, window)
     assert "star at least one child" in window.statusBar().currentMessage()
     assert window.nursery.litter.generation == 1
+
+
+def test_a_cancelled_litter_says_which_children_were_not_judged(qtbot, make_window, open_and_wait, snapshot):
+    window = make_window()
+    open_and_wait(window, snapshot)
+    ids = {r.qualified_name: r.id for r in window.library.checkpoints()}
+    window.session.set_parent("a", ids["apehex/styleA"])
+    window.session.set_parent("b", ids["apehex/styleB"])
+    view = window.nursery_view
+    view.size.setValue(64)
+    window.gallery.max_chars.setValue(400)
+    window.nursery.show()
+    qtbot.waitUntil(lambda: any(card.text for card in view.cards), timeout=30000)
+    qtbot.mouseClick(view.cancel, Qt.LeftButton)
+    _wait_idle(qtbot, window)
+    assert "not judged (litter cancelled)" in view.cards[-1].badge.text()
+    assert view.caption.text().startswith("Cancelled") and view.undo_button.isEnabled()
