@@ -37,9 +37,9 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
 # The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
 # names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
 PINNED_CORPUS_HASHES = {
-    "builtin": "ce76934f4e3e395db7508ccb1ff091a1d2707f1aed93f49805a705b913f98c88",
-    "builtin-a": "b13545c09774d2175e8ac51ab68d02d95c48bc493384093afc1e819fd53f05e8",
-    "builtin-b": "6f7188015742521d03963e18bf3ab3e6216bf92ff8c967662f6d8af3f2456d9a",
+    "builtin": "fbf4b7f05eb411dc4269f7176209f12d3fdc0e165092e140458d7af600fd7777",
+    "builtin-a": "8179118ac6ba0996e7a4f9c843abfc9b70ef119eb55f03fa4fc16b9459eb04b8",
+    "builtin-b": "00fdcb861068749075d695859344c9640cbc520eff33074097f06d879bb6713e",
 }
 
 
