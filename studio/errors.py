@@ -30,6 +30,12 @@ class IncompatibleParentsError(StudioError):
     """Two checkpoints that cannot be bred together."""
 
 
+class NoHeldOutData(StudioError):
+    """No data is known to judge a model on: it records no corpus and none was given.
+
+    The studio then says so rather than score it on data of another kind."""
+
+
 class Cancelled(Exception):
     """A long job stopped because the user asked it to (not an error)."""
 

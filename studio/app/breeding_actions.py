@@ -116,6 +116,12 @@ class BreedingActions(QObject):
             return None
 
         def done(outcome):
+            if outcome.judgement is None:
+                self.bay.show_result(
+                    f"<b>{escape(outcome.record.name)}</b>: bred, not judged. {escape(outcome.unjudged or '')}"
+                )
+                self.select_and_sample(outcome.record.id)
+                return
             self.show_vigor(
                 outcome.record.name,
                 outcome.judgement.child.to_dict(),

@@ -30,6 +30,25 @@ def remember_trust(path: str) -> None:
     TRUSTED_SHA256.add(sha256_file(path))
 
 
+# The held-out data the library remembers for folders of checkpoints that record no
+# corpus (folder -> corpus spec or text file); the window keeps it current. Read by the
+# worker's jobs through ``heldout_data``, so every figure of such an artist uses that data.
+FOLDER_DATA: dict[str, str] = {}
+
+
+def heldout_data(checkpoints, split: str, **options):
+    """The judge's data for these checkpoints (``studio.train.heldout.heldout_for``), with
+    the data the user gave their folder when they record none of their own."""
+    from studio.library.store import innermost_folder_data
+    from studio.train.heldout import heldout_for
+
+    found = [innermost_folder_data(getattr(c, "path", None), FOLDER_DATA) for c in checkpoints]
+    fallback = next((data for _, data in filter(None, found)), None)
+    if fallback is not None and Path(fallback).suffix.lower() not in ("", ".jsonl", ".json", ".parquet"):
+        return heldout_for(checkpoints, split, text=Path(fallback), **options)
+    return heldout_for(checkpoints, split, fallback=fallback, **options)
+
+
 def load(path: str, framing: str | None = None, trust: bool = False):
     from studio.model.checkpoint import load_checkpoint
 
@@ -99,9 +118,8 @@ def judge_child(ctx, a, b, child, split: str = "val") -> PairJudgement:
         training_facts,
         vigor_report,
     )
-    from studio.train.heldout import heldout_for
 
-    heldout = heldout_for([a, b], split)
+    heldout = heldout_data([a, b], split)
     context, note = scoring_context([a, b])
     stride = default_stride(context)
     pair = prepare_pair(a, b)
@@ -132,8 +150,9 @@ def judge_child(ctx, a, b, child, split: str = "val") -> PairJudgement:
 class BreedOutcome:
     path: str
     record: Any  # the child's CheckpointRecord, registered in the library by the job
-    judgement: PairJudgement
+    judgement: PairJudgement | None  # None: no held-out data is known for the parents
     note: str | None = None  # what breeding parents of different framings did
+    unjudged: str | None = None  # why there is no judgement
 
 
 def check_cancel(ctx) -> None:
@@ -167,19 +186,26 @@ def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, n
 
             child.lineage = record_alignment(child.lineage, alignment)
         check_cancel(ctx)
-        judgement = judge_child(ctx, a, b, child)
-        # The child's own figure and its vigor travel in its file, measured before it is written.
-        child.metrics = {"measurements": [judgement.child.to_dict()], "vigor": judgement.vigor}
+        from studio.breed.pair import framing_note
+        from studio.errors import NoHeldOutData
+
+        try:
+            judgement = judge_child(ctx, a, b, child)
+        except NoHeldOutData as exc:  # bred all the same; the bay says why there is no figure
+            judgement, unjudged = None, str(exc)
+        else:
+            unjudged = None
+            # The child's own figure and its vigor travel in its file, measured before it is written.
+            child.metrics = {"measurements": [judgement.child.to_dict()], "vigor": judgement.vigor}
         target = Path(out_dir) / f"{child.name}-{int(time.time())}.pt"
         child.path = save_checkpoint(child, target)
         record = library.add_bred_child(child, target)
-        # The parents' figures on the pair's data are kept beside their own, never over them.
-        pair = f"breeding {a_record.name} × {b_record.name}"
-        library.add_measurement(a_record.id, {**judgement.parents[0].to_dict(), "measured_for": pair})
-        library.add_measurement(b_record.id, {**judgement.parents[1].to_dict(), "measured_for": pair})
-        from studio.breed.pair import framing_note
-
-        return BreedOutcome(str(target), record, judgement, framing_note(a, b))
+        if judgement is not None:
+            # The parents' figures on the pair's data are kept beside their own, never over them.
+            pair = f"breeding {a_record.name} × {b_record.name}"
+            library.add_measurement(a_record.id, {**judgement.parents[0].to_dict(), "measured_for": pair})
+            library.add_measurement(b_record.id, {**judgement.parents[1].to_dict(), "measured_for": pair})
+        return BreedOutcome(str(target), record, judgement, framing_note(a, b), unjudged)
 
     return run
 
@@ -202,10 +228,9 @@ class ScanOutcome:
 def scan_job(path_a: str, path_b: str, points: int = 9, align: bool = False):
     def run(ctx) -> ScanOutcome:
         from studio.breed import scan_path
-        from studio.train.heldout import heldout_for
 
         a, b = load(path_a), load(path_b)
-        heldout = heldout_for([a, b], "val")
+        heldout = heldout_data([a, b], "val")
         runs = 2 if align else 1
 
         def progress(offset: int):
@@ -227,7 +252,6 @@ def scan_job(path_a: str, path_b: str, points: int = 9, align: bool = False):
 def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
     def run(ctx):
         from studio.train.evaluate import evaluate, heldout_for_eval
-        from studio.train.heldout import heldout_for
 
         ckpt = load(path)
         if text_file:
@@ -235,7 +259,7 @@ def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
         elif corpus:
             heldout = heldout_for_eval(ckpt, corpus=corpus, split=split)
         else:  # its own classes from its own corpus
-            heldout = heldout_for([ckpt], split)
+            heldout = heldout_data([ckpt], split)
         return evaluate(ckpt, heldout, device=str(ctx.device), skip_unknown=bool(text_file),
                         progress=lambda i, n: ctx.progress(i / n, "scoring"), cancel=ctx.cancelled)
 
@@ -248,28 +272,23 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
     where). A finished run removes its ``.state`` resume sidecar: nothing is left to resume."""
 
     def run(ctx):
-        from studio.train.corpus import split_pieces
-        from studio.train.heldout import stratified
-        from studio.train.importers import load_corpus
-        from studio.train.training import ModelShape, TrainConfig, train
+        from studio.train.corpora import load_corpus
+        from studio.train.training import ModelShape, TrainConfig, train_on_corpus
 
         loaded = load_corpus(corpus)
         if loaded.skipped_note():
             ctx.progress(0.0, loaded.skipped_note())
-        pieces, corpus_name = loaded.pieces, loaded.name
-        splits = split_pieces(pieces)
-        heldout = stratified(pieces, name=corpus, split="val", framing=framing)
         start = load(start_path) if start_path else None
-        config = TrainConfig(steps=steps, batch_size=16, context=128, checkpoint_every=max(50, steps // 4))
+        # context 0: the corpus's own (long enough for its 95th-percentile piece)
+        config = TrainConfig(steps=steps, batch_size=16, context=0, checkpoint_every=max(50, steps // 4))
 
         def progress(p):
             message = f"step {p.step}/{p.total_steps}, loss {p.loss:.3f}"  # the panel adds the one ETA
             ctx.progress(p.step / p.total_steps, message)
             ctx.partial({"step": p.step, "loss": p.loss})
 
-        result = train(splits["train"], out, config=config, shape=ModelShape(**shape), framing=framing, start=start,
-                       heldout=heldout, corpus_name=corpus_name, name=name, device=str(ctx.device), progress=progress,
-                       cancel=ctx.cancelled)
+        result = train_on_corpus(loaded, out, config=config, shape=ModelShape(**shape), framing=framing, start=start,
+                                 name=name, device=str(ctx.device), progress=progress, cancel=ctx.cancelled)
         Path(str(result.path) + ".state").unlink(missing_ok=True)
         return str(result.path)
 
@@ -284,10 +303,9 @@ def darwin_job(library, a_record, b_record, out_dir: Path, population: int, gene
         from studio.breed.darwin import DarwinSettings, Evolution, save_log
         from studio.model.checkpoint import shared_ancestor
         from studio.model.judge import scoring_context
-        from studio.train.heldout import heldout_for
 
         a, b = load(path_a), load(path_b)
-        fitness, report = heldout_for([a, b], "val"), heldout_for([a, b], "test")
+        fitness, report = heldout_data([a, b], "val"), heldout_data([a, b], "test")
         ancestor_path = shared_ancestor(a, b)
         ancestor = load(str(ancestor_path)) if ancestor_path else None
 

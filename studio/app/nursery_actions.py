@@ -108,12 +108,11 @@ class NurseryActions(QObject):
 
         def make_nursery():
             from studio.breed.nursery import Nursery
-            from studio.train.heldout import heldout_for
 
             parents = jobs.load(a.path), jobs.load(b.path)
             # the breeding bay's data: the union of the parents' classes, validation split
             return Nursery(
-                *parents, recipe, seed=settings.seed, log_path=log, heldout=lambda: heldout_for(parents, "val")
+                *parents, recipe, seed=settings.seed, log_path=log, heldout=lambda: jobs.heldout_data(parents, "val")
             )
 
         def first(nursery):
@@ -135,9 +134,8 @@ class NurseryActions(QObject):
 
         def run(ctx):
             from studio.breed.nursery import Nursery
-            from studio.train.heldout import heldout_for
 
-            nursery = Nursery.from_log(path, heldout=lambda: heldout_for(parents, "val"))
+            nursery = Nursery.from_log(path, heldout=lambda: jobs.heldout_data(parents, "val"))
             parents = nursery.a, nursery.b
             return jobs.LitterOutcome(nursery, nursery.last)
 

@@ -378,7 +378,7 @@ def bench_darwin(report, quick: bool) -> None:
     from studio.model.vocab import frame_piece
     from studio.shipped import shipped_dir
     from studio.train.corpus import split_pieces
-    from studio.train.importers import load_corpus
+    from studio.train.corpora import load_corpus
 
     family = shipped_dir("checkpoints")
     if family is not None and (family / "apehex/styleA/model.pt").exists():

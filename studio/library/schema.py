@@ -77,6 +77,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX pieces_by_gallery ON pieces (gallery_id)",
     ),
+    # v2: the held-out data the user gave a folder of checkpoints that record none (a
+    # downloaded snapshot): a corpus spec (studio.train.corpora) or a text file's path.
+    (
+        """
+        CREATE TABLE folder_data (
+            folder  TEXT PRIMARY KEY,              -- absolute path of the folder
+            data    TEXT NOT NULL,                 -- corpus spec or text file
+            set_at  TEXT NOT NULL
+        )
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -266,6 +266,18 @@ def _galleries(db: sqlite3.Connection, where: str, args: tuple) -> list[GalleryR
     ]
 
 
+def innermost_folder_data(path: str | Path | None, folders: Mapping[str, str]) -> tuple[str, str] | None:
+    """(folder, data) of the innermost of ``folders`` (absolute paths) that holds ``path``."""
+    if not path:
+        return None
+    target = Path(path).expanduser().resolve()
+    holding = [f for f in folders if target == Path(f) or Path(f) in target.parents]
+    if not holding:
+        return None
+    folder = max(holding, key=len)
+    return folder, folders[folder]
+
+
 class Library:
     """The library index. ``path`` None opens the default file in the user data folder;
     ``":memory:"`` keeps everything in memory (tests)."""
@@ -715,6 +727,31 @@ class Library:
             tx.emit("checkpoint_updated", _get_checkpoint(tx.conn, row["id"]))
 
     # -- editing --------------------------------------------------------------------------
+
+    # -- held-out data for folders -------------------------------------------------------
+
+    def set_folder_data(self, folder: str | Path, data: str | None) -> None:
+        """Remember the held-out data of ``folder`` (None forgets it): the judge scores the
+        checkpoints under it that record no corpus of their own on this data."""
+        where = str(Path(folder).expanduser().resolve())
+        with self._write() as tx:
+            if data is None:
+                tx.execute("DELETE FROM folder_data WHERE folder = ?", (where,))
+            else:
+                tx.execute(
+                    "INSERT INTO folder_data (folder, data, set_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (folder) DO UPDATE SET data = excluded.data, set_at = excluded.set_at",
+                    (where, data, _now()),
+                )
+            tx.emit("folder_data", where)
+
+    def folder_data(self) -> dict[str, str]:
+        with self._read() as db:
+            return {row["folder"]: row["data"] for row in db.execute("SELECT folder, data FROM folder_data")}
+
+    def data_for(self, path: str | Path | None) -> tuple[str, str] | None:
+        """(folder, data) of the innermost folder with held-out data that holds ``path``."""
+        return innermost_folder_data(path, self.folder_data())
 
     def remove(self, checkpoint_id: int) -> None:
         """Forget a checkpoint, its edges and galleries; the file itself is never touched.

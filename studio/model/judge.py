@@ -30,6 +30,7 @@ import hashlib
 import json
 import math
 import shlex
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -272,13 +273,19 @@ def bootstrap_weights(classes: Sequence[str], resamples: int = RESAMPLES, seed: 
     """(resamples, pieces) counts: a stratified resample of the pieces in each row.
 
     Within each class, as many pieces as the class has are drawn with replacement,
-    so every resample keeps the class mix of the data.
+    so every resample keeps the class mix of the data. Classes of a single piece are
+    resampled together as one stratum: alone, such a class would be the same piece in
+    every resample, and data made only of them would get an interval of zero width.
     """
     rng = np.random.default_rng(seed)
     labels = np.array(classes)
     weights = np.zeros((resamples, len(labels)))
-    for label in dict.fromkeys(classes):
-        members = np.flatnonzero(labels == label)
+    counts = Counter(classes)
+    strata = [np.flatnonzero(labels == label) for label in dict.fromkeys(classes) if counts[label] > 1]
+    singletons = np.array([i for i, label in enumerate(classes) if counts[label] == 1], dtype=int)
+    if len(singletons):
+        strata.append(singletons)
+    for members in strata:
         draws = rng.integers(0, len(members), size=(resamples, len(members)))
         for row in range(resamples):
             weights[row, members] += np.bincount(draws[row], minlength=len(members))
@@ -489,7 +496,8 @@ def training_facts(ckpt: Any) -> TrainingFacts:
     classes = recipe.get("classes") or inherited.get("classes") or []
     if not classes and getattr(ckpt, "framing", None) == "conditional":
         classes = list(getattr(ckpt, "labels", []) or [])
-    corpus = recipe.get("corpus") or inherited.get("corpus")
+    # the spec that loads the corpus again, when recorded (newer recipes); else its name
+    corpus = recipe.get("corpus_source") or recipe.get("corpus") or inherited.get("corpus")
     return TrainingFacts(int(context) if isinstance(context, (int, float)) and context >= 2 else None,
                          tuple(str(c) for c in classes), str(corpus) if corpus else None)
 

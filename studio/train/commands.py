@@ -16,23 +16,30 @@ from studio.model.judge import measurements_in
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
 from studio.train.corpus import BUILTIN_CORPORA, load_builtin, split_pieces
 from studio.train.evaluate import evaluate, heldout_for_eval
-from studio.train.heldout import stratified
-from studio.train.importers import load_corpus, pieces_from_any
-from studio.train.training import ModelShape, TrainConfig, TrainProgress, train
+from studio.train.heldout import UNLABELLED
+from studio.train.corpora import SYSTEM_ART, load_corpus, split_spec
+from studio.train.importers import pieces_from_any
+from studio.train.training import ModelShape, TrainConfig, TrainProgress, train_on_corpus
 
 
 def register(subparsers) -> None:
     corpus = subparsers.add_parser("corpus", help="list, build or import training corpora")
     actions = corpus.add_subparsers(dest="action", metavar="ACTION", parser_class=type(corpus))
     actions.required = True
-    listing = actions.add_parser("list", help="the built-in corpora and their classes")
+    listing = actions.add_parser("list", help="the corpora this machine has (built-in, system-art) and their classes")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_corpus_list)
-    build = actions.add_parser("build", help="write a built-in corpus as JSONL ({label, art} per line)")
-    build.add_argument("name", choices=list(BUILTIN_CORPORA))
+    build = actions.add_parser(
+        "build", help="write a corpus (or one split of it) as JSONL ({label, art} per line)",
+        description="Write any corpus the studio reads (builtin, system-art, a folder/.jsonl/.parquet, the apehex "
+        "dataset; NAME:creatures or NAME:objects for a half) as JSONL, whole or one split.")
+    build.add_argument("name", metavar="NAME", help="builtin, builtin-a, builtin-b, system-art, or a path")
+    build.add_argument("--split", choices=("train", "val", "test"), help="write only this split (default: all pieces)")
     build.add_argument("-o", "--out", type=Path, required=True)
-    build.add_argument("--per-class", type=int, default=400)
-    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--per-class", type=int, help="built-in corpora only: drawings per class (default 400)")
+    build.add_argument("--seed", type=int, default=0, help="built-in corpora only: seed of the drawings (default 0)")
+    build.add_argument("--json", action="store_true")
+    cli.add_force_option(build)
     build.set_defaults(handler=cmd_corpus_build)
     imp = actions.add_parser("import", help="check a folder/.jsonl/.parquet corpus and convert it to JSONL")
     imp.add_argument("path", type=Path)
@@ -43,7 +50,8 @@ def register(subparsers) -> None:
     imp.set_defaults(handler=cmd_corpus_import)
 
     t = subparsers.add_parser("train", help="train an artist on a corpus", description="Train an artist (from scratch or from a checkpoint).")
-    t.add_argument("--corpus", required=True, help="built-in name (builtin, builtin-a, builtin-b) or a folder/.jsonl/.parquet")
+    t.add_argument("--corpus", required=True, help="builtin, builtin-a, builtin-b, system-art, a folder/.jsonl/.parquet, "
+                   "or the apehex dataset folder; NAME:creatures or NAME:objects for one half")
     t.add_argument("--framing", choices=(CONDITIONAL, UNCONDITIONAL), default=CONDITIONAL,
                    help=f"conditional (drawn on a label) or unconditional (default {CONDITIONAL})")
     t.add_argument("--from", dest="start", type=Path, help="continue from this checkpoint (a fork; default: from scratch)")
@@ -57,7 +65,8 @@ def register(subparsers) -> None:
     t.add_argument("--steps", type=int, default=defaults.steps, help=f"optimizer steps (default {defaults.steps})")
     t.add_argument("--batch-size", type=int, default=defaults.batch_size,
                    help=f"windows per step (default {defaults.batch_size})")
-    t.add_argument("--context", type=int, default=128, help="training window in chars (default 128)")
+    t.add_argument("--context", type=int, help="training window in chars (default: long enough for the corpus's "
+                   "95th-percentile piece, a multiple of 64 between 64 and 1024)")
     t.add_argument("--lr", type=float, default=defaults.lr, help=f"peak learning rate (default {defaults.lr:g})")
     t.add_argument("--seed", type=int, default=0, help="seed of the initialisation and batches (default 0)")
     t.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every,
@@ -75,7 +84,7 @@ def register(subparsers) -> None:
         description="Bits per char on a corpus split (stratified by class) or a text file, at the checkpoint's "
         "training context unless --context says otherwise; prints what it was measured on.")
     e.add_argument("checkpoint", type=Path, metavar="CKPT")
-    add_data_options(e, required=True)
+    add_data_options(e, required=False)
     e.add_argument("--max-chars", type=int, help="score only the first M chars of --text")
     e.add_argument("--json", action="store_true")
     cli.add_device_option(e)
@@ -87,12 +96,13 @@ def add_data_options(parser: argparse.ArgumentParser, *, required: bool, split: 
     """The judge's data and scoring options, the same for eval, scan and darwin."""
     src = parser.add_mutually_exclusive_group(required=required)
     src.add_argument("--text", type=Path, help="a text file scored as it is (.jsonl/.json/.parquet are read as a corpus)")
-    src.add_argument("--corpus", help="built-in corpus (builtin, builtin-a, builtin-b) or a corpus folder/file"
-                     + ("" if required else " (default: the parents' training corpus)"))
+    src.add_argument("--corpus", help="builtin, builtin-a, builtin-b, system-art, a corpus folder/file or the apehex "
+                     "dataset folder (NAME:creatures / NAME:objects for a half)"
+                     + ("" if required else "; default: the corpus the models were trained on"))
     if with_split:
         parser.add_argument("--split", choices=("train", "val", "test"), default=split, help=f"corpus split (default {split})")
     parser.add_argument("--classes", type=_class_list, help="comma-separated classes (default: the union of the models' classes, or all)")
-    parser.add_argument("--chars-per-class", type=int, help="chars taken from each class (default: as many as the smallest class has)")
+    parser.add_argument("--chars-per-class", type=int, help="chars taken from each class (default: the mean of the classes' chars; smaller classes give all they have)")
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the piece selection and order (default 0)")
     parser.add_argument("--context", type=int, help="scoring window in chars (default: the training context)")
     parser.add_argument("--stride", type=int, help="chars between windows (default: half the context)")
@@ -106,25 +116,61 @@ def _class_list(text: str) -> list[str]:
     return classes
 
 
+def _class_counts(pieces) -> dict[str, int]:
+    return dict(Counter(p.label or UNLABELLED for p in pieces))
+
+
 def cmd_corpus_list(args) -> None:
-    rows = {name: dict(Counter(p.label for p in load_builtin(name))) for name in BUILTIN_CORPORA}
+    from studio.train import system_art
+
+    rows = {name: _class_counts(load_builtin(name)) for name in BUILTIN_CORPORA}
+    found = system_art.load_system_art()
+    art = {"pieces": len(found.pieces), "classes": _class_counts(found.pieces), "packages": found.installed,
+           "missing": found.missing, "install": found.install_line}
     if args.json:
-        cli.emit_json({"corpora": rows})
+        cli.emit_json({"corpora": rows, SYSTEM_ART: art})
         return
     for name, counts in rows.items():
-        print(f"{name:<10} {cli.plural(sum(counts.values()), 'piece'):>11}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        print(f"{name:<10} {cli.plural(sum(counts.values()), 'piece'):>12}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if found.pieces:
+        print(f"{SYSTEM_ART:<10} {cli.plural(len(found.pieces), 'piece'):>12}: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(art["classes"].items(), key=lambda kv: -kv[1])))
+        print(f"{'':<10} hand-drawn art read from {', '.join(found.installed)} (their licences; never copied into the studio)")
+    if found.missing:
+        print(f"{SYSTEM_ART:<10} {'missing':>12}: {', '.join(found.missing)}; install with: {found.install_line}")
+    print("Also: --corpus PATH reads the apehex ascii-art dataset folder (parquet shards), a folder of .txt pieces, "
+          "a .jsonl or .parquet file; NAME:creatures or NAME:objects takes one half.")
 
 
 def _write_jsonl(path: Path, pieces) -> None:
-    atomic_write_text(path, "".join(json.dumps({"label": p.label, "art": p.art}) + "\n" for p in pieces))
+    def row(p) -> dict:
+        extra = {k: v for k, v in (("source", p.source), ("licence", p.licence)) if v}
+        return {"label": p.label, "art": p.art, **extra}
+
+    atomic_write_text(path, "".join(json.dumps(row(p)) + "\n" for p in pieces))
 
 
 def cmd_corpus_build(args) -> None:
-    if args.per_class < 1:
-        raise StudioError(f"--per-class must be at least 1, not {args.per_class}")
-    pieces = load_builtin(args.name, per_class=args.per_class, seed=args.seed)
+    cli.refuse_output_onto_input(args.out, [Path(split_spec(args.name)[0])], args.force)
+    if args.per_class is not None or args.seed:
+        base, _ = split_spec(args.name)
+        if base not in BUILTIN_CORPORA:
+            raise StudioError(f"--per-class and --seed apply to the built-in corpora, not {args.name!r}")
+        if args.per_class is not None and args.per_class < 1:
+            raise StudioError(f"--per-class must be at least 1, not {args.per_class}")
+        pieces = load_builtin(args.name, per_class=args.per_class or 400, seed=args.seed)
+        name = args.name
+    else:
+        corpus = load_corpus(args.name)
+        pieces, name = corpus.pieces, corpus.name
+    if args.split:
+        pieces = split_pieces(pieces)[args.split]
     _write_jsonl(args.out, pieces)
-    print(f"wrote {cli.plural(len(pieces), 'piece')} to {args.out}")
+    what = f"the {args.split} split of {name}" if args.split else name
+    if args.json:
+        cli.emit_json({"out": str(args.out), "pieces": len(pieces), "corpus": name, "split": args.split})
+    else:
+        print(f"wrote {cli.plural(len(pieces), 'piece')} ({what}) to {args.out}")
 
 
 def cmd_corpus_import(args) -> None:
@@ -175,7 +221,7 @@ def _stop_on_signals():
 
 def cmd_train(args) -> None:
     cli.refuse_output_onto_input(args.out, [args.start], args.force)
-    TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context, lr=args.lr,
+    TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context or 1, lr=args.lr,
                 seed=args.seed, checkpoint_every=args.checkpoint_every).validate()
     if args.start is None:
         ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant).validate()
@@ -190,10 +236,8 @@ def _train_command(args, cancel) -> None:
     corpus = load_corpus(args.corpus)
     if corpus.skipped_note():
         print(f"darwascii: {corpus.skipped_note()}", file=sys.stderr)
-    pieces, name = corpus.pieces, corpus.name
-    splits = split_pieces(pieces)
     start = load_checkpoint(args.start, trust=args.trust) if args.start else None
-    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context, lr=args.lr,
+    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context or 0, lr=args.lr,
                          seed=args.seed, checkpoint_every=args.checkpoint_every)
     shape = ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant)
     show = cli.progress_printer(not args.json)
@@ -201,9 +245,8 @@ def _train_command(args, cancel) -> None:
     def progress(p: TrainProgress) -> None:
         show(f"step {p.step}/{p.total_steps}  loss {p.loss:.3f}  acc {p.acc:.3f}  {p.chars_per_s:,.0f} chars/s  eta {p.eta_s:,.0f}s")
 
-    result = train(splits["train"], args.out, config=config, shape=shape, framing=args.framing, start=start,
-                   heldout=stratified(pieces, name=args.corpus, split="val", framing=args.framing), corpus_name=name,
-                   device=args.device, resume=args.resume, progress=progress, cancel=cancel)
+    result = train_on_corpus(corpus, args.out, config=config, shape=shape, framing=args.framing, start=start,
+                             device=args.device, resume=args.resume, progress=progress, cancel=cancel)
     if args.json:
         cli.emit_json({"checkpoint": str(result.path), "metrics": result.checkpoint.metrics})
     else:

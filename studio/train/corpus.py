@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from studio.errors import StudioError
@@ -26,8 +26,14 @@ from studio.train.procedural import ALL_CLASSES, DRAWERS, GROUP_A, GROUP_B, rend
 
 @dataclass(frozen=True)
 class Piece:
+    """One drawing and its class ("" when unlabelled). ``source`` and ``licence`` say
+    where a piece read from elsewhere came from (a package and file, a parquet row); they
+    travel with the piece but are not part of what it is (equality, the corpus hash)."""
+
     label: str
     art: str
+    source: str = field(default="", compare=False)
+    licence: str = field(default="", compare=False)
 
 
 BUILTIN_CORPORA: dict[str, tuple[str, ...]] = {"builtin": ALL_CLASSES, "builtin-a": GROUP_A, "builtin-b": GROUP_B}

@@ -18,7 +18,7 @@ from studio.fsutil import open_input
 from studio.model.checkpoint import ArtistCheckpoint
 from studio.model.engine import pick_device
 from studio.model.judge import HeldOut, Measurement, heldout_from_text, measure, scoring_context
-from studio.train.heldout import CORPUS_SUFFIXES, corpus_heldout, text_heldout
+from studio.train.heldout import CORPUS_SUFFIXES, corpus_heldout, heldout_for, text_heldout
 
 ENWIK8_BYTES = 100_000_000
 ENWIK8_SPLIT_BYTES = 5_000_000
@@ -63,8 +63,13 @@ def heldout_for_eval(
 ) -> HeldOut:
     """The data ``eval`` scores: a corpus split (stratified by class, as the judge
     does for every figure) or a text file (read as a corpus when it is .jsonl/.parquet)."""
-    if (text is None) == (corpus is None):
-        raise StudioError("give either a text file or a corpus to evaluate on")
+    if text is not None and corpus is not None:
+        raise StudioError("give either a text file or a corpus to evaluate on, not both")
+    if text is None and corpus is None:
+        if max_chars is not None:
+            raise StudioError("--max-chars applies to --text; for a corpus use --chars-per-class")
+        # the artist's own data: the corpus it was trained on (or one sentence saying none is known)
+        return heldout_for([ckpt], split, classes=classes, chars_per_class=chars_per_class, seed=data_seed)
     if max_chars is not None and max_chars < 2:
         raise StudioError(f"--max-chars must be at least 2, not {max_chars}")
     if text is not None:

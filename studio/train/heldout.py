@@ -16,25 +16,21 @@ import random
 from pathlib import Path
 from typing import Any, Sequence
 
-from studio.errors import StudioError
+from studio.errors import NoHeldOutData, StudioError
 from studio.fsutil import open_input
 from studio.model.judge import DataIdentity, HeldOut, heldout_from_text, text_sha256, training_facts
 from studio.model.vocab import frame_piece
-from studio.train.corpus import BUILTIN_CORPORA, SPLITS, Piece, split_pieces
+from studio.train.corpora import base_corpus, load_corpus
+from studio.train.corpus import SPLITS, Piece, split_pieces
 
 CORPUS_SUFFIXES = (".jsonl", ".json", ".parquet")
-
-
-def base_corpus(name: str | None) -> str | None:
-    """The corpus a group corpus filters: builtin-a and builtin-b are parts of builtin."""
-    if name in BUILTIN_CORPORA:
-        return "builtin"
-    return name
+UNLABELLED = "(unlabelled)"  # how the class of unlabelled pieces is named to people
+MIN_PIECES_PER_CLASS = 2
 
 
 def _corpus_pieces(corpus: str) -> tuple[list[Piece], str]:
-    from studio.train.importers import load_corpus
-
+    """The pieces and the spec that loads them again (the data identity names it, so the
+    measurement's ``darwascii eval`` line reproduces it)."""
     loaded = load_corpus(corpus)
     return loaded.pieces, loaded.source
 
@@ -49,12 +45,17 @@ def stratified(
     chars_per_class: int | None = None,
     seed: int = 0,
 ) -> HeldOut:
-    """Pieces of ``split``, about ``chars_per_class`` chars from each class, interleaved.
+    """Pieces of ``split``, up to ``chars_per_class`` chars from each class, interleaved.
 
-    Each class's pieces are taken in a seeded random order until the class reaches
-    its budget (whole pieces); the default budget is what the smallest class holds,
-    so every class weighs the same. The stream order is a seeded shuffle of all the
-    pieces taken, so windows never run through one class at a time.
+    Each class's pieces are taken in a seeded random order (whole pieces) until the
+    class reaches its budget. The default budget is the mean of the classes' chars in
+    the split: on a balanced corpus every class weighs about the same, and on an
+    imbalanced one (a real corpus where one class holds most pieces) the big classes
+    are capped while every small class gives all it has, instead of every class being
+    cut to the smallest one's size. Every class gives at least two pieces when it has
+    two, so the bootstrap (stratified by class) has something to resample in each.
+    The stream order is a seeded shuffle of all the pieces taken, so windows never run
+    through one class at a time.
     """
     if split not in SPLITS:
         raise StudioError(f"unknown split {split!r} (use {', '.join(SPLITS)})")
@@ -63,27 +64,29 @@ def stratified(
     missing = [c for c in (classes or ()) if c not in present]
     if missing:
         raise StudioError(f"the {split} split of {name} has no pieces of class {missing[0]!r} "
-                          f"(it has: {', '.join(present) or 'none'})")
+                          f"(it has: {', '.join(c or UNLABELLED for c in present) or 'none'})")
     if chars_per_class is not None and chars_per_class < 1:
         raise StudioError(f"chars per class must be at least 1, not {chars_per_class}")
     # The same set of classes gives the same data whatever order it was asked in: classes
     # in corpus order, and each class's pieces shuffled by its own seeded generator.
     wanted = [c for c in present if c in set(classes)] if classes else present
+    if not wanted:
+        raise StudioError(f"the {split} split of {name} has no pieces")
     by_class: dict[str, list[str]] = {}
     for label in wanted:
         texts = [frame_piece(p.art, p.label or None, framing) for p in chosen if p.label == label]
         random.Random(f"{seed}:{label}").shuffle(texts)
         by_class[label] = texts
     rng = random.Random(seed)
-    budget = min(sum(map(len, t)) for t in by_class.values())
+    budget = sum(sum(map(len, t)) for t in by_class.values()) / len(by_class)
     if chars_per_class is not None:
-        budget = min(budget, chars_per_class)
+        budget = chars_per_class
     rows: list[tuple[str, str]] = []
     class_chars = []
     for label in wanted:
         total = 0
-        for text in by_class[label]:
-            if total >= budget:
+        for taken, text in enumerate(by_class[label]):
+            if total >= budget and taken >= MIN_PIECES_PER_CLASS:
                 break
             rows.append((text, label))
             total += len(text)
@@ -126,6 +129,20 @@ def classes_for(checkpoints: Sequence[Any]) -> list[str]:
     return list(dict.fromkeys(c for ckpt in checkpoints for c in training_facts(ckpt).classes))
 
 
+def recorded_corpus(checkpoints: Sequence[Any]) -> str | None:
+    """The whole corpus these checkpoints were trained on, when they all record the same
+    one (a fork's half is a part of its ancestor's corpus); None when none is recorded."""
+    corpora = {base_corpus(training_facts(c).corpus) for c in checkpoints}
+    corpora.discard(None)
+    if len(corpora) > 1:
+        names = ", ".join(c.name for c in checkpoints)
+        raise StudioError(
+            f"{names}: were trained on different corpora ({', '.join(sorted(corpora))}); "
+            "pass --corpus NAME or --text FILE to score them on the same data"
+        )
+    return corpora.pop() if corpora else None
+
+
 def heldout_for(
     checkpoints: Sequence[Any],
     split: str = "val",
@@ -135,27 +152,39 @@ def heldout_for(
     classes: Sequence[str] | None = None,
     chars_per_class: int | None = None,
     seed: int = 0,
+    fallback: str | None = None,
 ) -> HeldOut:
-    """The held-out data for one checkpoint or a pair: the union of their classes from
-    their recipe's corpus (or the one given), stratified; or the user's text."""
+    """The held-out data for one checkpoint or a pair: the union of their classes from the
+    corpus they were trained on (or the one given), stratified; or the user's text.
+
+    The data follows the artists: their recorded corpus, else ``fallback`` (the data the
+    user gave their folder, remembered by the library). Never the built-in pieces for a
+    model that was not trained on them: with no data known, this is one sentence that
+    says how to give some.
+    """
     framing = checkpoints[0].framing
     if text is not None:
         return text_heldout(Path(text), framing, split, classes=classes, chars_per_class=chars_per_class, seed=seed)
+    names = ", ".join(c.name for c in checkpoints)
+    given = corpus is not None
     if corpus is None:
-        corpora = {base_corpus(training_facts(c).corpus) for c in checkpoints}
-        corpora.discard(None)
-        known = classes_for(checkpoints)
-        if not corpora and known and set(known) <= set(BUILTIN_CORPORA["builtin"]):
-            # No recipe, but every class it draws is a built-in one: score those (the
-            # identity says "builtin", so the figure never passes for the model's own data).
-            corpora = {"builtin"}
-        if len(corpora) != 1:
-            names = ", ".join(c.name for c in checkpoints)
-            raise StudioError(f"{names}: no training corpus is recorded in common; pass --corpus NAME or --text FILE")
-        corpus = corpora.pop()
-        if classes is None:
-            # the union of what they were trained on, as far as the corpus has it
-            pieces, _ = _corpus_pieces(corpus)
-            in_corpus = {p.label for p in pieces}
-            classes = [c for c in classes_for(checkpoints) if c in in_corpus] or None
-    return corpus_heldout(corpus, split, framing, classes=classes, chars_per_class=chars_per_class, seed=seed)
+        corpus = recorded_corpus(checkpoints) or fallback
+    if corpus is None:
+        raise NoHeldOutData(
+            f"{names}: no training corpus is recorded and no held-out data was given for its folder; "
+            "pass --corpus NAME or --text FILE (in the app: right-click the artist, Held-out data...)"
+        )
+    try:
+        pieces, name = _corpus_pieces(corpus)
+    except StudioError as exc:
+        if given:
+            raise
+        raise StudioError(f"{names}: its held-out data {corpus!r} cannot be read here ({exc})") from None
+    if classes is None:
+        # the union of what they were trained on, as far as this split of the corpus has it
+        # (a small class of a real corpus can have no val piece; the identity lists the
+        # classes scored)
+        in_split = {p.label for p in split_pieces(pieces)[split]} if split in SPLITS else set()
+        classes = [c for c in classes_for(checkpoints) if c in in_split] or None
+    return stratified(pieces, name=name, split=split, framing=framing, classes=classes,
+                      chars_per_class=chars_per_class, seed=seed)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from studio.errors import StudioError
 from studio.fsutil import check_input_file, open_input
@@ -65,7 +66,7 @@ def _framing_problem(art: str, label: str) -> str | None:
     return None
 
 
-def _add_piece(result: ImportResult, where: str, label: str, text: str) -> None:
+def _add_piece(result: ImportResult, where: str, label: str, text: str, *, source: str = "", licence: str = "") -> None:
     art = normalize_art(text)
     if not art:
         result.skip(f"{where}: holds an empty piece")
@@ -74,7 +75,7 @@ def _add_piece(result: ImportResult, where: str, label: str, text: str) -> None:
     if problem:
         result.skip(f"{where}: {problem}")
         return
-    result.pieces.append(Piece(label, art))
+    result.pieces.append(Piece(label, art, source=source, licence=licence))
 
 
 def import_folder(path: str | Path) -> ImportResult:
@@ -153,7 +154,20 @@ def import_jsonl(path: str | Path, art_field: str = "art", label_field: str = "l
     return _finish(result, path)
 
 
-def import_parquet(path: str | Path, art_column: str = "content", label_column: str = "labels") -> ImportResult:
+def import_parquet(
+    path: str | Path,
+    art_column: str = "content",
+    label_column: str = "labels",
+    *,
+    label_of: Callable[[Any], str] | None = None,
+    keep: Callable[[Any], bool] | None = None,
+    licence: str = "",
+    allow_empty: bool = False,
+) -> ImportResult:
+    """The pieces of one parquet file: ``art_column`` is the art, ``label_column`` the
+    label (a list cell gives its first item). ``label_of`` reads a label cell another
+    way (the apehex "Category,Subcategory" strings), ``keep`` picks rows by their label
+    cell, ``licence`` is recorded on every piece."""
     path = Path(path)
     try:
         import pyarrow.parquet as pq
@@ -164,22 +178,28 @@ def import_parquet(path: str | Path, art_column: str = "content", label_column: 
     except StudioError as exc:
         raise CorpusImportError(str(exc)) from None
     try:
-        table = pq.read_table(path)
+        names = pq.ParquetFile(path).schema_arrow.names
+        columns = [art_column] + ([label_column] if label_column in names and label_column != art_column else [])
+        table = pq.read_table(path, columns=[c for c in columns if c in names])
     except Exception as exc:  # pyarrow raises many types for a bad file
         raise CorpusImportError(f"{path}: is not a readable parquet file ({type(exc).__name__})") from None
     if art_column not in table.column_names:
-        raise CorpusImportError(f"{path}: has no column {art_column!r} (columns: {', '.join(table.column_names)})")
+        raise CorpusImportError(f"{path}: has no column {art_column!r} (columns: {', '.join(names)})")
     arts = table.column(art_column).to_pylist()
-    labels = table.column(label_column).to_pylist() if label_column in table.column_names else [""] * len(arts)
+    cells = table.column(label_column).to_pylist() if label_column in table.column_names else [None] * len(arts)
     result = ImportResult([])
-    for number, (art, label) in enumerate(zip(arts, labels), start=1):
-        if isinstance(label, list):
-            label = label[0] if label else ""
+    for number, (art, cell) in enumerate(zip(arts, cells), start=1):
+        if keep is not None and not keep(cell):
+            continue
+        if label_of is not None:
+            label = label_of(cell)
+        else:
+            label = (cell[0] if cell else "") if isinstance(cell, list) else cell
         if not isinstance(art, str) or not isinstance(label, (str, type(None))):
             result.skip(f"{path}: row {number} is not text")
             continue
-        _add_piece(result, f"{path}: row {number}", label or "", art)
-    return _finish(result, path)
+        _add_piece(result, f"{path}: row {number}", label or "", art, source=f"{path.name}#{number}", licence=licence)
+    return result if allow_empty else _finish(result, path)
 
 
 def import_text(path: str | Path) -> str:
@@ -207,36 +227,3 @@ def pieces_from_any(path: str | Path, **options) -> ImportResult:
     if path.suffix == ".parquet":
         return import_parquet(path, **options)
     raise CorpusImportError(f"{path}: is not a folder, .jsonl or .parquet corpus")
-
-
-@dataclass
-class LoadedCorpus:
-    """A corpus named on the command line or in the app: its pieces and what was skipped."""
-
-    pieces: list[Piece]
-    name: str  # short: the built-in name, or the file or folder name
-    source: str  # the built-in name, or the path as given
-    skipped: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    def skipped_note(self) -> str | None:
-        """One line about the rows that were skipped, or None when none were."""
-        if not self.skipped:
-            return None
-        return f"skipped {self.skipped} bad pieces of {self.name}, e.g. {self.problems[0]}"
-
-
-def load_corpus(corpus: str) -> LoadedCorpus:
-    """A built-in corpus by name (builtin, builtin-a, builtin-b), or a folder/.jsonl/.parquet
-    corpus by path. Bad rows are skipped and reported in the result, never printed."""
-    from studio.train.corpus import BUILTIN_CORPORA, load_builtin
-
-    if corpus in BUILTIN_CORPORA:
-        return LoadedCorpus(load_builtin(corpus), corpus, corpus)
-    path = Path(corpus)
-    if not path.exists():
-        raise StudioError(
-            f"unknown corpus {corpus!r}: neither a built-in corpus ({', '.join(BUILTIN_CORPORA)}) nor a file or folder"
-        )
-    result = pieces_from_any(path)
-    return LoadedCorpus(result.pieces, path.name, str(path), result.skipped, result.problems)

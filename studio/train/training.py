@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -30,7 +30,7 @@ from studio.fsutil import atomic_write, default_name, remove_stale_temp_files, s
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine, pick_device
-from studio.model.judge import HeldOut, measurement_of, score_pieces
+from studio.model.judge import HeldOut, measurement_of, score_pieces, training_facts
 from studio.model.vocab import CONDITIONAL, FRAMINGS, Vocab, frame_piece
 from studio.train.corpus import Piece, corpus_hash
 
@@ -174,13 +174,18 @@ def train(
     start: ArtistCheckpoint | None = None,
     heldout: HeldOut | None = None,
     corpus_name: str = "custom",
+    corpus_source: str | None = None,
     name: str | None = None,
     device: str | None = "auto",
     resume: bool = False,
     progress: Callable[[TrainProgress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> TrainResult:
-    """Train (or continue training ``start``) on ``pieces`` and write ``out``."""
+    """Train (or continue training ``start``) on ``pieces`` and write ``out``.
+
+    ``corpus_name`` is what people read; ``corpus_source`` the spec that loads the
+    corpus again (``studio.train.corpora``), recorded so the judge can score the artist
+    on the held-out split of its own data."""
     config.validate()
     if start is None:
         shape.validate()
@@ -248,9 +253,11 @@ def train(
         "shape": asdict(shape) if start is None else {"from": start.name},
         "framing": framing,
         "corpus": corpus_name,
+        **({"corpus_source": corpus_source} if corpus_source else {}),
         "corpus_sha256": corpus_hash(pieces),
         "pieces": len(pieces),
-        "classes": sorted({p.label for p in pieces if p.label}),
+        # "" stands for the unlabelled pieces, when some were trained on (real corpora)
+        "classes": sorted({p.label for p in pieces}),
     }
     labels = _labels(pieces) if framing == CONDITIONAL else []
     lineage = None
@@ -351,6 +358,45 @@ def train(
     ckpt = save(metrics)
     ckpt.path = out
     return TrainResult(ckpt, out, history)
+
+
+# The training context a new artist gets from its corpus: long enough for the 95th
+# percentile piece (framed), in steps of 64, between these limits (attention cost grows
+# with the square of the context; 1024 holds all but the longest real pieces).
+CONTEXT_LIMITS = (64, 1024)
+CONTEXT_PERCENTILE = 0.95
+
+
+def default_context(pieces: Sequence[Piece], framing: str) -> int:
+    """The context that holds the 95th-percentile piece of ``pieces`` whole, rounded up to
+    a multiple of 64 and kept within ``CONTEXT_LIMITS``."""
+    lengths = sorted(len(frame_piece(p.art, p.label, framing)) for p in pieces)
+    if not lengths:
+        return CONTEXT_LIMITS[0]
+    wanted = lengths[min(len(lengths) - 1, int(CONTEXT_PERCENTILE * len(lengths)))]
+    low, high = CONTEXT_LIMITS
+    return max(low, min(high, -(-wanted // 64) * 64))
+
+
+def train_on_corpus(corpus: Any, out: str | Path, *, config: TrainConfig, **options: Any) -> TrainResult:
+    """Train on the train split of a loaded corpus (``studio.train.corpora.LoadedCorpus``),
+    with its val split as the held-out data, recording where the corpus came from.
+
+    ``config.context`` 0 means: the corpus's default (``default_context``). The CLI,
+    the app and the family builder all train through here.
+    """
+    from studio.train.corpus import split_pieces
+    from studio.train.heldout import stratified
+
+    framing = options.get("framing", CONDITIONAL)
+    if config.context == 0:
+        start = options.get("start")
+        inherited = training_facts(start).context if start is not None else None
+        # a fork keeps its parent's context; a new artist gets one that fits its corpus
+        config = replace(config, context=inherited or default_context(corpus.pieces, framing))
+    heldout = stratified(corpus.pieces, name=corpus.source, split="val", framing=framing)
+    return train(split_pieces(corpus.pieces)["train"], out, config=config, heldout=heldout, corpus_name=corpus.name,
+                 corpus_source=corpus.source, **options)
 
 
 def _list_state(state: Any) -> Any:

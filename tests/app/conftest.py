@@ -17,6 +17,8 @@ def snapshot(tmp_path):
     for rel, seed in (("apehex/styleA/model.pt", 1), ("apehex/styleB/model.pt", 2), ("apehex/breed/child_slerp/model.pt", 3)):
         ckpt = random_checkpoint(**SHAPE, seed=seed)
         ckpt.labels = ["Cats", "Fish"]
+        # the judge scores an artist on the data it was trained on: these say builtin
+        ckpt.extra = {"recipe": {"corpus": "builtin", "classes": ["Cats", "Fish"], "train": {"context": 64}}}
         save_checkpoint(ckpt, root / rel)
     return root
 

@@ -22,7 +22,9 @@ def parent_files(tmp_path_factory):
     paths = []
     for seed, name in ((1, "A"), (2, "B")):
         ckpt = random_checkpoint(dim=32, depth=2, heads=2, dim_head=16, seed=seed, name=name)
-        ckpt.labels = ["Cats", "Fish"]  # built-in classes: the judge scores their held-out pieces
+        ckpt.labels = ["Cats", "Fish"]
+        # trained (they say) on builtin: the judge scores its held-out Cats and Fish
+        ckpt.extra = {"recipe": {"corpus": "builtin", "classes": ["Cats", "Fish"], "train": {"context": 64}}}
         paths.append(save_checkpoint(ckpt, folder / f"{name}.pt"))
     return paths
 

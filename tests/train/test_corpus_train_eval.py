@@ -179,4 +179,4 @@ def test_cli_eval_and_train_bad_input_exit_2(tiny_run, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["chars"] == 7
     assert main(["eval", str(out), "--text", str(tmp_path / "missing.txt")]) == 2
     assert main(["train", "--corpus", "nope", "-o", str(tmp_path / "x.pt")]) == 2
-    assert "neither a built-in corpus" in capsys.readouterr().err
+    assert "neither a known corpus" in capsys.readouterr().err
