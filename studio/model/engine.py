@@ -93,13 +93,23 @@ class KVCache:
 class Engine:
     """Inference over one model's weights, normalized once, with a KV cache."""
 
-    def __init__(self, model: torch.nn.Module, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+        window: int | None = None,
+    ):
         # NormLinear.scale is 1 / num_hyperspheres; grouped hyperspheres normalize
         # per group, which this engine does not implement.
         if model.token_embed.scale != 1.0:
             raise StudioError("the fast engine supports only num_hyperspheres=1")
         self.device = torch.device(device)
         self.dtype = dtype
+        # Decoding attends to at most the last ``window`` positions (the training context):
+        # a piece longer than the context is drawn as the model was trained, on windows
+        # of that many chars, not on an attention span it never saw. None: all of them.
+        self.window = window
         self.heads = model.heads
         self.dim_head = model.dim_head
         self.dim = model.dim
@@ -143,7 +153,10 @@ class Engine:
 
     @classmethod
     def from_checkpoint(cls, ckpt, device: str | torch.device = "cpu") -> "Engine":
-        return cls(ckpt.build_model("cpu"), device=device)
+        """The checkpoint's engine, decoding within its training context when it records one."""
+        from studio.model.judge import training_facts
+
+        return cls(ckpt.build_model("cpu"), device=device, window=training_facts(ckpt).context)
 
     @property
     def inner(self) -> int:
@@ -228,8 +241,10 @@ class Engine:
             if cache is not None:
                 cache.keys[index][:, :, start:end] = k
                 cache.values[index][:, :, start:end] = v
-                keys = cache.keys[index][:, :, :end]
-                values = cache.values[index][:, :, :end]
+                # one new token past the window: attend to the last ``window`` positions only
+                first = end - self.window if length == 1 and self.window and end > self.window else 0
+                keys = cache.keys[index][:, :, first:end]
+                values = cache.values[index][:, :, first:end]
             else:
                 keys, values = k, v
             if length == 1:
@@ -340,7 +355,10 @@ class StaticDecoder:
         e = self.engine
         batch = self.batch
         rotation = self.rotations.index_select(0, self.position)  # (1, dim_head / 2)
-        mask = (self.slots[:window] <= self.position).view(1, 1, 1, window)
+        mask = self.slots[:window] <= self.position
+        if e.window:  # the training context, as in Engine._run
+            mask = mask & (self.slots[:window] > self.position - e.window)
+        mask = mask.view(1, 1, 1, window)
         x = F.embedding(self.ids, e.embed)
         first_values = None
         for index, layer in enumerate(e.layers):

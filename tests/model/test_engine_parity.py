@@ -109,3 +109,26 @@ def test_static_cache_refuses_to_overflow():
         decoder.step(torch.zeros(1, dtype=torch.long))
     with pytest.raises(Exception, match="static cache"):
         decoder.step(torch.zeros(1, dtype=torch.long))
+
+
+def test_decoding_past_the_training_context_attends_to_the_last_window():
+    """With one layer, a step that attends to the last W cached positions computes exactly
+    what a fresh forward over those W tokens does (rotary attention is relative), in the
+    growing cache and in the static decoder alike; a checkpoint's engine takes W from its
+    recorded training context."""
+    ckpt = random_checkpoint(dim=32, depth=1, heads=2, dim_head=16, seed=5)
+    ckpt.extra = {"recipe": {"train": {"context": 8}}}
+    engine = Engine.from_checkpoint(ckpt)
+    assert engine.window == 8
+    ids = torch.randint(0, 100, (1, 20), generator=torch.Generator().manual_seed(0))
+    cache = engine.new_cache(1, 32)
+    for position in range(20):
+        logits = engine.step(ids[:, position : position + 1], cache)
+    fresh = engine.forward(ids[:, -8:])[:, -1]
+    assert torch.allclose(logits, fresh, atol=1e-5)
+    decoder = engine.static_decoder(1, 32)
+    for position in range(20):
+        static_logits = decoder.step(ids[:, position])[:1]
+    assert torch.allclose(static_logits, fresh, atol=1e-5)
+    # without a recorded context, every position is attended to (the card's checkpoints)
+    assert Engine.from_checkpoint(random_checkpoint(dim=32, depth=1, heads=2, dim_head=16)).window is None
