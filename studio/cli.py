@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "studio.bench",
     "studio.breed.commands",
     "studio.train.commands",
+    "studio.train.family",
     "studio.breed.darwin_commands",
 )
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from studio.train.corpora import SYSTEM_ART
 from studio.train.corpus import BUILTIN_CORPORA
 
 
@@ -15,7 +16,7 @@ def _corpus_picker(parent: QWidget, folders: bool) -> tuple[QWidget, QComboBox]:
     combo = QComboBox()
     combo.setEditable(True)
     combo.setMinimumContentsLength(18)
-    combo.addItems(list(BUILTIN_CORPORA))
+    combo.addItems([*BUILTIN_CORPORA, SYSTEM_ART])
     browse = QPushButton("Browse…")
 
     def pick():

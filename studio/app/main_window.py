@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from studio.app.breeding_actions import BreedingActions
 from studio.app.breeding_bay import BreedingBay
+from studio.app.data_actions import DataActions
 from studio.app.exports import Exports
 from studio.app.gallery import GalleryPanel
 from studio.app.gallery_actions import GalleryActions
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
         self.nursery = NurseryActions(library, worker, self.session, self.bay, self.nursery_view, self.gallery,
                                       self.notice, self.say, self)
         self.nursery.follow_tabs(self.tabs, self.bay_dock, self)
+        self.data = DataActions(library, worker, self.notice, self.say, self.open_paths, self)
         build_menus(self)
         self.search.textChanged.connect(self.tree.apply_filter)
         fit.clicked.connect(self.tree.fit)
@@ -179,6 +181,8 @@ class MainWindow(QMainWindow):
             self.tree.update_node(payload)
             if payload.id == self.session.current:
                 self.gallery_actions.show_header(payload)
+        elif event == "folder_data":
+            self.data.sync()
         elif event in ("checkpoint_added", "checkpoint_removed", "edges_changed"):
             if event == "checkpoint_removed":
                 self.session.forget(payload)
@@ -250,6 +254,8 @@ class MainWindow(QMainWindow):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(record.path).parent)))
         elif action == "remove":
             self.library.remove(checkpoint_id)
+        elif action == "heldout":
+            self.data.heldout_dialog(checkpoint_id)
 
     def _show_device(self, label: str, problem: str) -> None:
         self.device_label.setText(f"Device: {label}")

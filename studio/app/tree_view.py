@@ -454,12 +454,12 @@ class FamilyTreeView(QGraphicsView):
         menu = QMenu(self)
         for action, text in (("sample", "Sample gallery"), ("evaluate", "Evaluate bpc…"), ("breed_a", "Breed: set as parent A"),
                              ("breed_b", "Breed: set as parent B"), ("export", "Export checkpoint…"), ("reveal", "Reveal file"),
-                             ("remove", "Remove from library")):
+                             ("heldout", "Held-out data for its folder…"), ("remove", "Remove from library")):
             act = QAction(text, menu)
             act.triggered.connect(lambda checked=False, a=action, i=item.record.id: self.actionRequested.emit(a, i))
-            if action in ("sample", "evaluate", "breed_a", "breed_b", "export", "reveal") and not item.record.exists:
+            if action in ("sample", "evaluate", "breed_a", "breed_b", "export", "reveal", "heldout") and not item.record.exists:
                 act.setEnabled(False)
             menu.addAction(act)
-            if action in ("evaluate", "breed_b", "reveal"):
+            if action in ("evaluate", "breed_b", "heldout"):
                 menu.addSeparator()
         menu.exec(event.globalPos())
