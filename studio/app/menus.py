@@ -63,9 +63,8 @@ def build_menus(window) -> None:
     tools = window.menuBar().addMenu("&Tools")
     action(tools, "Train an artist…", window.tools.train_dialog, "Ctrl+T")
     action(tools, "Evaluate selected…", lambda: current() and window.tools.evaluate_dialog(current()))
-    action(
-        tools, "Held-out data for the selected artist's folder…", lambda: current() and window.data.heldout_dialog(current())
-    )
+    heldout = "Held-out data for the selected artist's folder…"
+    action(tools, heldout, lambda: current() and window.data.heldout_dialog(current()))
     tools.addSeparator()
     action(tools, "Build a family from real art…", window.data.family_dialog)
     help_menu = window.menuBar().addMenu("&Help")
