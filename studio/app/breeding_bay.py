@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.app.tree_view import ROLE_COLORS, checkpoint_from_mime
+from studio.app import palette
+from studio.app.palette import ROLE_COLORS
+from studio.app.tree_view import checkpoint_from_mime
 from studio.breed import METHODS, BreedRecipe
 from studio.breed.recipe import Option, all_options
 from studio.errors import StudioError
 
-pg.setConfigOptions(antialias=True, background="#10141b", foreground="#9aa4b6")
+pg.setConfigOptions(antialias=True, background=palette.SURFACE, foreground=palette.TEXT_DIM)
 
 
 class ParentSlot(QFrame):
@@ -52,12 +54,14 @@ class ParentSlot(QFrame):
     def set_record(self, record) -> None:
         self.checkpoint_id = record.id if record is not None else None
         if record is None:
-            self.label.setText(f"<b>{self.letter}</b><br><span style='color:#6b7280'>drop an artist here</span>")
+            self.label.setText(
+                f"<b>{self.letter}</b><br><span style='color:{palette.TEXT_HINT}'>drop an artist here</span>"
+            )
         else:
-            color = ROLE_COLORS.get(record.role, "#4f9cf7")
+            color = ROLE_COLORS.get(record.role, palette.ACCENT)
             self.label.setText(
                 f"<b>{self.letter}</b> · <span style='color:{color}'>{record.name}</span><br>"
-                f"<span style='color:#6b7280'>{record.qualified_name}</span>"
+                f"<span style='color:{palette.TEXT_HINT}'>{record.qualified_name}</span>"
             )
         self.changed.emit()
 
@@ -216,13 +220,13 @@ class BreedingBay(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # plain bpc, never "bpc (x0.001)"
         self.plot.setLabel("bottom", "t (scan) / generation (Darwin)")
         # the chord between the parents' losses: the barrier is the path's height above it
-        self.chord = self.plot.plot([], [], pen=pg.mkPen("#9aa4b6", width=1, style=Qt.DashLine))
+        self.chord = self.plot.plot([], [], pen=pg.mkPen(palette.TEXT_DIM, width=1, style=Qt.DashLine))
         self.curve = self.plot.plot(
-            [], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7"
+            [], [], pen=pg.mkPen(palette.ACCENT, width=2), symbol="o", symbolSize=6, symbolBrush=palette.ACCENT
         )
         # the same path with B aligned to A (when "align B to A" is on)
         self.aligned_curve = self.plot.plot(
-            [], [], pen=pg.mkPen("#f59e0b", width=2), symbol="t", symbolSize=6, symbolBrush="#f59e0b"
+            [], [], pen=pg.mkPen(palette.WARN, width=2), symbol="t", symbolSize=6, symbolBrush=palette.WARN
         )
 
         # The method's option rows scroll on a short screen; the buttons below them stay in view.
@@ -358,7 +362,7 @@ class BreedingBay(QWidget):
             recipe = self.recipe()
             recipe.validate()
         except StudioError as exc:
-            self.show_result(f"<span style='color:#f87171'>{exc}</span>")
+            self.show_result(f"<span style='color:{palette.BAD}'>{exc}</span>")
             return
         self.breedRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id, recipe)
 
@@ -388,4 +392,4 @@ class BreedingBay(QWidget):
         else:
             self.aligned_curve.setData(list(xs), list(aligned))
         self.chord.setData(list(xs) if chord is not None else [], list(chord) if chord is not None else [])
-        self.plot.setTitle(title, color="#9aa4b6", size="9pt")
+        self.plot.setTitle(title, color=palette.TEXT_DIM, size="9pt")

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from studio.app import palette
 from studio.train.corpus import BUILTIN_CORPORA
 
 
@@ -114,7 +115,7 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("bottom", "step")
         self.steps: list[int] = []
         self.losses: list[float] = []
-        self.curve = self.plot([], [], pen=pg.mkPen("#f59e0b", width=2))
+        self.curve = self.plot([], [], pen=pg.mkPen(palette.WARN, width=2))
 
     def add(self, step: int, loss: float) -> None:
         self.steps.append(step)

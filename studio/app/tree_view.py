@@ -16,22 +16,14 @@ from PySide6.QtCore import QByteArray, QLineF, QMimeData, QPointF, QRectF, Qt, S
 from PySide6.QtGui import QAction, QColor, QDrag, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
-from studio.app import figures
+from studio.app import figures, palette
+from studio.app.palette import ROLE_COLORS
 from studio.library import CheckpointRecord, Edge
 
 MIME_CHECKPOINT = "application/x-darwascii-checkpoint"
 NODE_W, NODE_H = 190, 62
 LAYER_GAP, ROW_GAP = 90, 22
 
-ROLE_COLORS = {
-    "artist": "#4f9cf7",
-    "ancestor": "#a78bfa",
-    "bred": "#f59e0b",
-    "ablation": "#ec4899",
-    "sweep": "#14b8a6",
-    "text": "#94a3b8",
-    "missing": "#6b7280",
-}
 
 
 def checkpoint_mime(checkpoint_id: int) -> QMimeData:
@@ -130,26 +122,26 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         r = self.record
-        color = QColor(ROLE_COLORS.get(r.role, "#4f9cf7"))
+        color = QColor(ROLE_COLORS.get(r.role, palette.ACCENT))
         if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.45:
             # Too small to read: a block in the role's colour, outlined when selected.
-            painter.setPen(QPen(QColor("#e6e9ef"), 0) if self.isSelected() else Qt.NoPen)
-            painter.setBrush(color.darker(140) if not self.dimmed else QColor("#262c38"))
+            painter.setPen(QPen(QColor(palette.TEXT), 0) if self.isSelected() else Qt.NoPen)
+            painter.setBrush(color.darker(140) if not self.dimmed else QColor(palette.DIMMED))
             painter.drawRect(self.boundingRect())
             return
         painter.setRenderHint(QPainter.Antialiasing)
-        background = QColor("#1e2430") if not self._hover else QColor("#263042")
+        background = QColor(palette.ELEVATED) if not self._hover else QColor(palette.ELEVATED_HOVER)
         if self.isSelected():
-            background = QColor("#2b3a55")
+            background = QColor(palette.SELECTION)
         painter.setOpacity(0.35 if self.dimmed else 1.0)
-        border = QPen(color if (self.isSelected() or self._drop_target) else QColor("#3a4356"), 2 if self.isSelected() or self._drop_target else 1)
+        border = QPen(color if (self.isSelected() or self._drop_target) else QColor(palette.BORDER_STRONG), 2 if self.isSelected() or self._drop_target else 1)
         if r.role == "missing" or (r.path and not r.exists):
             border.setStyle(Qt.DashLine)
         painter.setPen(border)
         painter.setBrush(background)
         painter.drawRoundedRect(self.boundingRect().adjusted(1, 1, -1, -1), 8, 8)
         painter.fillRect(QRectF(1, 8, 4, NODE_H - 16), color)
-        painter.setPen(QColor("#e6e9ef"))
+        painter.setPen(QColor(palette.TEXT))
         font = QFont(painter.font())
         font.setBold(True)
         font.setPointSizeF(9.5)
@@ -168,14 +160,14 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(badge_rect, 4, 4)
         painter.setPen(color.lighter(130))
         painter.drawText(badge_rect, Qt.AlignCenter, badge)
-        painter.setPen(QColor("#9aa4b6"))
+        painter.setPen(QColor(palette.TEXT_DIM))
         framing = {"conditional": "cond", "unconditional": "uncond", "text": "text"}.get(r.framing, r.framing)
         painter.drawText(QRectF(badge_rect.right() + 6, 27, 60, 15), Qt.AlignLeft | Qt.AlignVCenter, framing)
         metric = r.key_metric
         if metric is not None:
             name, value = metric
             label = "bpc" if "bpc" in name else "loss"
-            painter.setPen(QColor("#e6e9ef"))
+            painter.setPen(QColor(palette.TEXT))
             text = f"{label} {value:.3f}"
             if r.headline is not None:  # what it was measured on, in short: the split
                 text += f" · {r.headline.get('data', {}).get('split') or 'text'}"
@@ -292,7 +284,7 @@ class EdgeLayer(QGraphicsItem):
         # Antialiasing only when zoomed in far enough to see it; a cosmetic pen keeps
         # edges one pixel wide at any zoom without scaling work.
         painter.setRenderHint(QPainter.Antialiasing, zoom >= self.LABEL_MIN_ZOOM)
-        pen = QPen(QColor("#4b5568"), 1.4 if zoom >= self.LABEL_MIN_ZOOM else 1.0)
+        pen = QPen(QColor(palette.EDGE), 1.4 if zoom >= self.LABEL_MIN_ZOOM else 1.0)
         pen.setCosmetic(True)
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
@@ -309,7 +301,7 @@ class EdgeLayer(QGraphicsItem):
         font = QFont(painter.font())
         font.setPointSizeF(self.LABEL_FONT_PT)
         painter.setFont(font)
-        painter.setPen(QColor("#8b95a8"))
+        painter.setPen(QColor(palette.TEXT_FAINT))
         for rect, text in self.labels:
             if visible.intersects(rect):
                 painter.drawText(rect, Qt.AlignCenter, text)
@@ -327,7 +319,7 @@ class FamilyTreeView(QGraphicsView):
         self.setDragMode(QGraphicsView.ScrollHandDrag)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
-        self.setBackgroundBrush(QColor("#151922"))
+        self.setBackgroundBrush(QColor(palette.WINDOW))
         self.setAcceptDrops(True)
         self.nodes: dict[int, NodeItem] = {}
         self.edge_layer: EdgeLayer | None = None
