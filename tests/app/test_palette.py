@@ -24,6 +24,15 @@ def test_a_sheet_naming_an_unknown_colour_is_an_error():
         palette.style_sheet("QWidget { color: ${no_such_colour}; }")
 
 
+def test_app_files_write_no_colour_literals():
+    found = {
+        path.name: HEX.findall(path.read_text(encoding="utf-8"))
+        for path in APP.glob("*.py")
+        if path.name != "palette.py"
+    }
+    assert {name: colours for name, colours in found.items() if colours} == {}
+
+
 def test_the_loaded_sheet_has_the_palette_and_the_resources_folder():
     from studio.app.main import studio_style_sheet
 
