@@ -39,7 +39,8 @@ FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.p
 	studio/app/exports.py studio/app/tool_actions.py studio/app/menus.py studio/breed/nursery.py \
 	studio/app/nursery_view.py studio/app/nursery_actions.py tests/breed/test_nursery.py tests/app/test_nursery_app.py \
 	studio/model/variety.py tests/model/test_variety.py \
-	studio/app/palette.py tests/app/test_palette.py studio/app/card_painter.py studio/app/gallery.py tests/app/test_gallery_cards.py
+	studio/app/palette.py tests/app/test_palette.py studio/app/card_painter.py studio/app/gallery.py tests/app/test_gallery_cards.py \
+	tests/app/test_small_screens.py
 
 $(VENV)/.lint-tools: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QMargins, QObject, QPoint, QRect, QSettings, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QSplitter,
     QTabWidget, QVBoxLayout, QWidget,
@@ -32,6 +32,16 @@ from studio.app.tree_view import FamilyTreeView
 from studio.app.worker import Worker
 from studio.library import Library
 
+def fit_on_screen(rect: QRect, available: QRect, frame: QMargins) -> QRect:
+    """``rect`` (a window's inside) shrunk and moved so that it, with a frame of
+    ``frame`` around it (the title bar on top), lies within ``available``."""
+    inner = available.marginsRemoved(frame)
+    size = rect.size().boundedTo(inner.size())
+    left = max(inner.left(), min(rect.left(), inner.right() + 1 - size.width()))
+    top = max(inner.top(), min(rect.top(), inner.bottom() + 1 - size.height()))
+    return QRect(QPoint(left, top), size)
+
+
 class LibraryBridge(QObject):
     """Re-emits the library's plain-Python events as a Qt signal (queued across threads)."""
 
@@ -51,7 +61,6 @@ class MainWindow(QMainWindow):
         self.session = Session()
         self.bridge = LibraryBridge(library)
         self.setWindowTitle("darwASCIInGPT Studio")
-        self.setMinimumSize(900, 560)
 
         self.tree = FamilyTreeView()
         self.search = QLineEdit(placeholderText="Filter the family (name, role, framing)…", clearButtonEnabled=True)
@@ -127,16 +136,14 @@ class MainWindow(QMainWindow):
 
     # -- state ----------------------------------------------------------------------------
 
+    # Room kept for the window manager's frame (title bar, borders) when a size is
+    # chosen before the window is shown and its real frame is known.
+    FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
+    DEFAULT_SIZE = QSize(1500, 950)
+    MINIMUM_SIZE = QSize(900, 560)
+
     def restore_state(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:  # first run: tree and gallery get the room, the docks a sensible strip
-            screen = QApplication.primaryScreen().availableGeometry() if QApplication.primaryScreen() else None
-            width, height = (1500, 950) if screen is None else (min(1500, screen.width()), min(950, screen.height()))
-            self.resize(width, height)
-            QTimer.singleShot(0, lambda: self.splitter.setSizes([width * 2 // 5, width * 3 // 5]))
-            self.resizeDocks([self.bay_dock], [min(300, height // 3)], Qt.Vertical)
+        self.restore_geometry()
         for key, restore in (("window/state", self.restoreState), ("window/splitter", self.splitter.restoreState)):
             value = self.settings.value(key)
             if value is not None:
@@ -148,8 +155,54 @@ class MainWindow(QMainWindow):
         if last is not None and int(last) in self.tree.nodes:
             self.tree.select(int(last), emit=True)
 
+    def restore_geometry(self) -> None:
+        """The last size and place, fitted to the screen the window opens on now (a size
+        saved on a bigger screen shrinks to this one, frame included), maximised again if
+        it was; on a first run, the default size within the screen, centred."""
+        saved = self.settings.value("window/normal")
+        saved = saved if isinstance(saved, QRect) and saved.isValid() else None
+        screen = (QGuiApplication.screenAt(saved.center()) if saved is not None else None) or self.screen()
+        available = screen.availableGeometry() if screen is not None else QRect(QPoint(0, 0), self.DEFAULT_SIZE)
+        room = available.marginsRemoved(self.FRAME_ALLOWANCE).size()
+        self.setMinimumSize(self.MINIMUM_SIZE.boundedTo(room))
+        first_run = saved is None
+        if first_run:
+            size = self.DEFAULT_SIZE.boundedTo(room)
+            saved = QRect(QPoint(0, 0), size)
+            saved.moveCenter(available.center())
+        self.setGeometry(fit_on_screen(saved, available, self.FRAME_ALLOWANCE))
+        if self.settings.value("window/maximized") in (True, "true"):
+            self.setWindowState(self.windowState() | Qt.WindowMaximized)
+        if first_run:  # tree and gallery get the room, the docks a sensible strip
+            width, height = self.width(), self.height()
+            QTimer.singleShot(0, lambda: self.splitter.setSizes([width * 2 // 5, width * 3 // 5]))
+            self.resizeDocks([self.bay_dock], [min(300, height // 3)], Qt.Vertical)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # The window manager's real frame is known once the window is shown: keep all of
+        # it (the status bar included) on the screen.
+        QTimer.singleShot(0, self._keep_on_screen)
+
+    def _keep_on_screen(self) -> None:
+        screen = self.screen()
+        if screen is None or self.windowState() & (Qt.WindowMaximized | Qt.WindowFullScreen):
+            return
+        available, frame = screen.availableGeometry(), self.frameGeometry()
+        if available.contains(frame):
+            return
+        extra = frame.size() - self.geometry().size()  # the decorations
+        size = self.size().boundedTo(available.size() - extra).expandedTo(self.minimumSize())
+        self.resize(size)
+        frame = self.frameGeometry()
+        self.move(
+            max(available.left(), min(frame.left(), available.right() + 1 - frame.width())),
+            max(available.top(), min(frame.top(), available.bottom() + 1 - frame.height())),
+        )
+
     def save_state(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/normal", self.normalGeometry())
+        self.settings.setValue("window/maximized", self.isMaximized())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.setValue("tree/zoom", self.tree.zoom_level())
