@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
 
         self.tree = FamilyTreeView()
         self.search = QLineEdit(placeholderText="Filter the family (name, role, framing)…", clearButtonEnabled=True)
+        self.search.setToolTip("Dims the others and centres the matches; Enter goes to the next match")
         fit = QPushButton("Fit")
         fit.setToolTip("Fit the whole family in view (F)")
         top = QHBoxLayout()
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self.nursery.follow_tabs(self.tabs, self.bay_dock, self)
         build_menus(self)
         self.search.textChanged.connect(self.tree.apply_filter)
+        self.search.returnPressed.connect(self.tree.next_match)
         fit.clicked.connect(self.tree.fit)
         self.tree.checkpointSelected.connect(self.session.select)
         self.tree.breedRequested.connect(self._breed_in_bay)

@@ -25,7 +25,6 @@ NODE_W, NODE_H = 190, 62
 LAYER_GAP, ROW_GAP = 90, 22
 
 
-
 def checkpoint_mime(checkpoint_id: int) -> QMimeData:
     mime = QMimeData()
     mime.setData(MIME_CHECKPOINT, QByteArray(str(checkpoint_id).encode()))
@@ -70,9 +69,11 @@ def layered_layout(ids: list[int], edges: list[Edge]) -> dict[int, tuple[int, in
         if index == 0:
             ordered = nodes
         else:
+
             def barycenter(n: int) -> float:
                 ps = [row[p] for p in parents[n] if p in row]
                 return sum(ps) / len(ps) if ps else 1e9
+
             ordered = sorted(nodes, key=lambda n: (barycenter(n), n))
         for position, node in enumerate(ordered):
             row[node] = position
@@ -114,7 +115,9 @@ class NodeItem(QGraphicsItem):
             lines += ["", figures.vigor_badge(vigor)[0] + " bpc: " + figures.vigor_verdict(vigor)]
         others = len(r.measurements) - 1
         if others > 0:
-            lines.append(f"(+{others} measurement{'s' if others > 1 else ''} on other data: Evaluate… or the breeding bay)")
+            lines.append(
+                f"(+{others} measurement{'s' if others > 1 else ''} on other data: Evaluate… or the breeding bay)"
+            )
         return "\n".join(lines)
 
     def boundingRect(self) -> QRectF:
@@ -134,7 +137,10 @@ class NodeItem(QGraphicsItem):
         if self.isSelected():
             background = QColor(palette.SELECTION)
         painter.setOpacity(0.35 if self.dimmed else 1.0)
-        border = QPen(color if (self.isSelected() or self._drop_target) else QColor(palette.BORDER_STRONG), 2 if self.isSelected() or self._drop_target else 1)
+        border = QPen(
+            color if (self.isSelected() or self._drop_target) else QColor(palette.BORDER_STRONG),
+            2 if self.isSelected() or self._drop_target else 1,
+        )
         if r.role == "missing" or (r.path and not r.exists):
             border.setStyle(Qt.DashLine)
         painter.setPen(border)
@@ -148,8 +154,11 @@ class NodeItem(QGraphicsItem):
         painter.setFont(font)
         # The qualified name tells apehex/styleA from uncond/styleA; elide in the middle
         # so both the folder's start and the model's own name's end show.
-        painter.drawText(QRectF(12, 6, NODE_W - 20, 18), Qt.AlignLeft | Qt.AlignVCenter,
-                         painter.fontMetrics().elidedText(r.qualified_name, Qt.ElideMiddle, NODE_W - 20))
+        painter.drawText(
+            QRectF(12, 6, NODE_W - 20, 18),
+            Qt.AlignLeft | Qt.AlignVCenter,
+            painter.fontMetrics().elidedText(r.qualified_name, Qt.ElideMiddle, NODE_W - 20),
+        )
         font.setBold(False)
         font.setPointSizeF(8)
         painter.setFont(font)
@@ -176,7 +185,9 @@ class NodeItem(QGraphicsItem):
             if isinstance(vigor, dict) and "best_parent" in vigor:
                 best = vigor["best_parent"]
                 painter.setPen(QColor(figures.vigor_badge(vigor)[1]))
-                painter.drawText(QRectF(12, 43, NODE_W - 20, 15), Qt.AlignRight | Qt.AlignVCenter, f"vigor {best['value']:+.3f}")
+                painter.drawText(
+                    QRectF(12, 43, NODE_W - 20, 15), Qt.AlignRight | Qt.AlignVCenter, f"vigor {best['value']:+.3f}"
+                )
         painter.setOpacity(1.0)
 
     # -- interaction ------------------------------------------------------------------
@@ -237,20 +248,19 @@ class EdgeLayer(QGraphicsItem):
     LABEL_MIN_ZOOM = 0.45  # the same threshold below which nodes drop their text
 
     LABEL_FONT_PT = 7.5
+    LABEL_MAX_WIDTH = 84  # a longer label is elided (the child's tooltip says it whole)
 
-    def __init__(self, links: list[tuple[QPointF, QPointF, str]], obstacles: list[QRectF] = ()):
+    def __init__(self, links: list[tuple[QPointF, QPointF, str]], obstacles: list[QRectF] = (), ends=None):
+        """``links``: (start, end, method) per edge; ``ends``: (parent id, child id) per
+        edge, so that edges which say the same thing share one label."""
         super().__init__()
         self.setZValue(-1)
         self.setFlag(QGraphicsItem.ItemUsesExtendedStyleOption)
         self.curves: list[QPainterPath] = []
         self.lines: list[QLineF] = []
-        self.labels: list[tuple[QPointF, str]] = []
+        self.labels: list[tuple[QRectF, str]] = []
         self.methods: list[str] = []
         bounds = QRectF()
-        font = QFont()
-        font.setPointSizeF(self.LABEL_FONT_PT)
-        metrics = QFontMetricsF(font)
-        taken = list(obstacles)  # nodes, then each label as it is placed
         for p0, p1, method in links:
             curve = QPainterPath(p0)
             dx = (p1.x() - p0.x()) / 2
@@ -258,19 +268,51 @@ class EdgeLayer(QGraphicsItem):
             self.curves.append(curve)
             self.lines.append(QLineF(p0, p1))
             self.methods.append(method)
-            # Labels never collide: the first spot along the curve clear of the nodes and
-            # of the labels placed so far; an edge with no clear spot shows none (the
-            # child's tooltip names how it was made).
-            width, height = metrics.horizontalAdvance(method) + 6, metrics.height()
-            for percent in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
+            bounds = bounds.united(curve.boundingRect())
+        self._place_labels(list(ends) if ends is not None else [(i, i) for i in range(len(links))], list(obstacles))
+        self._bounds = bounds.adjusted(-60, -20, 60, 20)
+
+    def _place_labels(self, ends: list[tuple[int, int]], taken: list[QRectF]) -> None:
+        """One label per thing said: a child's parents joined by one method share one label
+        near the child ("slerp"); a parent's children made by one method share one near the
+        parent ("fork ×5"); any other edge has its own. Each goes on the first spot along its
+        curve clear of the nodes and of the labels placed so far; a label with no clear spot
+        is left out (the child's tooltip names how it was made)."""
+        font = QFont()
+        font.setPointSizeF(self.LABEL_FONT_PT)
+        metrics = QFontMetricsF(font)
+        by_child, by_parent = defaultdict(list), defaultdict(list)
+        for edge, (_parent, child) in enumerate(ends):
+            by_child[(child, self.methods[edge])].append(edge)
+        groups = []  # (edge the label sits on, text, spots along it)
+        near_parent, near_child, middle = (
+            (0.25, 0.35, 0.15, 0.45),
+            (0.8, 0.7, 0.9, 0.6),
+            (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8),
+        )
+        for (_child, method), edges in by_child.items():
+            if len(edges) > 1:
+                groups.append((edges[0], method, near_child))
+            else:
+                by_parent[(ends[edges[0]][0], method)].append(edges[0])
+        for (_parent, method), edges in by_parent.items():
+            if len(edges) > 1:
+                # the middle edge of the fan: its label sits where the fan starts
+                ordered = sorted(edges, key=lambda e: self.lines[e].p2().y())
+                groups.append((ordered[len(ordered) // 2], f"{method} ×{len(edges)}", near_parent))
+            else:
+                groups.append((edges[0], method, middle))
+        for edge, text, spots in groups:
+            text = metrics.elidedText(text, Qt.ElideRight, self.LABEL_MAX_WIDTH)
+            width, height = metrics.horizontalAdvance(text) + 6, metrics.height()
+            curve = self.curves[edge]
+            for percent in spots:
                 point = curve.pointAtPercent(percent)
                 rect = QRectF(point.x() - width / 2, point.y() - height - 2, width, height)
                 if not any(rect.intersects(other) for other in taken):
                     taken.append(rect)
-                    self.labels.append((rect, method))
+                    self.labels.append((rect, text))
                     break
-            bounds = bounds.united(curve.boundingRect())
-        self._bounds = bounds.adjusted(-60, -20, 60, 20)
 
     @property
     def count(self) -> int:
@@ -324,6 +366,7 @@ class FamilyTreeView(QGraphicsView):
         self.nodes: dict[int, NodeItem] = {}
         self.edge_layer: EdgeLayer | None = None
         self._filter = ""
+        self._match_index = -1
 
     # -- content ------------------------------------------------------------------------
 
@@ -345,13 +388,16 @@ class FamilyTreeView(QGraphicsView):
                 self.update_node(record)
             layer, row = positions[record.id]
             item.setPos(layer * (NODE_W + LAYER_GAP), row * (NODE_H + ROW_GAP))
-        links = []
+        links, ends = [], []
         for edge in edges:
             if edge.parent_id not in self.nodes or edge.child_id not in self.nodes:
                 continue
             start = self.nodes[edge.parent_id].sceneBoundingRect()
             end = self.nodes[edge.child_id].sceneBoundingRect()
-            links.append((QPointF(start.right(), start.center().y()), QPointF(end.left(), end.center().y()), edge.method))
+            links.append(
+                (QPointF(start.right(), start.center().y()), QPointF(end.left(), end.center().y()), edge.method)
+            )
+            ends.append((edge.parent_id, edge.child_id))
         made_by = defaultdict(set)
         for edge in edges:
             made_by[edge.child_id].add(edge.method)
@@ -361,7 +407,7 @@ class FamilyTreeView(QGraphicsView):
                 item.setToolTip(item._tooltip())
         if self.edge_layer is not None:
             scene.removeItem(self.edge_layer)
-        self.edge_layer = EdgeLayer(links, [item.sceneBoundingRect() for item in self.nodes.values()])
+        self.edge_layer = EdgeLayer(links, [item.sceneBoundingRect() for item in self.nodes.values()], ends)
         scene.addItem(self.edge_layer)
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-40, -40, 40, 40))
         self.apply_filter(self._filter)
@@ -390,12 +436,47 @@ class FamilyTreeView(QGraphicsView):
                 self.checkpointSelected.emit(checkpoint_id)
 
     def apply_filter(self, text: str) -> None:
+        """Dim the nodes that do not match and bring the matches into view (centred)."""
         self._filter = text.strip().lower()
         for item in self.nodes.values():
             r = item.record
             haystack = f"{r.qualified_name} {r.role} {r.framing}".lower()
             item.dimmed = bool(self._filter) and self._filter not in haystack
             item.update()
+        self._match_index = -1
+        if self._filter:
+            self.show_matches()
+
+    def matches(self) -> list[NodeItem]:
+        """The nodes the filter keeps, in reading order (generation, then row)."""
+        if not self._filter:
+            return []
+        found = [item for item in self.nodes.values() if not item.dimmed]
+        return sorted(found, key=lambda item: (item.pos().x(), item.pos().y()))
+
+    def show_matches(self) -> None:
+        """Centre the matches: all of them if they fit in the view at this zoom, else the first."""
+        found = self.matches()
+        if not found:
+            return
+        bounds = QRectF()
+        for item in found:
+            bounds = bounds.united(item.sceneBoundingRect())
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        if bounds.width() <= visible.width() and bounds.height() <= visible.height():
+            self.centerOn(bounds.center())
+        else:
+            self.centerOn(found[0])
+
+    def next_match(self) -> None:
+        """Enter in the filter: centre the next match (and select it), round and round."""
+        found = self.matches()
+        if not found:
+            return
+        self._match_index = (self._match_index + 1) % len(found)
+        item = found[self._match_index]
+        self.select(item.record.id, emit=True)
+        self.centerOn(item)
 
     # -- view ----------------------------------------------------------------------------
 
@@ -415,8 +496,9 @@ class FamilyTreeView(QGraphicsView):
     READABLE_ZOOM = 0.9
 
     def fit(self) -> None:
-        """The whole family if it fits at a readable size; otherwise a readable zoom,
-        scrolled to the selected node (or the first generation)."""
+        """The whole family if it fits at a readable size; otherwise a readable zoom that
+        starts at the first generation (the left column is never cut), scrolled down to
+        the selected node when it is in view from there."""
         if not self.nodes:
             return
         bounds = self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30)
@@ -425,12 +507,14 @@ class FamilyTreeView(QGraphicsView):
             self.set_zoom(1.2)
         elif self.zoom_level() < self.READABLE_ZOOM:
             self.set_zoom(self.READABLE_ZOOM)
+            visible = self.mapToScene(self.viewport().rect()).boundingRect()
+            left = bounds.left() + visible.width() / 2  # the left edge of the family at the view's left
             selected = self.nodes.get(self.selected_id())
-            if selected is not None:
-                self.centerOn(selected)
+            if selected is not None and selected.sceneBoundingRect().right() <= bounds.left() + visible.width():
+                y = selected.sceneBoundingRect().center().y()
             else:
-                self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
-                self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
+                y = bounds.top() + visible.height() / 2
+            self.centerOn(left, y)
 
     def wheelEvent(self, event):
         if event.angleDelta().y():
@@ -444,9 +528,15 @@ class FamilyTreeView(QGraphicsView):
             return
         self.select(item.record.id, emit=True)
         menu = QMenu(self)
-        for action, text in (("sample", "Sample gallery"), ("evaluate", "Evaluate bpc…"), ("breed_a", "Breed: set as parent A"),
-                             ("breed_b", "Breed: set as parent B"), ("export", "Export checkpoint…"), ("reveal", "Reveal file"),
-                             ("remove", "Remove from library")):
+        for action, text in (
+            ("sample", "Sample gallery"),
+            ("evaluate", "Evaluate bpc…"),
+            ("breed_a", "Breed: set as parent A"),
+            ("breed_b", "Breed: set as parent B"),
+            ("export", "Export checkpoint…"),
+            ("reveal", "Reveal file"),
+            ("remove", "Remove from library"),
+        ):
             act = QAction(text, menu)
             act.triggered.connect(lambda checked=False, a=action, i=item.record.id: self.actionRequested.emit(a, i))
             if action in ("sample", "evaluate", "breed_a", "breed_b", "export", "reveal") and not item.record.exists:
