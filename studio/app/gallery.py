@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QPainter, QRegion, QShortcut
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QRegion
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -235,11 +235,6 @@ class CardView(QAbstractItemView):
         # Streamed chars change card sizes many times a second: one re-layout per event-loop turn.
         self._layout_timer = QTimer(self, singleShot=True, interval=0)
         self._layout_timer.timeout.connect(self.relayout)
-        for keys, step in ((QKeySequence.ZoomIn, 1), ("Ctrl+=", 1), (QKeySequence.ZoomOut, -1)):
-            QShortcut(keys, self, activated=lambda s=step: self.zoom(s), context=Qt.WidgetWithChildrenShortcut)
-        QShortcut(
-            "Ctrl+0", self, activated=lambda: self.set_art_size(ART_POINT_SIZE), context=Qt.WidgetWithChildrenShortcut
-        )
 
     def set_placeholder(self, text: str) -> None:
         self.placeholder = text
@@ -255,6 +250,9 @@ class CardView(QAbstractItemView):
             self.itemDelegate().card_painter = CardPainter(point_size)
             self.relayout()
             self.zoomChanged.emit(point_size)
+
+    def reset_art_size(self) -> None:
+        self.set_art_size(ART_POINT_SIZE)
 
     def zoom(self, step: int) -> None:
         """One zoom step smaller (-1) or larger (+1) than now."""
@@ -594,5 +592,5 @@ class GalleryPanel(QWidget):
         menu.addSeparator()
         menu.addAction("Smaller art (Ctrl+−)", lambda: self.view.zoom(-1))
         menu.addAction("Larger art (Ctrl++)", lambda: self.view.zoom(1))
-        menu.addAction("Art at its usual size (Ctrl+0)", lambda: self.view.set_art_size(ART_POINT_SIZE))
+        menu.addAction("Art at its usual size (Ctrl+0)", self.view.reset_art_size)
         menu.exec(self.view.viewport().mapToGlobal(position))

@@ -279,6 +279,14 @@ class MainWindow(QMainWindow):
         self.tree.select(checkpoint_id)
         self.session.select(checkpoint_id)
 
+    def zoom(self, step: int) -> None:
+        """View → Zoom in/out: the gallery's art when the gallery has the focus, else the tree."""
+        focus = QApplication.focusWidget()
+        if focus is not None and (focus is self.gallery.view or self.gallery.view.isAncestorOf(focus)):
+            self.gallery.view.zoom(step)
+        else:
+            self.tree.zoom_by(1.2 if step > 0 else 1 / 1.2)
+
     def _job_failed(self, _job_id: int, message: str) -> None:
         self.notice(message)
 

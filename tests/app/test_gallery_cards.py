@@ -129,3 +129,20 @@ def test_gallery_and_litter_pngs_are_painted_by_the_one_painter(gallery):
     assert image.height() >= 60 * painter.metrics.lineSpacing()
     litter = render_gallery_png("litter", cards, header=lambda card: f"#{card.index + 1}  3.210 bpc")
     assert litter.size() == image.size()  # the same cards, only their titles differ
+
+
+def test_zoom_keys_zoom_what_has_the_focus(make_window, qtbot):
+    window = make_window()
+    view, tree = window.gallery.view, window.tree
+    window.activateWindow()
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus)
+    art, tree_zoom = view.art_size(), tree.zoom_level()
+    window.zoom(-1)  # Ctrl+- with the focus in the gallery: smaller art, the tree as it was
+    assert view.art_size() < art and tree.zoom_level() == tree_zoom
+    tree.setFocus()
+    qtbot.waitUntil(tree.hasFocus)
+    window.zoom(1)  # and in the tree: the tree
+    assert tree.zoom_level() > tree_zoom and view.art_size() < art
+    view.reset_art_size()
+    assert view.art_size() == art
