@@ -172,7 +172,11 @@ class MainWindow(QMainWindow):
             size = self.DEFAULT_SIZE.boundedTo(room)
             saved = QRect(QPoint(0, 0), size)
             saved.moveCenter(available.center())
-        self.setGeometry(fit_on_screen(saved, available, self.FRAME_ALLOWANCE))
+        fitted = fit_on_screen(saved, available, self.FRAME_ALLOWANCE)
+        # Shrunk to a smaller screen: the docks shrink in proportion once shown, so the bay
+        # does not keep the height it had on the big screen and crowd out the gallery.
+        self._dock_shrink = fitted.height() / saved.height() if fitted.height() < saved.height() else 1.0
+        self.setGeometry(fitted)
         if self.settings.value("window/maximized") in (True, "true"):
             self.setWindowState(self.windowState() | Qt.WindowMaximized)
         if first_run:  # tree and gallery get the room, the docks a sensible strip
@@ -187,6 +191,9 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self._keep_on_screen)
 
     def _keep_on_screen(self) -> None:
+        if self._dock_shrink < 1.0:
+            shrink, self._dock_shrink = self._dock_shrink, 1.0
+            self.resizeDocks([self.bay_dock], [int(self.bay_dock.height() * shrink)], Qt.Vertical)
         screen = self.screen()
         if screen is None or self.windowState() & (Qt.WindowMaximized | Qt.WindowFullScreen):
             return

@@ -1,6 +1,6 @@
 """Small screens: the window fits the screen it opens on, whatever size was saved."""
 
-from PySide6.QtCore import QMargins, QRect, QSettings, QSize
+from PySide6.QtCore import QMargins, QRect, QSettings, QSize, Qt
 
 from studio.app.main_window import MainWindow, fit_on_screen
 
@@ -55,3 +55,23 @@ def test_a_maximised_window_comes_back_maximised_and_its_normal_size_is_kept(mak
     saved = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     assert saved.value("window/maximized") in (True, "true")
     assert saved.value("window/normal").size() == QSize(784, 600)
+
+
+def test_the_bay_shrinks_with_a_window_fitted_to_a_smaller_screen(make_window, tmp_path, qtbot):
+    # a window with a tall bay, saved; then the same saved as if on a screen twice as tall
+    window = make_window()
+    window.resizeDocks([window.bay_dock], [window.height() // 2], Qt.Vertical)
+    qtbot.waitUntil(lambda: window.bay_dock.height() > window.height() // 3)
+    tall_bay = window.bay_dock.height()
+    window.save_state()
+    same = make_window("same.sqlite3")  # the same screen: the bay comes back as it was
+    qtbot.waitUntil(lambda: same.bay_dock.height() == tall_bay)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    tall = settings.value("window/normal")
+    tall.setHeight(tall.height() * 2)
+    settings.setValue("window/normal", tall)
+    settings.sync()
+    smaller = make_window("smaller.sqlite3")
+    # shrunk toward half (its own minimum height permitting), not the big screen's height
+    qtbot.waitUntil(lambda: smaller.bay_dock.height() < tall_bay)
+    assert smaller.bay_dock.height() <= max(tall_bay * 0.6, smaller.bay_dock.minimumSizeHint().height() + 60)
