@@ -13,7 +13,7 @@ from html import escape
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from studio.app import figures, jobs
+from studio.app import figures, jobs, palette
 from studio.app.breeding_bay import BreedingBay
 from studio.app.session import Session
 from studio.errors import StudioError
@@ -62,7 +62,7 @@ class BreedingActions(QObject):
         """A bay job: progress and cancel in the bay; the outcome replaces them there."""
 
         def failed(message):
-            self.bay.job_ended(job_id, f"<span style='color:#f87171'>{escape(message)}</span>")
+            self.bay.job_ended(job_id, f"<span style='color:{palette.BAD}'>{escape(message)}</span>")
 
         def cancelled(message):
             self.bay.job_ended(job_id, f"{escape(title)}: cancelled" + (f" ({escape(message)})" if message else ""))

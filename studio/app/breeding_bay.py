@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.app.tree_view import ROLE_COLORS, checkpoint_from_mime
+from studio.app import palette
+from studio.app.palette import ROLE_COLORS
+from studio.app.tree_view import checkpoint_from_mime
 from studio.breed import METHODS, BreedRecipe
 from studio.breed.recipe import Option, all_options
 from studio.errors import StudioError
 
-pg.setConfigOptions(antialias=True, background="#10141b", foreground="#9aa4b6")
+pg.setConfigOptions(antialias=True, background=palette.SURFACE, foreground=palette.TEXT_DIM)
 
 
 class ParentSlot(QFrame):
@@ -52,12 +54,14 @@ class ParentSlot(QFrame):
     def set_record(self, record) -> None:
         self.checkpoint_id = record.id if record is not None else None
         if record is None:
-            self.label.setText(f"<b>{self.letter}</b><br><span style='color:#6b7280'>drop an artist here</span>")
+            self.label.setText(
+                f"<b>{self.letter}</b><br><span style='color:{palette.TEXT_HINT}'>drop an artist here</span>"
+            )
         else:
-            color = ROLE_COLORS.get(record.role, "#4f9cf7")
+            color = ROLE_COLORS.get(record.role, palette.ACCENT)
             self.label.setText(
                 f"<b>{self.letter}</b> · <span style='color:{color}'>{record.name}</span><br>"
-                f"<span style='color:#6b7280'>{record.qualified_name}</span>"
+                f"<span style='color:{palette.TEXT_HINT}'>{record.qualified_name}</span>"
             )
         self.changed.emit()
 
@@ -74,6 +78,29 @@ class ParentSlot(QFrame):
 
     def dropped(self, checkpoint_id: int) -> None:
         self.dropped_signal.emit(checkpoint_id)
+
+
+class FittedScrollArea(QScrollArea):
+    """A scroll area as tall as its word-wrapped widget needs at its width: it scrolls only
+    when the layout cannot give it that much."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        widget = self.widget()
+        if widget is None:
+            return hint
+        width = self.viewport().width() if self.viewport().width() > 0 else hint.width()
+        return QSize(hint.width(), widget.heightForWidth(width) + 2 * self.frameWidth())
+
+    def viewportEvent(self, event) -> bool:
+        if event.type() == QEvent.LayoutRequest:  # the widget's text changed: ask for new room
+            self.updateGeometry()
+        return super().viewportEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():  # a new width wraps to new lines
+            self.updateGeometry()
 
 
 class OptionField:
@@ -146,6 +173,7 @@ class BreedingBay(QWidget):
     nurseryRequested = Signal(int, int)  # a, b: a litter around the bay's recipe
 
     HINT_EMPTY = "Drag two artists from the tree onto A and B."
+    PLOT_MIN_HEIGHT = 140  # its data area stays ~80 px under the axis and the title
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -158,8 +186,10 @@ class BreedingBay(QWidget):
         # One row per option of the registered methods; a method shows the rows it takes.
         self.fields: dict[str, OptionField] = {}
         self._labels: dict[str, QLabel] = {}
+        self._takers: dict[str, int] = {}  # how many methods take each option
         for option, methods in all_options().values():
             self.fields[option.name] = OptionField(option)
+            self._takers[option.name] = len(methods)
             self._labels[option.name] = QLabel(option.label)
             self._labels[option.name].setToolTip(f"{', '.join(methods)}: {option.help}")
         self.align_b = QCheckBox("align B to A")
@@ -216,26 +246,21 @@ class BreedingBay(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # plain bpc, never "bpc (x0.001)"
         self.plot.setLabel("bottom", "t (scan) / generation (Darwin)")
         # the chord between the parents' losses: the barrier is the path's height above it
-        self.chord = self.plot.plot([], [], pen=pg.mkPen("#9aa4b6", width=1, style=Qt.DashLine))
+        self.chord = self.plot.plot([], [], pen=pg.mkPen(palette.TEXT_DIM, width=1, style=Qt.DashLine))
         self.curve = self.plot.plot(
-            [], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7"
+            [], [], pen=pg.mkPen(palette.ACCENT, width=2), symbol="o", symbolSize=6, symbolBrush=palette.ACCENT
         )
         # the same path with B aligned to A (when "align B to A" is on)
         self.aligned_curve = self.plot.plot(
-            [], [], pen=pg.mkPen("#f59e0b", width=2), symbol="t", symbolSize=6, symbolBrush="#f59e0b"
+            [], [], pen=pg.mkPen(palette.WARN, width=2), symbol="t", symbolSize=6, symbolBrush=palette.WARN
         )
 
         # The method's option rows scroll on a short screen; the buttons below them stay in view.
-        options = QGridLayout()
+        options = self._options = QGridLayout()
         options.setContentsMargins(0, 0, 6, 0)
         options.addWidget(QLabel("Method"), 0, 0)
         options.addWidget(self.method, 0, 1)
-        row = 1
-        for name, field in self.fields.items():
-            options.addWidget(self._labels[name], row, 0)
-            options.addWidget(field.widget, row, 1)
-            row += 1
-        options.setRowStretch(row, 1)
+        options.setRowStretch(len(self.fields) + 1, 1)  # rows are placed by _method_changed
         options_box = QWidget()
         options_box.setLayout(options)
         options_scroll = QScrollArea()
@@ -269,10 +294,22 @@ class BreedingBay(QWidget):
         slots.addWidget(self.slot_b)
         slots.addStretch(1)
 
+        # The plot keeps a readable height: the result takes the lines it needs below it and
+        # scrolls when the bay is too short for all of them, never cut off or squeezing the plot.
+        self.result_scroll = FittedScrollArea()
+        self.result_scroll.setWidget(self.result)
+        self.result_scroll.setWidgetResizable(True)
+        self.result_scroll.setFrameShape(QFrame.NoFrame)
+        self.result_scroll.setObjectName("plainScroll")  # no box around the text (studio.qss)
+        self.result_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.result_scroll.setMinimumHeight(self.result.fontMetrics().lineSpacing() * 2 + 12)
+        self.plot.setMinimumHeight(self.PLOT_MIN_HEIGHT)
+        plot_column = QVBoxLayout()
+        plot_column.addWidget(self.plot, 1)
+        plot_column.addWidget(self.job_row)
         right = QVBoxLayout()
-        right.addWidget(self.plot, 1)
-        right.addWidget(self.job_row)
-        right.addWidget(self.result)
+        right.addLayout(plot_column, 1)
+        right.addWidget(self.result_scroll)
 
         layout = QHBoxLayout(self)
         layout.addLayout(slots)
@@ -299,11 +336,18 @@ class BreedingBay(QWidget):
         self._update_buttons()
 
     def _method_changed(self, name: str) -> None:
-        """Show the option rows of the chosen method, hide the others."""
-        takes = {option.name for option in METHODS[name].options} if name in METHODS else set()
-        for option_name, field in self.fields.items():
-            field.widget.setVisible(option_name in takes)
-            self._labels[option_name].setVisible(option_name in takes)
+        """Show the option rows of the chosen method, hide the others. The options only
+        this method (or few) takes come first, right under Method: frozen-attn's attention
+        source is in view at once, not below the amounts every slerp-like method shares."""
+        takes = [option.name for option in METHODS[name].options] if name in METHODS else []
+        order = sorted(takes, key=lambda option_name: self._takers[option_name])  # stable: registry order
+        order += [option_name for option_name in self.fields if option_name not in takes]
+        for row, option_name in enumerate(order, start=1):
+            shown = option_name in takes
+            self._options.addWidget(self._labels[option_name], row, 0)
+            self._options.addWidget(self.fields[option_name].widget, row, 1)
+            self.fields[option_name].widget.setVisible(shown)
+            self._labels[option_name].setVisible(shown)
 
     def _update_buttons(self) -> None:
         ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
@@ -358,7 +402,7 @@ class BreedingBay(QWidget):
             recipe = self.recipe()
             recipe.validate()
         except StudioError as exc:
-            self.show_result(f"<span style='color:#f87171'>{exc}</span>")
+            self.show_result(f"<span style='color:{palette.BAD}'>{exc}</span>")
             return
         self.breedRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id, recipe)
 
@@ -388,4 +432,4 @@ class BreedingBay(QWidget):
         else:
             self.aligned_curve.setData(list(xs), list(aligned))
         self.chord.setData(list(xs) if chord is not None else [], list(chord) if chord is not None else [])
-        self.plot.setTitle(title, color="#9aa4b6", size="9pt")
+        self.plot.setTitle(title, color=palette.TEXT_DIM, size="9pt")

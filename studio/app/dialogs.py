@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
+from studio.app import palette
 from studio.train.corpora import SYSTEM_ART
 from studio.train.corpus import BUILTIN_CORPORA
 
@@ -23,7 +33,9 @@ def _corpus_picker(parent: QWidget, folders: bool) -> tuple[QWidget, QComboBox]:
         if folders:
             path = QFileDialog.getExistingDirectory(parent, "Corpus folder")
         else:
-            path, _ = QFileDialog.getOpenFileName(parent, "Corpus or text file", filter="Corpora (*.jsonl *.parquet *.txt);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(
+                parent, "Corpus or text file", filter="Corpora (*.jsonl *.parquet *.txt);;All files (*)"
+            )
         if path:
             combo.setEditText(path)
 
@@ -101,7 +113,11 @@ class EvaluateDialog(QDialog):
     def options(self) -> dict:
         source = self.source.currentText().strip()
         is_file = source.endswith(".txt")
-        return {"corpus": None if is_file else source, "text_file": source if is_file else None, "split": self.split.currentText()}
+        return {
+            "corpus": None if is_file else source,
+            "text_file": source if is_file else None,
+            "split": self.split.currentText(),
+        }
 
 
 class LossPlot(pg.PlotWidget):
@@ -115,7 +131,7 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("bottom", "step")
         self.steps: list[int] = []
         self.losses: list[float] = []
-        self.curve = self.plot([], [], pen=pg.mkPen("#f59e0b", width=2))
+        self.curve = self.plot([], [], pen=pg.mkPen(palette.WARN, width=2))
 
     def add(self, step: int, loss: float) -> None:
         self.steps.append(step)

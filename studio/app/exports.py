@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, QObject
-from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
 from studio.app import jobs
-from studio.app.gallery import CARD_COLUMNS, art_font, visible_text
+from studio.app.card_painter import CardFace, render_cards
+from studio.app.gallery import card_face
 from studio.fsutil import atomic_write
 from studio.library.export import default_export_name, export_gallery_txt, export_piece_txt
 
@@ -115,49 +116,9 @@ class Exports(QObject):
 
 
 def render_gallery_png(title: str, cards, header=None) -> QImage:
-    """The gallery as an image: cards in a grid, art in a monospace font, whitespace kept
-    (``header(card)``: each card's title line, default its number, seed and label)."""
-    from PySide6.QtGui import QFontMetrics
-
-    font = art_font()
-    metrics = QFontMetrics(font)
-    line_h = metrics.lineSpacing()
-    card_w = metrics.horizontalAdvance("M") * CARD_COLUMNS + 24
-    heights = [line_h * max(4, visible_text(c.text).count("\n") + 1) + 40 for c in cards]
-    columns = min(4, max(1, len(cards)))
-    rows = [heights[i : i + columns] for i in range(0, len(heights), columns)]
-    width = columns * (card_w + 12) + 12
-    height = 48 + sum(max(r) + 12 for r in rows)
-    image = QImage(width, height, QImage.Format_ARGB32)
-    image.fill(QColor("#151922"))
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.Antialiasing)
-    painter.setPen(QColor("#e6e9ef"))
-    painter.drawText(12, 28, title)
-    y = 44
-    for r, row_heights in enumerate(rows):
-        for c, h in enumerate(row_heights):
-            card = cards[r * columns + c]
-            x = 12 + c * (card_w + 12)
-            painter.setPen(QColor("#303848"))
-            painter.setBrush(QColor("#10141b"))
-            painter.drawRoundedRect(x, y, card_w, h, 6, 6)
-            painter.setPen(QColor("#9aa4b6"))
-            title_line = (
-                header(card)
-                if header
-                else f"#{card.index} seed {card.seed}" + (f" · {card.label}" if card.label else "")
-            )
-            painter.setFont(QFont())
-            painter.drawText(x + 10, y + 18, title_line)
-            painter.setFont(font)
-            painter.setPen(QColor("#e6e9ef"))
-            painter.setClipRect(x + 1, y + 1, card_w - 2, h - 2)  # a line wider than the card stays in it
-            ty = y + 30 + metrics.ascent()
-            for line in visible_text(card.text).split("\n"):
-                painter.drawText(x + 10, ty, line)
-                ty += line_h
-            painter.setClipping(False)
-        y += max(row_heights) + 12
-    painter.end()
-    return image
+    """Gallery cards (or a litter's) as an image, painted as the gallery paints them
+    (``header(card)``: each card's title line instead of its number, seed and label)."""
+    faces = [card_face(card) for card in cards]
+    if header is not None:
+        faces = [CardFace(header(card), card.text) for card in cards]
+    return render_cards(title, faces)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Mapping
 
-GOOD, BAD, NEUTRAL = "#34d399", "#f87171", "#9aa4b6"
+from studio.app import palette
+
+GOOD, BAD, NEUTRAL = palette.GOOD, palette.BAD, palette.TEXT_DIM
 RESAMPLES_TEXT = "1000 paired per-piece bootstrap resamples, stratified by class"
 
 

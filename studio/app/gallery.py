@@ -1,39 +1,59 @@
 """The gallery: monospace cards of what the selected model draws, streamed as drawn.
 
-Cards are rows of ``GalleryModel`` painted by ``CardDelegate`` inside one
-QListView (icon mode, wrapping), so a gallery of hundreds of pieces scrolls
-smoothly: no widget per card, no widget per char.
+Cards are rows of ``GalleryModel`` painted by ``CardDelegate`` (the one card painter,
+``studio.app.card_painter``) inside ``CardView``, which packs them in rows that fill
+its width: each card sized to its art (up to 100 columns and 60 lines), as many
+columns as the width holds, sideways scrolling for a piece wider than the view, and
+the art's font size on demand (Ctrl+wheel, Ctrl+minus/plus, Ctrl+0). No widget per
+card, no widget per char, so a gallery of hundreds of pieces scrolls smoothly.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QGuiApplication, QPainter, QPen
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QRegion
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QLabel, QLayout, QListView, QMenu, QPushButton, QSizePolicy, QSpinBox, QStyle,
-    QStyledItemDelegate, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QLabel,
+    QLayout,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
 )
 
+from studio.app import palette
+from studio.app.card_painter import (  # noqa: F401 (art_font, visible_text: the nursery's cards import them from here)
+    ART_POINT_SIZE,
+    CardFace,
+    CardPainter,
+    art_font,
+    pack_cards,
+    visible_text,
+)
 from studio.model.art import SampleSettings
 
-CARD_COLUMNS = 40  # the built-in art is at most 40 columns wide
-CARD_MIN_LINES, CARD_MAX_LINES = 6, 18
-
-
-def art_font() -> QFont:
-    font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
-    font.setPointSizeF(9.5)
-    font.setStyleHint(QFont.Monospace)
-    return font
-
-
-def visible_text(text: str) -> str:
-    """The art as it should show: framing and other control chars (which a font draws
-    as empty boxes) removed; newlines and spaces kept, since whitespace is the art."""
-    return "".join(c for c in text if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cn"))
+CARD_COLUMNS = 40  # the nursery's card width (a gallery card is sized to its art)
+ART_POINT_SIZES = (6.0, 7.0, 8.0, 9.5, 11.0, 13.0)  # the gallery's zoom steps (Ctrl+wheel)
 
 
 class FlowLayout(QLayout):
@@ -91,26 +111,6 @@ class FlowLayout(QLayout):
             x += hint.width() + self._spacing
             line = max(line, hint.height())
         return y + line - rect.y()
-
-
-class CardView(QListView):
-    """The card grid; when it is empty it says how to fill it."""
-
-    NO_ARTIST = "Click an artist in the family tree to see its art."
-    NO_GALLERY = "No gallery yet: press Sample (Ctrl+R) to draw one."
-    placeholder = NO_ARTIST
-
-    def set_placeholder(self, text: str) -> None:
-        self.placeholder = text
-        self.viewport().update()
-
-    def paintEvent(self, event) -> None:
-        super().paintEvent(event)
-        if self.model() is not None and self.model().rowCount() == 0 and self.placeholder:
-            painter = QPainter(self.viewport())
-            painter.setPen(QColor("#8b95a8"))
-            painter.drawText(self.viewport().rect().adjusted(20, 20, -20, -20), Qt.AlignCenter | Qt.TextWordWrap,
-                             self.placeholder)
 
 
 @dataclass
@@ -183,51 +183,269 @@ class GalleryModel(QAbstractListModel):
         self.dataChanged.emit(self.index(row), self.index(row))
 
 
+def card_face(card: Card) -> CardFace:
+    """What a gallery card shows: its number, seed and label, how its drawing went, its art."""
+    if card.cancelled:
+        status, colour = "cancelled", palette.TEXT_FAINT
+    elif card.complete is None:
+        status, colour = "drawing…", palette.WARN
+    elif card.complete:
+        status, colour = "✓ complete", palette.GOOD
+    else:
+        status, colour = "… cut at max chars", palette.BAD
+    if card.pinned:
+        status = "★  " + status
+    title = f"#{card.index}  seed {card.seed}" + (f"  ·  {card.label}" if card.label else "")
+    return CardFace(title, card.text, status, colour)
+
+
 class CardDelegate(QStyledItemDelegate):
+    """Paints a gallery card with the one card painter (whose font is the gallery's zoom)."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.font = art_font()
-        self.metrics = QFontMetrics(self.font)
+        self.card_painter = CardPainter()
+
+    @property
+    def card_painter(self) -> CardPainter:
+        return self._card_painter
+
+    @card_painter.setter
+    def card_painter(self, painter: CardPainter) -> None:
+        self._card_painter = painter
+        self._sizes: dict[CardFace, QSize] = {}
 
     def sizeHint(self, option, index) -> QSize:
-        card: Card = index.data(GalleryModel.CardRole)
-        lines = max(CARD_MIN_LINES, min(CARD_MAX_LINES, card.text.count("\n") + 1 if card else CARD_MIN_LINES))
-        return QSize(self.metrics.horizontalAdvance("M") * CARD_COLUMNS + 24, self.metrics.lineSpacing() * lines + 44)
+        # Streaming re-lays the gallery out many times a second; measuring every card's
+        # text each time cost ~30 ms for 256 cards, so a face's size is measured once.
+        face = card_face(index.data(GalleryModel.CardRole))
+        size = self._sizes.get(face)
+        if size is None:
+            if len(self._sizes) > 4096:
+                self._sizes.clear()
+            size = self._sizes[face] = self.card_painter.size(face)
+        return size
 
     def paint(self, painter: QPainter, option, index) -> None:
-        card: Card = index.data(GalleryModel.CardRole)
-        rect = option.rect.adjusted(4, 4, -4, -4)
-        painter.save()
-        painter.setRenderHint(QPainter.Antialiasing)
         selected = bool(option.state & QStyle.State_Selected)
-        painter.setPen(QPen(QColor("#5b8def") if selected else QColor("#303848"), 1.5 if selected else 1))
-        painter.setBrush(QColor("#10141b"))
-        painter.drawRoundedRect(rect, 6, 6)
-        header = QRect(rect.left() + 10, rect.top() + 6, rect.width() - 20, 18)
-        painter.setPen(QColor("#9aa4b6"))
-        title = f"#{card.index}  seed {card.seed}" + (f"  ·  {card.label}" if card.label else "")
-        painter.drawText(header, Qt.AlignLeft | Qt.AlignVCenter, title)
-        if card.cancelled:
-            status, color = "cancelled", "#8b95a8"
-        elif card.complete is None:
-            status, color = "drawing…", "#f59e0b"
-        elif card.complete:
-            status, color = "✓ complete", "#34d399"
+        self.card_painter.paint(painter, option.rect, card_face(index.data(GalleryModel.CardRole)), selected)
+
+
+class CardView(QAbstractItemView):
+    """The cards, packed in rows that fill the view's width (``pack_cards``); a card
+    wider than the view scrolls sideways. When it is empty it says how to fill it."""
+
+    NO_ARTIST = "Click an artist in the family tree to see its art."
+    NO_GALLERY = "No gallery yet: press Sample (Ctrl+R) to draw one."
+    placeholder = NO_ARTIST
+
+    zoomChanged = Signal(float)  # the art's point size
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rects: list[QRect] = []  # per model row, in content coordinates
+        self._content = QSize()
+        self.setItemDelegate(CardDelegate(self))
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
+        # Streamed chars change card sizes many times a second: one re-layout per event-loop turn.
+        self._layout_timer = QTimer(self, singleShot=True, interval=0)
+        self._layout_timer.timeout.connect(self.relayout)
+
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
+        self.viewport().update()
+
+    # -- the art's size ------------------------------------------------------------------
+
+    def art_size(self) -> float:
+        return self.itemDelegate().card_painter.point_size
+
+    def set_art_size(self, point_size: float) -> None:
+        if point_size != self.art_size():
+            self.itemDelegate().card_painter = CardPainter(point_size)
+            self.relayout()
+            self.zoomChanged.emit(point_size)
+
+    def reset_art_size(self) -> None:
+        self.set_art_size(ART_POINT_SIZE)
+
+    def zoom(self, step: int) -> None:
+        """One zoom step smaller (-1) or larger (+1) than now."""
+        sizes = ART_POINT_SIZES
+        now = self.art_size()
+        if step < 0:
+            smaller = [s for s in sizes if s < now]
+            self.set_art_size(smaller[-1] if smaller else sizes[0])
         else:
-            status, color = "… cut at max chars", "#f87171"
-        if card.pinned:
-            status = "★  " + status
-        painter.setPen(QColor(color))
-        painter.drawText(header, Qt.AlignRight | Qt.AlignVCenter, status)
-        painter.setFont(self.font)
-        painter.setPen(QColor("#e6e9ef"))
-        art_rect = QRect(rect.left() + 10, rect.top() + 28, rect.width() - 20, rect.height() - 34)
-        painter.setClipRect(art_rect)
-        y = art_rect.top() + self.metrics.ascent()
-        for line in visible_text(card.text).split("\n")[:CARD_MAX_LINES]:
-            painter.drawText(art_rect.left(), y, line)  # drawn as is: whitespace is the art
-            y += self.metrics.lineSpacing()
-        painter.restore()
+            larger = [s for s in sizes if s > now]
+            self.set_art_size(larger[0] if larger else sizes[-1])
+
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.ControlModifier and event.angleDelta().y():
+            self.zoom(1 if event.angleDelta().y() > 0 else -1)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.dataChanged, model.layoutChanged):
+            signal.connect(self._layout_timer.start)
+        self.relayout()
+
+    def relayout(self) -> None:
+        self._layout_timer.stop()
+        model, delegate = self.model(), self.itemDelegate()
+        if model is None:
+            return
+        option = QStyleOptionViewItem()
+        sizes = [delegate.sizeHint(option, model.index(row, 0)) for row in range(model.rowCount())]
+        self.rects = pack_cards(sizes, self.viewport().width())
+        right = max((rect.right() for rect in self.rects), default=0)
+        bottom = max((rect.bottom() for rect in self.rects), default=0)
+        self._content = QSize(right + 1, bottom + 1)
+        self.updateGeometries()
+        self.viewport().update()
+
+    def updateGeometries(self) -> None:
+        viewport = self.viewport().size()
+        self.horizontalScrollBar().setRange(0, max(0, self._content.width() - viewport.width()))
+        self.horizontalScrollBar().setPageStep(viewport.width())
+        self.horizontalScrollBar().setSingleStep(20)
+        self.verticalScrollBar().setRange(0, max(0, self._content.height() + 8 - viewport.height()))
+        self.verticalScrollBar().setPageStep(viewport.height())
+        self.verticalScrollBar().setSingleStep(24)
+        super().updateGeometries()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.relayout()
+        else:
+            self.updateGeometries()
+
+    # -- QAbstractItemView's geometry --------------------------------------------------------
+
+    def _offset(self) -> QPoint:
+        return QPoint(self.horizontalScrollBar().value(), self.verticalScrollBar().value())
+
+    def visualRect(self, index) -> QRect:
+        if not index.isValid() or index.row() >= len(self.rects):
+            return QRect()
+        return self.rects[index.row()].translated(-self._offset())
+
+    def indexAt(self, point) -> QModelIndex:
+        content = point + self._offset()
+        for row, rect in enumerate(self.rects):
+            if rect.contains(content):
+                return self.model().index(row, 0)
+        return QModelIndex()
+
+    def scrollTo(self, index, hint=QAbstractItemView.EnsureVisible) -> None:
+        rect = self.visualRect(index)
+        if rect.isNull():
+            return
+        viewport = self.viewport().rect()
+        bars = self.horizontalScrollBar(), self.verticalScrollBar()
+        if hint == QAbstractItemView.PositionAtCenter:
+            centre = rect.center() - viewport.center()
+            bars[0].setValue(bars[0].value() + centre.x())
+            bars[1].setValue(bars[1].value() + centre.y())
+            return
+        for bar, low, high, size in (
+            (bars[0], rect.left(), rect.right(), viewport.width()),
+            (bars[1], rect.top(), rect.bottom(), viewport.height()),
+        ):
+            if low < 0 or high - low >= size:
+                bar.setValue(bar.value() + low)
+            elif high > size:
+                bar.setValue(bar.value() + high - size + 1)
+
+    def moveCursor(self, action, modifiers) -> QModelIndex:
+        current, model = self.currentIndex(), self.model()
+        count = model.rowCount() if model is not None else 0
+        if count == 0:
+            return QModelIndex()
+        row = current.row() if current.isValid() else -1
+        if action in (QAbstractItemView.MoveHome, QAbstractItemView.MovePageUp):
+            return model.index(0, 0)
+        if action in (QAbstractItemView.MoveEnd, QAbstractItemView.MovePageDown):
+            return model.index(count - 1, 0)
+        if action in (QAbstractItemView.MoveLeft, QAbstractItemView.MovePrevious):
+            return model.index(max(0, row - 1), 0)
+        if action in (QAbstractItemView.MoveRight, QAbstractItemView.MoveNext):
+            return model.index(min(count - 1, row + 1), 0)
+        if action in (QAbstractItemView.MoveUp, QAbstractItemView.MoveDown) and row >= 0:
+            # the card in the row above or below whose centre is nearest this one's
+            here = self.rects[row]
+            below = action == QAbstractItemView.MoveDown
+            others = [
+                r
+                for r, rect in enumerate(self.rects)
+                if (rect.top() > here.bottom() if below else rect.bottom() < here.top())
+            ]
+            if others:
+                edge = (min if below else max)(self.rects[r].top() for r in others)
+                row_cards = [r for r in others if self.rects[r].top() == edge]
+                return model.index(min(row_cards, key=lambda r: abs(self.rects[r].center().x() - here.center().x())), 0)
+            return current
+        return model.index(max(0, row), 0)
+
+    def horizontalOffset(self) -> int:
+        return self.horizontalScrollBar().value()
+
+    def verticalOffset(self) -> int:
+        return self.verticalScrollBar().value()
+
+    def isIndexHidden(self, index) -> bool:
+        return False
+
+    def setSelection(self, rect, flags) -> None:
+        content = rect.normalized().translated(self._offset())
+        for row, card in enumerate(self.rects):
+            if card.intersects(content):
+                self.selectionModel().select(self.model().index(row, 0), flags)
+                return
+        self.selectionModel().select(QModelIndex(), QItemSelectionModel.Clear)
+
+    def visualRegionForSelection(self, selection) -> QRegion:
+        region = QRegion()
+        for index in selection.indexes():
+            region += self.visualRect(index)
+        return region
+
+    # -- painting ------------------------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self.viewport())
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            if self.placeholder:
+                painter.setPen(QColor(palette.TEXT_FAINT))
+                painter.drawText(
+                    self.viewport().rect().adjusted(20, 20, -20, -20),
+                    Qt.AlignCenter | Qt.TextWordWrap,
+                    self.placeholder,
+                )
+            return
+        delegate = self.itemDelegate()
+        exposed = event.rect()
+        selection = self.selectionModel()
+        for row in range(min(model.rowCount(), len(self.rects))):
+            rect = self.rects[row].translated(-self._offset())
+            if not rect.intersects(exposed):
+                continue
+            option = QStyleOptionViewItem()
+            self.initViewItemOption(option)
+            option.rect = rect
+            index = model.index(row, 0)
+            if selection is not None and selection.isSelected(index):
+                option.state |= QStyle.State_Selected
+            delegate.paint(painter, option, index)
 
 
 class GalleryPanel(QWidget):
@@ -277,8 +495,15 @@ class GalleryPanel(QWidget):
         # narrow window instead of squeezing the buttons into slivers.
         self.toolbar = QWidget()
         form = FlowLayout(self.toolbar)
-        for text, widget in (("Label", self.label), ("T", self.temperature), ("top-k", self.top_k), ("top-p", self.top_p),
-                             ("seed", self.seed), ("count", self.count), ("max chars", self.max_chars)):
+        for text, widget in (
+            ("Label", self.label),
+            ("T", self.temperature),
+            ("top-k", self.top_k),
+            ("top-p", self.top_p),
+            ("seed", self.seed),
+            ("count", self.count),
+            ("max chars", self.max_chars),
+        ):
             caption = QLabel(text)
             caption.setObjectName("caption")
             field = QWidget()
@@ -304,15 +529,6 @@ class GalleryPanel(QWidget):
         self.model = GalleryModel(self)
         self.view = CardView()
         self.view.setModel(self.model)
-        self.view.setItemDelegate(CardDelegate(self.view))
-        self.view.setViewMode(QListView.IconMode)
-        self.view.setFlow(QListView.LeftToRight)
-        self.view.setWrapping(True)
-        self.view.setResizeMode(QListView.Adjust)
-        self.view.setMovement(QListView.Static)
-        self.view.setSpacing(4)
-        self.view.setUniformItemSizes(False)
-        self.view.setVerticalScrollMode(QListView.ScrollPerPixel)
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._card_menu)
 
@@ -334,8 +550,14 @@ class GalleryPanel(QWidget):
 
     def apply_settings(self, settings: dict) -> None:
         """Show the settings a gallery was drawn with, so the controls match the cards."""
-        widgets = {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p, "seed": self.seed,
-                   "count": self.count, "max_chars": self.max_chars}
+        widgets = {
+            "temperature": self.temperature,
+            "top_k": self.top_k,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "count": self.count,
+            "max_chars": self.max_chars,
+        }
         for key, widget in widgets.items():
             value = settings.get(key)
             widget.setValue(value if value is not None else widget.minimum())
@@ -384,4 +606,8 @@ class GalleryPanel(QWidget):
         menu.addAction("Copy art", lambda: QGuiApplication.clipboard().setText(card.text))
         menu.addAction("Unpin" if card.pinned else "Pin as favourite", lambda: self.pinToggled.emit(index.row()))
         menu.addAction("Export piece…", lambda: self.exportPieceRequested.emit(index.row()))
+        menu.addSeparator()
+        menu.addAction("Smaller art (Ctrl+−)", lambda: self.view.zoom(-1))
+        menu.addAction("Larger art (Ctrl++)", lambda: self.view.zoom(1))
+        menu.addAction("Art at its usual size (Ctrl+0)", self.view.reset_art_size)
         menu.exec(self.view.viewport().mapToGlobal(position))

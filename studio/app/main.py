@@ -52,6 +52,15 @@ def app_icon():
     return icon
 
 
+def studio_style_sheet() -> str:
+    """resources/studio.qss with the palette's colours and the resources folder filled in."""
+    from studio.app.palette import style_sheet
+
+    sheet = resource_file("studio.qss")
+    # Images in the sheet (the spin boxes' arrows) are named relative to the resources folder.
+    return style_sheet(sheet.read_text(encoding="utf-8")).replace("url(resources:", f"url({sheet.parent.as_posix()}/")
+
+
 def make_app(argv=None):
     from PySide6.QtWidgets import QApplication
 
@@ -62,9 +71,7 @@ def make_app(argv=None):
     app.setWindowIcon(app_icon())
     app.setDesktopFileName(APP_ID)
     app.setStyle("Fusion")
-    sheet = resource_file("studio.qss")
-    # Images in the sheet (the spin boxes' arrows) are named relative to the resources folder.
-    app.setStyleSheet(sheet.read_text(encoding="utf-8").replace("url(resources:", f"url({sheet.parent.as_posix()}/"))
+    app.setStyleSheet(studio_style_sheet())
     from studio.app.gc_guard import collect_on_gui_thread
 
     collect_on_gui_thread(app)  # the worker thread must never be the one that frees Qt objects
@@ -77,11 +84,13 @@ def show_splash(app):
     from PySide6.QtGui import QColor, QPainter, QPixmap
     from PySide6.QtWidgets import QLabel
 
+    from studio.app import palette
+
     pixmap = QPixmap(420, 200)
-    pixmap.fill(QColor("#151922"))
+    pixmap.fill(QColor(palette.WINDOW))
     painter = QPainter(pixmap)
     app.windowIcon().paint(painter, 24, 52, 96, 96)  # set by make_app
-    painter.setPen(QColor("#e6e9ef"))
+    painter.setPen(QColor(palette.TEXT))
     font = painter.font()
     font.setPointSize(15)
     font.setBold(True)
@@ -90,7 +99,7 @@ def show_splash(app):
     font.setPointSize(9)
     font.setBold(False)
     painter.setFont(font)
-    painter.setPen(QColor("#8b95a8"))
+    painter.setPen(QColor(palette.TEXT_FAINT))
     painter.drawText(140, 120, "loading PyTorch and your library…")
     painter.end()
     # A frameless label, not QSplashScreen: its show() blocks up to a second waiting for

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QMargins, QObject, QPoint, QRect, QSettings, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QSplitter,
     QTabWidget, QVBoxLayout, QWidget,
@@ -33,6 +33,16 @@ from studio.app.tree_view import FamilyTreeView
 from studio.app.worker import Worker
 from studio.library import Library
 
+def fit_on_screen(rect: QRect, available: QRect, frame: QMargins) -> QRect:
+    """``rect`` (a window's inside) shrunk and moved so that it, with a frame of
+    ``frame`` around it (the title bar on top), lies within ``available``."""
+    inner = available.marginsRemoved(frame)
+    size = rect.size().boundedTo(inner.size())
+    left = max(inner.left(), min(rect.left(), inner.right() + 1 - size.width()))
+    top = max(inner.top(), min(rect.top(), inner.bottom() + 1 - size.height()))
+    return QRect(QPoint(left, top), size)
+
+
 class LibraryBridge(QObject):
     """Re-emits the library's plain-Python events as a Qt signal (queued across threads)."""
 
@@ -52,10 +62,10 @@ class MainWindow(QMainWindow):
         self.session = Session()
         self.bridge = LibraryBridge(library)
         self.setWindowTitle("darwASCIInGPT Studio")
-        self.setMinimumSize(900, 560)
 
         self.tree = FamilyTreeView()
         self.search = QLineEdit(placeholderText="Filter the family (name, role, framing)…", clearButtonEnabled=True)
+        self.search.setToolTip("Dims the others and centres the matches; Enter goes to the next match")
         fit = QPushButton("Fit")
         fit.setToolTip("Fit the whole family in view (F)")
         top = QHBoxLayout()
@@ -105,6 +115,7 @@ class MainWindow(QMainWindow):
         self.data = DataActions(library, worker, self.notice, self.say, self.open_paths, self)
         build_menus(self)
         self.search.textChanged.connect(self.tree.apply_filter)
+        self.search.returnPressed.connect(self.tree.next_match)
         fit.clicked.connect(self.tree.fit)
         self.tree.checkpointSelected.connect(self.session.select)
         self.tree.breedRequested.connect(self._breed_in_bay)
@@ -129,16 +140,14 @@ class MainWindow(QMainWindow):
 
     # -- state ----------------------------------------------------------------------------
 
+    # Room kept for the window manager's frame (title bar, borders) when a size is
+    # chosen before the window is shown and its real frame is known.
+    FRAME_ALLOWANCE = QMargins(8, 40, 8, 8)
+    DEFAULT_SIZE = QSize(1500, 950)
+    MINIMUM_SIZE = QSize(900, 560)
+
     def restore_state(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:  # first run: tree and gallery get the room, the docks a sensible strip
-            screen = QApplication.primaryScreen().availableGeometry() if QApplication.primaryScreen() else None
-            width, height = (1500, 950) if screen is None else (min(1500, screen.width()), min(950, screen.height()))
-            self.resize(width, height)
-            QTimer.singleShot(0, lambda: self.splitter.setSizes([width * 2 // 5, width * 3 // 5]))
-            self.resizeDocks([self.bay_dock], [min(300, height // 3)], Qt.Vertical)
+        self.restore_geometry()
         for key, restore in (("window/state", self.restoreState), ("window/splitter", self.splitter.restoreState)):
             value = self.settings.value(key)
             if value is not None:
@@ -150,8 +159,61 @@ class MainWindow(QMainWindow):
         if last is not None and int(last) in self.tree.nodes:
             self.tree.select(int(last), emit=True)
 
+    def restore_geometry(self) -> None:
+        """The last size and place, fitted to the screen the window opens on now (a size
+        saved on a bigger screen shrinks to this one, frame included), maximised again if
+        it was; on a first run, the default size within the screen, centred."""
+        saved = self.settings.value("window/normal")
+        saved = saved if isinstance(saved, QRect) and saved.isValid() else None
+        screen = (QGuiApplication.screenAt(saved.center()) if saved is not None else None) or self.screen()
+        available = screen.availableGeometry() if screen is not None else QRect(QPoint(0, 0), self.DEFAULT_SIZE)
+        room = available.marginsRemoved(self.FRAME_ALLOWANCE).size()
+        self.setMinimumSize(self.MINIMUM_SIZE.boundedTo(room))
+        first_run = saved is None
+        if first_run:
+            size = self.DEFAULT_SIZE.boundedTo(room)
+            saved = QRect(QPoint(0, 0), size)
+            saved.moveCenter(available.center())
+        fitted = fit_on_screen(saved, available, self.FRAME_ALLOWANCE)
+        # Shrunk to a smaller screen: the docks shrink in proportion once shown, so the bay
+        # does not keep the height it had on the big screen and crowd out the gallery.
+        self._dock_shrink = fitted.height() / saved.height() if fitted.height() < saved.height() else 1.0
+        self.setGeometry(fitted)
+        if self.settings.value("window/maximized") in (True, "true"):
+            self.setWindowState(self.windowState() | Qt.WindowMaximized)
+        if first_run:  # tree and gallery get the room, the docks a sensible strip
+            width, height = self.width(), self.height()
+            QTimer.singleShot(0, lambda: self.splitter.setSizes([width * 2 // 5, width * 3 // 5]))
+            self.resizeDocks([self.bay_dock], [min(300, height // 3)], Qt.Vertical)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # The window manager's real frame is known once the window is shown: keep all of
+        # it (the status bar included) on the screen.
+        QTimer.singleShot(0, self._keep_on_screen)
+
+    def _keep_on_screen(self) -> None:
+        if self._dock_shrink < 1.0:
+            shrink, self._dock_shrink = self._dock_shrink, 1.0
+            self.resizeDocks([self.bay_dock], [int(self.bay_dock.height() * shrink)], Qt.Vertical)
+        screen = self.screen()
+        if screen is None or self.windowState() & (Qt.WindowMaximized | Qt.WindowFullScreen):
+            return
+        available, frame = screen.availableGeometry(), self.frameGeometry()
+        if available.contains(frame):
+            return
+        extra = frame.size() - self.geometry().size()  # the decorations
+        size = self.size().boundedTo(available.size() - extra).expandedTo(self.minimumSize())
+        self.resize(size)
+        frame = self.frameGeometry()
+        self.move(
+            max(available.left(), min(frame.left(), available.right() + 1 - frame.width())),
+            max(available.top(), min(frame.top(), available.bottom() + 1 - frame.height())),
+        )
+
     def save_state(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/normal", self.normalGeometry())
+        self.settings.setValue("window/maximized", self.isMaximized())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.setValue("tree/zoom", self.tree.zoom_level())
@@ -227,6 +289,14 @@ class MainWindow(QMainWindow):
         self._flush_layout()  # its library event may still be pending
         self.tree.select(checkpoint_id)
         self.session.select(checkpoint_id)
+
+    def zoom(self, step: int) -> None:
+        """View → Zoom in/out: the gallery's art when the gallery has the focus, else the tree."""
+        focus = QApplication.focusWidget()
+        if focus is not None and (focus is self.gallery.view or self.gallery.view.isAncestorOf(focus)):
+            self.gallery.view.zoom(step)
+        else:
+            self.tree.zoom_by(1.2 if step > 0 else 1 / 1.2)
 
     def _job_failed(self, _job_id: int, message: str) -> None:
         self.notice(message)

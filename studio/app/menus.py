@@ -20,7 +20,8 @@ SHORTCUTS = [
     ("1–9, Space", "nursery: star a child / the focused child"),
     ("arrows, K", "nursery: move between children / keep the focused one"),
     ("Enter / Ctrl+Z", "nursery: next litter / undo the last litter"),
-    ("Ctrl++ / Ctrl+-", "zoom the tree"),
+    ("Ctrl++ / Ctrl+-", "zoom the tree, or the gallery's art when the gallery has the focus (Ctrl+wheel too)"),
+    ("Ctrl+0", "the gallery's art at its usual size"),
     ("Ctrl+Q", "quit"),
 ]
 
@@ -52,8 +53,9 @@ def build_menus(window) -> None:
     action(file, "Quit", window.quit, "Ctrl+Q")
     view = window.menuBar().addMenu("&View")
     action(view, "Fit family", window.tree.fit, "F")
-    action(view, "Zoom in", lambda: window.tree.zoom_by(1.2), "Ctrl++")
-    action(view, "Zoom out", lambda: window.tree.zoom_by(1 / 1.2), "Ctrl+-")
+    action(view, "Zoom in", lambda: window.zoom(1), "Ctrl++")
+    action(view, "Zoom out", lambda: window.zoom(-1), "Ctrl+-")
+    action(view, "Gallery art at its usual size", window.gallery.view.reset_art_size, "Ctrl+0")
     view.addSeparator()
     view.addAction(window.bay_dock.toggleViewAction())
     view.addAction(window.jobs_dock.toggleViewAction())

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.app import figures
+from studio.app import figures, palette
 from studio.app.gallery import CARD_COLUMNS, art_font, visible_text
 from studio.breed.nursery import LITTER_SIZE, SPREAD, NurseryPlan
 
@@ -127,7 +127,7 @@ class KidCard(QFrame):
     def show_figure(self, measurement: dict | None, vigor: dict | None) -> None:
         self.judged = measurement is not None
         if measurement is None:
-            self.badge.setText("<span style='color:#8b95a8'>bpc: judging…</span>")
+            self.badge.setText(f"<span style='color:{palette.TEXT_FAINT}'>bpc: judging…</span>")
             return
         text = f"<b>{measurement['bpc']:.3f}</b> bpc"
         interval = measurement.get("interval")
@@ -149,13 +149,13 @@ class KidCard(QFrame):
 
     def _paint_state(self) -> None:
         self.star.setText(STAR if self.starred else NO_STAR)
-        self.star.setStyleSheet(f"font-size: 16pt; color: {'#f5c518' if self.starred else '#8b95a8'};")
+        self.star.setStyleSheet(f"font-size: 16pt; color: {palette.STAR if self.starred else palette.TEXT_FAINT};")
         self.keep.setText("Kept ✓" if self.kept else "Keep")
         self.keep.setEnabled(not self.kept)
-        border = "#f5c518" if self.starred else "#303848"
+        border = palette.STAR if self.starred else palette.BORDER
         self.setStyleSheet(
-            f"#kidCard {{ background: #10141b; border: 2px solid {border}; border-radius: 6px; }}"
-            "#kidCard:focus { border-color: #5b8def; } #kidRecipe { color: #8b95a8; }"
+            f"#kidCard {{ background: {palette.SURFACE}; border: 2px solid {border}; border-radius: 6px; }}"
+            f"#kidCard:focus {{ border-color: {palette.FOCUS}; }} #kidRecipe {{ color: {palette.TEXT_FAINT}; }}"
         )
 
     def mousePressEvent(self, event) -> None:
@@ -188,7 +188,7 @@ class NurseryView(QWidget):
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.RichText)
         self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color: #9aa4b6;")
+        self.caption.setStyleSheet(f"color: {palette.TEXT_DIM};")
 
         self.label = QComboBox()  # not editable: typing digits there would not star children
         self.label.setMinimumWidth(110)
@@ -266,7 +266,7 @@ class NurseryView(QWidget):
         )
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.setStyleSheet("color: #8b95a8; padding: 40px;")
+        self.empty.setStyleSheet(f"color: {palette.TEXT_FAINT}; padding: 40px;")
         self.empty.setMinimumWidth(520)  # the grid packs to the left: keep the hint readable
         self.grid.addWidget(self.empty, 0, 0)
 
@@ -370,7 +370,9 @@ class NurseryView(QWidget):
         """A cancelled litter: children it never judged say so (what they drew stays)."""
         for card in self.cards:
             if not card.judged:
-                card.badge.setText("<span style='color:#8b95a8'>bpc: not judged (litter cancelled)</span>")
+                card.badge.setText(
+                    f"<span style='color:{palette.TEXT_FAINT}'>bpc: not judged (litter cancelled)</span>"
+                )
         if not any(card.judged for card in self.cards):
             self.caption.setText(
                 "Cancelled before every child was judged: Undo litter drops it, New litter starts again."

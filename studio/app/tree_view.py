@@ -16,22 +16,13 @@ from PySide6.QtCore import QByteArray, QLineF, QMimeData, QPointF, QRectF, Qt, S
 from PySide6.QtGui import QAction, QColor, QDrag, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
-from studio.app import figures
+from studio.app import figures, palette
+from studio.app.palette import ROLE_COLORS
 from studio.library import CheckpointRecord, Edge
 
 MIME_CHECKPOINT = "application/x-darwascii-checkpoint"
 NODE_W, NODE_H = 190, 62
 LAYER_GAP, ROW_GAP = 90, 22
-
-ROLE_COLORS = {
-    "artist": "#4f9cf7",
-    "ancestor": "#a78bfa",
-    "bred": "#f59e0b",
-    "ablation": "#ec4899",
-    "sweep": "#14b8a6",
-    "text": "#94a3b8",
-    "missing": "#6b7280",
-}
 
 
 def checkpoint_mime(checkpoint_id: int) -> QMimeData:
@@ -78,9 +69,11 @@ def layered_layout(ids: list[int], edges: list[Edge]) -> dict[int, tuple[int, in
         if index == 0:
             ordered = nodes
         else:
+
             def barycenter(n: int) -> float:
                 ps = [row[p] for p in parents[n] if p in row]
                 return sum(ps) / len(ps) if ps else 1e9
+
             ordered = sorted(nodes, key=lambda n: (barycenter(n), n))
         for position, node in enumerate(ordered):
             row[node] = position
@@ -122,7 +115,9 @@ class NodeItem(QGraphicsItem):
             lines += ["", figures.vigor_badge(vigor)[0] + " bpc: " + figures.vigor_verdict(vigor)]
         others = len(r.measurements) - 1
         if others > 0:
-            lines.append(f"(+{others} measurement{'s' if others > 1 else ''} on other data: Evaluate… or the breeding bay)")
+            lines.append(
+                f"(+{others} measurement{'s' if others > 1 else ''} on other data: Evaluate… or the breeding bay)"
+            )
         return "\n".join(lines)
 
     def boundingRect(self) -> QRectF:
@@ -130,34 +125,40 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         r = self.record
-        color = QColor(ROLE_COLORS.get(r.role, "#4f9cf7"))
+        color = QColor(ROLE_COLORS.get(r.role, palette.ACCENT))
         if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.45:
             # Too small to read: a block in the role's colour, outlined when selected.
-            painter.setPen(QPen(QColor("#e6e9ef"), 0) if self.isSelected() else Qt.NoPen)
-            painter.setBrush(color.darker(140) if not self.dimmed else QColor("#262c38"))
+            painter.setPen(QPen(QColor(palette.TEXT), 0) if self.isSelected() else Qt.NoPen)
+            painter.setBrush(color.darker(140) if not self.dimmed else QColor(palette.DIMMED))
             painter.drawRect(self.boundingRect())
             return
         painter.setRenderHint(QPainter.Antialiasing)
-        background = QColor("#1e2430") if not self._hover else QColor("#263042")
+        background = QColor(palette.ELEVATED) if not self._hover else QColor(palette.ELEVATED_HOVER)
         if self.isSelected():
-            background = QColor("#2b3a55")
+            background = QColor(palette.SELECTION)
         painter.setOpacity(0.35 if self.dimmed else 1.0)
-        border = QPen(color if (self.isSelected() or self._drop_target) else QColor("#3a4356"), 2 if self.isSelected() or self._drop_target else 1)
+        border = QPen(
+            color if (self.isSelected() or self._drop_target) else QColor(palette.BORDER_STRONG),
+            2 if self.isSelected() or self._drop_target else 1,
+        )
         if r.role == "missing" or (r.path and not r.exists):
             border.setStyle(Qt.DashLine)
         painter.setPen(border)
         painter.setBrush(background)
         painter.drawRoundedRect(self.boundingRect().adjusted(1, 1, -1, -1), 8, 8)
         painter.fillRect(QRectF(1, 8, 4, NODE_H - 16), color)
-        painter.setPen(QColor("#e6e9ef"))
+        painter.setPen(QColor(palette.TEXT))
         font = QFont(painter.font())
         font.setBold(True)
         font.setPointSizeF(9.5)
         painter.setFont(font)
         # The qualified name tells apehex/styleA from uncond/styleA; elide in the middle
         # so both the folder's start and the model's own name's end show.
-        painter.drawText(QRectF(12, 6, NODE_W - 20, 18), Qt.AlignLeft | Qt.AlignVCenter,
-                         painter.fontMetrics().elidedText(r.qualified_name, Qt.ElideMiddle, NODE_W - 20))
+        painter.drawText(
+            QRectF(12, 6, NODE_W - 20, 18),
+            Qt.AlignLeft | Qt.AlignVCenter,
+            painter.fontMetrics().elidedText(r.qualified_name, Qt.ElideMiddle, NODE_W - 20),
+        )
         font.setBold(False)
         font.setPointSizeF(8)
         painter.setFont(font)
@@ -168,14 +169,14 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(badge_rect, 4, 4)
         painter.setPen(color.lighter(130))
         painter.drawText(badge_rect, Qt.AlignCenter, badge)
-        painter.setPen(QColor("#9aa4b6"))
+        painter.setPen(QColor(palette.TEXT_DIM))
         framing = {"conditional": "cond", "unconditional": "uncond", "text": "text"}.get(r.framing, r.framing)
         painter.drawText(QRectF(badge_rect.right() + 6, 27, 60, 15), Qt.AlignLeft | Qt.AlignVCenter, framing)
         metric = r.key_metric
         if metric is not None:
             name, value = metric
             label = "bpc" if "bpc" in name else "loss"
-            painter.setPen(QColor("#e6e9ef"))
+            painter.setPen(QColor(palette.TEXT))
             text = f"{label} {value:.3f}"
             if r.headline is not None:  # what it was measured on, in short: the split
                 text += f" · {r.headline.get('data', {}).get('split') or 'text'}"
@@ -184,7 +185,9 @@ class NodeItem(QGraphicsItem):
             if isinstance(vigor, dict) and "best_parent" in vigor:
                 best = vigor["best_parent"]
                 painter.setPen(QColor(figures.vigor_badge(vigor)[1]))
-                painter.drawText(QRectF(12, 43, NODE_W - 20, 15), Qt.AlignRight | Qt.AlignVCenter, f"vigor {best['value']:+.3f}")
+                painter.drawText(
+                    QRectF(12, 43, NODE_W - 20, 15), Qt.AlignRight | Qt.AlignVCenter, f"vigor {best['value']:+.3f}"
+                )
         painter.setOpacity(1.0)
 
     # -- interaction ------------------------------------------------------------------
@@ -245,20 +248,19 @@ class EdgeLayer(QGraphicsItem):
     LABEL_MIN_ZOOM = 0.45  # the same threshold below which nodes drop their text
 
     LABEL_FONT_PT = 7.5
+    LABEL_MAX_WIDTH = 84  # a longer label is elided (the child's tooltip says it whole)
 
-    def __init__(self, links: list[tuple[QPointF, QPointF, str]], obstacles: list[QRectF] = ()):
+    def __init__(self, links: list[tuple[QPointF, QPointF, str]], obstacles: list[QRectF] = (), ends=None):
+        """``links``: (start, end, method) per edge; ``ends``: (parent id, child id) per
+        edge, so that edges which say the same thing share one label."""
         super().__init__()
         self.setZValue(-1)
         self.setFlag(QGraphicsItem.ItemUsesExtendedStyleOption)
         self.curves: list[QPainterPath] = []
         self.lines: list[QLineF] = []
-        self.labels: list[tuple[QPointF, str]] = []
+        self.labels: list[tuple[QRectF, str]] = []
         self.methods: list[str] = []
         bounds = QRectF()
-        font = QFont()
-        font.setPointSizeF(self.LABEL_FONT_PT)
-        metrics = QFontMetricsF(font)
-        taken = list(obstacles)  # nodes, then each label as it is placed
         for p0, p1, method in links:
             curve = QPainterPath(p0)
             dx = (p1.x() - p0.x()) / 2
@@ -266,19 +268,51 @@ class EdgeLayer(QGraphicsItem):
             self.curves.append(curve)
             self.lines.append(QLineF(p0, p1))
             self.methods.append(method)
-            # Labels never collide: the first spot along the curve clear of the nodes and
-            # of the labels placed so far; an edge with no clear spot shows none (the
-            # child's tooltip names how it was made).
-            width, height = metrics.horizontalAdvance(method) + 6, metrics.height()
-            for percent in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
+            bounds = bounds.united(curve.boundingRect())
+        self._place_labels(list(ends) if ends is not None else [(i, i) for i in range(len(links))], list(obstacles))
+        self._bounds = bounds.adjusted(-60, -20, 60, 20)
+
+    def _place_labels(self, ends: list[tuple[int, int]], taken: list[QRectF]) -> None:
+        """One label per thing said: a child's parents joined by one method share one label
+        near the child ("slerp"); a parent's children made by one method share one near the
+        parent ("fork ×5"); any other edge has its own. Each goes on the first spot along its
+        curve clear of the nodes and of the labels placed so far; a label with no clear spot
+        is left out (the child's tooltip names how it was made)."""
+        font = QFont()
+        font.setPointSizeF(self.LABEL_FONT_PT)
+        metrics = QFontMetricsF(font)
+        by_child, by_parent = defaultdict(list), defaultdict(list)
+        for edge, (_parent, child) in enumerate(ends):
+            by_child[(child, self.methods[edge])].append(edge)
+        groups = []  # (edge the label sits on, text, spots along it)
+        near_parent, near_child, middle = (
+            (0.25, 0.35, 0.15, 0.45),
+            (0.8, 0.7, 0.9, 0.6),
+            (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8),
+        )
+        for (_child, method), edges in by_child.items():
+            if len(edges) > 1:
+                groups.append((edges[0], method, near_child))
+            else:
+                by_parent[(ends[edges[0]][0], method)].append(edges[0])
+        for (_parent, method), edges in by_parent.items():
+            if len(edges) > 1:
+                # the middle edge of the fan: its label sits where the fan starts
+                ordered = sorted(edges, key=lambda e: self.lines[e].p2().y())
+                groups.append((ordered[len(ordered) // 2], f"{method} ×{len(edges)}", near_parent))
+            else:
+                groups.append((edges[0], method, middle))
+        for edge, text, spots in groups:
+            text = metrics.elidedText(text, Qt.ElideRight, self.LABEL_MAX_WIDTH)
+            width, height = metrics.horizontalAdvance(text) + 6, metrics.height()
+            curve = self.curves[edge]
+            for percent in spots:
                 point = curve.pointAtPercent(percent)
                 rect = QRectF(point.x() - width / 2, point.y() - height - 2, width, height)
                 if not any(rect.intersects(other) for other in taken):
                     taken.append(rect)
-                    self.labels.append((rect, method))
+                    self.labels.append((rect, text))
                     break
-            bounds = bounds.united(curve.boundingRect())
-        self._bounds = bounds.adjusted(-60, -20, 60, 20)
 
     @property
     def count(self) -> int:
@@ -292,7 +326,7 @@ class EdgeLayer(QGraphicsItem):
         # Antialiasing only when zoomed in far enough to see it; a cosmetic pen keeps
         # edges one pixel wide at any zoom without scaling work.
         painter.setRenderHint(QPainter.Antialiasing, zoom >= self.LABEL_MIN_ZOOM)
-        pen = QPen(QColor("#4b5568"), 1.4 if zoom >= self.LABEL_MIN_ZOOM else 1.0)
+        pen = QPen(QColor(palette.EDGE), 1.4 if zoom >= self.LABEL_MIN_ZOOM else 1.0)
         pen.setCosmetic(True)
         painter.setPen(pen)
         painter.setBrush(Qt.NoBrush)
@@ -309,7 +343,7 @@ class EdgeLayer(QGraphicsItem):
         font = QFont(painter.font())
         font.setPointSizeF(self.LABEL_FONT_PT)
         painter.setFont(font)
-        painter.setPen(QColor("#8b95a8"))
+        painter.setPen(QColor(palette.TEXT_FAINT))
         for rect, text in self.labels:
             if visible.intersects(rect):
                 painter.drawText(rect, Qt.AlignCenter, text)
@@ -327,11 +361,12 @@ class FamilyTreeView(QGraphicsView):
         self.setDragMode(QGraphicsView.ScrollHandDrag)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
-        self.setBackgroundBrush(QColor("#151922"))
+        self.setBackgroundBrush(QColor(palette.WINDOW))
         self.setAcceptDrops(True)
         self.nodes: dict[int, NodeItem] = {}
         self.edge_layer: EdgeLayer | None = None
         self._filter = ""
+        self._match_index = -1
 
     # -- content ------------------------------------------------------------------------
 
@@ -353,13 +388,16 @@ class FamilyTreeView(QGraphicsView):
                 self.update_node(record)
             layer, row = positions[record.id]
             item.setPos(layer * (NODE_W + LAYER_GAP), row * (NODE_H + ROW_GAP))
-        links = []
+        links, ends = [], []
         for edge in edges:
             if edge.parent_id not in self.nodes or edge.child_id not in self.nodes:
                 continue
             start = self.nodes[edge.parent_id].sceneBoundingRect()
             end = self.nodes[edge.child_id].sceneBoundingRect()
-            links.append((QPointF(start.right(), start.center().y()), QPointF(end.left(), end.center().y()), edge.method))
+            links.append(
+                (QPointF(start.right(), start.center().y()), QPointF(end.left(), end.center().y()), edge.method)
+            )
+            ends.append((edge.parent_id, edge.child_id))
         made_by = defaultdict(set)
         for edge in edges:
             made_by[edge.child_id].add(edge.method)
@@ -369,7 +407,7 @@ class FamilyTreeView(QGraphicsView):
                 item.setToolTip(item._tooltip())
         if self.edge_layer is not None:
             scene.removeItem(self.edge_layer)
-        self.edge_layer = EdgeLayer(links, [item.sceneBoundingRect() for item in self.nodes.values()])
+        self.edge_layer = EdgeLayer(links, [item.sceneBoundingRect() for item in self.nodes.values()], ends)
         scene.addItem(self.edge_layer)
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-40, -40, 40, 40))
         self.apply_filter(self._filter)
@@ -398,12 +436,47 @@ class FamilyTreeView(QGraphicsView):
                 self.checkpointSelected.emit(checkpoint_id)
 
     def apply_filter(self, text: str) -> None:
+        """Dim the nodes that do not match and bring the matches into view (centred)."""
         self._filter = text.strip().lower()
         for item in self.nodes.values():
             r = item.record
             haystack = f"{r.qualified_name} {r.role} {r.framing}".lower()
             item.dimmed = bool(self._filter) and self._filter not in haystack
             item.update()
+        self._match_index = -1
+        if self._filter:
+            self.show_matches()
+
+    def matches(self) -> list[NodeItem]:
+        """The nodes the filter keeps, in reading order (generation, then row)."""
+        if not self._filter:
+            return []
+        found = [item for item in self.nodes.values() if not item.dimmed]
+        return sorted(found, key=lambda item: (item.pos().x(), item.pos().y()))
+
+    def show_matches(self) -> None:
+        """Centre the matches: all of them if they fit in the view at this zoom, else the first."""
+        found = self.matches()
+        if not found:
+            return
+        bounds = QRectF()
+        for item in found:
+            bounds = bounds.united(item.sceneBoundingRect())
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        if bounds.width() <= visible.width() and bounds.height() <= visible.height():
+            self.centerOn(bounds.center())
+        else:
+            self.centerOn(found[0])
+
+    def next_match(self) -> None:
+        """Enter in the filter: centre the next match (and select it), round and round."""
+        found = self.matches()
+        if not found:
+            return
+        self._match_index = (self._match_index + 1) % len(found)
+        item = found[self._match_index]
+        self.select(item.record.id, emit=True)
+        self.centerOn(item)
 
     # -- view ----------------------------------------------------------------------------
 
@@ -423,8 +496,9 @@ class FamilyTreeView(QGraphicsView):
     READABLE_ZOOM = 0.9
 
     def fit(self) -> None:
-        """The whole family if it fits at a readable size; otherwise a readable zoom,
-        scrolled to the selected node (or the first generation)."""
+        """The whole family if it fits at a readable size; otherwise a readable zoom that
+        starts at the first generation (the left column is never cut), scrolled down to
+        the selected node when it is in view from there."""
         if not self.nodes:
             return
         bounds = self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30)
@@ -433,12 +507,14 @@ class FamilyTreeView(QGraphicsView):
             self.set_zoom(1.2)
         elif self.zoom_level() < self.READABLE_ZOOM:
             self.set_zoom(self.READABLE_ZOOM)
+            visible = self.mapToScene(self.viewport().rect()).boundingRect()
+            left = bounds.left() + visible.width() / 2  # the left edge of the family at the view's left
             selected = self.nodes.get(self.selected_id())
-            if selected is not None:
-                self.centerOn(selected)
+            if selected is not None and selected.sceneBoundingRect().right() <= bounds.left() + visible.width():
+                y = selected.sceneBoundingRect().center().y()
             else:
-                self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
-                self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
+                y = bounds.top() + visible.height() / 2
+            self.centerOn(left, y)
 
     def wheelEvent(self, event):
         if event.angleDelta().y():
@@ -452,12 +528,22 @@ class FamilyTreeView(QGraphicsView):
             return
         self.select(item.record.id, emit=True)
         menu = QMenu(self)
-        for action, text in (("sample", "Sample gallery"), ("evaluate", "Evaluate bpc…"), ("breed_a", "Breed: set as parent A"),
-                             ("breed_b", "Breed: set as parent B"), ("export", "Export checkpoint…"), ("reveal", "Reveal file"),
-                             ("heldout", "Held-out data for its folder…"), ("remove", "Remove from library")):
+        for action, text in (
+            ("sample", "Sample gallery"),
+            ("evaluate", "Evaluate bpc…"),
+            ("breed_a", "Breed: set as parent A"),
+            ("breed_b", "Breed: set as parent B"),
+            ("export", "Export checkpoint…"),
+            ("reveal", "Reveal file"),
+            ("heldout", "Held-out data for its folder…"),
+            ("remove", "Remove from library"),
+        ):
             act = QAction(text, menu)
             act.triggered.connect(lambda checked=False, a=action, i=item.record.id: self.actionRequested.emit(a, i))
-            if action in ("sample", "evaluate", "breed_a", "breed_b", "export", "reveal", "heldout") and not item.record.exists:
+            if (
+                action in ("sample", "evaluate", "breed_a", "breed_b", "export", "reveal", "heldout")
+                and not item.record.exists
+            ):
                 act.setEnabled(False)
             menu.addAction(act)
             if action in ("evaluate", "breed_b", "heldout"):
