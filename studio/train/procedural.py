@@ -3,15 +3,196 @@
 ``render(label, seed)`` draws one piece of a class; the same seed gives the same piece.
 Pieces are printable ASCII plus newline with no trailing spaces; a random left offset
 shifts some of them sideways (the split rule in ``studio.train.corpus`` ignores it).
+
+Each drawer composes a scene from parts: a subject drawn in one of several poses,
+sizes and styles (many of them built from parameters, so a size change redraws every
+line), props beside it, things in the sky, a ground, and now and then a caption or a
+signature of one of our own invented artists. Variety comes from composition, never
+from character noise: ``darwascii corpus variety`` counts the visibly different
+drawings each class can make (``studio.model.variety``'s 0.2 rule).
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import random
-from typing import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Callable, Iterable, Sequence
+
+from rapidfuzz.distance import Levenshtein
 
 from studio.errors import StudioError
+from studio.model.variety import SAME_DRAWING, drawing_of
+
+Sprite = list[str]
+
+
+# -- drawing kit -------------------------------------------------------------------
+
+
+def sprite(text: str) -> Sprite:
+    """A sprite from a triple-quoted block: blank edge lines and the common indent removed."""
+    rows = [line.rstrip() for line in text.split("\n")]
+    while rows and not rows[0]:
+        rows.pop(0)
+    while rows and not rows[-1]:
+        rows.pop()
+    margin = min((len(r) - len(r.lstrip(" ")) for r in rows if r), default=0)
+    return [r[margin:] for r in rows]
+
+
+def sprites(text: str) -> list[Sprite]:
+    """Several sprites in one block, separated by lines holding only ``~~``."""
+    return [sprite(part) for part in text.split("\n~~\n")]
+
+
+def width(s: Sequence[str]) -> int:
+    return max((len(line) for line in s), default=0)
+
+
+_MIRROR = str.maketrans("/\\()<>[]{}`db", "\\/)(><][}{'bd")
+
+
+def mirror(s: Sprite) -> Sprite:
+    """The sprite facing the other way."""
+    w = width(s)
+    return [line.ljust(w)[::-1].translate(_MIRROR).rstrip() for line in s]
+
+
+def swap(s: Sprite, **subs: str) -> Sprite:
+    """Placeholders (single capital letters) replaced, e.g. ``swap(cat, E="o")``."""
+    out = []
+    for line in s:
+        for key, value in subs.items():
+            line = line.replace(key, value)
+        out.append(line)
+    return out
+
+
+class Canvas:
+    """A grid to put sprites on; spaces in a sprite are transparent unless ``solid``."""
+
+    def __init__(self, w: int, h: int):
+        self.w, self.h = w, h
+        self.grid = [[" "] * w for _ in range(h)]
+
+    def put(self, s: Sequence[str], x: int, y: int, solid: bool = False) -> None:
+        for dy, line in enumerate(s):
+            row = y + dy
+            if not 0 <= row < self.h or not line.strip():
+                continue
+            start = len(line) - len(line.lstrip(" ")) if solid else 0
+            for dx in range(start, len(line)):
+                ch = line[dx]
+                col = x + dx
+                if 0 <= col < self.w and (solid or ch != " "):
+                    self.grid[row][col] = ch
+
+    def free(self, x: int, y: int, w: int, h: int, pad: int = 1) -> bool:
+        if x < 0 or y < 0 or x + w > self.w or y + h > self.h:
+            return False
+        for row in range(max(0, y - pad), min(self.h, y + h + pad)):
+            for col in range(max(0, x - pad), min(self.w, x + w + pad)):
+                if self.grid[row][col] != " ":
+                    return False
+        return True
+
+    def rows(self) -> Sprite:
+        return ["".join(row).rstrip() for row in self.grid]
+
+
+def beside(parts: Sequence[Sprite], gaps: Sequence[int], drop: Sequence[int] = ()) -> Sprite:
+    """Sprites side by side, bottom-aligned (``drop[i]`` rows raised off the baseline)."""
+    drop = list(drop) + [0] * (len(parts) - len(drop))
+    h = max(len(p) + d for p, d in zip(parts, drop))
+    out = [""] * h
+    for i, part in enumerate(parts):
+        w = width(part)
+        top = h - len(part) - drop[i]
+        for y in range(h):
+            line = part[y - top] if 0 <= y - top < len(part) else ""
+            out[y] += line.ljust(w) + (" " * gaps[i] if i < len(parts) - 1 else "")
+    return [line.rstrip() for line in out]
+
+
+def above(top: Sprite, bottom: Sprite, shift: int = 0) -> Sprite:
+    """``top`` stacked on ``bottom``, centred over it (then moved ``shift`` columns)."""
+    x = (width(bottom) - width(top)) // 2 + shift
+    pad_top, pad_bottom = max(0, x), max(0, -x)
+    return [(" " * pad_top + line).rstrip() for line in top] + [(" " * pad_bottom + line).rstrip() for line in bottom]
+
+
+def scatter(r: random.Random, base: Sprite, items: Sequence[Sprite], headroom: int, tries: int = 12) -> Sprite:
+    """``base`` with ``headroom`` blank rows above it, and each item put where it finds room."""
+    headroom = max(0, min(headroom, 24 - len(base)))
+    w = max(width(base), max((width(i) for i in items), default=0) + 2)
+    canvas = Canvas(w, headroom + len(base))
+    canvas.put(base, 0, headroom)
+    for item in items:
+        iw, ih = width(item), len(item)
+        for _ in range(tries):
+            x = r.randint(0, max(0, w - iw))
+            y = r.randint(0, max(0, headroom + len(base) // 2 - ih))
+            if canvas.free(x, y, iw, ih):
+                canvas.put(item, x, y)
+                break
+    return trim(canvas.rows())
+
+
+def trim(lines: Iterable[str]) -> Sprite:
+    rows = [line.rstrip() for line in lines]
+    while rows and not rows[0]:
+        rows.pop(0)
+    while rows and not rows[-1]:
+        rows.pop()
+    margin = min((len(r) - len(r.lstrip(" ")) for r in rows if r), default=0)
+    return [r[margin:] for r in rows]
+
+
+def repeat_to(unit: str, n: int) -> str:
+    return (unit * (n // max(1, len(unit)) + 1))[:n]
+
+
+# Invented initials of invented artists (no real artist signs this way).
+SIGNERS = ("kvt", "zo", "m.q", "tlr", "ynn", "b.o.", "qhu", "ej.f", "rox", "wid")
+
+
+def signed(r: random.Random, lines: Sprite, captions: Sequence[str] = (), p_caption=0.25, p_sign=0.3) -> Sprite:
+    """Sometimes a caption centred under the piece, sometimes initials in a corner."""
+    lines = list(lines)
+    w = width(lines)
+    if captions and r.random() < p_caption:
+        text = r.choice(captions)
+        lines.append(" " * max(0, (w - len(text)) // 2) + text)
+    if r.random() < p_sign:
+        name = r.choice(SIGNERS)
+        name = r.choice([name, "-" + name, name + r.choice(["'98", "'03", "'11", " 07"])])
+        last = lines[-1]
+        if len(last) + len(name) + 3 <= w:
+            lines[-1] = last + " " * (w - len(last) - len(name)) + name
+        else:
+            lines.append(" " * max(0, w - len(name)) + name)
+    return lines
+
+
+def row_of(r: random.Random, subjects: Sequence[Sprite], props: Sequence[Sprite], max_w: int, gaps=(1, 6)) -> Sprite:
+    """Subjects side by side (as many as fit ``max_w``), props slipped in where they fit."""
+    parts: list[Sprite] = [subjects[0]]
+    spaces = [r.randint(*gaps) for _ in range(len(subjects) + len(props))]
+
+    def total(ps: Sequence[Sprite]) -> int:
+        return sum(width(p) for p in ps) + sum(spaces[: len(ps) - 1])
+
+    for s in subjects[1:]:
+        if total(parts + [s]) <= max_w:
+            parts.append(s)
+    for p in props:
+        at = r.randint(0, len(parts))
+        trial = parts[:at] + [p] + parts[at:]
+        if total(trial) <= max_w:
+            parts = trial
+    return beside(parts, spaces)
 
 
 def _tidy(lines: Iterable[str], offset: int = 0) -> str:
@@ -27,25 +208,329 @@ def _tidy(lines: Iterable[str], offset: int = 0) -> str:
     return "\n".join(r[cut:] for r in rows)
 
 
-# -- group A ---------------------------------------------------------------------
+# -- scenery shared by several classes ----------------------------------------------
+
+_SKY_SMALL = sprites(
+    r"""
+  _.._
+.' .-'
+|  |
+'. '-._
+  `'--'
+~~
+ .-.
+( (
+ `-'
+~~
+  *
+~~
+ .  *
+~~
+ *  .   +
+~~
+   .--.
+.-(    ).
+(___.__)__)
+~~
+  _  _
+ ( `   )_
+(    )    `)
+ `--'`---'
+~~
+ \/  \/
+~~
+  v  v
+"""
+)
 
 
-def _cat(r: random.Random) -> list[str]:
-    eyes = r.choice(["o.o", "^.^", "-.-", "O.O", "o_o", "=.=", "@.@", "*.*"])
-    whisk = r.choice([(">", "<"), ("=", "="), ("-", "-")])
-    head = [" /\\_/\\ ", f"( {eyes} )", f" {whisk[0]} ^ {whisk[1]} "]
-    body = r.choice(
-        [
-            [],
-            ["/     \\", "(|   |)", " ^^ ^^ "],
-            [" /   \\  ", "(     )~", ' "" ""  '],
-            ["  | |   ", " (_|_)_/"],
-        ]
+# -- group A: creatures & nature --------------------------------------------------
+
+# -- cats -----------------------------------------------------------------------
+
+_CAT_EYES = ("o", "O", "^", "-", "=", "*", "0", "u", "'", "e", "@", "q", ".")
+_CAT_NOSE = ("^", "w", "v", "x", "o", "_", "Y", "'")
+
+_CAT_FACES = sprites(
+    r"""
+ /\_/\
+( EPE )
+ > N <
+~~
+ /\_/\
+( EPE )
+=( N )=
+~~
+  /\___/\
+ ( E   E )
+ (  =N=  )
+  `-----'
+~~
+  /\___/\
+ ( E   E )
+=(  >N<  )=
+  `-...-'
+~~
+  /\     /\
+ /  \___/  \
+(  E     E  )
+(  =  N  =  )
+ \  `---'  /
+  `-.___.-'
+~~
+    /\_____/\
+   /  E   E  \
+  ( ==  N  == )
+   \   `-'   /
+    `-.___.-'
+~~
+  |\__/|
+ /  E E \
+( ==_N_== )
+  `-...-'
+~~
+   ,_     _,
+   |\\___//|
+   |=E   E=|
+   \=._N_.=/
+    `=._.='
+"""
+)
+
+_CAT_SITTING = sprites(
+    r"""
+   /\_/\
+  ( EPE )
+   > N <
+  /     \
+ /  | |  \
+(   | |   )
+ \__|_|__/
+~~
+    /\_/\
+   ( EPE )
+   =( N )=
+   /  _  \
+  |  ( )  |
+  |  | |  |
+ (___|_|___)
+~~
+   /\___/\
+  ( E   E )
+  (  =N=  )
+   \_____/
+  /   |   \
+ /  __|__  \
+(__/_/ \_\__)
+~~
+  |\__/|
+ /  E E \
+( ==_N_== )
+ \      /
+ /      \
+|  |  |  |
+|__|__|__|
+~~
+     /\_/\
+    ( EPE )
+     > N <
+    (     )
+   /  | |  \
+  (   | |   )
+ (____|_|____)
+"""
+)
+
+_CAT_TAILS = sprites(
+    r"""
+   _
+  ( )
+   ) )
+__/ /
+~~
+  __
+ /  )
+(  (
+ \__\_
+~~
+   (
     )
-    lines = head + body
-    if r.random() < 0.3:
-        lines.append(r.choice(["  meow", " purr..", "   zz"]))
-    return lines
+___/
+~~
+ __
+(  \
+    )
+___/
+~~
+~
+ ~
+__)
+"""
+)
+
+_CAT_LYING = sprites(
+    r"""
+             /\_/\
+   _________( EPE )
+  /          > N <
+ (___,_____,______)__
+~~
+              /\_/\
+    _________( EPE )
+ __/          > N <
+(____(__)________(__)
+~~
+                 /\_/\
+       _________/ E E \
+  ___ /          \ N  /
+ (___(_____________m_m)
+~~
+      /\_/\
+     ( E.E )_________
+      > N <          \
+     (__m__m____,____/\_
+                     (__)
+"""
+)
+
+_CAT_CURLED = sprites(
+    r"""
+     .-~~~~~-.
+   .'  /\_/\  '.
+  /   ( -.- )   \
+ |     > N <     |
+  \   (")_(")   /
+   '-.___~___.-'
+~~
+     _.---._
+   .'  /\_/\'.
+  /   ( u.u )_\
+ |   _.> N <   )
+  \_(__(")(")_/
+~~
+      ,-''''-.
+    ,'  /\_/\ `.
+   /   ( -_- ) \\
+  (     > N <  ))
+   `.__(___)__//
+"""
+)
+
+_CAT_WALKING = sprites(
+    r"""
+  _
+ ( \              /\_/\
+  \ \____________( EPE )
+   \              > N <
+    |   _______  __/
+    |  |       ||
+    |__|       |__|
+~~
+ __
+(  \               /\_/\
+ \  \_____________/ E E \
+  \                = N =/
+   |  __________   _.-'
+   | |          | |
+   |_|          |_|
+~~
+          /\_/\
+  _      ( EPE )
+ ( \_____/ > N <
+  \          __/
+   | |  | | | |
+   |_|  |_| |_|
+"""
+)
+
+_CAT_BACK = sprites(
+    r"""
+   /\_/\
+  (     )
+  /     \
+ (       )
+  \_____/__
+        \__)
+~~
+    /\___/\
+   /       \
+  (         )
+  /         \
+ (     |     )   _
+  \____|____/___/
+"""
+)
+
+_CAT_PROPS = sprites(
+    r"""
+ .--.
+(@@@@)~~~~
+ `--'
+~~
+  _.-._
+ (#####)~~
+  `-.-'
+~~
+ \~~~~~/
+  `---'
+~~
+ >-}-}-}->
+~~
+  __QQ
+ (_)_">
+_)
+~~
+ <:3 )~~~
+~~
+ ~~(__^.>
+~~
+ [mouse]
+~~
+  }{
+"""
+)
+
+
+def _cat_face(r: random.Random) -> Sprite:
+    e = r.choice(_CAT_EYES)
+    return swap(r.choice(_CAT_FACES), E=e, P=r.choice([".", "_", " "]), N=r.choice(_CAT_NOSE))
+
+
+def _one_cat(r: random.Random, pose: str) -> Sprite:
+    e, n, p = r.choice(_CAT_EYES), r.choice(_CAT_NOSE), r.choice([".", "_", " "])
+    if pose == "face":
+        cat = _cat_face(r)
+    elif pose == "sitting":
+        body = swap(r.choice(_CAT_SITTING), E=e, N=n, P=p)
+        if r.random() < 0.7:
+            tail = r.choice(_CAT_TAILS)
+            cat = beside([body, tail], [0])
+        else:
+            cat = body
+    elif pose == "lying":
+        cat = swap(r.choice(_CAT_LYING), E=e, N=n, P=p)
+    elif pose == "curled":
+        cat = swap(r.choice(_CAT_CURLED), N=n)
+    elif pose == "walking":
+        cat = swap(r.choice(_CAT_WALKING), E=e, N=n, P=p)
+    else:
+        cat = r.choice(_CAT_BACK)
+    return mirror(cat) if r.random() < 0.5 and pose in ("sitting", "lying", "walking") else cat
+
+
+def _cat(r: random.Random) -> Sprite:
+    poses = ["face", "sitting", "sitting", "lying", "curled", "walking"]
+    count = r.choice([1, 1, 1, 2, 2, 3])
+    cats = [_one_cat(r, r.choice(poses)) for _ in range(count)]
+    props = [r.choice(_CAT_PROPS) for _ in range(r.choice([0, 1, 1, 2]))]
+    scene = row_of(r, cats, props, max_w=r.choice([40, 56, 70]))
+    ground = r.choice(["_", "~", "=", "-", "."])
+    if r.random() < 0.7:
+        scene.append(repeat_to(r.choice([ground, "_.", "~-", "-=", "_,"]), width(scene) + r.randint(0, 4)))
+    sky = [r.choice(_SKY_SMALL) for _ in range(r.choice([0, 0, 1, 2]))]
+    if sky:
+        scene = scatter(r, scene, sky, headroom=r.randint(1, 4))
+    return signed(r, scene, ["meow", "purr...", "zzz", "=^.^=", "mrrp?", "the cat", "nap time"])
 
 
 def _fish(r: random.Random) -> list[str]:
@@ -169,47 +654,381 @@ def _sun(r: random.Random) -> list[str]:
     return lines
 
 
-# -- group B ---------------------------------------------------------------------
+# -- group B: objects & tech --------------------------------------------------
+
+# -- houses ---------------------------------------------------------------------
+
+_WINDOWS = (
+    ["[]"],
+    ["[+]"],
+    ["|#|"],
+    ["[_|_]"],
+    ["+--+", "|  |", "+--+"],
+    [" __ ", "|__|", "|__|"],
+    ["[][]", "[][]"],
+    ["|_|_|", "|_|_|"],
+    [".--.", "|  |", "'--'"],
+    ["(  )"],
+    ["[ ]"],
+    ["_____", "|_|_|", "|_|_|"],
+)
+
+_DOORS = sprites(
+    r"""
+ ___
+|   |
+|  o|
+|   |
+~~
+ ___
+|_|_|
+|  .|
+|   |
+~~
+ .-.
+|   |
+|o  |
+|   |
+~~
+ ____
+|    |
+|   o|
+|    |
+|    |
+~~
+ __
+|  |
+|  |
+~~
+  _
+ / \
+|  o|
+|   |
+"""
+)
+
+_HOUSE_TREES = sprites(
+    r"""
+   &&&
+  &&&&&
+ &&&&&&&
+  &&|&&
+    |
+    |
+~~
+   ###
+  #####
+ #######
+   ||
+   ||
+~~
+   ^
+  /^\
+ /^^^\
+/^^^^^\
+  | |
+~~
+  .-.
+ (   )
+(     )
+ `-|-'
+   |
+~~
+  @@
+ @@@@
+@@@@@@
+  ||
+~~
+ \|/
+--*--
+ /|\
+
+"""
+)
+
+_FENCE_UNITS = ("|_", "|-", "#_", "|=", "+-")
 
 
-def _house(r: random.Random) -> list[str]:
-    half = r.choice([4, 5, 6, 7])
-    inner = 2 * half - 1  # the roof's base spans the walls exactly
-    roof_fill = r.choice(["_", "=", "-"])
-    lines = []
-    if r.random() < 0.5:  # chimney with smoke
-        lines += [" " * (2 * half - 2) + r.choice(["(", "~", ")", "("]), " " * (2 * half - 2) + "[]"]
-    lines.append(" " * (half + 1) + "_")
-    for i in range(1, half + 1):
-        fill = roof_fill if i == half else " "
-        lines.append(" " * (half + 1 - i) + "/" + fill * (2 * i - 1) + "\\")
-    window = r.choice(["[]", "##", "||", "oo", "[+]"])
-    door = r.choice(["| |", "|o|", "|:|"])
-    left = (inner - 3) // 2
-    right = inner - 3 - left
-    for _ in range(r.randint(0, 1)):
-        lines.append(" |" + (" " + window + " " * inner)[: inner - len(window) - 1] + window + " |")
-    lines.append(" |" + " " * left + door + " " * right + "|")
-    lines.append(" |" + "_" * left + "|_|" + "_" * right + "|")
-    return lines
+def _fence(r: random.Random, n: int) -> Sprite:
+    unit = r.choice(_FENCE_UNITS)
+    post = unit[0]
+    top = repeat_to(unit[1] + unit[1] if unit[1] != "_" else "__", n)
+    return [top, repeat_to(post + " ", n), repeat_to(post + unit[1], n)]
 
 
-def _boat(r: random.Random) -> list[str]:
-    mast = r.randint(2, 4)
-    lines = []
-    flag = r.random() < 0.5
-    if flag:
-        lines.append("     |>")
-    for i in range(mast):
-        lines.append("     |" + "\\" if i == 0 else "     |" + " " * i + "\\")
-    lines.append("     |" + "_" * mast + "\\")
-    hull_w = mast + 8
-    if r.random() < 0.5:
-        lines.append("\\" + "_" * hull_w + "/")
+def _house_body(r: random.Random) -> Sprite:
+    body_w = r.randint(10, 22)
+    storeys = r.choice([1, 1, 1, 2, 2, 3]) if body_w > 14 else r.choice([1, 1, 2])
+    window = r.choice(_WINDOWS)
+    wh = len(window)
+    storey_h = wh + r.choice([1, 2])
+    door = r.choice(_DOORS)
+    ground_h = max(len(door), storey_h)
+    walls_h = (storeys - 1) * storey_h + ground_h + 1
+    roof = r.choice(["gable", "gable", "flat", "hatched", "hip"])
+    over = r.choice([0, 1, 1, 2])
+    eave = body_w + 2 * over
+    if roof == "flat":
+        roof_h = 1
     else:
-        lines.append(" \\" + r.choice(["_", "=", "o"]) * (hull_w - 2) + "/")
-    lines.append(r.choice(["~" * (hull_w + 4), "~^~" * ((hull_w + 4) // 3), "-~-" * ((hull_w + 4) // 3)]))
+        roof_h = r.randint(2, min(5, max(2, eave // 2)))
+    top_pad = 3  # room for a chimney and its smoke
+    canvas = Canvas(eave + 2, top_pad + roof_h + 1 + walls_h)
+    x0 = over  # the left wall's column
+    y_walls = top_pad + roof_h + 1
+    # roof
+    if roof == "flat":
+        canvas.put([" " * x0 + "_" * body_w], 0, y_walls - 2)
+        canvas.put(["|" + r.choice(["_", "=", "-"]) * (body_w - 2) + "|"], x0, y_walls - 1)
+    else:
+        ridge = eave - 2 * roof_h
+        fill = {"gable": " ", "hatched": r.choice(["/", "=", "_", "#", ":"]), "hip": r.choice([" ", ".", "-"])}[roof]
+        if ridge > 0:
+            canvas.put(["_" * ridge], roof_h, top_pad)
+        for i in range(roof_h):
+            inner = ridge + 2 * i
+            fill_i = "_" if i == roof_h - 1 else fill
+            canvas.put(["/" + fill_i * inner + "\\"], roof_h - 1 - i, top_pad + 1 + i)
+        if ridge <= 0 and roof_h >= 4 and r.random() < 0.6:  # an attic window under the apex
+            attic = r.choice(["()", "<>", "[]", "o"])
+            canvas.put([attic], eave // 2 - len(attic) // 2, top_pad + roof_h - 1)
+        if r.random() < 0.6:  # chimney
+            cx = r.choice([roof_h // 2 + 1, eave - roof_h // 2 - 3])
+            cy = top_pad + 1 + max(0, min(roof_h - 2, (cx if cx < eave // 2 else eave - cx - 2) - roof_h + 1))
+            chimney = ["|_|"] if r.random() < 0.5 else ["[]"]
+            smoke = r.choice([[" (", "  )", " ("], ["  ~", " ~"], [" .", "  o", " O"], []])
+            col = roof_h - 1 - (cy - top_pad - 1)
+            if 0 <= cy - top_pad - 1 < roof_h and cx > col and cx + 2 < eave - col:
+                canvas.put(smoke + chimney, cx, cy - len(smoke) - len(chimney) + 1, solid=True)
+    # walls, storey by storey from the top
+    wall = ["|" + " " * (body_w - 2) + "|"] * walls_h
+    canvas.put(wall, x0, y_walls, solid=True)
+    ww = width(window)
+    slots = max(1, (body_w - 2) // (ww + r.choice([2, 3, 4])))
+    spacing = (body_w - 2 - slots * ww) // (slots + 1)
+    for s in range(storeys):
+        y = y_walls + s * storey_h + 1 - (1 if wh > 2 else 0)
+        is_ground = s == storeys - 1
+        door_x = None
+        if is_ground:
+            door_x = r.randint(2, max(2, body_w - width(door) - 2))
+            canvas.put(door, x0 + door_x, y_walls + walls_h - len(door), solid=True)
+        for k in range(slots):
+            wx = 1 + spacing + k * (ww + spacing)
+            if door_x is not None and wx < door_x + width(door) + 1 and door_x < wx + ww + 1:
+                continue
+            canvas.put(window, x0 + wx, y + (ground_h - storey_h if is_ground else 0))
+        if s < storeys - 1 and r.random() < 0.4:
+            canvas.put(["|" + "-" * (body_w - 2) + "|"], x0, y_walls + (s + 1) * storey_h)
+    floor = canvas.grid[y_walls + walls_h - 1]
+    for col in range(x0 + 1, x0 + body_w - 1):
+        if floor[col] == " ":
+            floor[col] = "_"
+    return trim(canvas.rows())
+
+
+def _house(r: random.Random) -> Sprite:
+    houses = [_house_body(r) for _ in range(r.choice([1, 1, 1, 1, 2, 2, 3]))]
+    props = []
+    for _ in range(r.choice([0, 1, 1, 2, 3])):
+        kind = r.random()
+        if kind < 0.6:
+            props.append(r.choice(_HOUSE_TREES))
+        else:
+            props.append(_fence(r, r.randint(5, 14)))
+    scene = row_of(r, houses, props, max_w=r.choice([30, 40, 50, 64]), gaps=(1, 5))
+    w = width(scene)
+    if r.random() < 0.75:
+        scene.append(repeat_to(r.choice(["_", "^", '"', "~", ",", "_.", ".:", "-"]), w + r.randint(0, 6)))
+    sky = [r.choice(_SKY_SMALL) for _ in range(r.choice([0, 0, 1, 1, 2]))]
+    if sky:
+        scene = scatter(r, scene, sky, headroom=r.randint(1, 3))
+    return signed(r, scene, ["home sweet home", "no place like home", "~ home ~", "the old house", "for sale"])
+
+
+# -- boats ----------------------------------------------------------------------
+
+_WAVES = ("~", "~^", "~-", "-~~", "~~'", ".~", "~ ", "^~^", "_~")
+_GULLS = sprites(
+    r"""
+\/
+~~
+ v
+~~
+\_/
+~~
+~v~
+~~
+ ,_,
+"""
+)
+
+_SEA_THINGS = sprites(
+    r"""
+    _
+  _( )_
+ (_____)
+~~
+      ,  ,
+ __/\/\/\__
+~~
+   ^
+  /_\
+  |_|
+  | |
+ _|_|_
+~~
+   __
+ _|__|_
+|______|
+~~
+ ><>
+~~
+   _|\_
+~~
+ \|/
+ -O-
+ /|\
+~~
+  _
+ | |
+ |_|
+/___\
+"""
+)
+
+
+def _sail_boat(r: random.Random) -> Sprite:
+    masts = r.choice([1, 1, 1, 2, 2, 3])
+    hull_len = r.randint(12, 20) + 6 * (masts - 1)
+    canvas = Canvas(hull_len + 12, 24)
+    base = 18  # the deck row
+    spacing = hull_len // (masts + 1)
+    jib = r.random() < 0.6
+    sail_fill = r.choice([" ", " ", " ", ".", ":", "~"])
+    banded = r.random() < 0.3
+    square = r.random() < 0.25
+    tallest = 0
+    for m in range(masts):
+        x = 4 + spacing * (m + 1) - (spacing // 2 if masts > 1 else 0)
+        h = r.randint(4, 10) - (1 if m != masts // 2 and masts == 3 else 0)
+        tallest = max(tallest, h)
+        for y in range(base - h - 1, base):
+            canvas.put(["|"], x, y)
+        if r.random() < 0.5:
+            canvas.put([r.choice(["|>", "|~", "|>>", "|="])], x, base - h - 2)
+        if square:  # square-rigged: rows of yards and sails across the mast
+            sw = r.choice([3, 4, 5])
+            rows = h - 1
+            for i in range(rows):
+                line = "+" + "-" * (2 * sw - 1) + "+" if i % 3 == 0 else "(" + " " * (2 * sw - 1) + ")"
+                if i % 3 != 0 and banded:
+                    line = "(" + "=" * (2 * sw - 1) + ")"
+                canvas.put([line[:sw] + "|" + line[sw + 1 :]], x - sw, base - h + i, solid=True)
+        else:
+            sh = h - 1
+            for i in range(sh):
+                fill = "=" if banded and i % 3 == 2 else sail_fill
+                if i == sh - 1:
+                    canvas.put(["|" + "_" * (i + 1) + "\\"], x, base - sh + i)
+                else:
+                    canvas.put(["|" + fill * i + "\\"], x, base - sh + i)
+            if jib and m == 0:
+                jh = max(2, sh - r.randint(1, 3))
+                for i in range(jh):
+                    fill = "_" if i == jh - 1 else sail_fill
+                    canvas.put(["/" + fill * i], x - 1 - i, base - jh + i)
+    hull = r.choice(["plain", "under", "portholes", "double", "stripe"])
+    depth = 1 if hull in ("plain", "under") else 2
+    if hull == "plain":
+        rows = ["\\" + "_" * (hull_len - 2) + "/"]
+    elif hull == "under":
+        rows = ["\\" + r.choice(["=", "_", "-", "o"]) * (hull_len - 2) + "/"]
+    elif hull == "portholes":
+        holes = repeat_to(r.choice(["o  ", "o ", "()  ", "[] "]), hull_len - 4)
+        rows = ["\\" + " " + holes + " " + "/", " \\" + "_" * (hull_len - 4) + "/"]
+    elif hull == "double":
+        rows = ["\\" + "_" * (hull_len - 2) + "/", " \\" + "_" * (hull_len - 4) + "/"]
+    else:
+        rows = ["\\" + "=" * (hull_len - 2) + "/", " \\" + "_" * (hull_len - 4) + "/"]
+    deck = "_" * (hull_len + 2)
+    canvas.put([deck], 2, base)
+    canvas.put(rows, 3, base + 1, solid=True)
+    lines = trim(canvas.rows()[: base + 1 + depth])
     return lines
+
+
+def _steam_boat(r: random.Random) -> Sprite:
+    hull_len = r.randint(16, 30)
+    funnels = r.choice([1, 2, 2, 3])
+    cabin_w = min(hull_len - 6, r.randint(8, 18))
+    canvas = Canvas(hull_len + 8, 14)
+    deck = 9
+    cx = 3 + r.randint(2, max(2, hull_len - cabin_w - 4))
+    windows = repeat_to(r.choice(["o ", "[] ", "# ", "|_", "()"]), cabin_w - 3)
+    canvas.put([" " + "_" * (cabin_w - 2), "|" + " " + windows.ljust(cabin_w - 3) + "|"], cx, deck - 2, solid=True)
+    for f in range(funnels):
+        fx = cx + 1 + f * 4
+        if fx + 2 >= cx + cabin_w:
+            break
+        smoke = r.choice([["  (", "   )", "  ("], [" ~", "  ~"], [" .o", "  O"], [" ,"]])
+        tall = r.randint(1, 3)
+        canvas.put(smoke + ["|~|" if r.random() < 0.5 else "| |"] * tall, fx, deck - 2 - tall - len(smoke))
+    holes = repeat_to(r.choice(["o  ", "o ", "()  ", "[]  ", "0   "]), hull_len - 4)
+    rows = ["_" * (hull_len + 2), "\\ " + holes.rstrip().ljust(hull_len - 1) + "/", " \\" + "_" * (hull_len - 2) + "/"]
+    if r.random() < 0.5:
+        rows[1] = "\\" + r.choice(["=", "-", "_"]) * hull_len + "/"
+    canvas.put(rows, 2, deck, solid=True)
+    return trim(canvas.rows())
+
+
+def _small_boat(r: random.Random) -> Sprite:
+    kind = r.choice(["row", "canoe", "paper", "dinghy"])
+    n = r.randint(8, 16)
+    if kind == "row":
+        who = r.choice(["o", "O", "@"])
+        oar = r.choice(["=", "-", "~"])
+        return [" " * (n // 2 + 2) + who, " " * (n // 2 + 1) + "/|\\", oar * 2 + "\\" + "_" * (n - 2) + "/" + oar * 2]
+    if kind == "canoe":
+        k = n // 3
+        return [
+            " " * k + "o" + " " * k + "o",
+            " " * (k - 1) + "/|\\" + " " * (k - 2) + "/|\\",
+            "`-" + "=" * (n - 2) + "-'",
+        ]
+    if kind == "paper":
+        k = n // 2
+        return [
+            " " * k + "/\\",
+            " " * (k - 1) + "/  \\",
+            "_" * (k - 2) + "/____\\" + "_" * (k - 2),
+            "\\" + " " * (2 * k) + "/",
+            " \\" + "_" * (2 * k - 2) + "/",
+        ]
+    h = r.randint(3, 5)
+    lines = [" " * (n // 2) + "|" + " " * i + "\\" for i in range(h)]
+    lines += [" " * (n // 2) + "|" + "_" * h + "\\", "\\" + "_" * (n + 2) + "/"]
+    return lines
+
+
+def _boat(r: random.Random) -> Sprite:
+    kind = r.choice(["sail", "sail", "sail", "steam", "small"])
+    boats = [{"sail": _sail_boat, "steam": _steam_boat, "small": _small_boat}[kind](r)]
+    if r.random() < 0.3:
+        boats.append(r.choice([_sail_boat, _small_boat])(r))
+    boats = [mirror(b) if r.random() < 0.4 else b for b in boats]
+    props = [r.choice(_SEA_THINGS) for _ in range(r.choice([0, 0, 1, 1, 2]))]
+    scene = row_of(r, boats, props, max_w=r.choice([30, 44, 60]), gaps=(2, 8))
+    w = width(scene) + r.randint(0, 8)
+    for _ in range(r.choice([1, 1, 2, 3])):
+        scene.append(repeat_to(r.choice(_WAVES), w).rstrip())
+        w -= r.randint(0, 4)
+    sky = [r.choice(_GULLS) for _ in range(r.choice([0, 1, 2, 3]))]
+    if r.random() < 0.3:
+        sky.append(r.choice(_SKY_SMALL))
+    if sky:
+        scene = scatter(r, scene, sky, headroom=r.randint(1, 3))
+    return signed(r, scene, ["bon voyage", "ahoy!", "set sail", "fair winds", "out at sea", "the harbour"])
 
 
 def _rocket(r: random.Random) -> list[str]:
@@ -310,3 +1129,69 @@ def render(label: str, seed: int) -> str:
     lines = DRAWERS[label](r)
     offset = r.choice([0, 0, 0, 1, 2, 4, 6])
     return _tidy(lines, offset)
+
+
+# -- how varied a class is -------------------------------------------------------
+
+
+def distinct_count(texts: Iterable[str], threshold: float = SAME_DRAWING) -> int:
+    """How many visibly different drawings ``texts`` holds: the same count as
+    ``studio.model.variety.distinct_drawings``, fast enough for thousands of pieces.
+
+    A text is a new drawing when no earlier new drawing is within ``threshold``. Two
+    drawings whose lengths differ by ``threshold`` of the longer one or more cannot be
+    that close (the edit distance is at least the length difference), so each text is
+    compared only with the earlier drawings in its length window, and rapidfuzz stops
+    a comparison as soon as it passes the threshold.
+    """
+    lengths: list[int] = []  # the drawings found so far, sorted by length
+    found: list[str] = []
+    for text in texts:
+        drawing = drawing_of(text)
+        if not drawing:
+            continue
+        n = len(drawing)
+        low = bisect.bisect_right(lengths, n * (1 - threshold))
+        high = bisect.bisect_left(lengths, n / (1 - threshold))
+        if any(
+            Levenshtein.normalized_distance(drawing, found[i], score_cutoff=threshold) < threshold
+            for i in range(low, high)
+        ):
+            continue
+        at = bisect.bisect_left(lengths, n)
+        lengths.insert(at, n)
+        found.insert(at, drawing)
+    return len(found)
+
+
+@dataclass(frozen=True)
+class ClassVariety:
+    """What ``renders`` draws of a class (seeds 0..renders-1) holds, margin removed."""
+
+    label: str
+    renders: int
+    exact: int  # different drawings, character for character
+    distinct: int  # visibly different drawings (the 0.2 rule)
+    median_chars: int
+    p95_chars: int
+    max_width: int
+    max_height: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def class_variety(label: str, renders: int) -> ClassVariety:
+    arts = [render(label, seed) for seed in range(renders)]
+    drawings = [drawing_of(art) for art in arts]
+    lengths = sorted(len(art) for art in arts)
+    return ClassVariety(
+        label=label,
+        renders=renders,
+        exact=len(set(drawings)),
+        distinct=distinct_count(drawings),
+        median_chars=lengths[len(lengths) // 2],
+        p95_chars=lengths[min(len(lengths) - 1, int(0.95 * len(lengths)))],
+        max_width=max(len(line) for art in arts for line in art.split("\n")),
+        max_height=max(art.count("\n") + 1 for art in arts),
+    )

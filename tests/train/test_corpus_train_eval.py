@@ -37,9 +37,9 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
 # The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
 # names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
 PINNED_CORPUS_HASHES = {
-    "builtin": "fbf4b7f05eb411dc4269f7176209f12d3fdc0e165092e140458d7af600fd7777",
-    "builtin-a": "8179118ac6ba0996e7a4f9c843abfc9b70ef119eb55f03fa4fc16b9459eb04b8",
-    "builtin-b": "00fdcb861068749075d695859344c9640cbc520eff33074097f06d879bb6713e",
+    "builtin": "5a6f81054be730af72a30d1be8a081551e7189e4aa1b034c83a44e398f4fe7c6",
+    "builtin-a": "91c0d654ea51dcdfec955032a9a1b530ef91d2db400746ca4449035cf7123b06",
+    "builtin-b": "73e99b056c0e8c49612ab7dcb23a1488bd6c1b353d6ffce6242d7ab99fe1fb3b",
 }
 
 
