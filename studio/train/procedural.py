@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import math
 import random
 from dataclasses import asdict, dataclass
 from typing import Callable, Iterable, Sequence
@@ -533,20 +534,193 @@ def _cat(r: random.Random) -> Sprite:
     return signed(r, scene, ["meow", "purr...", "zzz", "=^.^=", "mrrp?", "the cat", "nap time"])
 
 
-def _fish(r: random.Random) -> list[str]:
-    size = r.randint(1, 3)
-    body = "(" * size
-    eye = r.choice(["o", "*", "O", "@", "."])
-    fish = r.choice([f"><{body}{eye}>", f"<{eye}{')' * size}><", f"}}<{body[:1]}{eye}>"])
-    lines = []
-    count = r.randint(1, 3)
-    for i in range(count):
-        lines.append(" " * r.randint(0, 12) + (f"><{'(' * r.randint(1, 3)}{r.choice('o*O@.')}>" if i else fish))
-    if r.random() < 0.5:
-        lines.insert(0, " " * r.randint(2, 14) + r.choice(["o", "O", "o  .", ". o"]))
-    if r.random() < 0.6:
-        lines.append(r.choice(["~" * r.randint(10, 22), "~-" * r.randint(5, 10), "_/\\_" * r.randint(2, 4)]))
-    return lines
+# -- fish -----------------------------------------------------------------------
+
+_FISH_EYES = ("o", "O", "*", "@", ".", "'", "0", "e", "+")
+
+# Facing right; E is the eye. stretch() widens a fish at the column after the marker.
+_BIG_FISH = sprites(
+    r"""
+    ______
+\  /      \
+ >(  (((  E>
+/  \______/
+~~
+      /\
+   __/  \__
+\ /  )))   \
+ >    )))  E<
+/ \___________/
+~~
+     |\
+   _/  \_
+ ><_  E  >
+   \  _/
+     |/
+~~
+   .-^-.
+  /  E  \
+ <   ~   )><
+  \ ^^^ /
+   '-v-'
+~~
+         |\
+    _____| \___
+ \ /           E`.
+  >  ))         _>
+ / \.____.-^-^-'
+~~
+   ___
+\/(((E\
+/\____/
+~~
+     _
+ ,-'' ''-.
+<  E )))  >-<
+ `-.,,,.-'
+~~
+        ,
+   ____/(____
+\/ ::::::::: E\
+/\____________/
+       \)
+~~
+     ____
+   .'    '.__
+\ /  .::.  E `.
+ ><  ':::'   __)
+/ \ ._____.-'
+"""
+)
+
+_SEA_BITS = sprites(
+    r"""
+ o
+  .
+ O
+~~
+  o
+ .
+~~
+ )
+(
+ )
+(
+~~
+  (
+   )
+  (
+   )
+  (
+~~
+ \ |
+  \|/
+   |
+~~
+  __
+ /  \
+/____\
+~~
+   _|^|_
+  | ' ' |
+__|__|__|__
+~~
+ ___.---.
+(__......)
+~~
+  ,--.
+ [____]
+ |_$$_|
+"""
+)
+
+
+def _stretch(s: Sprite, k: int) -> Sprite:
+    """The sprite ``k`` columns wider: a column inside every row, of body chars only, repeated."""
+    spans = [(len(line) - len(line.lstrip(" ")), len(line.rstrip())) for line in s if line.strip()]
+    if k <= 0 or len(spans) != len(s):
+        return s
+    cols = [
+        c for c in range(width(s)) if all(a < c < b - 1 and line[c] in " _-()~.:=" for (a, b), line in zip(spans, s))
+    ]
+    if not cols:
+        return s
+    col = cols[len(cols) // 2]
+    return [line[:col] + line[col] * k + line[col:] for line in s]
+
+
+def _small_fish(r: random.Random) -> Sprite:
+    tail = r.choice(["><", ">=", "}<", ">-", "><", "}>", ">>"])
+    body = r.choice(["(", "{", "[", "((", "(((", "((((", "{{", "))"]) if r.random() < 0.8 else ""
+    return [tail + body + r.choice(_FISH_EYES) + r.choice([">", ">", ")", "}"])]
+
+
+def _one_fish(r: random.Random, big: bool) -> Sprite:
+    if big:
+        fish = _stretch(swap(r.choice(_BIG_FISH), E=r.choice(_FISH_EYES)), r.randint(0, 6))
+    else:
+        fish = _small_fish(r)
+    return mirror(fish) if r.random() < 0.5 else fish
+
+
+def _fish(r: random.Random) -> Sprite:
+    setting = r.choice(["sea", "sea", "tank", "tank", "school", "portrait", "bowl"])
+    big = {"school": r.choice([0, 0, 1]), "portrait": 1}.get(setting, r.randint(1, 2))
+    small = r.randint(5, 10) if setting == "school" else r.randint(0 if setting == "portrait" else 1, 4)
+    fishes = [_one_fish(r, True) for _ in range(big)] + [_one_fish(r, False) for _ in range(small)]
+    w = r.randint(22, 46) if setting != "bowl" else r.randint(16, 24)
+    h = r.randint(7, 13) if setting != "portrait" else len(fishes[0]) + r.randint(3, 6)
+    if setting == "portrait":
+        w = width(fishes[0]) + r.randint(4, 14)
+    if setting == "bowl":
+        fishes = [_one_fish(r, False) for _ in range(r.randint(1, 3))]
+        h = r.randint(4, 7)
+    canvas = Canvas(w, h)
+    floor = h - 1
+    w = max(w, width(fishes[0]) + 4)
+    h = max(h, len(fishes[0]) + 3)
+    canvas = Canvas(w, h)
+    floor = h - 1
+    for i, fish in enumerate(fishes):  # the first fish always finds room: the canvas is sized for it
+        fw, fh = width(fish), len(fish)
+        for _ in range(15 if i else 40):
+            fx, fy = r.randint(1, max(1, w - fw - 1)), r.randint(1, max(1, floor - fh))
+            if canvas.free(fx, fy, fw, fh, pad=1 if i else 0):
+                canvas.put(fish, fx, fy)
+                break
+    bits = [r.choice(_SEA_BITS) for _ in range(r.randint(1, 4) if setting in ("sea", "tank") else r.randint(0, 2))]
+    if setting == "portrait":
+        bits = [r.choice(_SEA_BITS[:2]) for _ in range(r.randint(1, 2))]
+    for bit in bits:
+        bw, bh = width(bit), len(bit)
+        for _ in range(6):
+            bx = r.randint(1, max(1, w - bw - 1))
+            by = floor - bh + 1 if bit[0].strip() not in ("o", ".", "O") else r.randint(1, 3)
+            if canvas.free(bx, by, bw, bh, pad=0):
+                canvas.put(bit, bx, by)
+                break
+    rows = canvas.rows()
+    if setting == "tank":
+        rows = [" " + "_" * w] + ["|" + row.ljust(w) + "|" for row in rows[1:-1]]
+        rows.append("|" + repeat_to(r.choice(["_", ".", ":", "_."]), w) + "|")
+        if r.random() < 0.5:
+            rows.append(" " + r.choice(["~", "-", "="]) * w)
+    elif setting == "sea":
+        rows[0] = repeat_to(r.choice(["~", "~^", "-~", "~~-"]), w)
+        rows.append(repeat_to(r.choice(["_", ".", ".:", "_,"]), w))
+    elif setting == "bowl":
+        rim = r.choice(["_", "-", "="])
+        inside = [row[1 : w - 1].ljust(w - 2) for row in rows[1:]]
+        inside[0] = repeat_to(r.choice(["~", "~-", " ~"]), w - 2)
+        rows = ["   " + rim * (w - 4), "  )" + " " * (w - 6) + "(", " /" + " " * (w - 4) + "\\"]
+        rows += ["|" + row + "|" for row in inside]
+        rows += [" \\" + " " * (w - 4) + "/", "  '-" + "." * (w - 8) + "-'"]
+        if r.random() < 0.6:
+            rows.append(" " * (w // 2 - 4) + r.choice(["[________]", "(________)", "/________\\"]))
+    return signed(r, trim(rows), ["blub", "just keep swimming", "><> ><>", "something fishy", "gone fishing"])
+
+
+# -- birds -----------------------------------------------------------------------
 
 
 def _bird(r: random.Random) -> list[str]:
@@ -640,18 +814,296 @@ def _mountains(r: random.Random) -> list[str]:
     return lines
 
 
-def _sun(r: random.Random) -> list[str]:
-    kind = r.randint(0, 2)
-    face = r.choice(["", "^_^", "o o", "-_-", "*", "o_o", "^o^", ". .", "0_0", "u_u"])
-    if kind == 0:
-        return ["    \\ | /", "  '-.;;;.-'", f"-==;;{face.center(3)};;==-", "  .-';;;'-.", "    / | \\"]
-    if kind == 1:
-        return ["  \\   |   /", "   .-'''-.", f"--( {face.center(3)} )--", "   '-...-'", "  /   |   \\"]
-    ray = r.randint(1, 3)
-    lines = [" " * ray + "\\ | /", "-" * ray + f"-( {face[:1] or 'O'} )-" + "-" * ray, " " * ray + "/ | \\"]
-    if r.random() < 0.5:
-        lines.append(r.choice(["~~~~~~~~~", "_/\\_/\\_", "  . . ."]))
-    return lines
+# -- suns -----------------------------------------------------------------------
+
+_SUN_DISCS = sprites(
+    r"""
+  .--.
+ /    \
+|      |
+ \    /
+  '--'
+~~
+   .-''-.
+  /      \
+ |        |
+ |        |
+  \      /
+   '-..-'
+~~
+    _.--._
+  .'      '.
+ /          \
+|            |
+|            |
+ \          /
+  '.      .'
+    '-..-'
+~~
+      _.---._
+    .'       '.
+   /           \
+  |             |
+  |             |
+  |             |
+   \           /
+    '.       .'
+      '-...-'
+~~
+  ,-~~-,
+ (      )
+(        )
+ (      )
+  '-~~-'
+~~
+   ______
+  /      \
+ |        |
+ |        |
+ |        |
+  \______/
+~~
+   .-'''-.
+  /       \
+ |         |
+  \       /
+   '-...-'
+~~
+     .-'''-.
+   .'       '.
+  /           \
+ |             |
+ |             |
+  \           /
+   '.       .'
+     '-...-'
+~~
+   _____
+  /     \
+ /       \
+|         |
+ \       /
+  \_____/
+~~
+    .--''--.
+   /        \
+  ;          ;
+  |          |
+  ;          ;
+   \        /
+    '--..--'
+~~
+  .-.-.
+ /     \
+(       )
+ \     /
+  '-.-'
+"""
+)
+
+_SUN_EYES = ("o  o", "^  ^", "-  -", "*  *", "0  0", "@  @", ">  <", "u  u", "'  '", "o  -", "=  =", "O  O")
+_SUN_GLASSES = ("[#]-[#]", "(=)-(=)", "[o]-[o]", "(#)_(#)", "-=o=o=-")
+_SUN_MOUTHS = ("\\__/", "____", "\\/", " o ", "'--'", "~~~", " v ", "\\_/", "(__)", "---", "\\___/")
+_RAY_CHARS = {"up": "|:!'", "side": "-=~", "down": "|:!", "slash": "/", "back": "\\"}
+
+
+def _sun_face(r: random.Random, inner: int) -> Sprite:
+    if r.random() < 0.15:
+        return []
+    if r.random() < 0.15 and inner >= 8:
+        eyes = r.choice(_SUN_GLASSES)
+    else:
+        eyes = r.choice(_SUN_EYES)
+        if inner >= 10:
+            eyes = eyes.replace("  ", "    ")
+    mouth = r.choice(_SUN_MOUTHS)
+    face = [eyes.center(inner).rstrip(), mouth.center(inner).rstrip()]
+    if inner >= 10 and r.random() < 0.4:
+        face.insert(1, ".".center(inner).rstrip() if r.random() < 0.5 else "<".center(inner).rstrip())
+    return face
+
+
+def _sun_body(r: random.Random) -> tuple[Canvas, int, int, int, int]:
+    """A sun with its rays on a canvas; returns it and the disc's box (x, y, w, h)."""
+    disc = r.choice(_SUN_DISCS)
+    dw, dh = width(disc), len(disc)
+    long_rays = r.randint(1, 4)
+    vertical, side_len, diagonal = r.randint(1, long_rays), r.randint(1, long_rays + 2), r.randint(1, long_rays)
+    style = r.choice(["full", "full", "short", "dots", "crown"])
+    pad_x, pad_y = 2 * long_rays + 4, long_rays + 2
+    canvas = Canvas(dw + 2 * pad_x, dh + 2 * pad_y)
+    x, y = pad_x, pad_y
+    canvas.put(disc, x, y, solid=True)
+    inner = dw - 4
+    face = _sun_face(r, inner)
+    if face:
+        canvas.put(face, x + 2, y + max(1, dh // 2 - len(face) // 2 - (1 if dh > 6 else 0)))
+    cx, cy = x + dw // 2, y + dh // 2
+    up_c, side_c = r.choice(_RAY_CHARS["up"]), r.choice(_RAY_CHARS["side"])
+    if style in ("full", "short"):
+        n = vertical if style == "full" else 1
+        for k in range(n):
+            canvas.put([up_c], cx, y - 1 - k)
+            canvas.put([up_c if up_c != "'" else "|"], cx, y + dh + k)
+        side = side_c * (side_len + 1 if style == "full" else 2)
+        canvas.put([side], x - 1 - len(side), cy)
+        canvas.put([side], x + dw + 1, cy)
+        d = diagonal if style == "full" else r.randint(1, 2)
+        for k in range(d):
+            canvas.put(["\\"], x - k, y - k)
+            canvas.put(["/"], x + dw - 1 + k, y - k)
+            canvas.put(["/"], x - k, y + dh - 1 + k)
+            canvas.put(["\\"], x + dw - 1 + k, y + dh - 1 + k)
+        if style == "short" and dh >= 6:  # extra short rays between the long ones
+            for dy in (-dh // 4, dh // 4):
+                canvas.put([side_c * 2], x - 3, cy + dy)
+                canvas.put([side_c * 2], x + dw + 1, cy + dy)
+    elif style == "dots":
+        dot = r.choice([".", "*", "'", "+", "o"])
+        ring = min(long_rays, 2)
+        for k in range(12):
+            a = k * math.pi / 6
+            px = int(round(cx + math.cos(a) * (dw / 2 + 2 * ring)))
+            py = int(round(cy + math.sin(a) * (dh / 2 + ring)))
+            canvas.put([dot], px, py)
+    else:  # crown: zigzag rays hugging the disc above and below
+        zig = repeat_to(r.choice(["/\\", "\\/", "^", "v^"]), dw + 2)
+        canvas.put([zig], x - 1, y - 1)
+        canvas.put([repeat_to(r.choice(["\\/", "/\\", "v"]), dw + 2)], x - 1, y + dh)
+        canvas.put([side_c * 3], x - 4, cy)
+        canvas.put([side_c * 3], x + dw + 1, cy)
+    return canvas, x, y, dw, dh
+
+
+def _sun(r: random.Random) -> Sprite:
+    canvas, x, y, dw, dh = _sun_body(r)
+    lines = trim(canvas.rows())
+    scene = r.choice(["alone", "sunset", "hills", "sea", "clouds", "land", "land"])
+    w = width(lines)
+    if scene == "sunset":  # the lower part of the sun sinks behind the horizon
+        rows = canvas.rows()
+        horizon = y + dh // 2 + r.randint(0, dh // 3)
+        top = trim(rows[:horizon])
+        shift = min(len(line) - len(line.lstrip(" ")) for line in rows[:horizon] if line.strip())
+        cx = x + dw // 2 - shift
+        span = width(top) + r.randint(4, 16)
+        left = max(0, (span - width(top)) // 2)
+        top = [" " * left + line for line in top]
+        cx += left
+        water = [repeat_to(r.choice(["~", "-~", "~~-", "="]), span)]
+        glint, wave = r.choice(["-", "=", "~"]), r.choice(["~", "-", "~~", ""])
+        for k in range(r.randint(2, 4)):
+            half = max(1, dw // 2 - 2 * k - 1)
+            line = [" "] * span
+            for col in range(max(0, cx - half), min(span, cx + half + 1)):
+                line[col] = glint
+            for col in range(k * 3 % 5, span, 7):
+                if wave and abs(col - cx) > half + 2 and col + len(wave) <= span:
+                    line[col : col + len(wave)] = list(wave)
+            water.append("".join(line).rstrip())
+        lines = top + water
+    elif scene == "hills":
+        hill_w = w + r.randint(0, 10)
+        hills = Canvas(hill_w, 4)
+        for _ in range(r.randint(1, 3)):
+            h = r.randint(2, 4)
+            hx = r.randint(0, max(0, hill_w - 2 * h))
+            for k in range(h):
+                hills.put(["/" + " " * (2 * k) + "\\"], hx + h - 1 - k, 4 - h + k)
+        lines = lines + trim(hills.rows())[-4:] + [repeat_to(r.choice(["_", "^", '"', ".,", "_,"]), hill_w)]
+    elif scene == "land":
+        props = [r.choice(_SUN_LAND) for _ in range(r.randint(1, 3))]
+        land = row_of(r, props, [], max_w=r.choice([30, 44, 60]), gaps=(2, 9))
+        span = max(width(land), w) + r.randint(0, 8)
+        at = r.randint(0, max(0, span - w))
+        lines = [" " * at + line for line in lines]
+        land_at = r.randint(0, max(0, span - width(land)))
+        lines += [" " * land_at + line for line in land]
+        lines.append(repeat_to(r.choice(["_", "~", "_.", ".,", "-", "^"]), span))
+    elif scene == "sea":
+        lines = lines + [repeat_to(r.choice(["~", "~-", "~^"]), w + r.randint(0, 8)) for _ in range(r.randint(1, 3))]
+    elif scene == "clouds":
+        cloud = r.choice(_SUN_CLOUDS)
+        canvas.put(
+            cloud,
+            r.choice([x - width(cloud) // 2, x + dw - width(cloud) // 2]),
+            y + dh - len(cloud) + r.randint(0, 2),
+            solid=True,
+        )
+        lines = trim(canvas.rows())
+    birds = [r.choice([["v"], ["\\/"], ["~v~"], [" v  v"], ["\\/ \\/"]]) for _ in range(r.choice([0, 0, 1, 2]))]
+    if birds:
+        lines = scatter(r, lines, birds, headroom=r.randint(0, 2))
+    return signed(r, lines, ["good morning", "sunny day", "here comes the sun", "summer", "sunrise", "hello, sun"])
+
+
+_SUN_CLOUDS = sprites(
+    r"""
+   .--.
+.-(    ).
+(___.__)__)
+~~
+    _  _
+  _( `   )_
+ (    )    `)
+(_   (_ .  _)
+  `--'`---'
+~~
+  .-~~~-.
+ (       )__
+(___________)
+"""
+)
+
+
+_SUN_LAND = sprites(
+    r"""
+ __ _ __
+/  | |  \
+    )
+    (
+    )
+~~
+    _
+   | |
+ _ | |
+| || | _
+ \_  || |
+   |  _/
+   | |
+~~
+     /\
+    /  \
+   /    \
+  /______\
+~~
+   ___
+  /___\
+    |
+    |
+~~
+   /\
+  /  \/\
+ /    \ \
+~~
+  ,
+ /|
+/_|__
+ \__/
+~~
+  ___
+ /   \
+/_____\
+ |[] |
+ |___|
+~~
+ \|/ \|/
+~~
+  ^  ^
+ ^^^^^^
+   ||
+"""
+)
 
 
 # -- group B: objects & tech --------------------------------------------------

@@ -37,8 +37,8 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
 # The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
 # names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
 PINNED_CORPUS_HASHES = {
-    "builtin": "5a6f81054be730af72a30d1be8a081551e7189e4aa1b034c83a44e398f4fe7c6",
-    "builtin-a": "91c0d654ea51dcdfec955032a9a1b530ef91d2db400746ca4449035cf7123b06",
+    "builtin": "f09d7e82b05514e89a0ca316c72acd5e1f31445079820c4629c8206e15eb695c",
+    "builtin-a": "3141ede6755dabe4d0efa37c76d08bd6f7afedcd710f833d907bb90108c34c04",
     "builtin-b": "73e99b056c0e8c49612ab7dcb23a1488bd6c1b353d6ffce6242d7ab99fe1fb3b",
 }
 
