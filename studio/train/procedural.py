@@ -723,67 +723,543 @@ def _fish(r: random.Random) -> Sprite:
 # -- birds -----------------------------------------------------------------------
 
 
-def _bird(r: random.Random) -> list[str]:
-    kind = r.randint(0, 2)
-    if kind == 0:  # flock
-        return [" " * r.randint(0, 16) + r.choice(["\\/", "v", "\\_/", "~v~"]) for _ in range(r.randint(2, 5))]
-    if kind == 1:
-        eye = r.choice(["o", "O", "'", "^"])
-        return ["  __", f"<({eye} )___", " ( ._> /", "  `---'"]
-    return ["   ,_,", f"  ({r.choice('oO0')},{r.choice('oO0')})", "  {`\"'}", '  -"-"-']
+_BIRD_EYES = ("o", "O", "'", "^", ".", "0", "*", "e", "-", "@")
+
+_PERCHED = sprites(
+    r"""
+  ,_,
+ (E,E)
+ {`"'}
+ -"-"-
+~~
+   ___
+  (E,E)
+  /)_)
+   ""
+~~
+     __
+   <(E )___
+    ( ._> /
+     `---'
+~~
+   __
+ <(E )
+  (  \__
+   \____)>
+    | |
+~~
+    _
+  >(E)__
+   (___/
+~~
+    .-.
+   (E E)
+  /( v )\
+ / |   | \
+   |___|
+   _| |_
+~~
+    __
+  <(E )
+   /  \
+  (    )
+   \__/==
+    ^^
+~~
+   __
+  / E\
+  \  >)
+  (  )
+  (  )
+  /  \
+   ||
+~~
+   __
+  /E )>
+ (   |
+  \  |_
+   ^^
+~~
+     _
+   _(E>
+  /  )
+ /__/
+  ||
+"""
+)
+
+_BIG_BIRDS = sprites(
+    r"""
+   __________
+  / \      / \
+ |  (E)  (E)  |
+ |     \/     |
+  \ ,.,.,.,. /
+   |,.,.,.,.|
+   |.,.,.,.,|
+    \______/
+     ^^  ^^
+~~
+ __         __
+ \ \_     _/ /
+  \__\(E)/__/
+      /|\
+      ^ ^
+~~
+   ___
+  (E E)
+ ((\v/))
+ (( " ))
+  \\ //
+   " "
+~~
+      __
+     (E >
+  ___/  (
+ /       \
+<  ))))   )
+ \_______/
+    |  |
+   _|  |_
+"""
+)
+
+_FLYING = sprites(
+    r"""
+\/
+~~
+ v
+~~
+\_/
+~~
+~v~
+~~
+\_E_/
+~~
+ _  _
+( \/ )
+~~
+--v--
+~~
+ \  /
+  \/
+~~
+__  __
+  \/
+"""
+)
+
+_BIRD_THINGS = sprites(
+    r"""
+  _____
+ /     \
+/_______\
+ |  o  |
+ |_____|
+    |
+    |
+~~
+  \_____/
+   \ooo/
+~~
+    .-.
+   (   )
+    `-'
+~~
+ |
+ |
+-+-
+ |
+~~
+ \ | /
+  \|/
+~~
+   ,   ,
+  \|/ \|/
+"""
+)
 
 
-def _tree(r: random.Random) -> list[str]:
-    kind = r.randint(0, 2)
-    height = r.randint(2, 5)
-    lines: list[str] = []
-    if kind == 0:  # pine
-        width = height + 1
-        lines.append(" " * width + r.choice(["*", "^", "+"]))
-        for i in range(1, height + 2):
-            fill = r.choice(["*", "^", "o", "#"]) if r.random() < 0.2 else "^"
-            lines.append(" " * (width - i) + "/" + fill * (2 * i - 1) + "\\")
-        trunk = " " * (width - 1) + "|_|" if height > 2 else " " * width + "|"
-        lines += [trunk] * r.randint(1, 2)
-    elif kind == 1:  # round leafy tree
-        w = height * 2 + 2
-        lines.append(" " + "_" * (w - 2))
-        leaf = r.choice(["@", "&", "%", "o", "#"])
-        for _ in range(height):
-            lines.append("(" + "".join(r.choice([leaf, leaf, " "]) for _ in range(w - 2)) + ")")
-        lines.append(" " + "~" * (w - 2))
-        lines += [" " * (w // 2 - 1) + "||"] * r.randint(1, 3)
-    else:  # palm
-        lines = ["  __ _ __", " /  | |  \\"]
-        lines += ["    " + r.choice(["|", ")", "("]) for _ in range(height)]
-        lines.append("  " + r.choice(["_\\|/_", "~~|~~", "/_|_\\"]))
-    if r.random() < 0.4:
-        lines.append(r.choice(['"""""""""', "~~~~~~~~~", "---------", ",,,,,,,,,"]))
-    return lines
-
-
-def _flower(r: random.Random) -> list[str]:
-    center = r.choice(["o", "@", "*", "O", "0"])
-    head = r.choice(
-        [
-            [f"({center})"],
-            [" \\|/", f"-({center})-", " /|\\"],
-            [" .-.", f"( {center} )", " `-'"],
-            ["  _ _", f" ( {center} )", "  (_)"],
+def _bird(r: random.Random) -> Sprite:
+    setting = r.choice(["branch", "branch", "wire", "sky", "pond", "ground", "portrait", "nest"])
+    e = r.choice(_BIRD_EYES)
+    if setting == "portrait":
+        bird = swap(r.choice(_BIG_BIRDS), E=e)
+        scene = [line for line in (mirror(bird) if r.random() < 0.4 else bird)]
+        if r.random() < 0.6:
+            scene.append(repeat_to(r.choice(["=", "-", "~", "_"]), width(scene) + r.randint(2, 10)))
+    elif setting in ("branch", "wire", "ground", "nest"):
+        count = r.randint(2, 5) if setting != "nest" else 1
+        birds = [swap(r.choice(_PERCHED), E=r.choice(_BIRD_EYES)) for _ in range(count)]
+        birds = [mirror(b) if r.random() < 0.4 else b for b in birds]
+        props = [r.choice(_BIRD_THINGS)] if setting == "ground" and r.random() < 0.7 else []
+        row = row_of(r, birds, props, max_w=r.choice([32, 48, 64]), gaps=(1, 6))
+        w = width(row) + r.randint(2, 10)
+        if setting == "branch":
+            twig = r.choice(["=", "-", "~", "_"])
+            branch = repeat_to(twig, w - 4) + r.choice(["\\_", "/", "~~", "-<"])
+            row = [" " * 2 + line for line in row] + [branch]
+            if r.random() < 0.5:
+                row.append(" " * r.randint(3, max(3, w - 6)) + r.choice(["\\", "/", "\\_", "`"]))
+        elif setting == "wire":
+            row = [" " * 2 + line for line in row] + [repeat_to("-", w)]
+            if r.random() < 0.6:
+                pole = r.randint(0, 1) * (w - 1)
+                row = [line.ljust(pole) + "|" if pole else "|" + line[1:] for line in row[:-1]] + [row[-1]]
+        elif setting == "nest":
+            eggs = repeat_to(r.choice(["o", "0", "o0", "()"]), r.randint(2, 6))
+            rim = repeat_to(r.choice(["_", "/\\", "\\/", "~"]), len(eggs) + 4)
+            row = [" " * 3 + line for line in row]
+            row += [
+                " " * 2 + "\\" + rim + "/",
+                " " * 3 + "\\" + eggs.center(len(rim) - 2) + "/",
+                " " * 4 + "`" + "-" * (len(rim) - 4) + "'",
+            ]
+            branch = repeat_to(r.choice(["=", "-", "~"]), w + 6)
+            row.append(branch)
+        else:
+            row.append(repeat_to(r.choice(["_", '"', ",", "_,", ".:"]), w))
+        scene = row
+    elif setting == "pond":
+        ducks = [
+            swap(r.choice(_PERCHED[4:5] + _PERCHED[10:11]), E=r.choice(_BIRD_EYES)) for _ in range(r.randint(1, 4))
         ]
-    )
-    stem_len = r.randint(1, 4)
-    leaf_side = r.choice(["\\|", "|/", "\\|/", "|"])
-    lines = list(head) + ["  |"] * stem_len
-    lines.insert(len(head) + stem_len // 2, "  " + leaf_side if leaf_side != "|" else "  |")
-    count = r.randint(1, 3)
-    if count > 1:  # a small bunch: repeat side by side
-        gap = " " * r.randint(1, 3)
-        width = max(len(line) for line in lines)
-        lines = [gap.join([line.ljust(width)] * count) for line in lines]
-    if r.random() < 0.5:
-        lines.append(r.choice(["\\_____/", "|_____|", "~~~~~~~~~~", '"""""""']))
+        ducks = [mirror(d) if r.random() < 0.5 else d for d in ducks]
+        row = row_of(r, ducks, [], max_w=r.choice([30, 44, 60]), gaps=(2, 8))
+        w = width(row) + r.randint(2, 12)
+        scene = row + [repeat_to(r.choice(["~", "~-", "~~'", "-~"]), w) for _ in range(r.randint(1, 3))]
+        if r.random() < 0.5:
+            scene[-1] = " " * r.randint(0, 4) + scene[-1]
+    else:
+        scene = []
+    flock = [swap(r.choice(_FLYING), E=e) for _ in range(r.randint(2, 7) if setting == "sky" else r.randint(0, 3))]
+    if setting == "sky":
+        ground = [repeat_to(r.choice(["_", "~", "^", "_/\\_", "-"]), r.randint(24, 50))]
+        scene = scatter(r, ground, flock + [r.choice(_SKY_SMALL)] * r.randint(0, 1), headroom=r.randint(5, 10))
+    elif flock:
+        scene = scatter(r, scene, flock, headroom=r.randint(1, 4))
+    return signed(r, scene, ["tweet", "chirp chirp", "early bird", "birds of a feather", "tweet tweet"])
+
+
+# -- trees -----------------------------------------------------------------------
+
+
+def _pine(r: random.Random) -> Sprite:
+    layers = r.randint(2, 4)
+    rows_per = r.randint(2, 4 if layers < 4 else 3)
+    fill = r.choice([" ", " ", "^", "*", ".", "/", "o"])
+    xmas = r.random() < 0.2
+    widest = layers + rows_per + 1
+    lines = []
+    top = r.choice(["*", "^", "+", "A", ""]) if not xmas else r.choice(["*", "$", "@"])
+    if top:
+        lines.append(" " * widest + top)
+    for k in range(layers):
+        for j in range(rows_per):
+            half = k + j
+            inner = [fill] * (2 * half)
+            if xmas and half > 0:
+                for i in range((k + j) % 3, len(inner), 3):
+                    inner[i] = r.choice(["o", "*", "@"])
+            edge = "_" if j == rows_per - 1 and k == layers - 1 else None
+            body = "".join(inner) if edge is None else "_" * (2 * half)
+            lines.append(" " * (widest - half) + "/" + body + "\\")
+    trunk_w = r.choice([1, 2, 3]) if layers > 2 else 1
+    trunk = {1: "|", 2: "||", 3: "|_|"}[trunk_w] if r.random() < 0.5 else {1: "|", 2: "[]", 3: "| |"}[trunk_w]
+    for _ in range(r.randint(1, 3)):
+        lines.append(" " * (widest + 1 - trunk_w // 2 - (1 if trunk_w == 3 else 0)) + trunk)
     return lines
+
+
+def _round_tree(r: random.Random) -> Sprite:
+    w = r.randint(3, 10)  # half width of the canopy
+    h = r.randint(3, 6) if w > 4 else r.randint(5, 8)
+    unit = r.choice(["@", "&", "%", "#", "8", "*", " ", "  .", "o@", "&%", ".:", "~"])
+    fruit = r.choice(["", "", "o", "*", "6"])
+    lines = []
+    for i in range(h):
+        # a rounded profile: widest in the middle rows
+        t = (i + 0.5) / h
+        half = int(round(w * (1 - (2 * t - 1) ** 4) ** 0.5)) or 1
+        pad = w - half
+        inner = repeat_to(unit[i % len(unit) :] + unit[: i % len(unit)], 2 * half)
+        if fruit and i % 2:
+            inner = "".join(fruit if (j + i) % 5 == 2 and c != " " else c for j, c in enumerate(inner))
+        left, right = ("(", ")") if 0 < i < h - 1 else (("/", "\\") if i == 0 else ("\\", "/"))
+        if i == 0:
+            lines.append(" " * (pad + 1) + "_" * (2 * half))
+        lines.append(" " * pad + left + inner + right)
+    trunk_h = r.randint(2, 4)
+    mid = w
+    style = r.choice(["plain", "branches", "wide"])
+    if style == "branches":
+        lines.append(" " * (mid - 1) + "\\|/")
+        trunk_h -= 1
+    for _ in range(trunk_h):
+        lines.append(" " * mid + ("||" if style != "wide" else "| |"))
+    if r.random() < 0.5:
+        lines.append(" " * (mid - 1) + r.choice(["/||\\", "_||_", "/| |\\"]))
+    return lines
+
+
+def _palm(r: random.Random) -> Sprite:
+    crown = r.choice(
+        sprites(
+            r"""
+ __ _ __
+/  | |  \
+~~
+  _\|/_
+ /  |  \
+~~
+ .-'\ /'-.
+'   ,|,   '
+~~
+__\ | /__
+  /\|/\
+"""
+        )
+    )
+    h = r.randint(3, 7)
+    lean = r.choice([-1, 0, 1])
+    cx = width(crown) // 2
+    lines = list(crown)
+    x = cx
+    for i in range(h):
+        if lean and i % 2 == 1:
+            x += lean
+        lines.append(
+            " " * max(0, x) + r.choice(["|", "|"]) if lean == 0 else " " * max(0, x) + (")" if lean > 0 else "(")
+        )
+    return lines
+
+
+def _bare_tree(r: random.Random) -> Sprite:
+    levels = r.randint(2, 4)
+    lines = []
+    w = 2 * levels + 2
+    for k in range(levels):
+        spread = levels - k
+        twigs = " " * (w - spread * 2) + "\\" + " " * (spread * 2 - 1) + "|" + " " * (spread * 2 - 1) + "/"
+        lines.append(twigs)
+        lines.append(" " * (w - spread * 2 + 1) + "\\" + "_" * (spread * 2 - 2) + "|" + "_" * (spread * 2 - 2) + "/")
+    for _ in range(r.randint(1, 3)):
+        lines.append(" " * w + "|")
+    lines.append(" " * (w - 1) + "/|\\")
+    return lines
+
+
+_TREE_THINGS = sprites(
+    r"""
+ ______
+|______|
+ |    |
+~~
+  _
+ ( )
+(   )
+ `-'
+~~
+  .
+ ( )
+  |
+~~
+ ,,
+~~
+   o
+  /|\
+  / \
+~~
+ _____
+|_|_|_|
+ |   |
+~~
+    ___
+  _(   )
+ (___)__)
+~~
+ .-^-.
+ '_|_'
+"""
+)
+
+
+def _tree(r: random.Random) -> Sprite:
+    kinds = [_pine, _pine, _round_tree, _round_tree, _palm, _bare_tree]
+    count = r.choice([1, 1, 2, 2, 3, 4])
+    first = r.choice(kinds)
+    trees = [first(r)] + [(first if r.random() < 0.5 else r.choice(kinds))(r) for _ in range(count - 1)]
+    props = [r.choice(_TREE_THINGS) for _ in range(r.choice([0, 0, 1, 1, 2]))]
+    scene = row_of(r, trees, props, max_w=r.choice([30, 44, 60, 70]), gaps=(0, 5))
+    w = width(scene) + r.randint(0, 6)
+    if r.random() < 0.8:
+        scene.append(repeat_to(r.choice(["_", '"', ",", "^", "~", "_,", ".:", "\\|/_", "-"]), w))
+    sky = [r.choice(_SKY_SMALL) for _ in range(r.choice([0, 0, 1, 2]))]
+    if r.random() < 0.15:  # snow
+        sky += [["*"], [" ."], ["*"], ["+"], ["."]] * 2
+    if sky:
+        scene = scatter(r, scene, sky, headroom=r.randint(1, 4))
+    return signed(r, scene, ["the woods", "old oak", "evergreen", "in the forest", "shade", "autumn"])
+
+
+# -- flowers ---------------------------------------------------------------------
+
+_BLOOMS = sprites(
+    r"""
+\|/
+-C-
+/|\
+~~
+ \|/
+-(C)-
+ /|\
+~~
+(C)
+~~
+ _ _
+(_C_)
+  |
+~~
+ .-.
+(_C_)
+~~
+   _ _
+ _( Y )_
+(_ (C) _)
+  (_,_)
+~~
+  \ | /
+ '.\|/.'
+-( (C) )-
+ .'/|\'.
+  / | \
+~~
+ _  _
+( \/ )
+ \  /
+  \/
+~~
+\/\/
+(  )
+ \/
+~~
+ __
+(  )
+ \/
+~~
+ .^.
+(   )
+ `v'
+~~
+ @@@
+@@C@@
+ @@@
+~~
+  *
+ *C*
+  *
+~~
+ ,-.-.
+(  C  )
+ `-.-'
+"""
+)
+_CENTRES = ("o", "@", "*", "O", "0", "#", "+", ".", "x", "=")
+_LEAVES = ("\\|", "|/", "\\|/", "(|", "|)", "~|", "|~", "\\|/")
+
+
+def _one_flower(r: random.Random, stem: int) -> Sprite:
+    head = swap(r.choice(_BLOOMS), C=r.choice(_CENTRES))
+    hw = width(head)
+    mid = hw // 2
+    lines = list(head)
+    stem_char = r.choice(["|", "|", "|", "("]) if stem > 1 else "|"
+    leaf_rows = {r.randrange(stem) for _ in range(r.randint(0, 2))} if stem > 1 else set()
+    for i in range(stem):
+        if i in leaf_rows:
+            leaf = r.choice(_LEAVES)
+            at = mid - leaf.index("|")
+            lines.append(" " * max(0, at) + leaf.replace("|", stem_char))
+        else:
+            lines.append(" " * mid + stem_char)
+    return lines
+
+
+_POTS = sprites(
+    r"""
+\________/
+ \      /
+  \____/
+~~
+ ________
+|________|
+ \      /
+  \____/
+~~
+  \    /
+   )  (
+  /    \
+ (      )
+  `----'
+~~
+ ________
+ \      /
+  |    |
+  |____|
+~~
+[__________]
+ |        |
+ |________|
+~~
+ .________.
+  \      /
+   \    /
+   _\__/_
+"""
+)
+
+
+def _flower(r: random.Random) -> Sprite:
+    setting = r.choice(["single", "bunch", "pot", "pot", "garden", "field", "vase"])
+    if setting == "single":
+        flowers = [_one_flower(r, r.randint(3, 8))]
+    elif setting == "field":
+        flowers = [_one_flower(r, r.randint(1, 3)) for _ in range(r.randint(4, 9))]
+    else:
+        count = r.randint(2, 5) if setting != "garden" else r.randint(3, 7)
+        flowers = [_one_flower(r, r.randint(2, 6)) for _ in range(count)]
+    props = []
+    if setting in ("garden", "field") and r.random() < 0.5:
+        props.append(r.choice([["  \\|/", "\\\\|//"], ["\\|/"], [" ,", "\\|/"], ["_\\|/_"]]))
+    gaps = (0, 2) if setting in ("bunch", "pot", "vase") else (1, 5)
+    row = row_of(r, flowers, props, max_w=r.choice([28, 40, 56, 68]), gaps=gaps)
+    w = width(row)
+    if setting in ("pot", "vase", "bunch"):
+        pot = (
+            r.choice(_POTS)
+            if setting != "bunch"
+            else ["\\" + "_" * max(2, w // 2) + "/", " " + "\\" * (max(2, w // 2) // 2)]
+        )
+        if setting == "pot":
+            pot = _stretch(pot, max(0, w - width(pot) + 2))
+        scene = above(row, pot) if width(pot) >= w else above(pot, [])
+        if width(pot) < w:
+            x = (w - width(pot)) // 2
+            scene = row + [" " * x + line for line in pot]
+        if setting == "bunch":
+            scene = row + [" " * max(0, w // 2 - 2) + line for line in [" \\  /", "  \\/", "  /\\", " /__\\"]]
+    else:
+        scene = row
+        if setting == "garden" and r.random() < 0.6:
+            scene = scene + [repeat_to(r.choice(["|_", "|-", "#_", "+-"]), w + 4)]
+        scene = scene + [repeat_to(r.choice(['"', ",", "_", "^", "~", "\\|/", ".,", "_,"]), w + r.randint(0, 6))]
+    sky = [r.choice(_SKY_SMALL + [["}{"], [">'<"], ["\\/"], ["(\\/)"]]) for _ in range(r.choice([0, 0, 1, 2]))]
+    if sky:
+        scene = scatter(r, scene, sky, headroom=r.randint(1, 3))
+    return signed(r, scene, ["for you", "spring", "in bloom", "a bouquet", "flowers", "garden"])
+
+
+# -- mountains -------------------------------------------------------------------
 
 
 def _mountains(r: random.Random) -> list[str]:
