@@ -27,6 +27,7 @@ from studio.errors import StudioError
 from studio.model.variety import SAME_DRAWING, drawing_of
 
 Sprite = list[str]
+MAX_WIDTH = 78  # the widest piece, offset included (real hand-drawn art stays within 80 columns)
 
 
 # -- drawing kit -------------------------------------------------------------------
@@ -1253,7 +1254,16 @@ def _flower(r: random.Random) -> Sprite:
         if setting == "garden" and r.random() < 0.6:
             scene = scene + [repeat_to(r.choice(["|_", "|-", "#_", "+-"]), w + 4)]
         scene = scene + [repeat_to(r.choice(['"', ",", "_", "^", "~", "\\|/", ".,", "_,"]), w + r.randint(0, 6))]
-    sky = [r.choice(_SKY_SMALL + [["}{"], [">'<"], ["\\/"], ["(\\/)"]]) for _ in range(r.choice([0, 0, 1, 2]))]
+    if width(scene) < 16:  # a small piece stands on a table, a sill or the grass
+        span = r.randint(16, 32)
+        at = r.randint(0, span - width(scene))
+        under = (
+            r.choice(["=", "_", "-", '"', ",", "~"])
+            if setting in ("pot", "vase", "bunch")
+            else r.choice(['"', ",", "_,"])
+        )
+        scene = [" " * at + line for line in scene] + [repeat_to(under, span)]
+    sky = [r.choice(_SKY_SMALL + [["}{"], [">'<"], ["\\/"], ["(\\/)"]]) for _ in range(r.choice([0, 1, 1, 2]))]
     if sky:
         scene = scatter(r, scene, sky, headroom=r.randint(1, 3))
     return signed(r, scene, ["for you", "spring", "in bloom", "a bouquet", "flowers", "garden"])
@@ -2056,6 +2066,7 @@ def render(label: str, seed: int) -> str:
     r = _rng(label, seed)
     lines = DRAWERS[label](r)
     offset = r.choice([0, 0, 0, 1, 2, 4, 6])
+    offset = min(offset, max(0, MAX_WIDTH - width(trim(lines))))  # never wider than real art's 78 columns
     return _tidy(lines, offset)
 
 

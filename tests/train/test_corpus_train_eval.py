@@ -37,8 +37,8 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
 # The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
 # names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
 PINNED_CORPUS_HASHES = {
-    "builtin": "2343ce731edd3b4d1428a5aeb41f97364c54948e44f7d6506c4ec220da94a9ae",
-    "builtin-a": "8ea0b78625e3995edd1d45746cc752478fc4c82ad937c480b8cb93bb5579b714",
+    "builtin": "c38195ad1d808c7829ee1096745763a2a3f9ae04093c40a86a277d1152cf741a",
+    "builtin-a": "b364229618492722f8f987bb73f3ac4f323c3087f1c32bd2e249c96fdf6c1c0a",
     "builtin-b": "73e99b056c0e8c49612ab7dcb23a1488bd6c1b353d6ffce6242d7ab99fe1fb3b",
 }
 
