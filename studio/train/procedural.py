@@ -1272,32 +1272,105 @@ def _flower(r: random.Random) -> Sprite:
 # -- mountains -------------------------------------------------------------------
 
 
-def _mountains(r: random.Random) -> list[str]:
-    height = r.randint(3, 6)
-    peaks = r.randint(1, 3)
-    width = 40
-    grid = [[" "] * width for _ in range(height)]
-    x = r.randint(0, 4)
+def _ridge(r: random.Random, w: int, top: int, peaks: int) -> list[tuple[int, str]]:
+    """A skyline of ``peaks`` mountains: for each column the height of its slope and its char."""
+    line = [(0, " ")] * w
     for _ in range(peaks):
-        h = r.randint(2, height)
-        top = height - h
-        cx = x + h
-        if cx + h >= width:
-            break
-        for row in range(top, height):
-            d = row - top
-            grid[row][cx - d] = "/"
-            grid[row][cx + d + 1] = "\\"
-            if d > 0 and r.random() < 0.3 and row < height - 1:
-                grid[row][cx] = r.choice(["^", "."])
-        if r.random() < 0.6 and h > 2:
-            grid[top + 1][cx] = "*"  # snow cap
-        x = cx + r.randint(1, h)
-    lines = ["".join(row) for row in grid]
-    if r.random() < 0.5:
-        lines.insert(0, " " * r.randint(0, 20) + r.choice(["\\_/", "~", "v v", "(   )"]))
-    lines.append(r.choice(["_" * (x + 6), "~" * (x + 6), "^" * (x + 6)]))
-    return lines
+        ax, ph = r.randint(1, max(1, w - 3)), r.randint(max(3, top // 2), max(3, top))
+        for x in range(w):
+            height, char = (ph - (ax - x), "/") if x <= ax else (ph - (x - ax - 1), "\\")
+            if height > line[x][0]:
+                line[x] = (height, char)
+    return line
+
+
+def _range(r: random.Random, w: int, h: int) -> Canvas:
+    """One or two ranges, the nearer one lower and hiding what is behind it, snow on tall peaks."""
+    canvas = Canvas(w, h + 1)
+    layers = [_ridge(r, w, h, r.randint(1, 4))]
+    if r.random() < 0.6:
+        layers.append(_ridge(r, w, max(2, h // 2), r.randint(1, 4)))
+    snow = r.choice(["\\/", "/\\", "^", "~", "-", "", ""])
+    for depth, ridge in enumerate(layers):
+        for x, (height, char) in enumerate(ridge):
+            if height <= 0:
+                continue
+            y = h - height
+            for below in range(y, h + 1):  # a nearer range hides the farther one below its outline
+                canvas.grid[below][x] = " "
+            canvas.grid[y][x] = char
+        if depth == 0 and snow:
+            for x in range(1, w - 2):
+                height, char = ridge[x]
+                if char == "/" and ridge[x + 1][1] == "\\" and height >= 5 and height == ridge[x + 1][0]:
+                    y = h - height + 2
+                    run = range(x - 1, x + 3)
+                    walls = 2 <= x < w - 3 and canvas.grid[y][x - 2] == "/" and canvas.grid[y][x + 3] == "\\"
+                    if walls and all(canvas.grid[y][c] == " " for c in run):
+                        for i, c in enumerate(run):
+                            canvas.grid[y][c] = snow[i % len(snow)]
+    return canvas
+
+
+_MOUNTAIN_THINGS = sprites(
+    r"""
+  /\
+ /  \
+  ||
+~~
+  ^
+ /^\
+/^^^\
+ | |
+~~
+ A
+/ \
+~~
+ ^ ^ ^
+~~
+  __
+ /__\
+ |[]|
+~~
+ ,
+/|
+|\
+~~
+  /\  /\
+ /^^\/^^\
+   ||  ||
+"""
+)
+
+
+def _mountains(r: random.Random) -> Sprite:
+    w = r.randint(22, 60)
+    h = r.randint(5, 11)
+    canvas = _range(r, w, h)
+    lines = canvas.rows()
+    lines = [line for line in lines if line.strip()] or lines
+    base_w = max(width(lines), w)
+    front = r.choice(["ground", "lake", "lake", "trees", "plain"])
+    if front == "lake":
+        lines.append(repeat_to(r.choice(["~", "-", "=", "_"]), base_w))
+        mirror_rows = [row for row in reversed(lines[:-1])][: r.randint(2, 5)]
+        for row in mirror_rows:
+            lines.append(
+                "".join("~" if c in "/\\" else (r.choice(["-", " "]) if c in "_" else " ") for c in row).rstrip()
+            )
+        lines.append(repeat_to(r.choice(["~ ", " ~", "~~ ", "- "]), base_w))
+    elif front == "trees":
+        trees = [r.choice(_MOUNTAIN_THINGS) for _ in range(r.randint(2, 6))]
+        row = row_of(r, trees, [], max_w=base_w, gaps=(0, 6))
+        at = r.randint(0, max(0, base_w - width(row)))
+        lines += [" " * at + line for line in row]
+        lines.append(repeat_to(r.choice(["_", '"', ",", "_,", "^"]), base_w))
+    elif front == "ground":
+        lines.append(repeat_to(r.choice(["_", "-", "=", "^", "_.", "~"]), base_w))
+    sky = [r.choice(_SKY_SMALL + _SUN_CLOUDS) for _ in range(r.choice([0, 1, 1, 2, 3]))]
+    if sky:
+        lines = scatter(r, lines, sky, headroom=r.randint(2, 5))
+    return signed(r, trim(lines), ["the peaks", "high country", "alpine", "above the clouds", "the range", "summit"])
 
 
 # -- suns -----------------------------------------------------------------------

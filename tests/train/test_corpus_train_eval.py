@@ -37,8 +37,8 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
 # The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
 # names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
 PINNED_CORPUS_HASHES = {
-    "builtin": "c38195ad1d808c7829ee1096745763a2a3f9ae04093c40a86a277d1152cf741a",
-    "builtin-a": "b364229618492722f8f987bb73f3ac4f323c3087f1c32bd2e249c96fdf6c1c0a",
+    "builtin": "84568322acf3d358d1406adb8cbc4802b25b4210b29f4eef8080d5a2c0c696ad",
+    "builtin-a": "1de3aec13424492a06142b8bcc4f1da48a77af22185d63d4c7cb2e5698c0632c",
     "builtin-b": "73e99b056c0e8c49612ab7dcb23a1488bd6c1b353d6ffce6242d7ab99fe1fb3b",
 }
 
