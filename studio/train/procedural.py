@@ -73,30 +73,37 @@ def swap(s: Sprite, **subs: str) -> Sprite:
 
 
 class Canvas:
-    """A grid to put sprites on; spaces in a sprite are transparent unless ``solid``."""
+    """A grid to put sprites on; spaces in a sprite are transparent unless ``solid``.
+
+    Each row of a sprite takes the cells from its first to its last char, so a
+    house's empty rooms or a tank's water count as taken when ``free`` looks for room.
+    """
 
     def __init__(self, w: int, h: int):
         self.w, self.h = w, h
         self.grid = [[" "] * w for _ in range(h)]
+        self.taken = [[False] * w for _ in range(h)]
 
     def put(self, s: Sequence[str], x: int, y: int, solid: bool = False) -> None:
         for dy, line in enumerate(s):
             row = y + dy
             if not 0 <= row < self.h or not line.strip():
                 continue
-            start = len(line) - len(line.lstrip(" ")) if solid else 0
-            for dx in range(start, len(line)):
+            first = len(line) - len(line.lstrip(" "))
+            for dx in range(first if solid else 0, len(line)):
                 ch = line[dx]
                 col = x + dx
                 if 0 <= col < self.w and (solid or ch != " "):
                     self.grid[row][col] = ch
+            for col in range(max(0, x + first), min(self.w, x + len(line.rstrip()))):
+                self.taken[row][col] = True
 
     def free(self, x: int, y: int, w: int, h: int, pad: int = 1) -> bool:
         if x < 0 or y < 0 or x + w > self.w or y + h > self.h:
             return False
         for row in range(max(0, y - pad), min(self.h, y + h + pad)):
             for col in range(max(0, x - pad), min(self.w, x + w + pad)):
-                if self.grid[row][col] != " ":
+                if self.taken[row][col] or self.grid[row][col] != " ":
                     return False
         return True
 
@@ -2042,68 +2049,664 @@ def _boat(r: random.Random) -> Sprite:
     return signed(r, scene, ["bon voyage", "ahoy!", "set sail", "fair winds", "out at sea", "the harbour"])
 
 
-def _rocket(r: random.Random) -> list[str]:
-    body = r.randint(2, 5)
-    window = r.choice(["()", "[]", "oo", "<>"])
-    lines = ["   /\\", "  /  \\", "  |  |"]
-    for i in range(body):
-        lines.append("  |" + (window if i == 0 else r.choice(["  ", "  ", "||", "=="])) + "|")
-    lines.append(" /|" + r.choice(["  ", "__", "||"]) + "|\\")
-    lines.append("/_|" + "__" + "|_\\")
-    flames = r.randint(1, 3)
-    for _ in range(flames):
-        lines.append("   " + r.choice(["''", "**", "^^", "||", "{}"]))
-    if r.random() < 0.3:
-        lines.append(r.choice(["  .  .", " ' . '"]))
+# -- rockets ---------------------------------------------------------------------
+
+
+def _one_rocket(r: random.Random) -> Sprite:
+    bw = r.choice([2, 4, 4, 6, 6, 8])  # inner width of the body
+    bh = r.randint(3, 9)
+    lines: list[str] = []
+    fin = r.choice([0, 1, 2, 3])  # fin reach beyond the body
+    x = fin + 1  # the body's left wall
+    nose = r.choice(["point", "point", "round", "needle"])
+    if nose == "needle":
+        lines.append(" " * (x + bw // 2) + r.choice(["|", "!", "i"]))
+    if nose == "round":
+        lines.append(" " * (x + 1) + "_" * bw)
+        lines.append(" " * x + "/" + " " * bw + "\\")
+    else:
+        for i in range(bw // 2 + 1):
+            lines.append(" " * (x + bw // 2 - i) + "/" + " " * (2 * i) + "\\")
+    window = r.choice(["()", "[]", "<>", "oo", "(o)", "O", "@"])
+    stripe = r.choice(["=", "-", "#", "~", "_"])
+    windows_at = {r.randrange(bh) for _ in range(r.randint(1, 2))}
+    stripes_at = {r.randrange(bh) for _ in range(r.randint(0, 2))} - windows_at
+    for i in range(bh):
+        if i in windows_at and len(window) <= bw:
+            inner = window.center(bw)
+        elif i in stripes_at:
+            inner = stripe * bw
+        else:
+            inner = " " * bw
+        lines.append(" " * x + "|" + inner + "|")
+    for i in range(fin):  # fins along the last rows
+        row = len(lines) - fin + i
+        left = " " * (x - 1 - i) + "/" + " " * i
+        lines[row] = left + lines[row][x:] + " " * i + "\\"
+    if fin:
+        last = lines[-1]
+        lines[-1] = last[: x - fin] + "/" + "_" * (fin - 1) + last[x : x + bw + 2] + "_" * (fin - 1) + "\\"
+    lines.append(
+        " " * (x + 1) + r.choice(["\\" + "_" * (bw - 2) + "/", "/" + "_" * (bw - 2) + "\\", "|" + "_" * (bw - 2) + "|"])
+        if bw > 2
+        else " " * (x + 1) + "||"
+    )
+    flame = r.choice(["\\/", "()", "''", "**", "||", "{}", "^^", "))", "::"])
+    for k in range(r.randint(0, 4)):
+        width_k = max(1, bw - 2 * k)
+        body = repeat_to(flame, width_k) if width_k > 1 else flame[0]
+        lines.append(" " * (x + 1 + (bw - width_k) // 2) + body)
     return lines
 
 
-def _sword(r: random.Random) -> list[str]:
-    blade = r.randint(3, 8)
-    vertical = r.random() < 0.6
-    if vertical:
-        lines = ["   /\\"] + ["   ||"] * blade
-        lines.append(r.choice([" o==[]==o", "  _||_", " <=||=>", " ===||==="]))
-        lines += ["   ||"] * r.randint(1, 2)
-        lines.append(r.choice(["   ()", "   <>", "   []"]))
-        return lines
-    guard = r.choice(["|", "]", "#", "{"])
-    return [
-        r.choice(["o", "()", "<"]) + "=" * r.randint(1, 3) + guard + "=" * blade * 2 + ">",
-    ]
+_SPACE_THINGS = sprites(
+    r"""
+   _____
+  /     \
+ |  o   .|
+==========
+ |   O   |
+  \_____/
+~~
+    .-.
+   ( . )
+    `-'
+~~
+  *
+~~
+ .
+~~
+  +
+~~
+    _..._
+  .'     '.
+ /  o   .  \
+|     O     |
+ \  .    o /
+  '._____.'
+~~
+ -=*=-
+~~
+  |\
+ =|=>
+  |/
+~~
+  .  *
+~~
+ *   .
+"""
+)
+
+_PAD_THINGS = sprites(
+    r"""
+ |X|
+ |X|
+ |X|
+ |X|
+ |X|
+_|X|_
+~~
+ |\|
+ |/|
+ |\|
+ |/|
+_|\|_
+~~
+ ___
+|___|
+| o |
+~~
+ [==]
+ |  |
+~~
+   (
+  ) )
+ (   )
+(_____)
+"""
+)
 
 
-def _car(r: random.Random) -> list[str]:
-    length = r.randint(0, 4)
-    wheel = r.choice(["O", "o", "@", "0"])
-    top = "  ____" + "_" * length
-    # Two draws of a cab that is never drawn: kept so the corpus (and its hash) stays the same.
-    r.choice(["|_|", "[_]", "| |"])
-    r.randint(2, 4)
-    lines = [
-        top,
-        " /__|" + "_" * length + "\\___",
-        "|  _     " + " " * length + "_ |",
-        "'-(" + wheel + ")---" + "-" * length + "(" + wheel + ")-'",
-    ]
-    if r.random() < 0.5:
-        lines.insert(0, " " * r.randint(0, 6))
-    if r.random() < 0.4:
-        lines.append(r.choice(["=" * (12 + length), "_" * (12 + length)]))
+def _rocket(r: random.Random) -> Sprite:
+    setting = r.choice(["space", "space", "pad", "pad", "duo"])
+    rockets = [_one_rocket(r)]
+    if setting == "duo":
+        rockets.append(_one_rocket(r))
+    if setting == "pad":
+        props = [r.choice(_PAD_THINGS) for _ in range(r.randint(1, 2))]
+        scene = row_of(r, rockets, props, max_w=r.choice([30, 44, 60]), gaps=(1, 5))
+        w = width(scene) + r.randint(2, 10)
+        smoke = r.choice(["  (  )  ( )  (", "(__)(__)", " .oO(  )Oo. ", ""])
+        if smoke:
+            scene.append(smoke.center(w).rstrip())
+        scene.append(repeat_to(r.choice(["_", "=", "#", "-", "_|"]), w))
+    else:
+        scene = (
+            row_of(
+                r,
+                rockets,
+                [],
+                max_w=60,
+                gaps=(3, 10),
+            )
+            if len(rockets) > 1
+            else rockets[0]
+        )
+        stars = [r.choice(_SPACE_THINGS) for _ in range(r.randint(2, 7))]
+        w = max(width(scene) + r.randint(6, 30), 24)
+        at = r.randint(0, w - width(scene))
+        scene = [" " * at + line for line in scene]
+        scene[0] = scene[0].ljust(w)
+        scene = scatter(r, scene, stars, headroom=r.randint(0, 3), tries=20)
+    return signed(r, scene, ["3.. 2.. 1..", "liftoff!", "to the moon", "blast off", "ad astra", "houston?"])
+
+
+# -- swords ----------------------------------------------------------------------
+
+_POMMELS = ("O", "()", "<>", "@", "o", "[]", "{}", "/\\", "(@)", "<o>")
+_GRIPS = ("||", "##", "XX", "}{", "][", "::", "88", "/\\", "||")
+_GUARDS = (
+    "o==[]==o",
+    "<==||==>",
+    "_\\||/_",
+    "]=||=[",
+    "{=||=}",
+    "(==||==)",
+    "\\_||_/",
+    "-=||=-",
+    "@==||==@",
+    "===||===",
+)
+_BLADES = ("||", "||", "|'|", "| |", "|:|", "|", "||")
+
+
+def _vertical_sword(r: random.Random) -> Sprite:
+    blade = r.choice(_BLADES)
+    length = r.randint(3, 5) if r.random() < 0.2 else r.randint(5, 11)  # a dagger now and then
+    guard = r.choice(_GUARDS)
+    if len(blade) != 2:
+        guard = guard.replace("||", blade if len(blade) == 3 else "|")
+    mid = len(guard) / 2
+    curve = r.choice([0, 0, 0, 1, 2, 3])  # a sabre's blade bends towards its tip
+
+    def centred(text: str, shift: int = 0) -> str:
+        return " " * max(0, int(round(mid - len(text) / 2)) + shift) + text
+
+    shifts = [round(curve * ((length - i) / length) ** 2) for i in range(length + 1)]  # row 0 is the tip
+    tip = {1: "^", 2: "/\\", 3: "/^\\"}[len(blade)] if r.random() < 0.8 else {1: "'", 2: "\\/", 3: "\\ /"}[len(blade)]
+    rows = [centred(tip, shifts[0])]
+    for i in range(length):
+        bent = shifts[i] != shifts[i + 1]
+        rows.append(centred(blade.replace("|", "/") if bent else blade, shifts[i]))
+    grip = (
+        r.choice(_GRIPS) if len(blade) == 2 else r.choice(["|", "#", "X", "$"]) * (len(blade) if len(blade) == 3 else 1)
+    )
+    rows += [guard] + [centred(grip)] * r.randint(1, 3) + [centred(r.choice(_POMMELS))]
+    if r.random() < 0.4:  # point down: the sword upside down
+        flip = str.maketrans("/\\^v", "\\/v^")
+        rows = [row.translate(flip) for row in reversed(rows)]
+    return rows
+
+
+def _horizontal_sword(r: random.Random, longest: int = 34, turn: bool = True) -> Sprite:
+    """A sword lying down, pointing right (or, if ``turn``, now and then left)."""
+    length = r.randint(8, longest)
+    pommel = r.choice(["O", "()", "<>", "@", "o", "{}"])
+    grip = r.choice(["===", "###", "xxx", "~~~", "}}}", "---"])[: r.randint(2, 3)]
+    wide = r.random() < 0.5
+    guard = r.choice([("|", "|"), ("[", "]"), ("#", "#"), ("{", "}"), ("<", ">"), ("%", "%")])
+    if wide:
+        top = " " * (len(pommel) + len(grip)) + guard[0] + "_" * length
+        mid = pommel + grip + guard[0] + r.choice(["_", "=", " ", "-"]) * length + r.choice([">", "\\", "`>"])
+        bottom = " " * (len(pommel) + len(grip)) + guard[1]
+        lines = [top, mid, bottom]
+    else:
+        lines = [pommel + grip + guard[0] + r.choice(["=", "-", "~"]) * length + r.choice([">", "-", "->"])]
+    return mirror(lines) if turn and r.random() < 0.4 else lines
+
+
+def _crossed_swords(r: random.Random) -> Sprite:
+    """Two swords crossed in an X: blades meet, pass, then guards, grips and pommels."""
+    n = r.randint(4, 10)  # blade rows above the crossing
+    m = r.randint(2, 4)  # blade rows below it
+    guard = r.choice([("_", "_"), ("=", "="), ("o", "o"), ("[", "]"), ("<", ">"), ("-", "-")])
+    grip = r.choice(["//", "##", "%%", "XX", "::"])
+    pommel = r.choice(["()", "O", "@", "<>", "o"])
+    rows = []
+    for k in range(n):  # above the crossing: the right-leaning blade on the left
+        rows.append(" " * (k + 2) + "\\\\" + " " * (2 * (n - 1 - k)) + "//")
+    for k in range(n, n + m):  # below it the two have passed each other
+        left, right = 2 * n - 1 - k, k + 1
+        rows.append(" " * (left + 2) + "//" + " " * (right - left - 2) + "\\\\")
+    k = n + m
+    left, right = 2 * n - 1 - k, k + 1
+    rows.append(" " * (left + 1) + guard[0] + "//" + guard[1] + " " * (right - left - 4) + guard[0] + "\\\\" + guard[1])
+    for _ in range(r.randint(1, 2)):
+        k += 1
+        left, right = 2 * n - 1 - k, k + 1
+        mirror_grip = grip.replace("/", "\\")
+        rows.append(" " * (left + 2) + grip + " " * (right - left - 2) + mirror_grip)
+    k += 1
+    left, right = 2 * n - 1 - k, k + 1
+    rows.append(" " * (left + 2) + pommel + " " * (right - left - 1 - len(pommel) + 1) + pommel)
+    return trim(rows)
+
+
+_SWORD_THINGS = sprites(
+    r"""
+ _______
+|   |   |
+|---+---|
+|   |   |
+ \  |  /
+  \ | /
+   \|/
+~~
+  ____
+ / /\ \
+| |  | |
+ \ \/ /
+  \  /
+   \/
+~~
+   .--.
+  / /\ \
+ | (  ) |
+  \ \/ /
+   '--'
+~~
+   _____
+  /     \
+ |   O   |
+  \_____/
+~~
+ /\_/\
+|  X  |
+ \ | /
+  \|/
+~~
+   ____
+  /    \
+ | [==] |
+ |  ||  |
+  \_||_/
+~~
+ |>>>
+ |
+ |
+ |
+_|_
+~~
+  ____
+ (____)
+ |    |
+ | ~~ |
+ | ~~ |
+ (____)
+~~
+  (
+  )\
+ (__)
+  ||
+  ||
+~~
+  ___
+ (___)
+(_____)
+(_$$$_)
+"""
+)
+
+
+def _sword(r: random.Random) -> Sprite:
+    setting = r.choice(["rack", "rack", "single", "stone", "crossed", "horizontal", "shield", "duel"])
+    if setting == "duel":  # two blades meet point to point
+        left = _horizontal_sword(r, longest=22, turn=False)
+        right = mirror(_horizontal_sword(r, longest=22, turn=False))
+        spark = r.choice(
+            [["\\|/", "-*-", "/|\\"], [" . ", "*X*", " ' "], ["\\ /", " X ", "/ \\"], [" * ", "*+*", " * "]]
+        )
+        parts = [left, spark, right]
+        tallest = max(len(p) for p in parts)
+        scene = beside(parts, [0, 0], drop=[(tallest - len(p)) // 2 for p in parts])
+        if r.random() < 0.6:
+            scene.append(repeat_to(r.choice(["_", "~", "=", "-"]), width(scene) + r.randint(0, 6)))
+    elif setting == "crossed":
+        scene = _crossed_swords(r)
+        if r.random() < 0.45:  # a coat of arms: a shield over the crossing
+            shield = r.choice(_SWORD_THINGS[:4])
+            canvas = Canvas(width(scene), len(scene))
+            canvas.put(scene, 0, 0)
+            cross = next(i for i, row in enumerate(scene) if "\\//" in row or "\\/" in row)
+            canvas.put(shield, (width(scene) - width(shield)) // 2, max(0, cross - len(shield) // 2), solid=True)
+            scene = trim(canvas.rows())
+        elif r.random() < 0.4:
+            prop = r.choice(_SWORD_THINGS)
+            scene = above(scene, prop) if r.random() < 0.5 else beside([scene, prop], [r.randint(2, 6)])
+        if r.random() < 0.4:  # a ribbon with a motto
+            motto = r.choice(["FOR HONOUR", "NEVER YIELD", "STEEL TRUE", "ONWARD", "FORTUNE FAVOURS", "EN GARDE"])
+            ribbon = [" _" + "_" * (len(motto) + 2) + "_", "<_| " + motto + " |_>"]
+            scene = scene + [" " * max(0, (width(scene) - width(ribbon)) // 2) + line for line in ribbon]
+    elif setting == "horizontal":
+        swords = [_horizontal_sword(r) for _ in range(r.randint(1, 4))]
+        scene = []
+        for s in swords:
+            indent = r.randint(0, 8)
+            scene += [" " * indent + line for line in s] + [""] * r.randint(0, 1)
+        scene = trim(scene)
+        if r.random() < 0.7 or len(scene) < 3:  # on the wall, in a frame
+            w = width(scene) + 4
+            edge = r.choice([("|", "_"), ("#", "#"), ("[", "="), ("|", "=")])
+            inner = [""] * r.randint(0, 1) + ["  " + line for line in scene] + [""] * r.randint(0, 1)
+            top = " " + edge[1] * w if edge[1] != "#" else "#" * (w + 2)
+            close = {"[": "]"}.get(edge[0], edge[0])
+            scene = [top] + [edge[0] + line.ljust(w) + close for line in inner]
+            scene.append(edge[0] + edge[1] * w + close)
+    else:
+        count = {"rack": r.randint(2, 5), "single": 1, "stone": 1, "shield": r.randint(1, 2)}[setting]
+        swords = [_vertical_sword(r) for _ in range(count)]
+        props = [r.choice(_SWORD_THINGS) for _ in range(1 if setting == "shield" else r.choice([0, 0, 1, 2]))]
+        scene = row_of(r, swords, props, max_w=r.choice([30, 44, 60]), gaps=(1, 5))
+        if setting == "rack":
+            w = width(scene) + 4
+            scene = [" " * 2 + line for line in scene]
+            bar = r.choice(["=", "#", "-", "_"])
+            scene.insert(len(scene) // 3, repeat_to(bar, w))
+            scene.append(repeat_to(bar, w))
+            scene.append(r.choice(["|", "||"]) + " " * (w - 4) + r.choice(["|", "||"]))
+        elif setting == "stone":  # point down, sunk in a rock
+            if scene[0].strip() in ("^", "/\\", "/^\\", "'", "\\/", "\\ /"):
+                flip = str.maketrans("/\\^v", "\\/v^")
+                scene = [row.translate(flip) for row in reversed(scene)]
+            w = width(scene)
+            lift = r.randint(2, 4)
+            scene = scene[:-lift] if len(scene) > lift + 4 else scene
+            pad = r.randint(6, 10)
+            scene = [" " * pad + line for line in scene]
+            moss = r.choice(["^", "_", "~", ".", "'"])
+            scene += [
+                " " * (pad - 2) + "_/" + moss * w + "\\_",
+                " " * (pad - 4) + "/" + " " * (w + 6) + "\\",
+                " " * (pad - 6) + "/" + "_" * (w + 10) + "\\",
+            ]
+        elif setting == "single":  # hung on a plaque, or standing on a plinth
+            w = width(scene)
+            span = r.randint(max(15, w + 6), max(15, w + 6) + 10)
+            pad = (span - w) // 2
+            scene = [" " * pad + line for line in scene]
+            if r.random() < 0.5:
+                scene = (
+                    [" " + "_" * (span - 2)]
+                    + ["|" + line[1:].ljust(span - 2) + "|" for line in scene]
+                    + ["|" + "_" * (span - 2) + "|"]
+                )
+            else:
+                scene += [" " * (pad - 2) + "_" * (w + 4), "[" + "_" * (span - 2) + "]"]
+    return signed(r, scene, ["en garde!", "excalibur", "the blade", "for honour", "sharp!", "the armoury"])
+
+
+# -- cars ------------------------------------------------------------------------
+
+_WHEELS = ("(_)", "(O)", "(o)", "(@)", "(0)", "(*)", "(=)")
+
+
+def _one_car(r: random.Random) -> Sprite:
+    kind = r.choice(["sedan", "sedan", "hatch", "pickup", "van", "bus", "racer", "beetle"])
+    wheel = r.choice(_WHEELS)
+    cab = {"bus": r.randint(18, 30), "van": r.randint(10, 16), "pickup": r.randint(5, 7)}.get(kind, r.randint(7, 13))
+    trunk = {"hatch": 1, "van": 1, "bus": 1, "pickup": r.randint(7, 11), "beetle": 2}.get(kind, r.randint(3, 6))
+    hood = {"bus": 1, "van": 2, "racer": r.randint(6, 10)}.get(kind, r.randint(3, 7))
+    length = trunk + cab + hood + 2
+    panes = max(1, cab // r.choice([4, 5, 6]))
+    glass = r.choice([" ", " ", "_", "="])
+    pane_w = max(1, (cab - (panes - 1)) // panes)
+    win = "|".join([glass * pane_w] * panes).ljust(cab, glass)[:cab]
+    lines: list[str] = []
+    if r.random() < 0.25 and kind in ("sedan", "hatch", "van"):  # something on the roof
+        lines.append(" " * (trunk + 1 + cab // 2 - 2) + r.choice(["[___]", "[o]", "[TAXI]", "_/\\_", "/"]))
+    if kind in ("van", "bus"):
+        lines.append(" " + "_" * (length - 2))
+        lines.append("|" + (" " + win).ljust(length - 2) + "|")
+        lines.append("|" + " " * (length - 2) + r.choice(["|", ">", ")"]))
+    elif kind == "pickup":
+        lines.append(" " * (trunk + 2) + "_" * cab)
+        lines.append(" " * (trunk + 1) + "|" + win + "\\" + "_" * (hood - 1))
+        lines.append("|" + "_" * (trunk - 1) + "|" + " " * (cab + hood) + r.choice(["|", ">", ")"]))
+    elif kind == "beetle":
+        lines.append(" " * (trunk + 2) + "_" * (cab - 2))
+        lines.append(" " * (trunk + 1) + "/" + win[: cab - 2] + "\\")
+        lines.append(" " + "/" + " " * (trunk - 1) + "|" + " " * (cab - 2) + "|" + " " * (hood - 1) + "\\")
+        lines.append("|" + " " * (length - 2) + "|")
+    else:
+        rear = "|" if kind == "hatch" else "/"
+        lines.append(" " * (trunk + 1) + "_" * cab)
+        lines.append(" " + "_" * (trunk - 1) + rear + win + "\\" + "_" * (hood - 1))
+        lines.append("|" + " " * (length - 2) + r.choice(["|", ">", ")", "\\"]))
+    body = list(lines[-1])
+    light = r.choice(["o", "=", "*", "D", "]"])
+    body[-2] = light if len(body) > 3 else body[-2]
+    if r.random() < 0.6 and len(body) > trunk + cab // 2 + 2:
+        body[trunk + cab // 2 + 1] = r.choice(["_", "-", "o", "|"])  # a door handle or seam
+    lines[-1] = "".join(body)
+    if kind == "racer" or r.random() < 0.15:
+        stripe = repeat_to(r.choice(["=", "-", "~"]), length - 4)
+        lines.insert(len(lines) - 1, "|" + " " + stripe + " " + "|")
+    rear, front = max(0, trunk // 2 - 1), max(0, hood // 2 - 1)
+    gap = max(1, length - 10 - rear - front)
+    lines.append("'-" + "-" * rear + wheel + "-" * gap + wheel + "-" * front + "-'")
+    if r.random() < 0.3:  # headlight beam
+        lines[-2] = lines[-2] + " " + r.choice(["=-", "-=", "~"])
     return lines
 
 
-def _robot(r: random.Random) -> list[str]:
-    eyes = r.choice(["o o", "O O", "0 0", "* *", "- -", "[ ]"])
-    mouth = r.choice(["___", "===", "---", "vvv", "[=]"])
-    antenna = r.choice(["   _|_", "    |", "   \\|/", "    o"])
-    lines = [antenna, f" [ {eyes} ]", f" [ {mouth} ]"]
-    arms = r.choice([("/", "\\"), ("-", "-"), ("<", ">"), ("=", "=")])
-    lines.append(f"{arms[0]}[#####]{arms[1]}")
-    for _ in range(r.randint(0, 2)):
-        lines.append(" [#####]")
-    lines.append(r.choice(["  || ||", "  /   \\", "  d   b", " _|| ||_"]))
+_ROAD_THINGS = sprites(
+    r"""
+ ___
+|STOP|
+ \__/
+  ||
+  ||
+~~
+ .-.
+ |o|
+ |o|
+ |o|
+ '-'
+  |
+~~
+   _
+  / \
+ /   \
+  | |
+~~
+  __
+ |  |
+ |__|
+  ||
+~~
+ _____
+|  P  |
+|_____|
+   |
+~~
+  ___
+ |[ ]|
+ |   |
+ |___|
+  | |
+"""
+)
+
+
+def _car(r: random.Random) -> Sprite:
+    cars = [_one_car(r) for _ in range(r.choice([1, 1, 1, 2, 2, 3]))]
+    if r.random() < 0.4:  # exhaust behind the first car
+        cars[0] = beside([[r.choice(["o O", "~ ~", ". o O", "~~", "o0"])], cars[0]], [1])
+    facing = r.random() < 0.3
+    cars = [mirror(c) if facing else c for c in cars]
+    props = [r.choice(_ROAD_THINGS + _HOUSE_TREES) for _ in range(r.choice([0, 0, 1, 1, 2]))]
+    scene = row_of(r, cars, props, max_w=r.choice([36, 50, 66]), gaps=(2, 7))
+    w = min(72, width(scene) + r.randint(0, 8))
+    road = r.choice(["plain", "dashes", "double", "none"])
+    if road != "none":
+        scene.append(repeat_to(r.choice(["=", "_", "-", "~"]), w) if road != "plain" else "_" * w)
+        if road == "dashes":
+            scene.append(repeat_to(r.choice(["- ", "--  ", "=  ", " _ "]), w))
+        elif road == "double":
+            scene.append(repeat_to("=", w))
+    sky = [r.choice(_SKY_SMALL) for _ in range(r.choice([0, 0, 1, 2]))]
+    if sky:
+        scene = scatter(r, scene, sky, headroom=r.randint(1, 3))
+    return signed(r, trim(scene), ["vroom!", "road trip", "beep beep", "sunday drive", "traffic", "just washed"])
+
+
+# -- robots ----------------------------------------------------------------------
+
+_ROBOT_EYES = ("o o", "O O", "0 0", "* *", "- -", "[] []", "@ @", "^ ^", "=  =", "<> <>", "o  O", "x x", "# #")
+_ROBOT_MOUTHS = ("___", "===", "---", "vvv", "[=]", "|||", "~~~", "\\_/", "ooo", "[___]", "-=-", "###")
+
+
+def _one_robot(r: random.Random) -> Sprite:
+    hw = r.choice([5, 5, 7, 7, 9])  # inner width of the head
+    bw = hw + r.choice([0, 2, 4])  # inner width of the body
+    bx = 4  # the body's left wall (room for arms)
+    hx = bx + (bw - hw) // 2  # the head's left wall
+    lines: list[str] = []
+    shape = r.choice(["box", "box", "round", "dome"])
+    antenna = r.choice(["|", "o", "Y", "\\|/", "T", "*", "||", ""])
+    if antenna:
+        top = antenna if len(antenna) > 1 or antenna == "|" else antenna + "\n|"
+        for part in top.split("\n") if "\n" in top else [antenna, "|"] if len(antenna) == 1 else [antenna]:
+            lines.append(" " * (hx + 1 + hw // 2 - len(part) // 2) + part)
+    opening, closing = {"box": ("[", "]"), "round": ("(", ")"), "dome": ("|", "|")}[shape]
+    if shape == "dome":
+        lines.append(" " * (hx + 1) + "." + "-" * (hw - 2) + ".")
+        lines.append(" " * hx + "/" + " " * hw + "\\")
+    else:
+        lines.append(" " * (hx + 1) + "_" * hw)
+    eyes = r.choice(_ROBOT_EYES)
+    if r.random() < 0.15:
+        eyes = "[" + "=" * (hw - 4) + "]"  # a visor
+    face_rows = [eyes.center(hw), r.choice(_ROBOT_MOUTHS).center(hw)]
+    if hw >= 9 and r.random() < 0.4:
+        face_rows.insert(1, r.choice([".", "^", "<", "|"]).center(hw))
+    side = r.choice(["", "", "=", "-", "o"])
+    for i, row in enumerate(face_rows):
+        ears = (side, side) if i == 0 and side else ("", "")
+        lines.append(" " * (hx - len(ears[0])) + ears[0] + opening + row + closing + ears[1])
+    lines.append(" " * hx + opening + "_" * hw + closing if shape != "round" else " " * hx + "(" + "_" * hw + ")")
+    neck = r.choice(["||", "|=|", "", "][", "II"])
+    if neck:
+        lines.append(" " * (bx + 1 + bw // 2 - len(neck) // 2) + neck)
+    lines.append(" " * (bx + 1) + "_" * bw)
+    bh = r.randint(2, 4)
+    panel = r.choice(["o o o", "[::]", "(+)", "<3", "[#]", "|||", "o-o", "[ON]", ":::", "(@)", "[==]", ""])
+    arms = r.choice(["down", "down", "up", "out", "claws"])
+    hand = r.choice(["o", "@", "C", "E", "#", "m", "[]"])
+    for i in range(bh):
+        inner = panel.center(bw) if i == 1 and panel and len(panel) <= bw else " " * bw
+        if i == bh - 1:
+            inner = "_" * bw
+        left, right = "|", "|"
+        if arms == "out" and i == 0:
+            left, right = "-=|", "|=-"
+        lines.append(" " * (bx + 1 - len(left)) + left + inner + right)
+    last = len(lines) - 1
+    if arms == "down":  # arms hang beside the body
+        for k in range(bh - 1):
+            row = last - bh + 1 + k
+            lines[row] = " " * (bx - 2) + "| " + lines[row][bx:] + " |"
+        lines.insert(last + 1, " " * (bx - 2) + hand.ljust(2) + " " * (bw + 2) + hand)
+    elif arms == "up":
+        row = last - bh + 1
+        lines[row] = " " * (bx - 2) + "\\\\" + lines[row][bx:] + "//"
+        lines.insert(row, " " * (bx - 3) + hand + " " * (bw + 5) + hand)
+    elif arms == "claws":
+        row = last - bh + 2
+        lines[row] = " " * (bx - 3) + "<=" + lines[row][bx - 1 :] + "=>"
+    legs = r.choice(["legs", "legs", "treads", "wheel", "feet"])
+    mid = bx + 1 + bw // 2
+    if legs == "legs":
+        gap = max(1, bw // 3)
+        leg = r.choice(["||", "|", "[]"])
+        for _ in range(r.randint(1, 2)):
+            lines.append(" " * (mid - gap - len(leg)) + leg + " " * (2 * gap) + leg)
+        lines.append(
+            " " * (mid - gap - len(leg) - 1)
+            + r.choice(["_" + leg + "_", "d" + leg, "/" + leg])
+            + " " * (2 * gap - 2)
+            + r.choice(["_" + leg + "_", leg + "b", leg + "\\"])
+        )
+    elif legs == "treads":
+        lines.append(" " * (bx) + "(" + repeat_to(r.choice(["oO", "o", "@", "O"]), bw) + ")")
+    elif legs == "wheel":
+        lines.append(" " * (mid - 1) + "||")
+        lines.append(" " * (mid - 2) + r.choice(["(O)", "(@)", "(o)"]) + " ")
+    else:
+        lines.append(" " * (bx + 1) + r.choice(["/_\\", "| |"]) + " " * max(1, bw - 6) + r.choice(["/_\\", "| |"]))
     return lines
+
+
+_ROBOT_THINGS = sprites(
+    r"""
+ _____
+|+   -|
+|_____|
+~~
+  __
+ {oo}
+~~
+ .-.
+(   )
+ `-'
+~~
+   *
+  *+*
+   *
+~~
+ ___
+|   |
+|___|
+ ===
+~~
+  _
+ |=|
+ |=|
+ |=|
+"""
+)
+
+_BEEPS = (
+    "beep",
+    "boop",
+    "beep boop",
+    "01101",
+    "HELLO",
+    "bzzt",
+    "does not compute",
+    "I am ROBOT",
+    "*whirr*",
+    "10 PRINT",
+)
+
+
+def _speech(text: str, left: bool) -> Sprite:
+    w = len(text) + 2
+    tail = "  /" if left else "  \\"
+    return [" " + "_" * w, "( " + text + " )", " " + "-" * w, tail]
+
+
+def _robot(r: random.Random) -> Sprite:
+    robots = [_one_robot(r) for _ in range(r.choice([1, 1, 1, 1, 2, 2, 3]))]
+    props = [r.choice(_ROBOT_THINGS) for _ in range(r.choice([0, 0, 1, 2]))]
+    scene = row_of(r, robots, props, max_w=r.choice([30, 40, 52, 64]), gaps=(1, 6))
+    if r.random() < 0.45 and len(scene) < 19:
+        bubble = _speech(r.choice(_BEEPS), r.random() < 0.5)
+        at = r.randint(0, max(0, width(scene) - width(bubble)))
+        scene = [" " * at + line for line in bubble] + scene
+    if r.random() < 0.6:
+        scene.append(repeat_to(r.choice(["_", "=", "-", "#", "_|", "~"]), width(scene) + r.randint(0, 6)))
+    return signed(r, scene, ["beep", "model T-1", "the robot", "unit 7", "automaton", "bleep bloop"])
 
 
 DRAWERS: dict[str, Callable[[random.Random], list[str]]] = {

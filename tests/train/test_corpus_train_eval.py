@@ -37,9 +37,9 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
 # The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
 # names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
 PINNED_CORPUS_HASHES = {
-    "builtin": "84568322acf3d358d1406adb8cbc4802b25b4210b29f4eef8080d5a2c0c696ad",
-    "builtin-a": "1de3aec13424492a06142b8bcc4f1da48a77af22185d63d4c7cb2e5698c0632c",
-    "builtin-b": "73e99b056c0e8c49612ab7dcb23a1488bd6c1b353d6ffce6242d7ab99fe1fb3b",
+    "builtin": "c4434688e7dc6835c6459220bf9bcfb7db4df15c636f744bc35b9d5450780842",
+    "builtin-a": "e4bc92faee7664504b2ab8191122684b54b0fda5c3262337bd138afa0a300008",
+    "builtin-b": "a9e5138b20a2024ea89a011ecd30e4baeb4e094326f66f0fab0a9e6de445827c",
 }
 
 

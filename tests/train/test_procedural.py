@@ -11,9 +11,6 @@ from studio.train.procedural import ALL_CLASSES, GROUP_A, GROUP_B, class_variety
 RENDERS = 2100  # the first renders of each class, seeds 0..RENDERS-1
 SAMPLE = 300  # renders whose visibly different drawings are counted with the 0.2 rule
 
-# Classes drawn by the composed drawers (the rest still have the old toy drawers).
-RICH = GROUP_A + ("Houses", "Boats")
-
 
 @pytest.fixture(scope="module")
 def renders():
@@ -26,12 +23,12 @@ def test_class_names_and_groups_are_the_cards():
     assert ALL_CLASSES == GROUP_A + GROUP_B
 
 
-@pytest.mark.parametrize("label", RICH)
+@pytest.mark.parametrize("label", ALL_CLASSES)
 def test_each_class_draws_2000_different_drawings_not_counting_offset(renders, label):
     assert len({drawing_of(art) for art in renders[label]}) >= 2000
 
 
-@pytest.mark.parametrize("label", RICH)
+@pytest.mark.parametrize("label", ALL_CLASSES)
 def test_nearly_every_sampled_piece_is_visibly_different(renders, label):
     # Measured (darwascii corpus variety --per-class 300): 292-300 of 300 for every class.
     assert distinct_count(renders[label][:SAMPLE]) >= 280
@@ -57,7 +54,7 @@ def test_pieces_are_clean(renders, label):
         assert lines[0].strip() and lines[-1].strip(), art  # no blank edge lines
 
 
-@pytest.mark.parametrize("label", RICH)
+@pytest.mark.parametrize("label", ALL_CLASSES)
 def test_pieces_have_the_shape_of_real_art(renders, label):
     arts = renders[label]
     lengths = sorted(len(a) for a in arts)
