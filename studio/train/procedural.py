@@ -2237,7 +2237,7 @@ def _vertical_sword(r: random.Random) -> Sprite:
     rows = [centred(tip, shifts[0])]
     for i in range(length):
         bent = shifts[i] != shifts[i + 1]
-        rows.append(centred(blade.replace("|", "/") if bent else blade, shifts[i]))
+        rows.append(centred(blade.replace("|", "/") if bent else blade, shifts[i + 1] if bent else shifts[i]))
     grip = (
         r.choice(_GRIPS) if len(blade) == 2 else r.choice(["|", "#", "X", "$"]) * (len(blade) if len(blade) == 3 else 1)
     )

@@ -37,9 +37,9 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
 # The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
 # names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
 PINNED_CORPUS_HASHES = {
-    "builtin": "c4434688e7dc6835c6459220bf9bcfb7db4df15c636f744bc35b9d5450780842",
+    "builtin": "472491ef733bd5586ddaf2a5ab35cc3d232416662e8f7f618f322fe1e040f223",
     "builtin-a": "e4bc92faee7664504b2ab8191122684b54b0fda5c3262337bd138afa0a300008",
-    "builtin-b": "a9e5138b20a2024ea89a011ecd30e4baeb4e094326f66f0fab0a9e6de445827c",
+    "builtin-b": "248c4e54b9b6b20d67c0dc81510973e529209d6c8a837450669ae5d761257cf4",
 }
 
 
