@@ -28,6 +28,7 @@ from studio.model.variety import SAME_DRAWING, drawing_of
 
 Sprite = list[str]
 MAX_WIDTH = 78  # the widest piece, offset included (real hand-drawn art stays within 80 columns)
+MAX_HEIGHT = 25  # the tallest piece: a caption or a signature is left off rather than go past it
 
 
 # -- drawing kit -------------------------------------------------------------------
@@ -171,7 +172,7 @@ def signed(r: random.Random, lines: Sprite, captions: Sequence[str] = (), p_capt
     """Sometimes a caption centred under the piece, sometimes initials in a corner."""
     lines = list(lines)
     w = width(lines)
-    if captions and r.random() < p_caption:
+    if captions and r.random() < p_caption and len(lines) < MAX_HEIGHT:
         text = r.choice(captions)
         lines.append(" " * max(0, (w - len(text)) // 2) + text)
     if r.random() < p_sign:
@@ -180,7 +181,7 @@ def signed(r: random.Random, lines: Sprite, captions: Sequence[str] = (), p_capt
         last = lines[-1]
         if len(last) + len(name) + 3 <= w:
             lines[-1] = last + " " * (w - len(last) - len(name)) + name
-        else:
+        elif len(lines) < MAX_HEIGHT:
             lines.append(" " * max(0, w - len(name)) + name)
     return lines
 
@@ -2369,8 +2370,7 @@ def _sword(r: random.Random) -> Sprite:
         parts = [left, spark, right]
         tallest = max(len(p) for p in parts)
         scene = beside(parts, [0, 0], drop=[(tallest - len(p)) // 2 for p in parts])
-        if r.random() < 0.6:
-            scene.append(repeat_to(r.choice(["_", "~", "=", "-"]), width(scene) + r.randint(0, 6)))
+        scene.append(repeat_to(r.choice(["_", "~", "=", "-", "_.", "^"]), width(scene) + r.randint(0, 6)))
     elif setting == "crossed":
         scene = _crossed_swords(r)
         if r.random() < 0.45:  # a coat of arms: a shield over the crossing

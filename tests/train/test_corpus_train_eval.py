@@ -37,9 +37,9 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
 # The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
 # names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
 PINNED_CORPUS_HASHES = {
-    "builtin": "472491ef733bd5586ddaf2a5ab35cc3d232416662e8f7f618f322fe1e040f223",
+    "builtin": "c36f0b96015b0497751264a7ea29f0aa474581db72612c896af2e00ca8b36f33",
     "builtin-a": "e4bc92faee7664504b2ab8191122684b54b0fda5c3262337bd138afa0a300008",
-    "builtin-b": "248c4e54b9b6b20d67c0dc81510973e529209d6c8a837450669ae5d761257cf4",
+    "builtin-b": "b612b9026527e534a2e2dcf1d215b62eded0be689123a0b9735d34b5515b521d",
 }
 
 
