@@ -453,24 +453,6 @@ _CAT_WALKING = sprites(
 """
 )
 
-_CAT_BACK = sprites(
-    r"""
-   /\_/\
-  (     )
-  /     \
- (       )
-  \_____/__
-        \__)
-~~
-    /\___/\
-   /       \
-  (         )
-  /         \
- (     |     )   _
-  \____|____/___/
-"""
-)
-
 _CAT_PROPS = sprites(
     r"""
  .--.
@@ -521,10 +503,8 @@ def _one_cat(r: random.Random, pose: str) -> Sprite:
         cat = swap(r.choice(_CAT_LYING), E=e, N=n, P=p)
     elif pose == "curled":
         cat = swap(r.choice(_CAT_CURLED), N=n)
-    elif pose == "walking":
+    else:  # walking
         cat = swap(r.choice(_CAT_WALKING), E=e, N=n, P=p)
-    else:
-        cat = r.choice(_CAT_BACK)
     return mirror(cat) if r.random() < 0.5 and pose in ("sitting", "lying", "walking") else cat
 
 
@@ -1471,7 +1451,7 @@ _SUN_DISCS = sprites(
 _SUN_EYES = ("o  o", "^  ^", "-  -", "*  *", "0  0", "@  @", ">  <", "u  u", "'  '", "o  -", "=  =", "O  O")
 _SUN_GLASSES = ("[#]-[#]", "(=)-(=)", "[o]-[o]", "(#)_(#)", "-=o=o=-")
 _SUN_MOUTHS = ("\\__/", "____", "\\/", " o ", "'--'", "~~~", " v ", "\\_/", "(__)", "---", "\\___/")
-_RAY_CHARS = {"up": "|:!'", "side": "-=~", "down": "|:!", "slash": "/", "back": "\\"}
+_RAY_CHARS = {"up": "|:!'", "side": "-=~"}
 
 
 def _sun_face(r: random.Random, inner: int) -> Sprite:
