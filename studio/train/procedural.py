@@ -2596,7 +2596,7 @@ def _one_robot(r: random.Random) -> Sprite:
         for k in range(bh - 1):
             row = last - bh + 1 + k
             lines[row] = " " * (bx - 2) + "| " + lines[row][bx:] + " |"
-        lines.insert(last + 1, " " * (bx - 2) + hand.ljust(2) + " " * (bw + 2) + hand)
+        lines.insert(last + 1, " " * (bx - 2) + hand.ljust(2) + " " * (bw + 3) + hand)
     elif arms == "up":
         row = last - bh + 1
         lines[row] = " " * (bx - 2) + "\\\\" + lines[row][bx:] + "//"

@@ -37,9 +37,9 @@ def test_corpus_is_deterministic_covers_both_groups_and_is_clean():
 # The built-in corpora, pinned: every bundled checkpoint and every recorded measurement
 # names its data by this hash, so a change to a drawer (even a cosmetic one) must fail here.
 PINNED_CORPUS_HASHES = {
-    "builtin": "c36f0b96015b0497751264a7ea29f0aa474581db72612c896af2e00ca8b36f33",
+    "builtin": "75907b3e81408d82e727ae7393a5eb7583771dfdf3f1ae50881a1739db107dd2",
     "builtin-a": "e4bc92faee7664504b2ab8191122684b54b0fda5c3262337bd138afa0a300008",
-    "builtin-b": "b612b9026527e534a2e2dcf1d215b62eded0be689123a0b9735d34b5515b521d",
+    "builtin-b": "da013c65a016b3c32178311d3ead25565f5a761b162c9743e15c8d197903ae30",
 }
 
 
