@@ -42,7 +42,8 @@ FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.p
 	studio/train/system_art.py studio/train/apehex.py studio/train/corpora.py tests/train/test_real_art.py \
 	studio/app/data_actions.py studio/train/family.py tests/train/test_family.py tests/app/test_real_art_app.py \
 	studio/app/palette.py tests/app/test_palette.py studio/app/card_painter.py studio/app/gallery.py tests/app/test_gallery_cards.py \
-	tests/app/test_small_screens.py studio/app/tree_view.py tests/app/test_tree_finding.py tests/app/test_bay_layout.py
+	tests/app/test_small_screens.py studio/app/tree_view.py tests/app/test_tree_finding.py tests/app/test_bay_layout.py \
+	tests/train/test_procedural.py
 
 $(VENV)/.lint-tools: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

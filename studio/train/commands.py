@@ -20,6 +20,7 @@ from studio.train.heldout import UNLABELLED
 from studio.train.corpora import SYSTEM_ART, load_corpus, split_spec
 from studio.train.importers import pieces_from_any
 from studio.train.training import ModelShape, TrainConfig, TrainProgress, train_on_corpus
+from studio.train.procedural import ALL_CLASSES, class_variety
 
 
 def register(subparsers) -> None:
@@ -41,6 +42,16 @@ def register(subparsers) -> None:
     build.add_argument("--json", action="store_true")
     cli.add_force_option(build)
     build.set_defaults(handler=cmd_corpus_build)
+    variety = actions.add_parser(
+        "variety", help="how many different drawings each built-in class draws",
+        description="Renders each class of a built-in corpus (or one class) N times and counts the different drawings "
+        "(margin removed): exactly different, and visibly different (normalised edit distance >= 0.2, "
+        "studio.model.variety); with the pieces' length, width and height.")
+    variety.add_argument("name", nargs="?", default="builtin", metavar="NAME",
+                         help="a built-in corpus (builtin, builtin-a, builtin-b) or one class (default builtin)")
+    variety.add_argument("--per-class", type=int, default=2100, help="renders of each class, seeds 0..N-1 (default 2100)")
+    variety.add_argument("--json", action="store_true")
+    variety.set_defaults(handler=cmd_corpus_variety)
     imp = actions.add_parser("import", help="check a folder/.jsonl/.parquet corpus and convert it to JSONL")
     imp.add_argument("path", type=Path)
     imp.add_argument("-o", "--out", type=Path, required=True)
@@ -171,6 +182,29 @@ def cmd_corpus_build(args) -> None:
         cli.emit_json({"out": str(args.out), "pieces": len(pieces), "corpus": name, "split": args.split})
     else:
         print(f"wrote {cli.plural(len(pieces), 'piece')} ({what}) to {args.out}")
+
+
+def cmd_corpus_variety(args) -> None:
+    if args.per_class < 1:
+        raise StudioError(f"--per-class must be at least 1, not {args.per_class}")
+    if args.name in BUILTIN_CORPORA:
+        classes = BUILTIN_CORPORA[args.name]
+    elif args.name in ALL_CLASSES:
+        classes = (args.name,)
+    else:
+        raise StudioError(f"{args.name!r} is neither a built-in corpus ({', '.join(BUILTIN_CORPORA)}) "
+                          f"nor a built-in class ({', '.join(ALL_CLASSES)})")
+    rows = [class_variety(label, args.per_class) for label in classes]
+    if args.json:
+        cli.emit_json({"per_class": args.per_class, "classes": [row.to_dict() for row in rows]})
+        return
+    print(f"{'class':<10} {'renders':>7} {'exact':>6} {'visibly':>7} {'median':>6} {'p95':>5} {'width':>5} {'height':>6}")
+    for v in rows:
+        print(f"{v.label:<10} {v.renders:>7} {v.exact:>6} {v.distinct:>7} {v.median_chars:>6} {v.p95_chars:>5} "
+              f"{v.max_width:>5} {v.max_height:>6}")
+    print(f"measured on render(label, seed) for seeds 0..{args.per_class - 1}, margin removed: exact = different "
+          "drawings, visibly = normalised edit distance >= 0.2 from every earlier one (studio.model.variety); "
+          "median/p95 = chars per piece; width/height = the largest")
 
 
 def cmd_corpus_import(args) -> None:

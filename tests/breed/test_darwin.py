@@ -19,9 +19,10 @@ from studio.train.heldout import stratified
 TEXT = ("/\\_/\\\n( o.o )\n > ^ <\n" * 12 + "  ><(((o>\n ~~~~~~~\n" * 12) * 2
 SETTINGS = DarwinSettings(population=4, generations=2, elite=2, seed=7, context=64)
 PIECES = build_corpus(("Cats", "Fish"), per_class=30)
-# Tiny corpora have few val/test pieces; the unit tests score slices of train (two seeds, two selections).
-FITNESS = stratified(PIECES, name="tiny", split="train", framing="conditional", chars_per_class=300, seed=0)
-REPORT = stratified(PIECES, name="tiny", split="train", framing="conditional", chars_per_class=300, seed=1)
+# Tiny corpora have few val/test pieces; the unit tests score slices of train (two seeds, two selections),
+# about 900 chars (2-3 pieces) of each class, so that racing has slices of different sizes.
+FITNESS = stratified(PIECES, name="tiny", split="train", framing="conditional", chars_per_class=900, seed=0)
+REPORT = stratified(PIECES, name="tiny", split="train", framing="conditional", chars_per_class=900, seed=1)
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ def test_build_resume_and_skip(tmp_path):
             out,
             size="small",
             device="cpu",
-            steps_scale=0.004,
+            steps_scale=0.01,
             context=64,
             only=only,
             readmes=False,
@@ -57,7 +57,7 @@ def test_build_resume_and_skip(tmp_path):
         out,
         size="small",
         device="cpu",
-        steps_scale=0.004,
+        steps_scale=0.01,
         context=64,
         only=only,
         readmes=False,
@@ -70,7 +70,7 @@ def test_build_resume_and_skip(tmp_path):
     assert fork.lineage["parents"][0]["name"] == "ancestor"
     assert training_facts(fork).corpus == "builtin-a" and training_facts(fork).context == 64
     again = build_family(
-        "builtin", out, size="small", device="cpu", steps_scale=0.004, context=64, only=only, readmes=False
+        "builtin", out, size="small", device="cpu", steps_scale=0.01, context=64, only=only, readmes=False
     )
     assert [r.status for r in again] == ["skipped", "skipped"]
 
