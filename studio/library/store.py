@@ -147,13 +147,18 @@ class _Facts:
         )
 
 
-def _read_facts(file: Path, trust: bool) -> _Facts:
+def _read_facts(file: Path, trust) -> tuple[_Facts, str]:
+    """The facts of a file and the sha256 of the bytes they were read from.
+
+    ``trust``: as for load_checkpoint (True, False, or the trusted contents' sha256s).
+    """
     # The checkpoint (and its weights) is dropped as soon as its facts are taken.
     # Imported here: imports run in the app's worker thread, which loads PyTorch while
     # the window is built (reading the index needs no PyTorch).
     from studio.model.checkpoint import load_checkpoint
 
-    return _Facts.of(load_checkpoint(file, trust=trust), file)
+    ckpt = load_checkpoint(file, trust=trust)
+    return _Facts.of(ckpt, file), ckpt.sha256
 
 
 class _Tx:
@@ -397,9 +402,10 @@ class Library:
 
     # -- importing ------------------------------------------------------------------------
 
-    def import_file(self, path: str | Path, *, read_only: bool = False, trust: bool = False) -> CheckpointRecord:
+    def import_file(self, path: str | Path, *, read_only: bool = False, trust=False) -> CheckpointRecord:
         """Add one checkpoint file (or find it again); raises CheckpointError /
-        UntrustedCheckpointError with the file's sentence, leaving the library as it was."""
+        UntrustedCheckpointError with the file's sentence, leaving the library as it was.
+        ``trust``: True, False, or the sha256s of the contents the user trusts."""
         file = _checkpoint_file(path)
         record_id, _ = self._import_one(file, genealogy.single_file_root(file), read_only, trust)
         with self._write() as tx:
@@ -439,8 +445,10 @@ class Library:
                 break
             try:
                 record_id, was_added = self._import_one(file, root, read_only, trust)
-            except UntrustedCheckpointError:
+            except UntrustedCheckpointError as exc:
                 report.needs_trust.append(str(file))
+                if exc.sha256:
+                    report.trust_sha256[str(file)] = exc.sha256
             except StudioError as exc:
                 report.failed.append((str(file), str(exc)))
             except Exception as exc:  # a file no rule foresaw must not stop the folder
@@ -492,7 +500,9 @@ class Library:
         while True:
             with self._read() as db:
                 known = db.execute("SELECT 1 FROM checkpoints WHERE sha256 = ?", (sha,)).fetchone() is not None
-            facts = None if known else _read_facts(file, trust)  # slow part: outside the lock
+            facts = None
+            if not known:  # slow part: outside the lock
+                facts, sha = _read_facts(file, trust)  # the hash of what was read (the file may have changed)
             with self._write() as tx:
                 record_id, outcome = self._store(tx, file, sha, facts, root, read_only)
             if outcome != "retry":

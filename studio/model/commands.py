@@ -88,7 +88,7 @@ def cmd_info(args: argparse.Namespace) -> None:
         lines.append(f"  measured   {measurement.text(4)} on {measurement.data.describe()}, context {measurement.context}, "
                      f"stride {measurement.stride}")
     if ckpt.lineage:
-        parents = " x ".join(p.get("name", "?") for p in ckpt.lineage.get("parents", []))
+        parents = " x ".join(str(p.get("name") or "?") for p in ckpt.lineage.get("parents", []))
         date = ckpt.lineage.get("date")
         lines.append(f"  lineage    {ckpt.lineage.get('method', '?')} of {parents or 'unknown parents'}"
                      + (f" ({date})" if date else ""))
