@@ -129,6 +129,30 @@ def safe_terminal():
         sys.stdout, sys.stderr = saved
 
 
+def bounded_int(option: str, low: int, high: int, why: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high]; anything else is one sentence
+    (StudioError, exit status 2) naming the option, its bounds and ``why`` the bound."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise StudioError(f"{option} must be a whole number, not {text[:40]!r}") from None
+        if not low <= value <= high:
+            reason = f" ({why})" if why else ""
+            raise StudioError(f"{option} must be between {low:,} and {high:,}{reason}, not {value}")
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
+def seed_type(option: str = "--seed") -> Callable[[str], int]:
+    from studio.limits import MAX_SEED
+
+    return bounded_int(option, 0, MAX_SEED, "a signed 64-bit number, what PyTorch's generators take")
+
+
 def add_force_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="allow the output to replace one of the inputs")
 
@@ -212,8 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)  # a bounded_int option raises StudioError: one sentence
         result = args.handler(args)
         return EXIT_OK if result is None else int(result)
     except StudioError as exc:

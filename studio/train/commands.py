@@ -11,6 +11,7 @@ from pathlib import Path
 from studio import cli
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text, check_input_file
+from studio.limits import MAX_CHARS_PER_CLASS, MAX_CONTEXT, MAX_PER_CLASS, MAX_TRAIN_CHARS_PER_STEP
 from studio.model.checkpoint import load_checkpoint
 from studio.model.judge import measurements_in
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
@@ -31,8 +32,9 @@ def register(subparsers) -> None:
     build = actions.add_parser("build", help="write a built-in corpus as JSONL ({label, art} per line)")
     build.add_argument("name", choices=list(BUILTIN_CORPORA))
     build.add_argument("-o", "--out", type=Path, required=True)
-    build.add_argument("--per-class", type=int, default=400)
-    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--per-class", type=cli.bounded_int("--per-class", 1, MAX_PER_CLASS, "about 30 s"), default=400,
+                       help=f"pieces per class (default 400, at most {MAX_PER_CLASS:,})")
+    build.add_argument("--seed", type=cli.seed_type(), default=0)
     build.set_defaults(handler=cmd_corpus_build)
     imp = actions.add_parser("import", help="check a folder/.jsonl/.parquet corpus and convert it to JSONL")
     imp.add_argument("path", type=Path)
@@ -40,6 +42,7 @@ def register(subparsers) -> None:
     imp.add_argument("--art-field", help="JSONL field / parquet column of the art (default art / content)")
     imp.add_argument("--label-field", help="JSONL field / parquet column of the label (default label / labels)")
     imp.add_argument("--json", action="store_true")
+    cli.add_force_option(imp)
     imp.set_defaults(handler=cmd_corpus_import)
 
     t = subparsers.add_parser("train", help="train an artist on a corpus", description="Train an artist (from scratch or from a checkpoint).")
@@ -56,10 +59,12 @@ def register(subparsers) -> None:
                    help="nGPT variant (default standard)")
     t.add_argument("--steps", type=int, default=defaults.steps, help=f"optimizer steps (default {defaults.steps})")
     t.add_argument("--batch-size", type=int, default=defaults.batch_size,
-                   help=f"windows per step (default {defaults.batch_size})")
-    t.add_argument("--context", type=int, default=128, help="training window in chars (default 128)")
+                   help=f"windows per step (default {defaults.batch_size}; batch size x context at most "
+                   f"{MAX_TRAIN_CHARS_PER_STEP:,} chars a step)")
+    t.add_argument("--context", type=cli.bounded_int("--context", 1, MAX_CONTEXT), default=128,
+                   help=f"training window in chars (default 128, at most {MAX_CONTEXT:,})")
     t.add_argument("--lr", type=float, default=defaults.lr, help=f"peak learning rate (default {defaults.lr:g})")
-    t.add_argument("--seed", type=int, default=0, help="seed of the initialisation and batches (default 0)")
+    t.add_argument("--seed", type=cli.seed_type(), default=0, help="seed of the initialisation and batches (default 0)")
     t.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every,
                    help=f"save OUT and its resume state every N steps (default {defaults.checkpoint_every})")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same OUT")
@@ -92,10 +97,14 @@ def add_data_options(parser: argparse.ArgumentParser, *, required: bool, split: 
     if with_split:
         parser.add_argument("--split", choices=("train", "val", "test"), default=split, help=f"corpus split (default {split})")
     parser.add_argument("--classes", type=_class_list, help="comma-separated classes (default: the union of the models' classes, or all)")
-    parser.add_argument("--chars-per-class", type=int, help="chars taken from each class (default: as many as the smallest class has)")
-    parser.add_argument("--data-seed", type=int, default=0, help="seed of the piece selection and order (default 0)")
-    parser.add_argument("--context", type=int, help="scoring window in chars (default: the training context)")
-    parser.add_argument("--stride", type=int, help="chars between windows (default: half the context)")
+    parser.add_argument("--chars-per-class", type=cli.bounded_int("--chars-per-class", 1, MAX_CHARS_PER_CLASS),
+                        help="chars taken from each class (default: as many as the smallest class has)")
+    parser.add_argument("--data-seed", type=cli.seed_type("--data-seed"), default=0,
+                        help="seed of the piece selection and order (default 0)")
+    parser.add_argument("--context", type=cli.bounded_int("--context", 1, MAX_CONTEXT, "attention grows as its square"),
+                        help=f"scoring window in chars (default: the training context; at most {MAX_CONTEXT:,})")
+    parser.add_argument("--stride", type=cli.bounded_int("--stride", 1, MAX_CONTEXT),
+                        help="chars between windows (default: half the context)")
     parser.add_argument("--skip-unknown", action="store_true", help="drop chars the model does not know instead of failing")
 
 
@@ -128,6 +137,7 @@ def cmd_corpus_build(args) -> None:
 
 
 def cmd_corpus_import(args) -> None:
+    cli.refuse_output_onto_input(args.out, [args.path], args.force)
     options = {}
     if args.path.suffix == ".jsonl":
         options = {k: v for k, v in (("art_field", args.art_field), ("label_field", args.label_field)) if v}
@@ -174,7 +184,7 @@ def _stop_on_signals():
 
 
 def cmd_train(args) -> None:
-    cli.refuse_output_onto_input(args.out, [args.start], args.force)
+    cli.refuse_output_onto_input(args.out, [args.start, Path(args.corpus)], args.force)
     TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context, lr=args.lr,
                 seed=args.seed, checkpoint_every=args.checkpoint_every).validate()
     if args.start is None:

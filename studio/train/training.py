@@ -27,6 +27,7 @@ from torch.nn.utils import parametrize
 
 from studio.errors import Cancelled, StudioError
 from studio.fsutil import atomic_write, default_name, remove_stale_temp_files, sha256_file
+from studio.limits import MAX_CONTEXT, MAX_TRAIN_CHARS_PER_STEP
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine, pick_device
@@ -49,10 +50,15 @@ class TrainConfig:
     eval_every: int = 0  # 0: only at the end
 
     def validate(self) -> None:
-        for name, high in (("steps", 10**9), ("batch_size", 65536), ("context", 1 << 20)):
+        for name, high in (("steps", 10**9), ("batch_size", 65536), ("context", MAX_CONTEXT)):
             value = getattr(self, name)
             if not 1 <= value <= high:
                 raise StudioError(f"{name.replace('_', ' ')} must be between 1 and {high:,}, not {value}")
+        if self.batch_size * self.context > MAX_TRAIN_CHARS_PER_STEP:
+            raise StudioError(
+                f"batch size x context is {self.batch_size * self.context:,} chars a step, over the "
+                f"{MAX_TRAIN_CHARS_PER_STEP:,} that one step's memory allows; lower --batch-size or --context"
+            )
         for name in ("checkpoint_every", "eval_every", "warmup"):
             if getattr(self, name) < 0:
                 raise StudioError(f"{name.replace('_', ' ')} must be 0 or more, not {getattr(self, name)}")
