@@ -40,6 +40,12 @@ MAX_EXPERIMENT_SEEDS = 100
 # 10,000 a class, which takes about 30 s for the built-in corpus's 8 classes.
 MAX_PER_CLASS = 10_000
 
+# One piece of a corpus: the card's pieces are under 3,000 chars; a "piece" of 100,000
+# chars is not art, and every window over it would be one piece. Longer rows are skipped.
+MAX_CORPUS_PIECE_CHARS = 100_000
+# A JSONL line holds one piece and its label (escaped: up to 6 chars a char).
+MAX_JSONL_LINE_CHARS = 6 * MAX_CORPUS_PIECE_CHARS + 4096
+
 # Scoring and training windows. Attention holds batch x heads x context^2 floats per
 # layer; at 8,192 chars and the judge's batch of 16 windows that is already 16 GB on
 # a CPU that computes attention in full, so the scoring context stops at 4,096 (the

@@ -63,7 +63,9 @@ def read_log(path: str | Path) -> dict[str, Any]:
     try:
         info = check_input_file(path, "nursery log")
         if info.st_size > MAX_LOG_BYTES:
-            raise NurseryLogError(f"{path}: is {info.st_size:,} bytes, more than a nursery log holds ({MAX_LOG_BYTES:,})")
+            raise NurseryLogError(
+                f"{path}: is {info.st_size:,} bytes, more than a nursery log holds ({MAX_LOG_BYTES:,})"
+            )
         with open_input(path, "r", what="nursery log", encoding="utf-8") as handle:
             data = json.load(handle)
     except InputFileError as exc:
@@ -128,7 +130,11 @@ def validate_log(data: Any, where: str = "nursery log") -> None:
             place = f"g{generation}#{index + 1}"
             if place in places or place in new_places:
                 check.fail(f"it lists the child {place} twice")
-            size = 1 + check.node(kid.get("a"), places, f"{place}'s 'a'") + check.node(kid.get("b"), places, f"{place}'s 'b'")
+            size = (
+                1
+                + check.node(kid.get("a"), places, f"{place}'s 'a'")
+                + check.node(kid.get("b"), places, f"{place}'s 'b'")
+            )
             check.recipe(kid.get("recipe"), f"{place}'s 'recipe'")
             measurement = kid.get("measurement")
             if measurement is not None:

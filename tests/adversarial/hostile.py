@@ -332,3 +332,17 @@ def long_vocab_entry(payload, length: int = 100_000):
 
 def none_named_parent(payload):
     payload["lineage"] = {"parents": [{"name": None, "sha256": None, "path": None}], "method": "slerp"}
+
+
+def parquet_bomb(path: Path, rows: int = 1000, chars: int = 1_600_000) -> Path:
+    """A parquet corpus of ``rows`` rows that all hold one ``chars``-long string: dictionary
+    encoded and zstd-compressed, about a kilobyte on disk for 1,000 x 1.6 MB."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # built as a dictionary directly: the test process itself never holds the decoded rows
+    # (a forked child's peak RSS starts from its parent's)
+    content = pa.DictionaryArray.from_arrays(pa.array([0] * rows, pa.int32()), pa.array(["x" * chars]))
+    table = pa.table({"content": content, "labels": [["Cats"]] * rows})
+    pq.write_table(table, path, compression="zstd", compression_level=22, use_dictionary=True)
+    return path

@@ -108,9 +108,7 @@ def test_numpy_scalar_of_a_nested_tuple_cannot_allocate_a_gigabyte(tmp_path):
     assert run.peak_rss_mb < 500, run.peak_rss_mb  # before: 1,050 MB
 
 
-@pytest.mark.parametrize(
-    "dtype_name, data", [("V8", b"12345678"), ("V1500000000", b"x"), ("U400000000", b"x")]
-)
+@pytest.mark.parametrize("dtype_name, data", [("V8", b"12345678"), ("V1500000000", b"x"), ("U400000000", b"x")])
 def test_numpy_values_that_are_not_plain_numbers_are_refused(tmp_path, capsys, dtype_name, data):
     bad = numpy_metric_checkpoint(tmp_path / "np.pt", numpy_scalar(dtype_name, data))
     code, out, err = run_main(capsys, "info", "--json", bad)

@@ -36,7 +36,10 @@ def text(tmp_path):
         (["eval", "{a}", "--corpus", "builtin", "--data-seed", SEED_2_70], "--data-seed"),
         (["eval", "{a}", "--corpus", "builtin", "--chars-per-class", str(10**12)], "--chars-per-class"),
         (["train", "--corpus", "builtin", "--context", BIG, "-o", "{tmp}/t.pt"], "--context"),
-        (["train", "--corpus", "builtin", "--batch-size", "4096", "--context", "4096", "-o", "{tmp}/t.pt"], "batch size"),
+        (
+            ["train", "--corpus", "builtin", "--batch-size", "4096", "--context", "4096", "-o", "{tmp}/t.pt"],
+            "batch size",
+        ),
         (["train", "--corpus", "builtin", "--seed", SEED_2_70, "--steps", "1", "-o", "{tmp}/t.pt"], "--seed"),
     ],
 )

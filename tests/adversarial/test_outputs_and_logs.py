@@ -39,8 +39,9 @@ def test_darwin_refuses_a_champion_path_that_is_a_parent(tmp_path, capsys, paren
     before = a.read_bytes()
     text = tmp_path / "t.txt"
     text.write_text("=^.^= cats " * 40)
-    code, out, err = run_main(capsys, "darwin", a, parents[1], "--text", text, "--population", "2",
-                              "--generations", "1", "-o", folder)
+    code, out, err = run_main(
+        capsys, "darwin", a, parents[1], "--text", text, "--population", "2", "--generations", "1", "-o", folder
+    )
     assert code == 2 and one_sentence(err) and "champion.pt" in err and "--force" in err, err
     assert a.read_bytes() == before
 
@@ -134,8 +135,13 @@ def test_a_genome_that_doubles_every_litter_is_refused_before_any_work(tmp_path,
     first = data["litters"][0]
     kid = first["kids"][0]
     for generation in range(2, 61):  # each child names the one before as both parents: 2**60 nodes written out
-        data["litters"].append({**first, "generation": generation,
-                                "kids": [{**kid, "a": f"g{generation - 1}#1", "b": f"g{generation - 1}#1"}]})
+        data["litters"].append(
+            {
+                **first,
+                "generation": generation,
+                "kids": [{**kid, "a": f"g{generation - 1}#1", "b": f"g{generation - 1}#1"}],
+            }
+        )
     data["litters"] = [first] + data["litters"][2:]
     bad = tmp_path / "dag.json"
     bad.write_text(json.dumps(data))

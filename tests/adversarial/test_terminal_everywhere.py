@@ -11,8 +11,22 @@ import pytest
 from hostile import run_main, save_tiny
 
 EVIL = "x\x1b]0;owned\x07\x1b[2J\u202etxt.exe"
-SHAPE = ["--dim", "16", "--depth", "1", "--heads", "1", "--dim-head", "8", "--context", "16", "--batch-size", "2",
-         "--device", "cpu"]
+SHAPE = [
+    "--dim",
+    "16",
+    "--depth",
+    "1",
+    "--heads",
+    "1",
+    "--dim-head",
+    "8",
+    "--context",
+    "16",
+    "--batch-size",
+    "2",
+    "--device",
+    "cpu",
+]
 
 
 def _raw(text: str) -> list[str]:
@@ -45,8 +59,7 @@ def test_no_command_prints_escapes_raw(tmp_path, capsys, files, command):
         "eval": ["eval", a, "--text", text],
         "scan": ["scan", a, b, "--text", text, "--points", "3"],
         "train": ["train", "--corpus", corpus, "--steps", "1", "-o", f"{out}.pt", *SHAPE],
-        "darwin": ["darwin", a, b, "--text", text, "--population", "2", "--generations", "1", "--no-racing",
-                   "-o", out],
+        "darwin": ["darwin", a, b, "--text", text, "--population", "2", "--generations", "1", "--no-racing", "-o", out],
         "info-error": ["info", tmp_path / f"missing{EVIL}.pt"],
     }[command]
     code, stdout, stderr = run_main(capsys, *argv)
