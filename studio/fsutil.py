@@ -272,9 +272,18 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None 
 
 
 def atomic_write(path: str | os.PathLike, writer: Callable[[IO[bytes]], None]) -> None:
-    """Call ``writer(binary_file)`` and move the result onto ``path`` atomically."""
+    """Call ``writer(binary_file)`` and move the result onto ``path`` atomically.
+
+    The writer writes into memory first and the bytes go to disk in one place: a
+    serializer that meets a full disk halfway (torch's zip writer swallows the error
+    and fails later with "unexpected pos") cannot turn it into anything but WriteError.
+    """
+    import io
+
+    buffer = io.BytesIO()
+    writer(buffer)
     with atomic_open(path, "wb") as handle:
-        writer(handle)
+        handle.write(buffer.getbuffer())
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

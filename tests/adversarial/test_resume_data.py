@@ -95,3 +95,32 @@ def test_a_wrong_shaped_optimizer_state_is_one_sentence(tmp_path, capsys):
     torch.save(state, state_file)
     code, _, err = train(capsys, corpus, out, 4, "--resume")
     assert code == 2 and one_sentence(err) and "m.pt.state" in err, err
+
+
+@pytest.mark.parametrize("offset", [0, 64, 5000, 40000])
+def test_a_disk_that_fills_at_any_offset_is_one_sentence(tmp_path, capsys, monkeypatch, good_ckpt, offset):
+    import errno
+    import os
+
+    import studio.fsutil as fsutil
+
+    real_fdopen = os.fdopen
+
+    def filling_fdopen(fd, *args, **kwargs):
+        handle = real_fdopen(fd, *args, **kwargs)
+        write, written = handle.write, [0]
+
+        def write_until_full(data):
+            if written[0] + len(data) > offset:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            written[0] += len(data)
+            return write(data)
+
+        handle.write = write_until_full
+        return handle
+
+    monkeypatch.setattr(fsutil.os, "fdopen", filling_fdopen)
+    child = tmp_path / "child.pt"
+    code, out, err = run_main(capsys, "breed", good_ckpt, good_ckpt, "-o", child, "--force")
+    assert code == 2 and one_sentence(err) and "disk is full" in err, err  # before: "unexpected pos", exit 1
+    assert not child.exists() and list(tmp_path.iterdir()) == []
