@@ -235,6 +235,30 @@ class NodeItem(QGraphicsItem):
             event.acceptProposedAction()
 
 
+class _RectGrid:
+    """Rectangles filed by the cells of a coarse grid, so "does this one overlap any?"
+    looks only at its own cells: label placement is linear in the edges, not quadratic
+    (a 10,000-checkpoint library spent 30 s here, 39 million intersection tests)."""
+
+    def __init__(self, rects=(), cell_w: float = 256.0, cell_h: float = 64.0):
+        self.cell_w, self.cell_h = cell_w, cell_h
+        self.cells: dict[tuple[int, int], list[QRectF]] = defaultdict(list)
+        for rect in rects:
+            self.add(rect)
+
+    def _cells(self, rect: QRectF):
+        x0, x1 = int(rect.left() // self.cell_w), int(rect.right() // self.cell_w)
+        y0, y1 = int(rect.top() // self.cell_h), int(rect.bottom() // self.cell_h)
+        return ((x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1))
+
+    def add(self, rect: QRectF) -> None:
+        for cell in self._cells(rect):
+            self.cells[cell].append(rect)
+
+    def hits(self, rect: QRectF) -> bool:
+        return any(rect.intersects(other) for cell in self._cells(rect) for other in self.cells.get(cell, ()))
+
+
 class EdgeLayer(QGraphicsItem):
     """Every parent -> child edge in one item: one path to stroke, labels drawn only when legible.
 
@@ -258,7 +282,7 @@ class EdgeLayer(QGraphicsItem):
         font = QFont()
         font.setPointSizeF(self.LABEL_FONT_PT)
         metrics = QFontMetricsF(font)
-        taken = list(obstacles)  # nodes, then each label as it is placed
+        taken = _RectGrid(obstacles)  # nodes, then each label as it is placed
         for p0, p1, method in links:
             curve = QPainterPath(p0)
             dx = (p1.x() - p0.x()) / 2
@@ -273,8 +297,8 @@ class EdgeLayer(QGraphicsItem):
             for percent in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
                 point = curve.pointAtPercent(percent)
                 rect = QRectF(point.x() - width / 2, point.y() - height - 2, width, height)
-                if not any(rect.intersects(other) for other in taken):
-                    taken.append(rect)
+                if not taken.hits(rect):
+                    taken.add(rect)
                     self.labels.append((rect, method))
                     break
             bounds = bounds.united(curve.boundingRect())

@@ -8,8 +8,23 @@ import torch
 
 from hostile import one_sentence, run_main
 
-SHAPE = ["--dim", "16", "--depth", "1", "--heads", "1", "--dim-head", "8", "--context", "16", "--batch-size", "2",
-         "--device", "cpu", "--json"]
+SHAPE = [
+    "--dim",
+    "16",
+    "--depth",
+    "1",
+    "--heads",
+    "1",
+    "--dim-head",
+    "8",
+    "--context",
+    "16",
+    "--batch-size",
+    "2",
+    "--device",
+    "cpu",
+    "--json",
+]
 
 
 def _corpus(path, alphabet):
@@ -78,8 +93,9 @@ def test_cancel_during_the_final_validation_saves_the_steps(tmp_path):
 
     out = tmp_path / "m.pt"
     with pytest.raises(Cancelled, match="saved step 3"):
-        train_run(pieces, out, config=config, shape=ModelShape(16, 1, 1, 8), heldout=heldout, device="cpu",
-                  cancel=cancel)
+        train_run(
+            pieces, out, config=config, shape=ModelShape(16, 1, 1, 8), heldout=heldout, device="cpu", cancel=cancel
+        )
     assert load_checkpoint(out).metrics["step"] == 3  # before: nothing was saved
 
 
