@@ -19,6 +19,8 @@ MAX_PIECES = 1024
 # sample --max-chars: the card's pieces are under 3,000 chars; 20,000 chars is about a
 # minute of decoding for one piece of the card's model on a CPU.
 MAX_PIECE_CHARS = 20_000
+# --label: a class name; it is the prompt of every piece, so its length is cache too.
+MAX_LABEL_CHARS = 1000
 # One gallery's KV cache: pieces x positions x layers x 2 (k, v) x heads x dim_head x 4 B.
 # 2 GiB holds 1,024 pieces of 256 chars, or 16 pieces of 16,000, at the card's size
 # (4 layers of 4 heads x 64), so -n and --max-chars are also checked together.

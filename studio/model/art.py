@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from studio.errors import StudioError
-from studio.limits import MAX_PIECE_CHARS, MAX_PIECES, MAX_SEED
+from studio.limits import MAX_LABEL_CHARS, MAX_PIECE_CHARS, MAX_PIECES, MAX_SEED
 
 DEFAULT_MAX_CHARS = 3000
 
@@ -29,6 +29,8 @@ class SampleSettings:
     max_chars: int = DEFAULT_MAX_CHARS
 
     def validate(self) -> None:
+        if self.label is not None and len(self.label) > MAX_LABEL_CHARS:
+            raise StudioError(f"the label is {len(self.label):,} chars long; a label is at most {MAX_LABEL_CHARS:,}")
         if not 1 <= self.count <= MAX_PIECES:
             raise StudioError(f"count must be between 1 and {MAX_PIECES:,}, not {self.count}")
         if not math.isfinite(self.temperature) or self.temperature < 0:

@@ -368,6 +368,22 @@ def _nesting_depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+_MAX_METADATA_TENSOR_VALUES = 4096
+
+
+def _tensors_in(value: Any):
+    """Every tensor inside ``value`` (iterative; the depth is already bounded)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, torch.Tensor):
+            yield item
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+
+
 def _check_metadata(payload: Mapping[str, Any], where: str) -> None:
     """Types of the format's metadata entries; a wrong one is a sentence, not a crash later."""
     if not all(isinstance(k, str) for k in payload):
@@ -401,6 +417,13 @@ def _check_metadata(payload: Mapping[str, Any], where: str) -> None:
     rest = {k: v for k, v in payload.items() if k != "model"}
     if _nesting_depth_exceeds(rest, _MAX_METADATA_DEPTH):
         raise CheckpointError(f"{where}: its metadata is nested more than {_MAX_METADATA_DEPTH} levels deep.")
+    for tensor in _tensors_in(rest):
+        # metadata is shown and written as JSON (tolist): a tensor there is a number or a
+        # short list, never a view of a billion values on a one-element storage
+        if tensor.layout != torch.strided or tensor.numel() > _MAX_METADATA_TENSOR_VALUES:
+            raise CheckpointError(
+                f"{where}: its metadata holds a tensor of {tensor.numel():,} values; metadata holds numbers and text."
+            )
 
 
 # Weight dtypes the engine computes with; float8 and friends cannot be used (or checked).

@@ -109,7 +109,7 @@ def cmd_info(args: argparse.Namespace) -> None:
 
 def check_cache_size(ckpt: ArtistCheckpoint, count: int, max_chars: int) -> None:
     """-n and --max-chars together: the gallery's KV cache must fit the budget."""
-    needed = limits.kv_cache_bytes(ckpt.arch, count, max_chars + 64)  # 64: room for the prompt
+    needed = limits.kv_cache_bytes(ckpt.arch, count, max_chars + 64)  # max_chars: with the label; 64: framing
     budget = limits.KV_CACHE_BUDGET_BYTES
     if needed > budget:
         raise StudioError(
@@ -125,13 +125,6 @@ def _fmt(value) -> str:
 def cmd_sample(args: argparse.Namespace) -> None:
     cli.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
-    if args.label and not ckpt.is_conditional and ckpt.framing != "text":
-        raise StudioError(f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional to override)")
-    if args.label and ckpt.labels and args.label not in ckpt.labels:
-        known = cli.terminal_safe(", ".join(ckpt.labels), keep_newlines=False)
-        if ckpt.vocab.unknown_chars(args.label):
-            raise StudioError(f"{ckpt.name} does not know the label {args.label!r}; its labels are {known}")
-        print(f"note: {args.label!r} is not one of {ckpt.name}'s labels ({known}); drawing it anyway", file=sys.stderr)
     settings = SampleSettings(
         label=args.label,
         count=args.count,
@@ -142,7 +135,14 @@ def cmd_sample(args: argparse.Namespace) -> None:
         max_chars=args.max_chars,
     )
     settings.validate()
-    check_cache_size(ckpt, settings.count, settings.max_chars)
+    if args.label and not ckpt.is_conditional and ckpt.framing != "text":
+        raise StudioError(f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional to override)")
+    if args.label and ckpt.labels and args.label not in ckpt.labels:
+        known = cli.terminal_safe(", ".join(ckpt.labels), keep_newlines=False)
+        if ckpt.vocab.unknown_chars(args.label):
+            raise StudioError(f"{ckpt.name} does not know the label {args.label!r}; its labels are {known}")
+        print(f"note: {args.label!r} is not one of {ckpt.name}'s labels ({known}); drawing it anyway", file=sys.stderr)
+    check_cache_size(ckpt, settings.count, settings.max_chars + len(settings.label or ""))
     device = pick_device(args.device)
     engine = Engine.from_checkpoint(ckpt, device=device)
     started = time.perf_counter()

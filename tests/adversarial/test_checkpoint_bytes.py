@@ -166,3 +166,23 @@ def test_a_lineage_parent_without_a_name(tmp_path, capsys):
     code, out, err = run_main(capsys, "info", path)
     assert code == 0, err
     assert "lineage    slerp of ?" in out
+
+
+@pytest.mark.parametrize("where", ["metrics", "extra"])
+def test_a_huge_tensor_in_metadata_is_refused_before_it_is_shown(tmp_path, where):
+    """Found in the fresh pass: ``info --json`` wrote metadata tensors with tolist(), so a
+    stride-0 view in metrics became a 400-million-element list (7.6 GB, killed at 60 s)."""
+    import torch
+
+    view = torch.zeros(1).expand(20_000, 20_000)
+
+    def edit(payload):
+        if where == "metrics":
+            payload["metrics"] = {"loss": view}
+        else:
+            payload["notes"] = view
+
+    bad = save_payload(tmp_path / "meta.pt", edit)
+    run = run_cli("info", "--json", bad, cwd=tmp_path)
+    assert run.code == 2 and run.one_sentence and "metadata" in run.err, run.err
+    assert run.peak_rss_mb < 500, run.peak_rss_mb

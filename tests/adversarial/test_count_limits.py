@@ -72,3 +72,10 @@ def test_each_limit_is_stated_in_the_help(capsys, command, option, limit):
     flat = " ".join(out.split()).split("options:", 1)[1]  # the option's own entry, not the usage line
     at = flat.index(option)
     assert limit in flat[at : at + 400], flat[at : at + 400]
+
+
+def test_a_label_is_bounded_because_it_is_every_pieces_prompt(capsys, good_ckpt):
+    """Found in the fresh pass: the label is the prompt of every piece, so its length is
+    KV cache too; a megabyte label passed every count check."""
+    code, out, err = run_main(capsys, "sample", good_ckpt, "--label", "x" * 5000, "-n", "1", "--max-chars", "3")
+    assert code == 2 and one_sentence(err) and "label" in err, err
