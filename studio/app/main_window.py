@@ -191,7 +191,11 @@ class MainWindow(QMainWindow):
     def _relayout(self) -> None:
         if self._closing:
             return
-        self.tree.set_family(self.library.checkpoints(), self.library.edges())
+        try:
+            records, edges = self.library.checkpoints(), self.library.edges()
+        except RuntimeError:  # the library was closed first (the window is going away)
+            return
+        self.tree.set_family(records, edges)
         last, self._restore_selection = self._restore_selection, None
         if last is not None and last in self.tree.nodes and self.session.current is None:
             self.tree.select(last, emit=True)
