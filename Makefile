@@ -38,7 +38,10 @@ FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.p
 	studio/app/qtdeps.py studio/app/session.py studio/app/gallery_actions.py studio/app/breeding_actions.py \
 	studio/app/exports.py studio/app/tool_actions.py studio/app/menus.py studio/breed/nursery.py \
 	studio/app/nursery_view.py studio/app/nursery_actions.py tests/breed/test_nursery.py tests/app/test_nursery_app.py \
-	studio/model/variety.py tests/model/test_variety.py
+	studio/model/variety.py tests/model/test_variety.py \
+	studio/limits.py studio/breed/nursery_log.py studio/train/parquet_rows.py tests/adversarial/test_checkpoint_bytes.py \
+	tests/adversarial/test_terminal_everywhere.py tests/adversarial/test_count_limits.py tests/adversarial/test_outputs_and_logs.py \
+	tests/adversarial/test_corpus_bounds.py tests/adversarial/test_resume_data.py tests/adversarial/test_app_library.py
 
 $(VENV)/.lint-tools: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
