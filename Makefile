@@ -43,7 +43,10 @@ FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.p
 	studio/app/data_actions.py studio/train/family.py tests/train/test_family.py tests/app/test_real_art_app.py \
 	studio/app/palette.py tests/app/test_palette.py studio/app/card_painter.py studio/app/gallery.py tests/app/test_gallery_cards.py \
 	tests/app/test_small_screens.py studio/app/tree_view.py tests/app/test_tree_finding.py tests/app/test_bay_layout.py \
-	tests/train/test_procedural.py
+	tests/train/test_procedural.py \
+	studio/limits.py studio/breed/nursery_log.py studio/train/parquet_rows.py tests/adversarial/test_checkpoint_bytes.py \
+	tests/adversarial/test_terminal_everywhere.py tests/adversarial/test_count_limits.py tests/adversarial/test_outputs_and_logs.py \
+	tests/adversarial/test_corpus_bounds.py tests/adversarial/test_resume_data.py tests/adversarial/test_app_library.py
 
 $(VENV)/.lint-tools: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -6,12 +6,16 @@ function (see ``COMMAND_MODULES``); this module owns the shared conventions:
 * ``--json`` prints exactly one JSON object on stdout and nothing else there;
 * a user mistake (``StudioError``) prints one sentence on stderr, exit status 2;
 * anything else is an internal failure: a short message, exit status 1
-  (``DARWASCII_DEBUG=1`` shows the traceback).
+  (``DARWASCII_DEBUG=1`` shows the traceback);
+* everything a command prints goes through one path, ``TerminalSafeStream``: names,
+  labels, paths and art come from files anyone can write, so control characters and
+  bidi overrides are shown escaped, whichever command prints them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -46,22 +50,32 @@ class _Parser(argparse.ArgumentParser):
 
 
 def emit_json(obj: Any) -> None:
+    """One JSON object on stdout; characters a terminal acts on are JSON \\u escapes
+    (still the same JSON), so the object reads the same and cannot drive the terminal."""
     text = json.dumps(obj, ensure_ascii=False, default=_json_default)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate in a name or label: JSON's \u escapes carry it
         text = json.dumps(obj, ensure_ascii=True, default=_json_default)
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    text = text.translate(_JSON_UNSAFE)
+    out = terminal_stream(sys.stdout)
+    out.write(text + "\n")
+    out.flush()
 
 
 # C0 controls but newline, DEL and the C1 controls: what a terminal may act on
 # (ESC starts CSI/OSC sequences: clear screen, window title, clipboard writes).
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x0A}
+_CONTROL_CODES = [c for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x0A]
+# Bidirectional formatting (U+202E RIGHT-TO-LEFT OVERRIDE and friends): they reorder
+# what the terminal shows, so a name can read as something it is not.
+_BIDI_CODES = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_CONTROL = {c: f"\\x{c:02x}" for c in _CONTROL_CODES} | {c: f"\\u{c:04x}" for c in _BIDI_CODES}
+_JSON_UNSAFE = {c: f"\\u{c:04x}" for c in [0x7F, *range(0x80, 0xA0), *_BIDI_CODES]}
 
 
 def terminal_safe(text: Any, *, keep_newlines: bool = True) -> str:
-    """``text`` with control characters shown as ``\\xNN`` and lone surrogates escaped.
+    """``text`` with control characters shown as ``\\xNN``, bidi controls as ``\\uNNNN``
+    and lone surrogates escaped.
 
     Names, labels and art come from files anyone can write; printed raw they can
     drive the terminal. Newlines stay (art is lines) unless ``keep_newlines`` is false.
@@ -74,6 +88,70 @@ def terminal_safe(text: Any, *, keep_newlines: bool = True) -> str:
     except UnicodeEncodeError:
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
+
+
+class TerminalSafeStream:
+    """The one printing path of the CLI: a text stream that writes ``terminal_safe`` text.
+
+    ``main`` puts it in place of stdout and stderr for the whole command (argparse's
+    messages included), so no command can print a name, label, path or piece raw.
+    Only the CLI's own cursor control (the progress line) writes to ``terminal``.
+    """
+
+    def __init__(self, terminal):
+        self.terminal = terminal
+
+    def write(self, text: str) -> int:
+        self.terminal.write(terminal_safe(text))
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, flush, fileno, encoding ...
+        return getattr(self.terminal, name)
+
+
+def terminal_stream(stream):
+    """The stream under a TerminalSafeStream (for the CLI's own escapes and JSON)."""
+    return getattr(stream, "terminal", stream)
+
+
+@contextlib.contextmanager
+def safe_terminal():
+    """stdout and stderr through TerminalSafeStream while the block runs."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = saved[0] if isinstance(saved[0], TerminalSafeStream) else TerminalSafeStream(saved[0])
+    sys.stderr = saved[1] if isinstance(saved[1], TerminalSafeStream) else TerminalSafeStream(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def bounded_int(option: str, low: int, high: int, why: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high]; anything else is one sentence
+    (StudioError, exit status 2) naming the option, its bounds and ``why`` the bound."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise StudioError(f"{option} must be a whole number, not {text[:40]!r}") from None
+        if not low <= value <= high:
+            reason = f" ({why})" if why else ""
+            raise StudioError(f"{option} must be between {low:,} and {high:,}{reason}, not {value}")
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
+def seed_type(option: str = "--seed") -> Callable[[str], int]:
+    from studio.limits import MAX_SEED
+
+    return bounded_int(option, 0, MAX_SEED, "a signed 64-bit number, what PyTorch's generators take")
 
 
 def add_force_option(parser: argparse.ArgumentParser) -> None:
@@ -108,8 +186,9 @@ def plural(count: int, word: str) -> str:
 def clear_progress() -> None:
     """Erase the progress line (if one was drawn) before the command prints its result."""
     if sys.stderr.isatty():
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
+        terminal = terminal_stream(sys.stderr)
+        terminal.write("\r\033[K")
+        terminal.flush()
 
 
 def progress_printer(enabled: bool) -> Callable[[str], None]:
@@ -122,8 +201,9 @@ def progress_printer(enabled: bool) -> Callable[[str], None]:
         now = time.monotonic()
         if now - last[0] >= 0.1:
             last[0] = now
-            sys.stderr.write("\r\033[K" + message)
-            sys.stderr.flush()
+            terminal = terminal_stream(sys.stderr)
+            terminal.write("\r\033[K" + terminal_safe(message, keep_newlines=False))
+            terminal.flush()
 
     return show
 
@@ -151,9 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with safe_terminal():
+        return _run_command(argv)
+
+
+def _run_command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)  # a bounded_int option raises StudioError: one sentence
         result = args.handler(args)
         return EXIT_OK if result is None else int(result)
     except StudioError as exc:

@@ -23,7 +23,15 @@ class CheckpointError(StudioError):
 
 
 class UntrustedCheckpointError(CheckpointError):
-    """A checkpoint that needs full unpickling, which can run arbitrary code."""
+    """A checkpoint that needs full unpickling, which can run arbitrary code.
+
+    ``sha256`` is the digest of the bytes that were refused: trust given after asking
+    the user is trust in those bytes (see ``load_checkpoint``), not in the path.
+    """
+
+    def __init__(self, message: str, sha256: str | None = None):
+        super().__init__(message)
+        self.sha256 = sha256
 
 
 class IncompatibleParentsError(StudioError):

@@ -8,7 +8,11 @@ of the file it replaces; a failed write is one sentence (``WriteError``).
 
 Every file the studio reads on a person's say-so goes through ``check_input_file``
 first: it must be a regular file (not a FIFO, a device, a folder) no larger than
-``max_file_bytes()`` (``DARWASCII_MAX_FILE_MB``, default 2048 MB).
+``max_file_bytes()`` (``DARWASCII_MAX_FILE_MB``, default 2048 MB). Text (corpora,
+texts to score) is read by ``read_text_input`` / ``text_lines``: at most
+``max_text_bytes()`` (``DARWASCII_MAX_TEXT_MB``, default 128 MB), in chunks, and a
+NUL byte ends the read (text has none; a sparse or binary file is all of them), so
+neither a huge sparse file nor one endless line is ever read whole.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ from typing import IO, Callable, Iterator
 from studio.errors import StudioError
 
 DEFAULT_MAX_FILE_MB = 2048
+# Text held in memory as Python strings (up to 4 bytes a char): 128 MB of text is
+# more than any corpus of ASCII art, and leaves a desktop room to work with it.
+DEFAULT_MAX_TEXT_MB = 128
+_TEXT_CHUNK = 1 << 20
 
 
 class WriteError(StudioError, OSError):
@@ -35,16 +43,114 @@ class InputFileError(StudioError):
     """An input that is not a readable regular file of a sane size."""
 
 
+def _megabytes(variable: str, default: float) -> int:
+    raw = os.environ.get(variable, "").strip()
+    try:
+        mb = float(raw) if raw else default
+    except ValueError:
+        mb = default
+    if not mb > 0 or mb != mb or mb == float("inf"):
+        mb = default
+    return int(mb * (1 << 20))
+
+
 def max_file_bytes() -> int:
     """The largest input file the studio reads: ``DARWASCII_MAX_FILE_MB`` megabytes (default 2048)."""
-    raw = os.environ.get("DARWASCII_MAX_FILE_MB", "").strip()
-    try:
-        mb = float(raw) if raw else DEFAULT_MAX_FILE_MB
-    except ValueError:
-        mb = DEFAULT_MAX_FILE_MB
-    if not mb > 0 or mb != mb or mb == float("inf"):
-        mb = DEFAULT_MAX_FILE_MB
-    return int(mb * (1 << 20))
+    return _megabytes("DARWASCII_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)
+
+
+def max_text_bytes() -> int:
+    """The most text the studio reads from one file: ``DARWASCII_MAX_TEXT_MB`` megabytes (default 128)."""
+    return min(_megabytes("DARWASCII_MAX_TEXT_MB", DEFAULT_MAX_TEXT_MB), max_file_bytes())
+
+
+def check_text_file(path: str | os.PathLike, what: str = "text file") -> os.stat_result:
+    """``check_input_file``, and no larger than ``max_text_bytes()`` (from ``stat``: nothing is read)."""
+    info = check_input_file(path, what)
+    cap = max_text_bytes()
+    if info.st_size > cap:
+        raise InputFileError(
+            f"{path}: is {info.st_size / (1 << 20):,.0f} MB, over the {cap / (1 << 20):,.0f} MB of text "
+            "the studio reads from one file (set DARWASCII_MAX_TEXT_MB to raise it)"
+        )
+    return info
+
+
+def _not_text(path) -> InputFileError:
+    return InputFileError(f"{path}: holds NUL bytes, so it is not text (a binary or sparse file?)")
+
+
+def read_text_input(path: str | os.PathLike, what: str = "text file") -> str:
+    """A UTF-8 text file, read in chunks within ``max_text_bytes()``; one sentence if it is not text."""
+    import codecs
+
+    check_text_file(path, what)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parts: list[str] = []
+    total = 0
+    cap = max_text_bytes()
+    with open_input(path, "rb", what) as handle:
+        while chunk := handle.read(_TEXT_CHUNK):
+            if b"\0" in chunk:
+                raise _not_text(path)
+            total += len(chunk)
+            if total > cap:  # it grew since it was checked
+                raise InputFileError(f"{path}: grew past {cap / (1 << 20):,.0f} MB while it was read")
+            try:
+                parts.append(decoder.decode(chunk))
+            except UnicodeDecodeError:
+                raise InputFileError(f"{path}: is not UTF-8 text") from None
+        try:
+            parts.append(decoder.decode(b"", final=True))
+        except UnicodeDecodeError:
+            raise InputFileError(f"{path}: is not UTF-8 text") from None
+    return "".join(parts)
+
+
+def text_lines(
+    path: str | os.PathLike, max_line_chars: int, what: str = "text file"
+) -> Iterator[tuple[int, str | None]]:
+    """``(number, line)`` for each line of a UTF-8 text file, read in chunks within
+    ``max_text_bytes()``; a line longer than ``max_line_chars`` is ``(number, None)``
+    and is skipped over without being kept. A NUL byte or bad UTF-8 is InputFileError."""
+    import codecs
+
+    check_text_file(path, what)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    cap = max_text_bytes()
+    total = 0
+    number = 1
+    pending: list[str] = []
+    pending_chars = 0
+    too_long = False
+    with open_input(path, "rb", what) as handle:
+        while True:
+            chunk = handle.read(_TEXT_CHUNK)
+            if b"\0" in chunk:
+                raise _not_text(path)
+            total += len(chunk)
+            if total > cap:
+                raise InputFileError(f"{path}: grew past {cap / (1 << 20):,.0f} MB while it was read")
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError:
+                raise InputFileError(f"{path}: is not UTF-8 text (line {number})") from None
+            pieces = text.split("\n")
+            for end, piece in enumerate(pieces):
+                last = end == len(pieces) - 1
+                if not too_long:
+                    pending.append(piece)
+                    pending_chars += len(piece)
+                    if pending_chars > max_line_chars:
+                        too_long, pending, pending_chars = True, [], 0
+                if last:
+                    break
+                yield number, (None if too_long else "".join(pending))
+                number, pending, pending_chars, too_long = number + 1, [], 0, False
+            if not chunk:
+                if too_long or pending_chars:
+                    yield number, (None if too_long else "".join(pending))
+                return
 
 
 def check_input_file(path: str | os.PathLike, what: str = "file") -> os.stat_result:
@@ -166,9 +272,18 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", encoding: str | None 
 
 
 def atomic_write(path: str | os.PathLike, writer: Callable[[IO[bytes]], None]) -> None:
-    """Call ``writer(binary_file)`` and move the result onto ``path`` atomically."""
+    """Call ``writer(binary_file)`` and move the result onto ``path`` atomically.
+
+    The writer writes into memory first and the bytes go to disk in one place: a
+    serializer that meets a full disk halfway (torch's zip writer swallows the error
+    and fails later with "unexpected pos") cannot turn it into anything but WriteError.
+    """
+    import io
+
+    buffer = io.BytesIO()
+    writer(buffer)
     with atomic_open(path, "wb") as handle:
-        writer(handle)
+        handle.write(buffer.getbuffer())
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

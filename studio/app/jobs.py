@@ -19,15 +19,15 @@ from studio.model.art import SampleSettings
 STREAM_INTERVAL_S = 1 / 30  # the gallery repaints at most ~30 times a second
 
 
-# Files the user said "Yes, trust this file" to, by sha256, for this session: every later
-# job that loads the same content (sampling, breeding, scans) loads it trusted too.
+# Contents the user said "Yes, trust this file" to, by sha256, for this session: every
+# later job that loads the same bytes (sampling, breeding, scans) loads them trusted too.
+# The digest is of the bytes the loader itself read (never of the path at another
+# moment), so a file renamed onto a trusted path is not trusted.
 TRUSTED_SHA256: set[str] = set()
 
 
-def remember_trust(path: str) -> None:
-    from studio.fsutil import sha256_file
-
-    TRUSTED_SHA256.add(sha256_file(path))
+def remember_trust(sha256: str) -> None:
+    TRUSTED_SHA256.add(sha256)
 
 
 # The held-out data the library remembers for folders of checkpoints that record no
@@ -49,14 +49,10 @@ def heldout_data(checkpoints, split: str, **options):
     return heldout_for(checkpoints, split, fallback=fallback, **options)
 
 
-def load(path: str, framing: str | None = None, trust: bool = False):
+def load(path: str, framing: str | None = None):
     from studio.model.checkpoint import load_checkpoint
 
-    if not trust and TRUSTED_SHA256:
-        from studio.fsutil import sha256_file
-
-        trust = sha256_file(path) in TRUSTED_SHA256
-    return load_checkpoint(path, trust=trust, framing=framing)
+    return load_checkpoint(path, trust=frozenset(TRUSTED_SHA256), framing=framing)
 
 
 def sample_job(path: str, framing: str | None, settings: SampleSettings, indices: list[int] | None = None):

@@ -116,14 +116,76 @@ def show_splash(app):
     return splash
 
 
-def build_window(args):
+def fresh_library_path(path: Path) -> Path:
+    """Where a fresh library goes when ``path`` cannot be used; the old file is kept.
+
+    A broken library file is renamed aside (``NAME.unusable-DATE``, with its -wal and
+    -shm) and the fresh one takes its place, so later runs find it. A path that cannot
+    be a file (a folder, a path under a file) gives way to the default library."""
+    from studio.library import default_library_path
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if path.is_file():
+        aside = path.with_name(f"{path.name}.unusable-{stamp}")
+        os.replace(path, aside)
+        for suffix in ("-wal", "-shm"):
+            companion = path.with_name(path.name + suffix)
+            if companion.exists():
+                os.replace(companion, aside.with_name(aside.name + suffix))
+        return path
+    default = default_library_path()
+    return default if default != path and not default.is_dir() else default.with_name(f"library-{stamp}.sqlite3")
+
+
+def open_library(path_arg: str | None, ask=None):
+    """The library at ``path_arg`` (None: the default); one that cannot be used is
+    reported and, if ``ask(message, path)`` says yes, replaced by a fresh one (the old
+    file kept). Returns None when it is not: the caller exits with status 2."""
+    from studio.library import Library, default_library_path
+
+    try:
+        return Library(path_arg)
+    except StudioError as exc:
+        path = Path(path_arg).expanduser() if path_arg else default_library_path()
+        if ask is None or not ask(str(exc), path):
+            library_problem(str(exc), ask=False)
+            return None
+    fresh = fresh_library_path(path)
+    try:
+        return Library(fresh)
+    except StudioError as exc:
+        library_problem(str(exc), ask=False)
+        return None
+
+
+def ask_fresh_library(message: str, path: Path) -> bool:
+    """The dialog for a library the studio cannot use: start a fresh one (keeping the old file), or quit."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox()
+    box.setIcon(QMessageBox.Warning)
+    box.setWindowTitle("The library cannot be opened")
+    box.setText(message)
+    kept = f"The old file is kept beside it as {path.name}.unusable-…" if path.is_file() else (
+        "A new library is made in your user data folder.")
+    box.setInformativeText(f"Start a new, empty library? {kept}")
+    fresh = box.addButton("Start a new library", QMessageBox.AcceptRole)
+    box.addButton("Quit", QMessageBox.RejectRole)
+    box.setDefaultButton(fresh)
+    box.exec()
+    return box.clickedButton() is fresh
+
+
+def build_window(args, library=None):
     from PySide6.QtCore import QSettings
 
     from studio.app.main_window import MainWindow
     from studio.app.worker import Worker
     from studio.library import Library, bundled_checkpoints_dir
 
-    library = Library(args.library)
+    library = library if library is not None else Library(args.library)
+    if library.path is not None and args.library and library.path != Path(args.library).expanduser().resolve():
+        args.library = str(library.path)  # a fresh library in place of the one given: its settings beside it
     worker = Worker(args.device)
     settings = QSettings(str(Path(args.library).with_suffix(".ini")), QSettings.IniFormat) if args.library else QSettings()
     window = MainWindow(library, worker, settings)
@@ -190,7 +252,9 @@ def library_problem(message: str, *, ask: bool = True) -> None:
     """Say why the library cannot be opened and what to do, as a dialog (and on stderr)."""
     advice = ("Move that file aside (the studio then starts a new library there), "
               "or start the studio with --library pointing to another file.")
-    print(f"darwascii-studio: {message} {advice}", file=sys.stderr)
+    from studio.cli import terminal_safe
+
+    print(f"darwascii-studio: {terminal_safe(message, keep_newlines=False)} {advice}", file=sys.stderr)
     if ask:
         from PySide6.QtWidgets import QMessageBox
 
@@ -211,11 +275,19 @@ def main(argv=None) -> int:
 
     app = make_app()
     splash = show_splash(app)  # in case the imports below are slow (a cold disk)
-    try:
-        window, paths, read_only = build_window(args)
-    except StudioError as exc:  # e.g. a truncated library file, or one from a newer studio
+    # A library the studio cannot use (truncated, newer, not SQLite, a folder, a broken
+    # schema): a dialog offers a fresh one, keeping the old file; with no one to ask
+    # (--screenshot, --exit-when-shown) it is one sentence and exit status 2.
+    interactive = not args.screenshot and not args.exit_when_shown
+    library = open_library(args.library, ask=(lambda *a: (splash.close(), ask_fresh_library(*a))[1]) if interactive else None)
+    if library is None:
         splash.close()
-        library_problem(str(exc), ask=not args.screenshot)
+        return 2
+    try:
+        window, paths, read_only = build_window(args, library)
+    except StudioError as exc:
+        splash.close()
+        library_problem(str(exc), ask=interactive)
         return 2
     window.show()
     splash.close()

@@ -128,7 +128,10 @@ class MainWindow(QMainWindow):
         self._layout_timer = QTimer(self, singleShot=True, interval=0)
         self._layout_timer.timeout.connect(self._relayout)
         self._closing = False
-        self._relayout()
+        self._restore_selection: int | None = None
+        # The first layout runs once the event loop does, after the window is shown: a
+        # library of thousands of checkpoints opens at once and the tree fills in.
+        self._layout_timer.start()
         self.restore_state()
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
@@ -155,9 +158,10 @@ class MainWindow(QMainWindow):
         zoom = self.settings.value("tree/zoom")
         if zoom is not None:
             self.tree.set_zoom(float(zoom))
-        last = self.settings.value("tree/selected")
-        if last is not None and int(last) in self.tree.nodes:
-            self.tree.select(int(last), emit=True)
+        try:  # selected again once the tree is laid out (_relayout)
+            self._restore_selection = int(self.settings.value("tree/selected"))
+        except (TypeError, ValueError):
+            self._restore_selection = None
 
     def restore_geometry(self) -> None:
         """The last size and place, fitted to the screen the window opens on now (a size
@@ -253,7 +257,14 @@ class MainWindow(QMainWindow):
     def _relayout(self) -> None:
         if self._closing:
             return
-        self.tree.set_family(self.library.checkpoints(), self.library.edges())
+        try:
+            records, edges = self.library.checkpoints(), self.library.edges()
+        except RuntimeError:  # the library was closed first (the window is going away)
+            return
+        self.tree.set_family(records, edges)
+        last, self._restore_selection = self._restore_selection, None
+        if last is not None and last in self.tree.nodes and self.session.current is None:
+            self.tree.select(last, emit=True)
         if not self.tree.nodes:
             self.statusBar().showMessage("Open a folder of checkpoints to see its family (File → Open folder…).")
 

@@ -62,8 +62,10 @@ class ToolActions(QObject):
                 report = ImportReport()
                 try:
                     report.added.append(library.import_file(path, read_only=read_only))
-                except UntrustedCheckpointError:
+                except UntrustedCheckpointError as exc:
                     report.needs_trust.append(str(path))
+                    if exc.sha256:
+                        report.trust_sha256[str(path)] = exc.sha256
                 except CheckpointError as exc:
                     report.failed.append((str(path), str(exc)))
                 reports.append(report)
@@ -78,9 +80,12 @@ class ToolActions(QObject):
             )
             for _path, reason in failed[:3]:
                 self.notice(reason)
-            for path in [p for r in reports for p in r.needs_trust]:
-                if self.ask_trust(self.parent_widget, path):
-                    self.import_file(path, trust=True, read_only=read_only)
+            for report in reports:
+                for path in report.needs_trust:
+                    sha = report.trust_sha256.get(path)
+                    # the answer is about the bytes that were refused, whatever is at the path later
+                    if sha and self.ask_trust(self.parent_widget, path):
+                        self.import_file(path, trust=sha, read_only=read_only)
             if on_done is not None:
                 on_done(reports)
 
@@ -88,13 +93,18 @@ class ToolActions(QObject):
         self.say(f"{title}…")  # the first run's import starts as the window shows
         return self.worker.submit(title, run, on_done=done)
 
-    def import_file(self, path, trust: bool = False, read_only: bool = False, then=None) -> int:
-        """One checkpoint into the library, read in the worker (loading is model code)."""
+    def import_file(self, path, trust: str | None = None, read_only: bool = False, then=None) -> int:
+        """One checkpoint into the library, read in the worker (loading is model code).
+
+        ``trust``: the sha256 of the contents the user agreed to fully unpickle; only
+        bytes with that hash are, and later jobs load them trusted too.
+        """
 
         def run(ctx):
-            record = self.library.import_file(path, trust=trust, read_only=read_only)
+            trusted = frozenset({trust}) if trust else frozenset()
+            record = self.library.import_file(path, trust=trusted, read_only=read_only)
             if trust:
-                jobs.remember_trust(path)
+                jobs.remember_trust(trust)
             return record
 
         return self.worker.submit(f"Open {Path(path).name}", run, on_done=then)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from studio import cli
+from studio import cli, limits
 from studio.breed.align import DEFAULT_MAX_SWEEPS, align, aligned_checkpoint, record_alignment, stand_in
 from studio.breed.methods import METHODS
 from studio.breed.pair import breed, framing_note
@@ -48,7 +48,12 @@ def register(subparsers) -> None:
     s.add_argument("a", type=Path, metavar="A")
     s.add_argument("b", type=Path, metavar="B")
     add_data_options(s, required=False)
-    s.add_argument("--points", type=int, default=9, help="points along the path (default 9)")
+    s.add_argument(
+        "--points",
+        type=cli.bounded_int("--points", 2, limits.MAX_SCAN_POINTS, "each point scores all the data once"),
+        default=9,
+        help=f"points along the path (default 9, at most {limits.MAX_SCAN_POINTS})",
+    )
     add_align_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
     cli.add_device_option(s)
@@ -65,7 +70,12 @@ def register(subparsers) -> None:
     al.add_argument("a", type=Path, metavar="A", help="the reference parent")
     al.add_argument("b", type=Path, metavar="B", help="the parent to re-order")
     al.add_argument("--residual", action="store_true", help="also permute the residual stream (the model dimension)")
-    al.add_argument("--max-sweeps", type=int, default=DEFAULT_MAX_SWEEPS, help="most sweeps over the layers")
+    al.add_argument(
+        "--max-sweeps",
+        type=cli.bounded_int("--max-sweeps", 1, limits.MAX_ALIGN_SWEEPS),
+        default=DEFAULT_MAX_SWEEPS,
+        help=f"most sweeps over the layers (at most {limits.MAX_ALIGN_SWEEPS:,})",
+    )
     al.add_argument("--name", help="name of the aligned model (default B_aligned_to_A)")
     al.add_argument("-o", "--out", type=Path, required=True, metavar="B_ALIGNED.pt")
     al.add_argument("--json", action="store_true", help="print one JSON object")
@@ -99,9 +109,15 @@ def register(subparsers) -> None:
     ex.add_argument("--family", type=Path, default=None, help="folder of the bundled family (default: checkpoints/)")
     ex.add_argument("--corpus", default=None, help="built-in corpus (default: the parents' training corpus)")
     ex.add_argument("--split", choices=("val", "test"), default="test", help="split to score on (default test)")
-    ex.add_argument("--points", type=int, default=9, help="points along each path (default 9)")
+    ex.add_argument(
+        "--points",
+        type=cli.bounded_int("--points", 2, limits.MAX_SCAN_POINTS, "each point scores all the data once"),
+        default=9,
+        help=f"points along each path (default 9, at most {limits.MAX_SCAN_POINTS})",
+    )
     ex.add_argument("-o", "--out", type=Path, default=None, metavar="RESULTS.json", help="write the results here")
     ex.add_argument("--json", action="store_true", help="print one JSON object")
+    cli.add_force_option(ex)
     cli.add_device_option(ex)
     cli.add_trust_option(ex)
     ex.set_defaults(handler=cmd_align_experiment)
@@ -279,6 +295,9 @@ def cmd_nursery_rebuild(args: argparse.Namespace) -> None:
     cli.refuse_output_onto_input(args.out, [args.log, args.a, args.b], args.force)
     given = [load_checkpoint(p, trust=args.trust) if p is not None else None for p in (args.a, args.b)]
     nursery = Nursery.from_log(args.log, *given, trust=args.trust)
+    # the parents the log names (and children it kept) are inputs too, wherever they are
+    named = [nursery.a.path, nursery.b.path] + [k.kept for lt in nursery.litters for k in lt.kids if k.kept]
+    cli.refuse_output_onto_input(args.out, [Path(p) for p in named if p], args.force)
     child = nursery.finished_child(nursery.find(args.child))
     path = save_checkpoint(child, args.out)
     print(f"rebuilt {args.child} of {args.log} -> {path}")
@@ -382,6 +401,8 @@ def cmd_align_experiment(args: argparse.Namespace) -> None:
     from studio.breed.darwin_commands import bundled_family
 
     family = args.family or bundled_family()
+    inputs = [family / path for _, path_a, path_b in ALIGN_PAIRS for path in (path_a, path_b)]
+    cli.refuse_output_onto_input(args.out, inputs, args.force)
     show = cli.progress_printer(not args.json)
     results = alignment_experiment(
         family,

@@ -7,7 +7,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from studio import cli
+from studio import cli, limits
 from studio.breed.commands import add_align_options, aligned_b
 from studio.breed.darwin import DarwinProgress, DarwinSettings, Evolution, save_log
 from studio.errors import StudioError
@@ -42,6 +42,7 @@ def register(subparsers) -> None:
     darwin.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR", help="folder for darwin_log.json and champion.pt")
     add_align_options(darwin)
     darwin.add_argument("--json", action="store_true", help="print the log as one JSON object")
+    cli.add_force_option(darwin)
     cli.add_device_option(darwin)
     cli.add_trust_option(darwin)
     darwin.set_defaults(handler=cmd_darwin)
@@ -55,7 +56,8 @@ def register(subparsers) -> None:
     )
     experiment.add_argument("--family", type=Path, default=None, help="folder of the bundled family (default: the bundled checkpoints/)")
     experiment.add_argument("--corpus", default="builtin", help="built-in corpus: fitness on its val split, report on its test split (default builtin)")
-    experiment.add_argument("--seeds", type=int, default=3, help="Darwin seeds per pair (default 3)")
+    experiment.add_argument("--seeds", type=cli.bounded_int("--seeds", 1, limits.MAX_EXPERIMENT_SEEDS), default=3,
+                            help=f"Darwin seeds per pair (default 3, at most {limits.MAX_EXPERIMENT_SEEDS})")
     _add_evolution_options(experiment, seed=False)
     experiment.add_argument("-o", "--out", type=Path, default=None, metavar="OUTDIR", help="write the logs here")
     experiment.add_argument("--json", action="store_true", help="print one JSON object")
@@ -66,12 +68,18 @@ def register(subparsers) -> None:
 
 def _add_evolution_options(parser: argparse.ArgumentParser, seed: bool = True) -> None:
     defaults = DarwinSettings()
-    parser.add_argument("--population", type=int, default=defaults.population, help=f"children per generation (default {defaults.population})")
-    parser.add_argument("--generations", type=int, default=defaults.generations, help=f"generations (default {defaults.generations})")
-    parser.add_argument("--elite", type=int, default=None, help="survivors per generation (default: a quarter of the population)")
+    parser.add_argument("--population", type=cli.bounded_int("--population", 2, limits.MAX_POPULATION,
+                                                             "each child is built and scored"),
+                        default=defaults.population,
+                        help=f"children per generation (default {defaults.population}, at most {limits.MAX_POPULATION})")
+    parser.add_argument("--generations", type=cli.bounded_int("--generations", 1, limits.MAX_GENERATIONS),
+                        default=defaults.generations,
+                        help=f"generations (default {defaults.generations}, at most {limits.MAX_GENERATIONS:,})")
+    parser.add_argument("--elite", type=cli.bounded_int("--elite", 1, limits.MAX_POPULATION - 1), default=None,
+                        help="survivors per generation (default: a quarter of the population)")
     parser.add_argument("--mutation", type=float, default=defaults.mutation, help=f"spread of t in new recipes (default {defaults.mutation})")
     if seed:
-        parser.add_argument("--seed", type=int, default=0, help="seed of the evolution (default 0)")
+        parser.add_argument("--seed", type=cli.seed_type(), default=0, help="seed of the evolution (default 0)")
     parser.add_argument("--racing", action=argparse.BooleanOptionalAction, default=defaults.racing,
                         help="score children on growing stratified slices of the fitness data and keep the best "
                         f"{defaults.race_keep:g} at each rung; only finalists see all of it (default: "
@@ -136,6 +144,9 @@ def pair_data(a: ArtistCheckpoint, b: ArtistCheckpoint, args: argparse.Namespace
 
 def cmd_darwin(args: argparse.Namespace) -> None:
     settings = _settings(args)
+    inputs = [args.a, args.b, args.ancestor, args.text]
+    for written in (args.out / "champion.pt", args.out / "darwin_log.json"):
+        cli.refuse_output_onto_input(written, inputs, args.force)
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
     fitness, report = pair_data(a, b, args)

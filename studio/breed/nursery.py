@@ -362,8 +362,10 @@ class Nursery:
     def finished_child(self, kid: Kid) -> ArtistCheckpoint:
         """The child as it is saved: its lineage (parents, the whole genome, this session's
         log and place) and the judge's figures, when it has them."""
+        from studio.breed.nursery_log import check_genome_size
         from studio.model.checkpoint import lineage_record
 
+        check_genome_size(kid.genome, self.litter_of(kid.genome) or "this child")  # before it is built or written out
         ckpt = self.build(kid)
         params = {
             "genome": self.full_genome(kid.genome),
@@ -468,16 +470,12 @@ class Nursery:
     ) -> Nursery:
         """A session again from its log (the parents from their recorded files unless given;
         ``heldout`` as for a new session, to judge the litters bred from here on)."""
-        from studio.fsutil import open_input
+        from studio.breed.nursery_log import read_log
         from studio.model.checkpoint import load_checkpoint
 
-        try:
-            with open_input(path, "r", what="nursery log", encoding="utf-8") as handle:
-                data = json.load(handle)
-            parents = data["parents"]
-            litters = data["litters"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StudioError(f"{path}: not a nursery log ({exc})") from None
+        data = read_log(path)  # checked against the log's schema: one sentence if it is not one
+        parents = data["parents"]
+        litters = data["litters"]
         loaded = []
         for given, info in zip((a, b), parents):
             if given is None:

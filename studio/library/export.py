@@ -10,9 +10,9 @@ lineage that is in the file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-import shutil
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -78,56 +78,54 @@ def _source_file(record_or_path: Any) -> Path:
     return source
 
 
-def _in_card_format(source: Path) -> bool:
-    """True if the file as it is loads with the card's snippet, so a byte copy will do.
+def _in_card_format(source: Path, data: bytes) -> bool:
+    """True if these bytes load with the card's snippet, so a byte copy will do.
 
-    Looks without reading the weights (mmap): a plain dict whose ``config`` holds
-    only nGPT arguments and whose weights use the key form that config implies.
-    Anything else (an older pickle format, metadata in ``config``, the other key
-    form, objects the safe loader refuses) is re-saved instead.
+    A plain dict whose ``config`` holds only nGPT arguments and whose weights use
+    the key form that config implies. Anything else (an older pickle format,
+    metadata in ``config``, the other key form, objects the safe loader refuses,
+    a file that is not a checkpoint at all) is re-saved instead.
     """
-    import torch  # checkpoint exports run in the worker; text exports need no PyTorch
-
     from studio.model import compat
+    from studio.model.checkpoint import safe_payload
 
     try:
-        payload = torch.load(source, map_location="cpu", weights_only=True, mmap=True)
+        payload = safe_payload(source, data)
     except Exception:
         return False
-    try:
-        config, state = payload.get("config"), payload.get("model")
-        if not isinstance(config, Mapping) or not isinstance(state, Mapping) or not set(config) <= compat.NGPT_KWARGS:
-            return False
-        wrong_suffix = compat.PARAM_SUFFIX if config.get("manual_norm_weights") else compat.PLAIN_SUFFIX
-        return not any(str(key).endswith(wrong_suffix) for key in state)
-    finally:
-        del payload  # release the mapping before the file is copied
+    config, state = payload.get("config"), payload.get("model")
+    if not isinstance(config, Mapping) or not isinstance(state, Mapping) or not set(config) <= compat.NGPT_KWARGS:
+        return False
+    wrong_suffix = compat.PARAM_SUFFIX if config.get("manual_norm_weights") else compat.PLAIN_SUFFIX
+    return not any(str(key).endswith(wrong_suffix) for key in state)
 
 
-def export_checkpoint(record_or_path: Any, dest: str | os.PathLike, *, trust: bool = False) -> Path:
+def export_checkpoint(record_or_path: Any, dest: str | os.PathLike, *, trust=False) -> Path:
     """Write a checkpoint (a library record or a path) to ``dest`` in the card's format.
 
-    A file already in that format is copied byte for byte (same sha256, so children
-    that name it by hash still find it). Any other file is loaded and re-saved by
+    The source is read once; every decision is made on those bytes. A file already
+    in the card's format is copied byte for byte (same sha256, so children that name
+    it by hash still find it). Any other file is loaded and re-saved by
     save_checkpoint, which writes the card's format with its lineage. A file that
-    needs full unpickling is re-saved only with ``trust``; without it, it is copied
-    as it is (it was trusted when it was opened, and the copy is the same bytes).
+    needs full unpickling is re-saved only with ``trust`` (as for load_checkpoint);
+    without it, the bytes are copied as they are (they were trusted when opened).
     """
-    from studio.model.checkpoint import load_checkpoint, save_checkpoint
+    from studio.model.checkpoint import load_checkpoint, read_checkpoint_bytes, save_checkpoint
 
     source = _source_file(record_or_path)
     dest = Path(dest)
-    if _in_card_format(source):
-        if dest.exists() and os.path.samefile(source, dest):
-            return dest
-        with open(source, "rb") as original:
-            atomic_write(dest, lambda out: shutil.copyfileobj(original, out))
+    if dest.exists() and os.path.samefile(source, dest):
+        return dest
+    data = read_checkpoint_bytes(source)
+    if _in_card_format(source, data):
+        atomic_write(dest, lambda out: out.write(data))
         return dest
     try:
         ckpt = load_checkpoint(source, trust=trust)
-    except UntrustedCheckpointError:
-        with open(source, "rb") as original:
-            atomic_write(dest, lambda out: shutil.copyfileobj(original, out))
+    except UntrustedCheckpointError as exc:
+        if exc.sha256 != hashlib.sha256(data).hexdigest():
+            raise CheckpointError(f"{source}: changed while it was being exported; nothing was written.") from None
+        atomic_write(dest, lambda out: out.write(data))
         return dest
     save_checkpoint(ckpt, dest)
     return dest

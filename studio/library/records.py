@@ -121,4 +121,6 @@ class ImportReport:
     existing: list[CheckpointRecord] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     needs_trust: list[str] = field(default_factory=list)  # refused: they need full unpickling
+    # the sha256 of the bytes refused, by path: trust asked for is trust in those bytes
+    trust_sha256: dict[str, str] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)  # darwin_log*.json files found in the folder

@@ -93,6 +93,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def expected_columns() -> dict[str, set[str]]:
+    """The tables and columns the migrations make, read from a scratch in-memory database."""
+    global _EXPECTED
+    if _EXPECTED is None:
+        scratch = sqlite3.connect(":memory:")
+        for step in MIGRATIONS:
+            for statement in step:
+                scratch.execute(statement)
+        tables = [row[0] for row in scratch.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        _EXPECTED = {t: {row[1] for row in scratch.execute(f"PRAGMA table_info({t})")} for t in tables}
+        scratch.close()
+    return _EXPECTED
+
+
+_EXPECTED: dict[str, set[str]] | None = None
+
+
 def migrate(conn: sqlite3.Connection, where: str) -> None:
     """Bring ``conn`` (autocommit mode) to ``SCHEMA_VERSION`` in one transaction."""
     conn.execute("BEGIN IMMEDIATE")  # two processes opening a new library: one creates it

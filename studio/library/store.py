@@ -78,13 +78,87 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, default=_jsonable, ensure_ascii=False)
 
 
-def _loads(text: str | None, default: Any) -> Any:
-    if not text:
+# JSON columns nest this deep at most (a lineage's genome is the deepest: a few levels
+# a generation); a hand-edited or hostile library may hold anything.
+_MAX_JSON_DEPTH = 64
+_MAX_JSON_CHARS = 16 << 20
+
+
+def _too_deep(value: Any, limit: int = _MAX_JSON_DEPTH) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth >= limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _loads(text: Any, default: Any, kind: type | None = None) -> Any:
+    """A JSON column as the type it should have (``kind``, else the default's type);
+    anything else (bad JSON, another type, nesting past 64 levels, megabytes of it) is
+    ``default``: a hand-edited or hostile database shows what it can and never crashes."""
+    if not text or not isinstance(text, str) or len(text) > _MAX_JSON_CHARS:
         return default
     try:
-        return json.loads(text)
-    except ValueError:  # a hand-edited database: show what we can
+        value = json.loads(text)
+    except (ValueError, RecursionError):
         return default
+    kind = kind or (type(default) if default is not None else dict)
+    if not isinstance(value, kind) or _too_deep(value):
+        return default
+    return value
+
+
+class LibraryOpenError(StudioError):
+    """A library file the studio cannot use: not SQLite, a newer or broken schema, a folder."""
+
+
+def _check_library_path(path: Path) -> None:
+    """The library's path names a file that is, or can be, a library (not a folder, not under a file)."""
+    if path.is_dir():
+        raise LibraryOpenError(f"{path}: is a folder, not a library file.")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise LibraryOpenError(f"{path}: cannot be a library, because {parent} is a file, not a folder.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LibraryOpenError(f"{path}: its folder cannot be made ({exc.strerror or exc}).") from None
+
+
+def _check_before_writing(conn: sqlite3.Connection, where: str) -> None:
+    """Refuse, without writing, a database that is newer, or that has tables but not ours."""
+    from studio.library.schema import SCHEMA_VERSION
+
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise LibraryOpenError(
+            f"{where}: was written by a newer version of the studio (library schema {version}, "
+            f"this version knows up to {SCHEMA_VERSION})."
+        )
+    has_tables = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone() is not None
+    if version or has_tables:  # not a new, empty file: it must already be a library
+        check_schema(conn, where)
+        if version == 0:
+            raise LibraryOpenError(f"{where}: holds tables like a library's but no schema version, so it is not used.")
+
+
+def check_schema(conn: sqlite3.Connection, where: str) -> None:
+    """Every table and column the studio uses is there (a library from an older or
+    broken build may say it is current and still lack some)."""
+    from studio.library.schema import expected_columns
+
+    for table, columns in expected_columns().items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if not have:
+            raise LibraryOpenError(f"{where}: is not a studio library this version can use (it has no {table} table).")
+        missing = sorted(columns - have)
+        if missing:
+            raise LibraryOpenError(
+                f"{where}: is not a studio library this version can use (its {table} table lacks {', '.join(missing)})."
+            )
 
 
 def _checkpoint_file(path: str | Path) -> Path:
@@ -147,13 +221,18 @@ class _Facts:
         )
 
 
-def _read_facts(file: Path, trust: bool) -> _Facts:
+def _read_facts(file: Path, trust) -> tuple[_Facts, str]:
+    """The facts of a file and the sha256 of the bytes they were read from.
+
+    ``trust``: as for load_checkpoint (True, False, or the trusted contents' sha256s).
+    """
     # The checkpoint (and its weights) is dropped as soon as its facts are taken.
     # Imported here: imports run in the app's worker thread, which loads PyTorch while
     # the window is built (reading the index needs no PyTorch).
     from studio.model.checkpoint import load_checkpoint
 
-    return _Facts.of(load_checkpoint(file, trust=trust), file)
+    ckpt = load_checkpoint(file, trust=trust)
+    return _Facts.of(ckpt, file), ckpt.sha256
 
 
 class _Tx:
@@ -185,25 +264,38 @@ def measurement_key(measurement: Mapping[str, Any]) -> str:
 # rows -> records
 
 
+def _text(value: Any, default: str | None = "") -> str | None:
+    """A TEXT column as text: SQLite keeps whatever type was stored, a hand-edit may store any."""
+    if value is None or isinstance(value, str):
+        return value if value is not None else default
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
 def _checkpoint_record(row: sqlite3.Row) -> CheckpointRecord:
+    name = _text(row["name"]) or "?"
+    role = _text(row["role"])
+    framing = _text(row["framing"])
+    count = row["num_params"]
     return CheckpointRecord(
         id=row["id"],
-        path=row["path"],
-        sha256=row["sha256"],
-        name=row["name"],
-        qualified_name=row["qualified_name"],
-        role=row["role"],
-        framing=row["framing"],
-        variant=row["variant"],
+        path=_text(row["path"], None),
+        sha256=_text(row["sha256"], None),
+        name=name,
+        qualified_name=_text(row["qualified_name"]) or name,
+        role=role if role in ROLES else "artist",
+        framing=framing if framing in FRAMINGS else "conditional",
+        variant=_text(row["variant"]) or "standard",
         config=_loads(row["config"], {}),
         metrics=_loads(row["metrics"], {}),
-        labels=_loads(row["labels"], []),
-        lineage=_loads(row["lineage"], None),
+        labels=[x for x in _loads(row["labels"], []) if isinstance(x, str)],
+        lineage=_loads(row["lineage"], None, dict),
         read_only=bool(row["read_only"]),
-        source_root=row["source_root"],
-        added_at=row["added_at"],
-        framing_source=row["framing_source"],
-        param_count=row["num_params"],
+        source_root=_text(row["source_root"], None),
+        added_at=_text(row["added_at"]),
+        framing_source=_text(row["framing_source"]) or "file",
+        param_count=count if isinstance(count, int) else None,
     )
 
 
@@ -289,23 +381,33 @@ class Library:
         self.path: Path | None = None if in_memory else Path(path).expanduser().resolve()
         where = ":memory:" if self.path is None else str(self.path)
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _check_library_path(self.path)
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         # Autocommit mode (isolation_level None): transactions are the explicit
         # BEGIN IMMEDIATE ... COMMIT of _write, so a write never waits half-done.
-        conn = sqlite3.connect(where, timeout=30.0, check_same_thread=False, isolation_level=None)
+        try:
+            conn = sqlite3.connect(where, timeout=30.0, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise LibraryOpenError(f"{where}: cannot be opened as a library ({exc}).") from None
         try:
             conn.row_factory = sqlite3.Row
+            # Looked at before anything is written: a file the studio cannot use is left
+            # exactly as it was (the app offers a fresh library beside it).
+            _check_before_writing(conn, where)
             conn.execute("PRAGMA foreign_keys = ON")
             if self.path is not None:
                 # WAL: readers (another studio window, a CLI) never block the writer.
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
             migrate(conn, where)
-        except sqlite3.DatabaseError as exc:
+            check_schema(conn, where)
+        except sqlite3.Error as exc:
             conn.close()
-            raise StudioError(f"{where}: is not a studio library that can be opened ({exc}).") from None
+            raise LibraryOpenError(f"{where}: is not a studio library that can be opened ({exc}).") from None
+        except StudioError as exc:
+            conn.close()
+            raise LibraryOpenError(str(exc)) from None
         except BaseException:
             conn.close()
             raise
@@ -409,9 +511,10 @@ class Library:
 
     # -- importing ------------------------------------------------------------------------
 
-    def import_file(self, path: str | Path, *, read_only: bool = False, trust: bool = False) -> CheckpointRecord:
+    def import_file(self, path: str | Path, *, read_only: bool = False, trust=False) -> CheckpointRecord:
         """Add one checkpoint file (or find it again); raises CheckpointError /
-        UntrustedCheckpointError with the file's sentence, leaving the library as it was."""
+        UntrustedCheckpointError with the file's sentence, leaving the library as it was.
+        ``trust``: True, False, or the sha256s of the contents the user trusts."""
         file = _checkpoint_file(path)
         record_id, _ = self._import_one(file, genealogy.single_file_root(file), read_only, trust)
         with self._write() as tx:
@@ -451,8 +554,10 @@ class Library:
                 break
             try:
                 record_id, was_added = self._import_one(file, root, read_only, trust)
-            except UntrustedCheckpointError:
+            except UntrustedCheckpointError as exc:
                 report.needs_trust.append(str(file))
+                if exc.sha256:
+                    report.trust_sha256[str(file)] = exc.sha256
             except StudioError as exc:
                 report.failed.append((str(file), str(exc)))
             except Exception as exc:  # a file no rule foresaw must not stop the folder
@@ -504,7 +609,9 @@ class Library:
         while True:
             with self._read() as db:
                 known = db.execute("SELECT 1 FROM checkpoints WHERE sha256 = ?", (sha,)).fetchone() is not None
-            facts = None if known else _read_facts(file, trust)  # slow part: outside the lock
+            facts = None
+            if not known:  # slow part: outside the lock
+                facts, sha = _read_facts(file, trust)  # the hash of what was read (the file may have changed)
             with self._write() as tx:
                 record_id, outcome = self._store(tx, file, sha, facts, root, read_only)
             if outcome != "retry":

@@ -11,9 +11,9 @@ import math
 from dataclasses import asdict, dataclass
 
 from studio.errors import StudioError
+from studio.limits import MAX_LABEL_CHARS, MAX_PIECE_CHARS, MAX_PIECES, MAX_SEED
 
 DEFAULT_MAX_CHARS = 3000
-MAX_SEED = 2**63 - 1  # what a torch.Generator takes
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,10 @@ class SampleSettings:
     max_chars: int = DEFAULT_MAX_CHARS
 
     def validate(self) -> None:
-        if self.count < 1:
-            raise StudioError(f"count must be at least 1, not {self.count}")
+        if self.label is not None and len(self.label) > MAX_LABEL_CHARS:
+            raise StudioError(f"the label is {len(self.label):,} chars long; a label is at most {MAX_LABEL_CHARS:,}")
+        if not 1 <= self.count <= MAX_PIECES:
+            raise StudioError(f"count must be between 1 and {MAX_PIECES:,}, not {self.count}")
         if not math.isfinite(self.temperature) or self.temperature < 0:
             raise StudioError(f"temperature must be a finite number, 0 or more, not {self.temperature}")
         if self.top_k is not None and self.top_k < 1:
@@ -41,8 +43,8 @@ class SampleSettings:
             raise StudioError(
                 f"seed must be between 0 and {MAX_SEED - self.count:,} (piece i uses seed + i), not {self.seed}"
             )
-        if self.max_chars < 1:
-            raise StudioError(f"max chars must be at least 1, not {self.max_chars}")
+        if not 1 <= self.max_chars <= MAX_PIECE_CHARS:
+            raise StudioError(f"max chars must be between 1 and {MAX_PIECE_CHARS:,}, not {self.max_chars}")
 
     def to_dict(self) -> dict:
         return asdict(self)

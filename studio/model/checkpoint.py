@@ -20,18 +20,18 @@ kept under ``config_extra`` and merged back on load.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import pickle
-import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping, Union
 
 import torch
 
 from studio import __version__
 from studio.errors import CheckpointError, StudioError, UntrustedCheckpointError
-from studio.fsutil import atomic_write, check_input_file, default_name, max_file_bytes, open_input, sha256_file
+from studio.fsutil import atomic_write, default_name, max_file_bytes, open_input, sha256_file
 from studio.model import compat
 from studio.model.vocab import CONDITIONAL, FRAMINGS, TEXT, UNCONDITIONAL, Vocab
 
@@ -149,48 +149,99 @@ def canonical_state_dict(state_dict: Mapping[str, torch.Tensor], *, manual_norm_
 # loading
 
 
+# numpy dtypes a checkpoint's metadata may hold (a loss kept as ``np.float64``): plain
+# numbers only. ``np.dtype("V1500000000")`` and friends (void, string, structured,
+# sub-array dtypes) are how a 421-byte pickle allocates gigabytes or crashes numpy.
+_NUMPY_NUMBER_DTYPES = frozenset(
+    {"f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "b1"}
+    | {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"}
+)
+
+
+class _RefusedValue(pickle.UnpicklingError):
+    """A value our stand-ins for numpy refuse. torch.load re-raises it as a plain
+    UnpicklingError around its own text, so the message is found again by its tag."""
+
+    TAG = "[refused value: "
+
+    def __init__(self, what: str):
+        super().__init__(f"{self.TAG}{what}]")
+
+    @classmethod
+    def found_in(cls, message: str) -> str | None:
+        start = message.find(cls.TAG)
+        end = message.find("]", start)
+        return message[start + len(cls.TAG) : end] if start >= 0 and end > start else None
+
+
+def _numpy_dtype(name: Any, align: Any = False, copy: Any = True) -> Any:
+    """``numpy.dtype`` as a pickle may call it: only the plain number types."""
+    import numpy as np
+
+    if not isinstance(name, str) or name.lstrip("<>=|") not in _NUMPY_NUMBER_DTYPES:
+        raise _RefusedValue(f"a numpy dtype {str(name)[:40]!r} that is not a plain number type")
+    return np.dtype(name)
+
+
+def _numpy_scalar(dtype: Any, data: Any = None) -> Any:
+    """``numpy.core.multiarray.scalar`` as a pickle calls it, for plain numbers only:
+    a Python number back (metadata is shown and written as JSON, never computed on)."""
+    import numpy as np
+
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf" or dtype.fields or dtype.subdtype:
+        raise _RefusedValue("a numpy value of a type that is not a plain number")
+    if not isinstance(data, bytes) or len(data) != dtype.itemsize:
+        raise _RefusedValue("a numpy number whose bytes do not match its type")
+    return np.frombuffer(data, dtype=np.dtype(dtype.str))[0].item()
+
+
 def _safe_globals() -> list:
     """What a checkpoint may reference beyond plain containers and tensors.
 
     Some training scripts store numpy scalars (a loss as ``np.float64``) beside the
-    weights; those are data, so they are allowed. Nothing that can call code is.
+    weights; plain numbers are data, so they are read (as Python numbers), through
+    the checked stand-ins above. Nothing that can call code or allocate at will is.
+    (torch's own allow-list adds containers, tensors and storages, whose sizes are
+    checked against the file by _check_archive and _check_geometry.)
     """
     allowed: list = []
     try:
         import numpy as np
 
-        allowed += [np.dtype, np.float64, np.float32, np.int64, np.int32, np.bool_]
-        allowed += [type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32", "bool")]
-        try:
-            from numpy.core.multiarray import scalar  # numpy < 2 name, still what old pickles use
-        except Exception:  # pragma: no cover - depends on numpy version
-            from numpy._core.multiarray import scalar  # type: ignore
-        allowed.append(scalar)
+        # Not the scalar classes themselves: np.float64(a tuple) builds an array, so a
+        # kilobyte of nested memo references becomes a gigabyte.
+        # dtype objects are built by _numpy_dtype; BUILD (setstate) runs on their types
+        allowed += [type(np.dtype(t)) for t in ("float16", "float32", "float64", "int8", "int16", "int32", "int64")]
+        allowed += [type(np.dtype(t)) for t in ("uint8", "uint16", "uint32", "uint64", "bool")]
+        allowed += [(_numpy_dtype, "numpy.dtype")]
+        # numpy < 2 pickles name the first, numpy 2 the second
+        allowed += [(_numpy_scalar, "numpy.core.multiarray.scalar"), (_numpy_scalar, "numpy._core.multiarray.scalar")]
     except Exception:  # numpy is optional for reading
         pass
     return allowed
 
 
-def _check_zip_directory(path: Path, handle) -> None:
-    """Refuse a zip whose entries would unpack to far more than the file holds (a zip bomb).
+def _check_archive(path: Path, data: bytes) -> None:
+    """Refuse an archive whose records would unpack to far more than the file holds (a zip bomb).
 
-    ``torch.save`` stores entries uncompressed, so a real checkpoint unpacks to about
-    its own size; the sizes are read from the zip's directory, before anything is.
+    ``torch.save`` stores records uncompressed, so a real checkpoint unpacks to about
+    its own size. The sizes are read by PyTorch's own zip reader, the one torch.load
+    uses next, so a file that hides its directory from Python's zipfile (trailing
+    bytes, a second directory) is measured as torch would read it.
     """
+    import io
+
+    if not data.startswith(b"PK\x03\x04"):
+        return  # the legacy (pre-1.6) format, or not a checkpoint: torch.load decides
     try:
-        if not zipfile.is_zipfile(handle):
-            return  # the legacy (pre-1.6) format, or not a checkpoint: torch.load decides
-        handle.seek(0)
-        with zipfile.ZipFile(handle) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        reader = torch._C.PyTorchFileReader(io.BytesIO(data))
+        records = reader.get_all_records()
+        unpacked = sum(max(0, int(reader.get_record_size(name))) for name in records)
+    except Exception:
         raise CheckpointError(f"{path}: is truncated or corrupt (its zip directory cannot be read).") from None
-    finally:
-        handle.seek(0)
-    size = path.stat().st_size
-    unpacked = sum(max(0, e.file_size) for e in entries)
+    size = len(data)
     limit = min(max_file_bytes(), 2 * size + (16 << 20))
-    if unpacked > limit or len(entries) > 1_000_000:
+    if unpacked > limit or len(records) > 1_000_000:
         raise CheckpointError(
             f"{path}: unpacks to {unpacked:,} bytes from a {size:,}-byte file, which no checkpoint does; it is not read."
         )
@@ -201,34 +252,71 @@ def _needs_full_unpickling(message: str) -> bool:
     return "unsupported global" in text or "not an allowed global" in text or "is blocked" in text
 
 
-def _torch_load(path: Path, weights_only: bool) -> Any:
-    with open_input(path, "rb", what="checkpoint file") as handle:
-        if handle.read(1) == b"":
-            raise CheckpointError(f"{path}: is empty.")
-        handle.seek(0)
-        _check_zip_directory(path, handle)
-        if weights_only:
-            with torch.serialization.safe_globals(_safe_globals()):
-                return torch.load(handle, map_location="cpu", weights_only=True)
-        return torch.load(handle, map_location="cpu", weights_only=False)
+def _torch_load(data: bytes, weights_only: bool) -> Any:
+    import io
+
+    if weights_only:
+        with torch.serialization.safe_globals(_safe_globals()):
+            return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
 
 
-def _read_payload(path: Path, trust: bool) -> Any:
+Trust = Union[bool, Collection[str]]
+
+
+def is_trusted(trust: Trust, sha256: str) -> bool:
+    """``trust`` is True (the user trusts this path: --trust), False, or the sha256
+    digests of the contents the user said yes to (the app's question)."""
+    if isinstance(trust, bool):
+        return trust
+    return sha256 in trust
+
+
+def read_checkpoint_bytes(path: Path) -> bytes:
+    """The whole file, read once through the checked open (regular file, size cap).
+
+    Every decision about a checkpoint (its hash, whether it is trusted, what it holds)
+    is made on these bytes: opening the path again could open another file.
+    """
     try:
-        check_input_file(path, "checkpoint file")
+        with open_input(path, "rb", what="checkpoint file") as handle:
+            data = handle.read()
     except StudioError as exc:
         raise CheckpointError(str(exc).rstrip(".") + ".") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    if not data:
+        raise CheckpointError(f"{path}: is empty.")
+    return data
+
+
+def safe_payload(path: Path, data: bytes) -> Any:
+    """What ``data`` (a checkpoint file's bytes) unpickles to with the safe loader
+    alone, after the archive's sizes are checked; raises on anything else."""
+    _check_archive(path, data)
+    return _torch_load(data, weights_only=True)
+
+
+def _read_payload(path: Path, trust: Trust) -> tuple[Any, str]:
+    """The unpickled payload and the sha256 of the very bytes it was read from."""
+    data = read_checkpoint_bytes(path)
+    digest = hashlib.sha256(data).hexdigest()
+    _check_archive(path, data)
     try:
-        return _torch_load(path, weights_only=True)
+        return _torch_load(data, weights_only=True), digest
     except StudioError:
         raise
     except pickle.UnpicklingError as exc:
+        refused = _RefusedValue.found_in(str(exc))
+        if refused:
+            raise CheckpointError(f"{path}: holds {refused}, which no checkpoint needs; it is not read.") from None
         if not _needs_full_unpickling(str(exc)):
             raise CheckpointError(f"{path}: is corrupt or not a PyTorch checkpoint.") from None
-        if not trust:
+        if not is_trusted(trust, digest):
             raise UntrustedCheckpointError(
                 f"{path}: needs full unpickling, which can run code hidden in the file; "
-                "load it only if you trust its source (--trust on the command line)."
+                "load it only if you trust its source (--trust on the command line).",
+                sha256=digest,
             ) from None
     except RecursionError:
         raise CheckpointError(f"{path}: is nested too deeply to be a checkpoint.") from None
@@ -236,9 +324,9 @@ def _read_payload(path: Path, trust: bool) -> Any:
         raise CheckpointError(f"{path}: needs more memory than this machine has to be read.") from None
     except Exception:  # torch raises many types for a bad file; none is the user's bug
         raise CheckpointError(f"{path}: is truncated or corrupt (PyTorch could not read it).") from None
-    # Only reached for an explicitly trusted file that the safe loader refused.
+    # Only reached for a trusted file that the safe loader refused: the same bytes.
     try:
-        return _torch_load(path, weights_only=False)
+        return _torch_load(data, weights_only=False), digest
     except StudioError:
         raise
     except Exception:
@@ -280,6 +368,22 @@ def _nesting_depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+_MAX_METADATA_TENSOR_VALUES = 4096
+
+
+def _tensors_in(value: Any):
+    """Every tensor inside ``value`` (iterative; the depth is already bounded)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, torch.Tensor):
+            yield item
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+
+
 def _check_metadata(payload: Mapping[str, Any], where: str) -> None:
     """Types of the format's metadata entries; a wrong one is a sentence, not a crash later."""
     if not all(isinstance(k, str) for k in payload):
@@ -313,10 +417,26 @@ def _check_metadata(payload: Mapping[str, Any], where: str) -> None:
     rest = {k: v for k, v in payload.items() if k != "model"}
     if _nesting_depth_exceeds(rest, _MAX_METADATA_DEPTH):
         raise CheckpointError(f"{where}: its metadata is nested more than {_MAX_METADATA_DEPTH} levels deep.")
+    for tensor in _tensors_in(rest):
+        # metadata is shown and written as JSON (tolist): a tensor there is a number or a
+        # short list, never a view of a billion values on a one-element storage
+        if tensor.layout != torch.strided or tensor.numel() > _MAX_METADATA_TENSOR_VALUES:
+            raise CheckpointError(
+                f"{where}: its metadata holds a tensor of {tensor.numel():,} values; metadata holds numbers and text."
+            )
+
+
+# Weight dtypes the engine computes with; float8 and friends cannot be used (or checked).
+_WEIGHT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 
 
 def _check_state_dict(state: Any, where: str) -> None:
-    """A state dict of real CPU tensors with text keys and finite values."""
+    """A state dict of real CPU tensors with text keys, each a view that fits in its storage.
+
+    Only geometry is looked at here (no element is read): a stride-0 view of a huge
+    shape on a tiny storage would otherwise be materialised by the first check that
+    reads it. Values are checked by ``_check_finite`` once the sizes are known to agree.
+    """
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{where}: its 'model' entry is not a state dict of tensors.")
     for key, value in state.items():
@@ -326,6 +446,33 @@ def _check_state_dict(state: Any, where: str) -> None:
             raise CheckpointError(f"{where}: the weight {key} holds no data (a {value.device.type}-device tensor).")
         if value.layout != torch.strided or value.is_quantized:
             raise CheckpointError(f"{where}: the weight {key} is not a plain dense tensor.")
+        if value.is_floating_point() and value.dtype not in _WEIGHT_DTYPES:
+            raise CheckpointError(
+                f"{where}: the weight {key} is stored as {str(value.dtype).replace('torch.', '')}, "
+                "which the studio cannot compute with (float32, float16, bfloat16 or float64)."
+            )
+        _check_geometry(value, key, where)
+
+
+def _check_geometry(value: torch.Tensor, key: str, where: str) -> None:
+    """The tensor's elements are distinct and lie inside its storage (no stride-0 or
+    overlapping view that is bigger than the bytes the file holds)."""
+    numel = value.numel()
+    if numel == 0:
+        return
+    item = value.element_size()
+    available = value.untyped_storage().nbytes()
+    if any(st < 1 for st, n in zip(value.stride(), value.shape) if n > 1):
+        raise CheckpointError(f"{where}: the weight {key} repeats its elements (a broadcast view), so it is not a weight.")
+    last = value.storage_offset() + sum((n - 1) * st for n, st in zip(value.shape, value.stride()))
+    if (last + 1) * item > available or numel * item > available:
+        raise CheckpointError(
+            f"{where}: the weight {key} claims {numel:,} values but its storage holds only {available:,} bytes."
+        )
+
+
+def _check_finite(state: Mapping[str, torch.Tensor], where: str) -> None:
+    for key, value in state.items():
         if value.is_floating_point() and value.numel() and not bool(torch.isfinite(value).all()):
             raise CheckpointError(f"{where}: the weight {key} holds NaN or infinite values, so the model cannot be used.")
 
@@ -377,6 +524,7 @@ def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: 
     except StudioError as exc:
         raise CheckpointError(f"{where}: {str(exc).rstrip('.')}.") from None
     _check_size_against_config(state, config, where)
+    _check_finite(state, where)
 
     num_tokens = config["num_tokens"]
     try:
@@ -426,15 +574,19 @@ def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: 
     )
 
 
-def load_checkpoint(path: str | Path, *, trust: bool = False, framing: str | None = None, validate: bool = True) -> ArtistCheckpoint:
+def load_checkpoint(path: str | Path, *, trust: Trust = False, framing: str | None = None, validate: bool = True) -> ArtistCheckpoint:
     """Read a checkpoint file safely; every failure is a one-sentence CheckpointError.
 
-    ``validate`` builds the model once to check that the weights fit the config, so
-    a wrong-shape file fails here rather than halfway through a job.
+    ``trust``: True to allow full unpickling of this path (--trust), or the sha256
+    digests of the contents the user trusts: the file is read once, hashed, and
+    unpickled from those bytes, so a file swapped onto the path is never trusted.
+    ``validate`` checks that the weights' names and shapes fit the config, so a
+    wrong-shape file fails here rather than halfway through a job.
     """
     path = Path(path)
-    payload = _read_payload(path, trust)
+    payload, digest = _read_payload(path, trust)
     ckpt = checkpoint_from_payload(payload, path, framing=framing)
+    ckpt.__dict__["sha256"] = digest  # the hash of the bytes read, not of whatever is at the path now
     if validate:
         validate_weights(ckpt)
     return ckpt

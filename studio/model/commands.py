@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from studio import cli
+from studio import cli, limits
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint
@@ -31,12 +31,24 @@ def register(subparsers) -> None:
     )
     sample.add_argument("checkpoint", type=Path, metavar="CKPT")
     sample.add_argument("--label", "-l", help="class to draw (conditional models), e.g. Cats")
-    sample.add_argument("-n", "--count", type=int, default=4, help="number of pieces (default 4)")
+    sample.add_argument(
+        "-n",
+        "--count",
+        type=cli.bounded_int("-n/--count", 1, limits.MAX_PIECES, "pieces are drawn as one batch"),
+        default=4,
+        help=f"number of pieces (default 4, at most {limits.MAX_PIECES:,}; with --max-chars, within a "
+        f"{limits.KV_CACHE_BUDGET_BYTES >> 30} GB cache)",
+    )
     sample.add_argument("--temperature", "-t", type=float, default=0.6, help="sampling temperature (default 0.6; 0 = greedy)")
     sample.add_argument("--top-k", type=int, default=20, help="keep the k most likely chars (default 20; 0 = all)")
     sample.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass, e.g. 0.9 (default off)")
     sample.add_argument("--seed", type=int, default=0, help="seed; piece i uses seed+i (default 0)")
-    sample.add_argument("--max-chars", type=int, default=3000, help="stop a piece after this many chars (default 3000)")
+    sample.add_argument(
+        "--max-chars",
+        type=cli.bounded_int("--max-chars", 1, limits.MAX_PIECE_CHARS, "about a minute a piece on a CPU"),
+        default=3000,
+        help=f"stop a piece after this many chars (default 3000, at most {limits.MAX_PIECE_CHARS:,})",
+    )
     sample.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
     sample.add_argument("--out", "-o", type=Path, help="also write the gallery to this .txt file")
     sample.add_argument("--json", action="store_true", help="print one JSON object")
@@ -88,11 +100,22 @@ def cmd_info(args: argparse.Namespace) -> None:
         lines.append(f"  measured   {measurement.text(4)} on {measurement.data.describe()}, context {measurement.context}, "
                      f"stride {measurement.stride}")
     if ckpt.lineage:
-        parents = " x ".join(p.get("name", "?") for p in ckpt.lineage.get("parents", []))
+        parents = " x ".join(str(p.get("name") or "?") for p in ckpt.lineage.get("parents", []))
         date = ckpt.lineage.get("date")
         lines.append(f"  lineage    {ckpt.lineage.get('method', '?')} of {parents or 'unknown parents'}"
                      + (f" ({date})" if date else ""))
     print("\n".join(cli.terminal_safe(line, keep_newlines=False) for line in lines))
+
+
+def check_cache_size(ckpt: ArtistCheckpoint, count: int, max_chars: int) -> None:
+    """-n and --max-chars together: the gallery's KV cache must fit the budget."""
+    needed = limits.kv_cache_bytes(ckpt.arch, count, max_chars + 64)  # max_chars: with the label; 64: framing
+    budget = limits.KV_CACHE_BUDGET_BYTES
+    if needed > budget:
+        raise StudioError(
+            f"{count:,} pieces of up to {max_chars:,} chars need {needed / (1 << 30):,.1f} GB of cache with "
+            f"{ckpt.name}, over the {budget >> 30} GB limit; ask for fewer or shorter pieces"
+        )
 
 
 def _fmt(value) -> str:
@@ -102,13 +125,6 @@ def _fmt(value) -> str:
 def cmd_sample(args: argparse.Namespace) -> None:
     cli.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
-    if args.label and not ckpt.is_conditional and ckpt.framing != "text":
-        raise StudioError(f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional to override)")
-    if args.label and ckpt.labels and args.label not in ckpt.labels:
-        known = cli.terminal_safe(", ".join(ckpt.labels), keep_newlines=False)
-        if ckpt.vocab.unknown_chars(args.label):
-            raise StudioError(f"{ckpt.name} does not know the label {args.label!r}; its labels are {known}")
-        print(f"note: {args.label!r} is not one of {ckpt.name}'s labels ({known}); drawing it anyway", file=sys.stderr)
     settings = SampleSettings(
         label=args.label,
         count=args.count,
@@ -119,6 +135,14 @@ def cmd_sample(args: argparse.Namespace) -> None:
         max_chars=args.max_chars,
     )
     settings.validate()
+    if args.label and not ckpt.is_conditional and ckpt.framing != "text":
+        raise StudioError(f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional to override)")
+    if args.label and ckpt.labels and args.label not in ckpt.labels:
+        known = cli.terminal_safe(", ".join(ckpt.labels), keep_newlines=False)
+        if ckpt.vocab.unknown_chars(args.label):
+            raise StudioError(f"{ckpt.name} does not know the label {args.label!r}; its labels are {known}")
+        print(f"note: {args.label!r} is not one of {ckpt.name}'s labels ({known}); drawing it anyway", file=sys.stderr)
+    check_cache_size(ckpt, settings.count, settings.max_chars + len(settings.label or ""))
     device = pick_device(args.device)
     engine = Engine.from_checkpoint(ckpt, device=device)
     started = time.perf_counter()

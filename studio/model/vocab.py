@@ -79,6 +79,11 @@ class Vocab:
             chars = tuple(itos)
         if not all(isinstance(c, str) for c in chars):
             raise ValueError("itos holds entries that are not strings")
+        # One char per token: the vocabulary is char-level (encode looks chars up one by
+        # one), and a long entry would make every decode of that token as long.
+        for i, c in enumerate(chars):
+            if len(c) != 1:
+                raise ValueError(f"itos entry {i} is {len(c):,} chars long, not one char")
         for c in chars:
             try:
                 c.encode("utf-8")

@@ -11,6 +11,7 @@ from pathlib import Path
 from studio import cli
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text, check_input_file
+from studio.limits import MAX_CHARS_PER_CLASS, MAX_CONTEXT, MAX_PER_CLASS, MAX_TRAIN_CHARS_PER_STEP
 from studio.model.checkpoint import load_checkpoint
 from studio.model.judge import measurements_in
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
@@ -31,25 +32,42 @@ def register(subparsers) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_corpus_list)
     build = actions.add_parser(
-        "build", help="write a corpus (or one split of it) as JSONL ({label, art} per line)",
+        "build",
+        help="write a corpus (or one split of it) as JSONL ({label, art} per line)",
         description="Write any corpus the studio reads (builtin, system-art, a folder/.jsonl/.parquet, the apehex "
-        "dataset; NAME:creatures or NAME:objects for a half) as JSONL, whole or one split.")
+        "dataset; NAME:creatures or NAME:objects for a half) as JSONL, whole or one split.",
+    )
     build.add_argument("name", metavar="NAME", help="builtin, builtin-a, builtin-b, system-art, or a path")
     build.add_argument("--split", choices=("train", "val", "test"), help="write only this split (default: all pieces)")
     build.add_argument("-o", "--out", type=Path, required=True)
-    build.add_argument("--per-class", type=int, help="built-in corpora only: drawings per class (default 400)")
-    build.add_argument("--seed", type=int, default=0, help="built-in corpora only: seed of the drawings (default 0)")
+    build.add_argument(
+        "--per-class",
+        type=cli.bounded_int("--per-class", 1, MAX_PER_CLASS, "about 30 s"),
+        help=f"built-in corpora only: drawings per class (default 400, at most {MAX_PER_CLASS:,})",
+    )
+    build.add_argument(
+        "--seed", type=cli.seed_type(), default=0, help="built-in corpora only: seed of the drawings (default 0)"
+    )
     build.add_argument("--json", action="store_true")
     cli.add_force_option(build)
     build.set_defaults(handler=cmd_corpus_build)
     variety = actions.add_parser(
-        "variety", help="how many different drawings each built-in class draws",
+        "variety",
+        help="how many different drawings each built-in class draws",
         description="Renders each class of a built-in corpus (or one class) N times and counts the different drawings "
         "(margin removed): exactly different, and visibly different (normalised edit distance >= 0.2, "
-        "studio.model.variety); with the pieces' length, width and height.")
-    variety.add_argument("name", nargs="?", default="builtin", metavar="NAME",
-                         help="a built-in corpus (builtin, builtin-a, builtin-b) or one class (default builtin)")
-    variety.add_argument("--per-class", type=int, default=2100, help="renders of each class, seeds 0..N-1 (default 2100)")
+        "studio.model.variety); with the pieces' length, width and height.",
+    )
+    variety.add_argument(
+        "name",
+        nargs="?",
+        default="builtin",
+        metavar="NAME",
+        help="a built-in corpus (builtin, builtin-a, builtin-b) or one class (default builtin)",
+    )
+    variety.add_argument(
+        "--per-class", type=int, default=2100, help="renders of each class, seeds 0..N-1 (default 2100)"
+    )
     variety.add_argument("--json", action="store_true")
     variety.set_defaults(handler=cmd_corpus_variety)
     imp = actions.add_parser("import", help="check a folder/.jsonl/.parquet corpus and convert it to JSONL")
@@ -58,30 +76,59 @@ def register(subparsers) -> None:
     imp.add_argument("--art-field", help="JSONL field / parquet column of the art (default art / content)")
     imp.add_argument("--label-field", help="JSONL field / parquet column of the label (default label / labels)")
     imp.add_argument("--json", action="store_true")
+    cli.add_force_option(imp)
     imp.set_defaults(handler=cmd_corpus_import)
 
-    t = subparsers.add_parser("train", help="train an artist on a corpus", description="Train an artist (from scratch or from a checkpoint).")
-    t.add_argument("--corpus", required=True, help="builtin, builtin-a, builtin-b, system-art, a folder/.jsonl/.parquet, "
-                   "or the apehex dataset folder; NAME:creatures or NAME:objects for one half")
-    t.add_argument("--framing", choices=(CONDITIONAL, UNCONDITIONAL), default=CONDITIONAL,
-                   help=f"conditional (drawn on a label) or unconditional (default {CONDITIONAL})")
-    t.add_argument("--from", dest="start", type=Path, help="continue from this checkpoint (a fork; default: from scratch)")
+    t = subparsers.add_parser(
+        "train", help="train an artist on a corpus", description="Train an artist (from scratch or from a checkpoint)."
+    )
+    t.add_argument(
+        "--corpus",
+        required=True,
+        help="builtin, builtin-a, builtin-b, system-art, a folder/.jsonl/.parquet, "
+        "or the apehex dataset folder; NAME:creatures or NAME:objects for one half",
+    )
+    t.add_argument(
+        "--framing",
+        choices=(CONDITIONAL, UNCONDITIONAL),
+        default=CONDITIONAL,
+        help=f"conditional (drawn on a label) or unconditional (default {CONDITIONAL})",
+    )
+    t.add_argument(
+        "--from", dest="start", type=Path, help="continue from this checkpoint (a fork; default: from scratch)"
+    )
     defaults, shape = TrainConfig(), ModelShape()
     t.add_argument("--dim", type=int, default=shape.dim, help=f"model width (default {shape.dim})")
     t.add_argument("--depth", type=int, default=shape.depth, help=f"number of blocks (default {shape.depth})")
     t.add_argument("--heads", type=int, default=shape.heads, help=f"attention heads (default {shape.heads})")
-    t.add_argument("--dim-head", type=int, default=shape.dim_head, help=f"width of each head (default {shape.dim_head})")
-    t.add_argument("--variant", choices=("standard", "smith"), default="standard",
-                   help="nGPT variant (default standard)")
+    t.add_argument(
+        "--dim-head", type=int, default=shape.dim_head, help=f"width of each head (default {shape.dim_head})"
+    )
+    t.add_argument(
+        "--variant", choices=("standard", "smith"), default="standard", help="nGPT variant (default standard)"
+    )
     t.add_argument("--steps", type=int, default=defaults.steps, help=f"optimizer steps (default {defaults.steps})")
-    t.add_argument("--batch-size", type=int, default=defaults.batch_size,
-                   help=f"windows per step (default {defaults.batch_size})")
-    t.add_argument("--context", type=int, help="training window in chars (default: long enough for the corpus's "
-                   "95th-percentile piece, a multiple of 64 between 64 and 1024)")
+    t.add_argument(
+        "--batch-size",
+        type=int,
+        default=defaults.batch_size,
+        help=f"windows per step (default {defaults.batch_size}; batch size x context at most "
+        f"{MAX_TRAIN_CHARS_PER_STEP:,} chars a step)",
+    )
+    t.add_argument(
+        "--context",
+        type=cli.bounded_int("--context", 1, MAX_CONTEXT),
+        help="training window in chars (default: long enough for the corpus's 95th-percentile piece, a "
+        f"multiple of 64 between 64 and 1024; at most {MAX_CONTEXT:,})",
+    )
     t.add_argument("--lr", type=float, default=defaults.lr, help=f"peak learning rate (default {defaults.lr:g})")
-    t.add_argument("--seed", type=int, default=0, help="seed of the initialisation and batches (default 0)")
-    t.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every,
-                   help=f"save OUT and its resume state every N steps (default {defaults.checkpoint_every})")
+    t.add_argument("--seed", type=cli.seed_type(), default=0, help="seed of the initialisation and batches (default 0)")
+    t.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=defaults.checkpoint_every,
+        help=f"save OUT and its resume state every N steps (default {defaults.checkpoint_every})",
+    )
     t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same OUT")
     t.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pt", help="the checkpoint to write")
     t.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -91,9 +138,11 @@ def register(subparsers) -> None:
     t.set_defaults(handler=cmd_train)
 
     e = subparsers.add_parser(
-        "eval", help="bits per char of a checkpoint, with its 95%% interval and provenance",
+        "eval",
+        help="bits per char of a checkpoint, with its 95%% interval and provenance",
         description="Bits per char on a corpus split (stratified by class) or a text file, at the checkpoint's "
-        "training context unless --context says otherwise; prints what it was measured on.")
+        "training context unless --context says otherwise; prints what it was measured on.",
+    )
     e.add_argument("checkpoint", type=Path, metavar="CKPT")
     add_data_options(e, required=False)
     e.add_argument("--max-chars", type=int, help="score only the first M chars of --text")
@@ -103,21 +152,54 @@ def register(subparsers) -> None:
     e.set_defaults(handler=cmd_eval)
 
 
-def add_data_options(parser: argparse.ArgumentParser, *, required: bool, split: str = "val", with_split: bool = True) -> None:
+def add_data_options(
+    parser: argparse.ArgumentParser, *, required: bool, split: str = "val", with_split: bool = True
+) -> None:
     """The judge's data and scoring options, the same for eval, scan and darwin."""
     src = parser.add_mutually_exclusive_group(required=required)
-    src.add_argument("--text", type=Path, help="a text file scored as it is (.jsonl/.json/.parquet are read as a corpus)")
-    src.add_argument("--corpus", help="builtin, builtin-a, builtin-b, system-art, a corpus folder/file or the apehex "
-                     "dataset folder (NAME:creatures / NAME:objects for a half)"
-                     + ("" if required else "; default: the corpus the models were trained on"))
+    src.add_argument(
+        "--text", type=Path, help="a text file scored as it is (.jsonl/.json/.parquet are read as a corpus)"
+    )
+    src.add_argument(
+        "--corpus",
+        help="builtin, builtin-a, builtin-b, system-art, a corpus folder/file or the apehex "
+        "dataset folder (NAME:creatures / NAME:objects for a half)"
+        + ("" if required else "; default: the corpus the models were trained on"),
+    )
     if with_split:
-        parser.add_argument("--split", choices=("train", "val", "test"), default=split, help=f"corpus split (default {split})")
-    parser.add_argument("--classes", type=_class_list, help="comma-separated classes (default: the union of the models' classes, or all)")
-    parser.add_argument("--chars-per-class", type=int, help="chars taken from each class (default: the mean of the classes' chars; smaller classes give all they have)")
-    parser.add_argument("--data-seed", type=int, default=0, help="seed of the piece selection and order (default 0)")
-    parser.add_argument("--context", type=int, help="scoring window in chars (default: the training context)")
-    parser.add_argument("--stride", type=int, help="chars between windows (default: half the context)")
-    parser.add_argument("--skip-unknown", action="store_true", help="drop chars the model does not know instead of failing")
+        parser.add_argument(
+            "--split", choices=("train", "val", "test"), default=split, help=f"corpus split (default {split})"
+        )
+    parser.add_argument(
+        "--classes",
+        type=_class_list,
+        help="comma-separated classes (default: the union of the models' classes, or all)",
+    )
+    parser.add_argument(
+        "--chars-per-class",
+        type=cli.bounded_int("--chars-per-class", 1, MAX_CHARS_PER_CLASS),
+        help="chars taken from each class (default: the mean of the classes' chars; smaller classes "
+        "give all they have)",
+    )
+    parser.add_argument(
+        "--data-seed",
+        type=cli.seed_type("--data-seed"),
+        default=0,
+        help="seed of the piece selection and order (default 0)",
+    )
+    parser.add_argument(
+        "--context",
+        type=cli.bounded_int("--context", 1, MAX_CONTEXT, "attention grows as its square"),
+        help=f"scoring window in chars (default: the training context; at most {MAX_CONTEXT:,})",
+    )
+    parser.add_argument(
+        "--stride",
+        type=cli.bounded_int("--stride", 1, MAX_CONTEXT),
+        help="chars between windows (default: half the context)",
+    )
+    parser.add_argument(
+        "--skip-unknown", action="store_true", help="drop chars the model does not know instead of failing"
+    )
 
 
 def _class_list(text: str) -> list[str]:
@@ -136,21 +218,35 @@ def cmd_corpus_list(args) -> None:
 
     rows = {name: _class_counts(load_builtin(name)) for name in BUILTIN_CORPORA}
     found = system_art.load_system_art()
-    art = {"pieces": len(found.pieces), "classes": _class_counts(found.pieces), "packages": found.installed,
-           "missing": found.missing, "install": found.install_line}
+    art = {
+        "pieces": len(found.pieces),
+        "classes": _class_counts(found.pieces),
+        "packages": found.installed,
+        "missing": found.missing,
+        "install": found.install_line,
+    }
     if args.json:
         cli.emit_json({"corpora": rows, SYSTEM_ART: art})
         return
     for name, counts in rows.items():
-        print(f"{name:<10} {cli.plural(sum(counts.values()), 'piece'):>12}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        print(
+            f"{name:<10} {cli.plural(sum(counts.values()), 'piece'):>12}: "
+            + ", ".join(f"{k} {v}" for k, v in counts.items())
+        )
     if found.pieces:
-        print(f"{SYSTEM_ART:<10} {cli.plural(len(found.pieces), 'piece'):>12}: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(art["classes"].items(), key=lambda kv: -kv[1])))
-        print(f"{'':<10} hand-drawn art read from {', '.join(found.installed)} (their licences; never copied into the studio)")
+        print(
+            f"{SYSTEM_ART:<10} {cli.plural(len(found.pieces), 'piece'):>12}: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(art["classes"].items(), key=lambda kv: -kv[1]))
+        )
+        print(
+            f"{'':<10} hand-drawn art read from {', '.join(found.installed)} (their licences; never copied into the studio)"
+        )
     if found.missing:
         print(f"{SYSTEM_ART:<10} {'missing':>12}: {', '.join(found.missing)}; install with: {found.install_line}")
-    print("Also: --corpus PATH reads the apehex ascii-art dataset folder (parquet shards), a folder of .txt pieces, "
-          "a .jsonl or .parquet file; NAME:creatures or NAME:objects takes one half.")
+    print(
+        "Also: --corpus PATH reads the apehex ascii-art dataset folder (parquet shards), a folder of .txt pieces, "
+        "a .jsonl or .parquet file; NAME:creatures or NAME:objects takes one half."
+    )
 
 
 def _write_jsonl(path: Path, pieces) -> None:
@@ -192,22 +288,31 @@ def cmd_corpus_variety(args) -> None:
     elif args.name in ALL_CLASSES:
         classes = (args.name,)
     else:
-        raise StudioError(f"{args.name!r} is neither a built-in corpus ({', '.join(BUILTIN_CORPORA)}) "
-                          f"nor a built-in class ({', '.join(ALL_CLASSES)})")
+        raise StudioError(
+            f"{args.name!r} is neither a built-in corpus ({', '.join(BUILTIN_CORPORA)}) "
+            f"nor a built-in class ({', '.join(ALL_CLASSES)})"
+        )
     rows = [class_variety(label, args.per_class) for label in classes]
     if args.json:
         cli.emit_json({"per_class": args.per_class, "classes": [row.to_dict() for row in rows]})
         return
-    print(f"{'class':<10} {'renders':>7} {'exact':>6} {'visibly':>7} {'median':>6} {'p95':>5} {'width':>5} {'height':>6}")
+    print(
+        f"{'class':<10} {'renders':>7} {'exact':>6} {'visibly':>7} {'median':>6} {'p95':>5} {'width':>5} {'height':>6}"
+    )
     for v in rows:
-        print(f"{v.label:<10} {v.renders:>7} {v.exact:>6} {v.distinct:>7} {v.median_chars:>6} {v.p95_chars:>5} "
-              f"{v.max_width:>5} {v.max_height:>6}")
-    print(f"measured on render(label, seed) for seeds 0..{args.per_class - 1}, margin removed: exact = different "
-          "drawings, visibly = normalised edit distance >= 0.2 from every earlier one (studio.model.variety); "
-          "median/p95 = chars per piece; width/height = the largest")
+        print(
+            f"{v.label:<10} {v.renders:>7} {v.exact:>6} {v.distinct:>7} {v.median_chars:>6} {v.p95_chars:>5} "
+            f"{v.max_width:>5} {v.max_height:>6}"
+        )
+    print(
+        f"measured on render(label, seed) for seeds 0..{args.per_class - 1}, margin removed: exact = different "
+        "drawings, visibly = normalised edit distance >= 0.2 from every earlier one (studio.model.variety); "
+        "median/p95 = chars per piece; width/height = the largest"
+    )
 
 
 def cmd_corpus_import(args) -> None:
+    cli.refuse_output_onto_input(args.out, [args.path], args.force)
     options = {}
     if args.path.suffix == ".jsonl":
         options = {k: v for k, v in (("art_field", args.art_field), ("label_field", args.label_field)) if v}
@@ -215,7 +320,12 @@ def cmd_corpus_import(args) -> None:
         options = {k: v for k, v in (("art_column", args.art_field), ("label_column", args.label_field)) if v}
     result = pieces_from_any(args.path, **options)
     _write_jsonl(args.out, result.pieces)
-    summary = {"pieces": len(result.pieces), "skipped": result.skipped, "problems": result.problems, "out": str(args.out)}
+    summary = {
+        "pieces": len(result.pieces),
+        "skipped": result.skipped,
+        "problems": result.problems,
+        "out": str(args.out),
+    }
     if args.json:
         cli.emit_json(summary)
     else:
@@ -254,9 +364,15 @@ def _stop_on_signals():
 
 
 def cmd_train(args) -> None:
-    cli.refuse_output_onto_input(args.out, [args.start], args.force)
-    TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context or 1, lr=args.lr,
-                seed=args.seed, checkpoint_every=args.checkpoint_every).validate()
+    cli.refuse_output_onto_input(args.out, [args.start, Path(args.corpus)], args.force)
+    TrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        context=args.context or 1,
+        lr=args.lr,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+    ).validate()
     if args.start is None:
         ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant).validate()
     stop, restore = _stop_on_signals()
@@ -271,16 +387,34 @@ def _train_command(args, cancel) -> None:
     if corpus.skipped_note():
         print(f"darwascii: {corpus.skipped_note()}", file=sys.stderr)
     start = load_checkpoint(args.start, trust=args.trust) if args.start else None
-    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context or 0, lr=args.lr,
-                         seed=args.seed, checkpoint_every=args.checkpoint_every)
+    config = TrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        context=args.context or 0,
+        lr=args.lr,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+    )
     shape = ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant)
     show = cli.progress_printer(not args.json)
 
     def progress(p: TrainProgress) -> None:
-        show(f"step {p.step}/{p.total_steps}  loss {p.loss:.3f}  acc {p.acc:.3f}  {p.chars_per_s:,.0f} chars/s  eta {p.eta_s:,.0f}s")
+        show(
+            f"step {p.step}/{p.total_steps}  loss {p.loss:.3f}  acc {p.acc:.3f}  {p.chars_per_s:,.0f} chars/s  eta {p.eta_s:,.0f}s"
+        )
 
-    result = train_on_corpus(corpus, args.out, config=config, shape=shape, framing=args.framing, start=start,
-                             device=args.device, resume=args.resume, progress=progress, cancel=cancel)
+    result = train_on_corpus(
+        corpus,
+        args.out,
+        config=config,
+        shape=shape,
+        framing=args.framing,
+        start=start,
+        device=args.device,
+        resume=args.resume,
+        progress=progress,
+        cancel=cancel,
+    )
     if args.json:
         cli.emit_json({"checkpoint": str(result.path), "metrics": result.checkpoint.metrics})
     else:
@@ -292,24 +426,45 @@ def _train_command(args, cancel) -> None:
 
 
 def cmd_eval(args) -> None:
-    for option, value, low in (("--context", args.context, 1), ("--stride", args.stride, 1), ("--max-chars", args.max_chars, 1)):
+    for option, value, low in (
+        ("--context", args.context, 1),
+        ("--stride", args.stride, 1),
+        ("--max-chars", args.max_chars, 1),
+    ):
         if value is not None and value < low:
             raise StudioError(f"{option} must be at least {low}, not {value}")
     if args.text is not None:
         check_input_file(args.text, "text file")
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust)
-    heldout = heldout_for_eval(ckpt, text=args.text, corpus=args.corpus, split=args.split, classes=args.classes,
-                               chars_per_class=args.chars_per_class, data_seed=args.data_seed, max_chars=args.max_chars)
+    heldout = heldout_for_eval(
+        ckpt,
+        text=args.text,
+        corpus=args.corpus,
+        split=args.split,
+        classes=args.classes,
+        chars_per_class=args.chars_per_class,
+        data_seed=args.data_seed,
+        max_chars=args.max_chars,
+    )
     show = cli.progress_printer(not args.json)
-    result = evaluate(ckpt, heldout, context=args.context, stride=args.stride, device=args.device,
-                      skip_unknown=args.skip_unknown, progress=lambda i, n: show(f"scoring window batch {i}/{n}"))
+    result = evaluate(
+        ckpt,
+        heldout,
+        context=args.context,
+        stride=args.stride,
+        device=args.device,
+        skip_unknown=args.skip_unknown,
+        progress=lambda i, n: show(f"scoring window batch {i}/{n}"),
+    )
     if args.json:
         cli.emit_json({**result.to_dict(), "command": result.command(str(args.checkpoint))})
         return
     cli.clear_progress()
     print(f"{result.text(4)}  ({result.caption()})")
     print(f"measured on {result.data.describe()}")
-    print(f"{result.chars:,} chars scored, context {result.context} ({result.context_note}), stride {result.stride}"
-          + (f", {result.skipped_chars} unknown chars dropped" if result.skipped_chars else ""))
+    print(
+        f"{result.chars:,} chars scored, context {result.context} ({result.context_note}), stride {result.stride}"
+        + (f", {result.skipped_chars} unknown chars dropped" if result.skipped_chars else "")
+    )
     if result.per_class and len(result.per_class) > 1:
         print("per class: " + ", ".join(f"{k} {v:.3f}" for k, v in result.per_class.items()))

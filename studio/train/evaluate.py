@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from studio.errors import StudioError
-from studio.fsutil import open_input
+from studio.fsutil import open_input, read_text_input
 from studio.model.checkpoint import ArtistCheckpoint
 from studio.model.engine import pick_device
 from studio.model.judge import HeldOut, Measurement, heldout_from_text, measure, scoring_context
@@ -43,11 +43,7 @@ def read_text_for(ckpt: ArtistCheckpoint, path: Path, split: str = "val") -> tup
             start, end = enwik8_slice(size, split)
             handle.seek(start)
             return handle.read(end - start).decode("utf-8", errors="replace"), f"{path} (enwik8 {split})"
-        data = handle.read()
-    try:
-        return data.decode("utf-8"), str(path)
-    except UnicodeDecodeError:
-        raise StudioError(f"{path}: is not UTF-8 text") from None
+    return read_text_input(path), str(path)  # in chunks, within the text limit; NUL bytes are not text
 
 
 def heldout_for_eval(

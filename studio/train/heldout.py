@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from studio.errors import NoHeldOutData, StudioError
-from studio.fsutil import open_input
+from studio.fsutil import read_text_input
 from studio.model.judge import DataIdentity, HeldOut, heldout_from_text, text_sha256, training_facts
 from studio.model.vocab import frame_piece
 from studio.train.corpora import base_corpus, load_corpus
@@ -114,13 +114,7 @@ def text_heldout(path: Path, framing: str, split: str = "val", *, classes: Seque
         raise StudioError(f"{path}: is a folder; pass it as --corpus to score its {split} split")
     if path.suffix.lower() in CORPUS_SUFFIXES:
         return corpus_heldout(str(path), split, framing, classes=classes, chars_per_class=chars_per_class, seed=seed)
-    try:
-        with open_input(path, "r", what="text file", encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise StudioError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise StudioError(f"{path}: is not UTF-8 text") from None
+    text = read_text_input(path)  # in chunks, within the text limit; one sentence if it is not text
     return heldout_from_text(text, str(path), framing)
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from studio.errors import StudioError
-from studio.fsutil import check_input_file, open_input
+from studio.fsutil import check_input_file, read_text_input, text_lines
+from studio.limits import MAX_CORPUS_PIECE_CHARS, MAX_JSONL_LINE_CHARS
 from studio.model.vocab import SPECIAL_TOKENS
 from studio.train.corpus import Piece
 
@@ -67,6 +68,9 @@ def _framing_problem(art: str, label: str) -> str | None:
 
 
 def _add_piece(result: ImportResult, where: str, label: str, text: str, *, source: str = "", licence: str = "") -> None:
+    if len(text) > MAX_CORPUS_PIECE_CHARS:
+        result.skip(f"{where}: holds a piece of {len(text):,} chars, more than {MAX_CORPUS_PIECE_CHARS:,}")
+        return
     art = normalize_art(text)
     if not art:
         result.skip(f"{where}: holds an empty piece")
@@ -90,12 +94,8 @@ def import_folder(path: str | Path) -> ImportResult:
     for file in files:
         label = file.parent.name if file.parent != root else ""
         try:
-            with open_input(file, "r", what="text file", encoding="utf-8") as handle:
-                text = handle.read()
-        except UnicodeDecodeError:
-            result.skip(f"{file}: is not UTF-8 text")
-            continue
-        except StudioError as exc:  # a folder named x.txt, a looping link, a FIFO, a huge file
+            text = read_text_input(file)
+        except StudioError as exc:  # a folder named x.txt, a looping link, a FIFO, a huge file, not UTF-8
             result.skip(str(exc))
             continue
         except OSError as exc:
@@ -122,33 +122,32 @@ def import_jsonl(path: str | Path, art_field: str = "art", label_field: str = "l
     path = Path(path)
     result = ImportResult([])
     try:
-        handle = open_input(path, "r", what="JSONL file", encoding="utf-8")
+        # streamed: a line longer than a piece can be is skipped unread, a NUL byte ends it
+        for number, line in text_lines(path, MAX_JSONL_LINE_CHARS, what="JSONL file"):
+            if line is None:
+                result.skip(f"{path}:{number}: is a line of more than {MAX_JSONL_LINE_CHARS:,} chars")
+                continue
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except (ValueError, RecursionError):  # bad JSON, a 5000-digit number, nesting 100,000 deep
+                result.skip(f"{path}:{number}: is not valid JSON (or nests or numbers beyond reason)")
+                continue
+            if not isinstance(row, dict) or not isinstance(row.get(art_field), str):
+                result.skip(f"{path}:{number}: has no text field {art_field!r}")
+                continue
+            label = row.get(label_field, "")
+            if isinstance(label, list):
+                label = label[0] if label else ""
+            if label is None:
+                label = ""
+            if not isinstance(label, str):
+                result.skip(f"{path}:{number}: its {label_field!r} is not text")
+                continue
+            _add_piece(result, f"{path}:{number}", label, row[art_field])
     except StudioError as exc:
         raise CorpusImportError(str(exc)) from None
-    try:
-        with handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except (ValueError, RecursionError):  # bad JSON, a 5000-digit number, nesting 100,000 deep
-                    result.skip(f"{path}:{number}: is not valid JSON (or nests or numbers beyond reason)")
-                    continue
-                if not isinstance(row, dict) or not isinstance(row.get(art_field), str):
-                    result.skip(f"{path}:{number}: has no text field {art_field!r}")
-                    continue
-                label = row.get(label_field, "")
-                if isinstance(label, list):
-                    label = label[0] if label else ""
-                if label is None:
-                    label = ""
-                if not isinstance(label, str):
-                    result.skip(f"{path}:{number}: its {label_field!r} is not text")
-                    continue
-                _add_piece(result, f"{path}:{number}", label, row[art_field])
-    except UnicodeDecodeError:
-        raise CorpusImportError(f"{path}: is not UTF-8 text") from None
     except OSError as exc:
         raise CorpusImportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return _finish(result, path)
@@ -170,47 +169,52 @@ def import_parquet(
     cell, ``licence`` is recorded on every piece."""
     path = Path(path)
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet  # noqa: F401
     except ImportError:
         raise CorpusImportError("Reading parquet needs pyarrow: pip install 'darwascii-studio[parquet]'.") from None
+    from studio.train.parquet_rows import parquet_rows
+
+    result = ImportResult([])
+    seen_art = False
     try:
-        check_input_file(path, "parquet file")
+        # bounded: sizes are known before rows are decoded (a 1 KB file can unpack to gigabytes)
+        for number, row in parquet_rows(path, [art_column, label_column], MAX_CORPUS_PIECE_CHARS):
+            if row is None:
+                result.skip(f"{path}: row {number} holds more than {MAX_CORPUS_PIECE_CHARS:,} chars")
+                continue
+            if art_column not in row:
+                break
+            seen_art = True
+            art, cell = row[art_column], row.get(label_column)
+            if keep is not None and not keep(cell):
+                continue
+            if label_of is not None:
+                label = label_of(cell)
+            else:
+                label = (cell[0] if cell else "") if isinstance(cell, list) else cell
+            if not isinstance(art, str) or not isinstance(label, (str, type(None))):
+                result.skip(f"{path}: row {number} is not text")
+                continue
+            _add_piece(
+                result, f"{path}: row {number}", label or "", art, source=f"{path.name}#{number}", licence=licence
+            )
     except StudioError as exc:
         raise CorpusImportError(str(exc)) from None
-    try:
+    if not seen_art and not result.skipped:
+        import pyarrow.parquet as pq
+
         names = pq.ParquetFile(path).schema_arrow.names
-        columns = [art_column] + ([label_column] if label_column in names and label_column != art_column else [])
-        table = pq.read_table(path, columns=[c for c in columns if c in names])
-    except Exception as exc:  # pyarrow raises many types for a bad file
-        raise CorpusImportError(f"{path}: is not a readable parquet file ({type(exc).__name__})") from None
-    if art_column not in table.column_names:
-        raise CorpusImportError(f"{path}: has no column {art_column!r} (columns: {', '.join(names)})")
-    arts = table.column(art_column).to_pylist()
-    cells = table.column(label_column).to_pylist() if label_column in table.column_names else [None] * len(arts)
-    result = ImportResult([])
-    for number, (art, cell) in enumerate(zip(arts, cells), start=1):
-        if keep is not None and not keep(cell):
-            continue
-        if label_of is not None:
-            label = label_of(cell)
-        else:
-            label = (cell[0] if cell else "") if isinstance(cell, list) else cell
-        if not isinstance(art, str) or not isinstance(label, (str, type(None))):
-            result.skip(f"{path}: row {number} is not text")
-            continue
-        _add_piece(result, f"{path}: row {number}", label or "", art, source=f"{path.name}#{number}", licence=licence)
+        if art_column not in names:
+            raise CorpusImportError(f"{path}: has no column {art_column!r} (columns: {', '.join(names)})")
     return result if allow_empty else _finish(result, path)
 
 
 def import_text(path: str | Path) -> str:
     path = Path(path)
     try:
-        with open_input(path, "r", what="text file", encoding="utf-8") as handle:
-            return handle.read()
+        return read_text_input(path)  # in chunks, within the text limit; NUL bytes are not text
     except StudioError as exc:
         raise CorpusImportError(str(exc)) from None
-    except UnicodeDecodeError:
-        raise CorpusImportError(f"{path}: is not UTF-8 text") from None
 
 
 def pieces_from_any(path: str | Path, **options) -> ImportResult:

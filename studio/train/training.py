@@ -27,6 +27,7 @@ from torch.nn.utils import parametrize
 
 from studio.errors import Cancelled, StudioError
 from studio.fsutil import atomic_write, default_name, remove_stale_temp_files, sha256_file
+from studio.limits import MAX_CONTEXT, MAX_TRAIN_CHARS_PER_STEP
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine, pick_device
@@ -49,10 +50,15 @@ class TrainConfig:
     eval_every: int = 0  # 0: only at the end
 
     def validate(self) -> None:
-        for name, high in (("steps", 10**9), ("batch_size", 65536), ("context", 1 << 20)):
+        for name, high in (("steps", 10**9), ("batch_size", 65536), ("context", MAX_CONTEXT)):
             value = getattr(self, name)
             if not 1 <= value <= high:
                 raise StudioError(f"{name.replace('_', ' ')} must be between 1 and {high:,}, not {value}")
+        if self.batch_size * self.context > MAX_TRAIN_CHARS_PER_STEP:
+            raise StudioError(
+                f"batch size x context is {self.batch_size * self.context:,} chars a step, over the "
+                f"{MAX_TRAIN_CHARS_PER_STEP:,} that one step's memory allows; lower --batch-size or --context"
+            )
         for name in ("checkpoint_every", "eval_every", "warmup"):
             if getattr(self, name) < 0:
                 raise StudioError(f"{name.replace('_', ' ')} must be 0 or more, not {getattr(self, name)}")
@@ -160,6 +166,41 @@ def _check_pair(out: Path, state_file: Path, checkpoint: ArtistCheckpoint, state
         )
 
 
+def _check_same_data(out: Path, previous: ArtistCheckpoint, state: dict[str, Any], pieces: Sequence[Piece],
+                     vocab: Vocab, framing: str) -> None:
+    """A resumed run trains on the corpus, alphabet and framing it started with.
+
+    The same number of chars is not enough: another corpus of as many chars would map
+    every token id to another char and go on training, silently, on the wrong alphabet.
+    """
+    recipe = previous.extra.get("recipe") if isinstance(previous.extra.get("recipe"), dict) else {}
+    recorded = state.get("corpus_sha256") or recipe.get("corpus_sha256")
+    if recorded is not None and recorded != corpus_hash(pieces):
+        raise StudioError(
+            f"{out}: was trained on another corpus ({recipe.get('corpus', 'sha256 ' + str(recorded)[:12])}), so this "
+            "one cannot resume it; give the same --corpus, or train again without --resume"
+        )
+    chars = state.get("vocab")
+    chars = tuple(chars) if isinstance(chars, list) else previous.vocab.chars
+    if chars != vocab.chars or previous.vocab.chars != vocab.chars:
+        raise StudioError(
+            f"{out}: its vocabulary ({len(previous.vocab)} chars) is not this corpus's ({len(vocab)} chars, "
+            "or the same number of other chars), so resuming would train on the wrong alphabet"
+        )
+    if state.get("framing", previous.framing) != framing:
+        raise StudioError(f"{out}: was trained {previous.framing}, not {framing}; give the same --framing to resume")
+
+
+def _check_optimizer_fits(optimizer: torch.optim.Optimizer) -> None:
+    """Each moment the restored optimizer holds has its parameter's shape (AdamW's
+    load_state_dict does not check; the first step would fail deep in torch)."""
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            for value in optimizer.state.get(param, {}).values():
+                if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != param.shape:
+                    raise ValueError("optimizer state does not match the model")
+
+
 def _labels(pieces: Sequence[Piece]) -> list[str]:
     return sorted({p.label for p in pieces if p.label})
 
@@ -233,9 +274,14 @@ def train(
         previous = load_checkpoint(out)
         state = _read_state(state_file)
         _check_pair(out, state_file, previous, state)
-        compat.load_weights(model, previous.state_dict)
+        _check_same_data(out, previous, state, pieces, vocab, framing)
+        try:
+            compat.load_weights(model, previous.state_dict)
+        except StudioError:
+            raise StudioError(f"{out}: does not fit this run's model shape, so it cannot be resumed") from None
         try:
             optimizer.load_state_dict(state["optimizer"])
+            _check_optimizer_fits(optimizer)
             rng.setstate(_tuple_state(state["python_rng"]))
             torch.set_rng_state(state["torch_rng"])
         except (ValueError, TypeError, KeyError, IndexError, RuntimeError):
@@ -291,6 +337,10 @@ def train(
             "step": step,
             "checkpoint_step": metrics.get("step", step),
             "checkpoint_sha256": sha256_file(out),
+            # what the run trains on: a resume on other data or another alphabet is refused
+            "corpus_sha256": recipe["corpus_sha256"],
+            "vocab": list(vocab.chars),
+            "framing": framing,
             "history": history,
             "python_rng": _list_state(rng.getstate()),
             "torch_rng": torch.get_rng_state(),
@@ -299,13 +349,21 @@ def train(
         return ckpt
 
     def validate(final: bool = False):
-        """The judge's measurement on the held-out pieces (their split, at the training context)."""
+        """The judge's measurement on the held-out pieces (their split, at the training context).
+
+        Cancelled while it scores (SIGINT in the final validation): the steps trained
+        are saved first, then Cancelled goes on, so no step is lost."""
         if heldout is None or heldout.identity.chars < 2:
             return None
         model.eval()
         engine = Engine(model, device=dev)
-        scores = score_pieces(engine.forward, vocab, heldout, context=config.context, skip_unknown=True, device=dev,
-                              cancel=cancel)
+        try:
+            scores = score_pieces(engine.forward, vocab, heldout, context=config.context, skip_unknown=True,
+                                  device=dev, cancel=cancel)
+        except Cancelled:
+            model.train()
+            save({"step": step, "stream_loss": loss_value, "acc": acc_value})
+            raise Cancelled(f"saved step {step} to {out}; its held-out measurement was cancelled") from None
         model.train()
         return measurement_of(scores, heldout) if final else scores.bpc
 

@@ -210,3 +210,139 @@ def one_sentence(err: str) -> bool:
     """stderr is one line, the CLI's "darwascii: ..." sentence, and no traceback."""
     lines = err.strip().splitlines()
     return len(lines) == 1 and lines[0].startswith("darwascii: ") and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------
+# issue 22: trust, amplification, geometry
+
+
+def evil_checkpoint(path: Path, marker: Path) -> Path:
+    """A torch zip whose pickle runs ``touch MARKER`` when fully unpickled (and only then)."""
+    command = f"touch {marker}".encode()
+    pickle_bytes = (
+        b"\x80\x02}(X\x06\x00\x00\x00configcposix\nsystem\nX"
+        + len(command).to_bytes(4, "little") + command
+        + b"\x85RX\x05\x00\x00\x00model}u."
+    )
+    return torch_zip(path, pickle_bytes)
+
+
+class Opaque:
+    """A class the safe loader does not know: a checkpoint holding one needs full unpickling."""
+
+    def __init__(self, value=1):
+        self.value = value
+
+
+def needs_trust_checkpoint(path: Path, seed: int = 1) -> Path:
+    """A valid tiny checkpoint with an extra entry only full unpickling can read."""
+    import argparse
+
+    def edit(payload):
+        payload["notes"] = argparse.Namespace(value=1)
+
+    return save_payload(path, edit, seed=seed)
+
+
+class Reduce:
+    """Pickles as ``func(*args)``: a way to write the calls a hostile file makes."""
+
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return self.func, self.args
+
+
+def numpy_metric_checkpoint(path: Path, value) -> Path:
+    """A tiny checkpoint whose metrics hold ``value`` (e.g. a hostile numpy scalar)."""
+
+    def edit(payload):
+        payload["metrics"] = {"loss": value}
+
+    return save_payload(path, edit)
+
+
+def numpy_scalar(dtype_name: str, data: bytes):
+    """What a pickle of ``numpy.core.multiarray.scalar(numpy.dtype(NAME), DATA)`` calls."""
+    import numpy as np
+
+    try:
+        from numpy._core.multiarray import scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import scalar
+    return Reduce(scalar, Reduce(np.dtype, dtype_name, False, True), data)
+
+
+def rewrite_pickle(path: Path, old: bytes, new: bytes) -> Path:
+    """Replace ``old`` by ``new`` in a torch zip's ``data.pkl`` (e.g. a global's module name)."""
+    import io
+
+    buffer = io.BytesIO(path.read_bytes())
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.endswith("data.pkl"):
+                assert old in data, old
+                data = data.replace(old, new)
+            archive.writestr(info.filename, data)
+    return path
+
+
+def legacy_numpy_metric_checkpoint(path: Path, value) -> Path:
+    """As numpy_metric_checkpoint, with the global named as numpy < 2 names it (what old files hold)."""
+    numpy_metric_checkpoint(path, value)
+    return rewrite_pickle(path, b"numpy._core.multiarray\nscalar", b"numpy.core.multiarray\nscalar")
+
+
+def amplifying_numpy_pickle(path: Path, width: int = 100, levels: int = 4, cls: bytes = b"numpy\nfloat64") -> Path:
+    """A ~700-byte torch zip whose metrics call ``numpy.float64(T)`` on a tuple nested
+    ``levels`` deep, each level ``width`` references to the one below (pickle's memo):
+    numpy turns it into an array of width**levels floats (800 MB for 100**4)."""
+    # each level: MARK, the level below built in place (and memoised), width-1 BINGETs of it, TUPLE, BINPUT
+    ops = b"(" + b"K\x00" * width + b"tq\x00"
+    for level in range(1, levels):
+        ops = b"(" + ops + bytes([0x68, level - 1]) * (width - 1) + b"t" + bytes([0x71, level])
+    pickle_bytes = (
+        b"\x80\x02}(X\x06\x00\x00\x00config}X\x05\x00\x00\x00model}X\x07\x00\x00\x00metrics}X\x04\x00\x00\x00loss"
+        + b"c" + cls + b"\n" + ops + b"\x85Rsu."
+    )
+    return torch_zip(path, pickle_bytes)
+
+
+def first_weight(payload) -> str:
+    return next(k for k in payload["model"] if k.endswith("weight.original"))
+
+
+def broadcast_weight(payload, rows: int = 100_000, cols: int = 100_000):
+    """One weight replaced by a stride-0 view: rows x cols values on a one-element storage."""
+    payload["model"][first_weight(payload)] = torch.zeros(1).expand(rows, cols)
+
+
+def float8_weights(payload):
+    payload["model"] = {k: v.to(torch.float8_e4m3fn) if v.is_floating_point() else v for k, v in payload["model"].items()}
+
+
+def long_vocab_entry(payload, length: int = 100_000):
+    itos = dict(payload["itos"])
+    itos[5] = "x" * length
+    payload["itos"] = itos
+    payload.pop("stoi", None)
+
+
+def none_named_parent(payload):
+    payload["lineage"] = {"parents": [{"name": None, "sha256": None, "path": None}], "method": "slerp"}
+
+
+def parquet_bomb(path: Path, rows: int = 1000, chars: int = 1_600_000) -> Path:
+    """A parquet corpus of ``rows`` rows that all hold one ``chars``-long string: dictionary
+    encoded and zstd-compressed, about a kilobyte on disk for 1,000 x 1.6 MB."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # built as a dictionary directly: the test process itself never holds the decoded rows
+    # (a forked child's peak RSS starts from its parent's)
+    content = pa.DictionaryArray.from_arrays(pa.array([0] * rows, pa.int32()), pa.array(["x" * chars]))
+    table = pa.table({"content": content, "labels": [["Cats"]] * rows})
+    pq.write_table(table, path, compression="zstd", compression_level=22, use_dictionary=True)
+    return path

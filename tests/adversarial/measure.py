@@ -1,6 +1,7 @@
-"""Measure the issue-12 tries against a checkout: exit code, seconds, peak RSS.
+"""Measure the adversarial tries against a checkout: exit code, seconds, peak RSS.
 
-    python tests/adversarial/measure.py BEFORE_ROOT AFTER_ROOT > table.md
+    python tests/adversarial/measure.py BEFORE_ROOT AFTER_ROOT > table.md          (issue 12)
+    python tests/adversarial/measure.py --issue 22 BEFORE_ROOT AFTER_ROOT > table.md
 
 Each try runs ``python -m studio.cli`` from the given root in a child limited to
 3 GiB of address space (RLIMIT_AS) and a timeout (60 s; 10 s for the tries that
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 
 from hostile import deep_labels_checkpoint, run_cli, save_payload, save_tiny, torch_zip, with_config, zip_bomb  # noqa: E402
+import hostile  # noqa: E402
 
 
 def build(d: Path) -> dict:
@@ -121,14 +123,73 @@ def tries(f: dict, d: Path) -> list[tuple[str, list, dict]]:
     return t
 
 
+def build22(d: Path) -> dict:
+    """The files of the issue-22 tries (see tests/adversarial/test_*.py for each)."""
+    f = {"good": save_tiny(d / "good.pt", seed=1), "b": save_tiny(d / "b.pt", seed=2)}
+    f["amp"] = hostile.amplifying_numpy_pickle(d / "amp.pt")
+    f["void"] = hostile.numpy_metric_checkpoint(d / "void.pt", hostile.numpy_scalar("V8", b"12345678"))
+    f["bombtail"] = zip_bomb(d / "bombtail.pt", unpacked_mb=600)
+    with open(f["bombtail"], "ab") as handle:
+        handle.write(b"PK\x05\x06")
+    f["view"] = save_payload(d / "view.pt", lambda p: hostile.broadcast_weight(p, 20_000, 20_000))
+    f["vocab"] = save_payload(d / "vocab.pt", hostile.long_vocab_entry)
+    f["f8"] = save_payload(d / "f8.pt", hostile.float8_weights)
+    f["noname"] = save_payload(d / "noname.pt", hostile.none_named_parent)
+    f["parquet"] = hostile.parquet_bomb(d / "bomb.parquet")
+    for name in ("sparse.jsonl", "sparse.txt"):
+        with open(d / name, "wb") as handle:
+            handle.truncate(1500 << 20)
+    (d / "t.txt").write_text("=^.^= cats and fish ><> " * 40)
+    rows = [json.dumps({"label": ["Cats", "Fish"][i % 2], "art": f"/\\_/\\ {i}"}) for i in range(40)]
+    (d / "c.jsonl").write_text("\n".join(rows) + "\n")
+    return f
+
+
+def tries22(f: dict, d: Path) -> list[tuple[str, list, dict]]:
+    big = "100000000"
+    quick = {"timeout": 20}
+    return [
+        ("info np.float64(nested tuple), 1.2 KB", ["info", f["amp"]], {}),
+        ("info void numpy scalar in metrics", ["info", "--json", f["void"]], {}),
+        ("info 600 MB zip bomb + hidden end record", ["info", f["bombtail"]], {}),
+        ("info stride-0 view 20,000 x 20,000", ["info", f["view"]], {}),
+        ("sample vocab entry of 100,000 chars", ["sample", f["vocab"], "-n", "1", "--max-chars", "5"], {}),
+        ("info float8 weights", ["info", f["f8"]], {}),
+        ("info lineage parent named None", ["info", f["noname"]], {}),
+        ("corpus import 931-byte parquet (1.6 GB)", ["corpus", "import", f["parquet"], "-o", d / "o.jsonl"], {}),
+        ("corpus import 1.5 GB sparse JSONL", ["corpus", "import", d / "sparse.jsonl", "-o", d / "o2.jsonl"], {}),
+        ("eval --text 1.5 GB sparse text", ["eval", f["good"], "--text", d / "sparse.txt"], {}),
+        ("sample -n 10**8", ["sample", f["good"], "-n", big, "--max-chars", "2"], quick),
+        ("sample --max-chars 10**8", ["sample", f["good"], "-n", "1", "--max-chars", big], quick),
+        ("scan --points 10**8", ["scan", f["good"], f["b"], "--text", d / "t.txt", "--points", big], quick),
+        ("darwin --population 10**8", ["darwin", f["good"], f["b"], "--text", d / "t.txt", "--population", big,
+                                       "-o", d / "dd"], quick),
+        ("corpus build --per-class 10**8", ["corpus", "build", "builtin", "--per-class", big, "-o", d / "cb.jsonl"], quick),
+        ("eval --context 10**8", ["eval", f["good"], "--text", d / "t.txt", "--context", big], quick),
+        ("train --seed 2**70", ["train", "--corpus", d / "c.jsonl", "--seed", str(2**70), "--steps", "1", "--dim", "16",
+                                "--depth", "1", "--heads", "1", "--dim-head", "8", "--context", "16", "-o", d / "t.pt"], {}),
+        ("darwin -o DIR, DIR/champion.pt is parent A", ["darwin", d / "run" / "champion.pt", f["b"], "--text", d / "t.txt",
+                                                        "--population", "2", "--generations", "1", "--no-racing",
+                                                        "-o", d / "run"], {}),
+        ("corpus import X -o X", ["corpus", "import", d / "c.jsonl", "-o", d / "c.jsonl"], {}),
+    ]
+
+
 def main() -> None:
+    issue = "12"
+    if sys.argv[1:2] == ["--issue"]:
+        issue = sys.argv[2]
+        del sys.argv[1:3]
     roots = [Path(p).resolve() for p in sys.argv[1:3]]
     results = {}
     for root in roots:
         with tempfile.TemporaryDirectory(prefix="measure-") as tmp:
             d = Path(tmp)
-            f = build(d)
-            for label, argv, options in tries(f, d):
+            f = build(d) if issue == "12" else build22(d)
+            listed = tries(f, d) if issue == "12" else tries22(f, d)
+            for label, argv, options in listed:
+                if issue != "12":
+                    save_tiny(d / "run" / "champion.pt", seed=1)
                 for victim in ("victim1.pt", "victim2.pt"):
                     save_tiny(d / victim, seed=3)
                 run = run_cli(*argv, cwd=d, repo=root, **options)
@@ -140,7 +201,7 @@ def main() -> None:
     for label, runs in results.items():
         cells = []
         for run, _ in runs:
-            code = "timeout (killed)" if run.code == -9 else str(run.code)
+            code = "timeout (killed)" if run.code == -9 else "SIGSEGV" if run.code == -11 else str(run.code)
             cells.append(f"{code}, {run.seconds:.1f} s, {run.peak_rss_mb:,.0f} MB")
         message = runs[-1][1].replace("|", "\\|")
         print(f"| {label} | {' | '.join(cells)} | {message} |")

@@ -129,6 +129,7 @@ def test_library_survives_restart(qtbot, make_window, open_and_wait, snapshot):
     window.worker.shutdown()
     window.library.close()
     again = make_window()
+    qtbot.waitUntil(lambda: again.tree.edge_layer is not None)  # the family is laid out once the window shows
     assert (sorted(_names(again).values()), again.tree.edge_layer.count) == before
 
 
