@@ -24,6 +24,8 @@ is a complex multiplication of x1 + i x2 by e^{i angle}: one op per tensor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -34,7 +36,7 @@ from studio.model import compat
 @dataclass
 class _Layer:
     w_qkv: torch.Tensor      # (3 * inner, dim): q, k, v rows
-    qk_scale: torch.Tensor   # (heads, 1, dim_head), sqrt(dim_head) folded in
+    qk_weight: torch.Tensor  # (heads, 2, 1, dim_head): q's qk_scale (sqrt(dim_head) folded in), then ones for k
     w_attn_out: torch.Tensor  # (dim, inner)
     alpha_attn: torch.Tensor  # (dim,)
     w_ff_in: torch.Tensor    # (2 * ff_inner, dim): hidden and gate rows, scales folded in
@@ -53,6 +55,20 @@ def _project(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     if rows > 64:
         return F.linear(x, weight)
     return torch.mm(weight, x.reshape(rows, x.shape[2]).t()).t().reshape(x.shape[0], x.shape[1], weight.shape[0])
+
+
+def _value_residual(enabled: bool, first_values, v: torch.Tensor):
+    """(first layer's values, this layer's values mixed with them).
+
+    nGPT mixes ``(v + v_first) / 2``; the half is dropped here. Attention and the output
+    projection are linear in v and the branch is normalised right after them, and halving
+    is exact in floating point, so the result is bitwise the same with one product fewer.
+    """
+    if not enabled:
+        return first_values, v
+    if first_values is None:
+        return v, v
+    return first_values, v + first_values
 
 
 class KVCache:
@@ -120,12 +136,14 @@ class Engine:
                 attn, ff = attn_res.fn, ff_res.fn
                 w_qkv = torch.cat((attn.to_q.weight, attn.to_k.weight, attn.to_v.weight))
                 qk_scale = attn.qk_scale().view(self.heads, 1, self.dim_head) * attn.attn_scale
+                # q and k are normalised in one call and scaled in one product; k's factor is 1
+                qk_weight = torch.stack((qk_scale, torch.ones_like(qk_scale)), dim=1)
                 hidden = ff.to_hidden.weight * ff.hidden_scale()[:, None]
                 gate = ff.to_gate.weight * (ff.gate_scale() * ff.dim**0.5)[:, None]
                 self.layers.append(
                     _Layer(
                         w_qkv=put(w_qkv),
-                        qk_scale=put(qk_scale),
+                        qk_weight=put(qk_weight),
                         w_attn_out=put(attn.to_out.weight),
                         alpha_attn=put(attn_res.branch_scale()),
                         w_ff_in=put(torch.cat((hidden, gate))),
@@ -180,8 +198,18 @@ class Engine:
 
     @torch.inference_mode()
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """Logits for every position of ``ids`` (B, T), no cache: nGPT's ``model(ids)``."""
-        return self._run(ids.to(self.device), cache=None)
+        """Logits for every position of ``ids`` (B, T), no cache: nGPT's ``model(ids)``.
+
+        The same computation as a :class:`Population` of this one model (so a model scored
+        alone and scored with others gets the same numbers).
+        """
+        return self.stack().forward(ids)[0]
+
+    def stack(self) -> "Population":
+        """This model as a population of one (views of its weights, made once)."""
+        if "_stack" not in self.__dict__:
+            self._stack = Population([self])
+        return self._stack
 
     @torch.inference_mode()
     def step(self, ids: torch.Tensor, cache: KVCache, last_only: bool = True) -> torch.Tensor:
@@ -196,20 +224,14 @@ class Engine:
         # complex views need the pair dimension contiguous
         fused = _project(x, layer.w_qkv).contiguous()
         fused = fused.view(batch, length, 3, self.heads, self.dim_head // 2, 2).transpose(1, 3)
-        # fused: (B, heads, 3, T, dim_head / 2, 2); pairs rotate as complex numbers
-        pairs = torch.view_as_complex(fused[:, :, :2]) * rotations
-        q = torch.view_as_real(pairs[:, :, 0]).flatten(-2)
-        k = torch.view_as_real(pairs[:, :, 1]).flatten(-2)
-        v = fused[:, :, 2].flatten(-2)
-        if self.add_value_residual:
-            if first_values is None:
-                first_values = v
-            else:
-                v = 0.5 * (v + first_values)
+        # fused: (B, heads, 3, T, dim_head / 2, 2); pairs rotate as complex numbers, q and k together
+        qk = torch.view_as_real(torch.view_as_complex(fused[:, :, :2]) * rotations).flatten(-2)
         if self.norm_qk:
-            q = F.normalize(q, dim=-1)
-            k = F.normalize(k, dim=-1)
-        return q * layer.qk_scale, k, v, first_values
+            qk = F.normalize(qk, dim=-1)  # q and k in one normalisation
+        qk = qk * layer.qk_weight  # q's scale, k's ones: one product
+        v = fused[:, :, 2].flatten(-2)
+        first_values, v = _value_residual(self.add_value_residual, first_values, v)
+        return qk[:, :, 0], qk[:, :, 1], v, first_values
 
     def _run(self, ids: torch.Tensor, cache: KVCache | None, last_only: bool = False) -> torch.Tensor:
         batch, length = ids.shape
@@ -251,6 +273,124 @@ class Engine:
         if last_only:
             return _project(x[:, -1:], self.w_logits)[:, 0]
         return _project(x, self.w_logits)
+
+
+@dataclass
+class _StackedLayer:
+    """One layer's weights for K models, stacked on a leading model dimension."""
+
+    w_qkv: torch.Tensor  # (K, 3 * inner, dim)
+    qk_weight: torch.Tensor  # (K, 1, 1, 2, heads, dim_head)
+    w_attn_out: torch.Tensor  # (K, dim, inner)
+    alpha_attn: torch.Tensor  # (K, 1, dim)
+    w_ff_in: torch.Tensor  # (K, 2 * ff_inner, dim)
+    w_ff_out: torch.Tensor  # (K, dim, ff_inner)
+    alpha_ff: torch.Tensor  # (K, 1, dim)
+
+
+class Population:
+    """Several models of one architecture run as one: their weights stacked on a leading
+    model dimension, every product a batched one (``torch.matmul`` over the stack).
+
+    ``forward(ids)`` gives every model's logits for the same windows, ``(K, B, T, vocab)``.
+    Each model's numbers are what ``Engine.forward`` gives for it alone (the same
+    operations, one model per slice; ``tests/model/test_population.py`` checks it), so
+    scoring a litter, a Darwin generation or a path scan in one pass changes no figure.
+    Built from engines on one device (their weights are copied into the stack; a
+    population of one holds views).
+    """
+
+    def __init__(self, engines: Sequence["Engine"]):
+        if not engines:
+            raise StudioError("a population needs at least one model")
+        first = engines[0]
+        for other in engines[1:]:
+            if population_key(other) != population_key(first):
+                raise StudioError("a population's models must share architecture, vocabulary size and device")
+        self.engines = list(engines)
+        self.models = len(engines)
+        self.device, self.dtype = first.device, first.dtype
+        self.heads, self.dim_head, self.dim = first.heads, first.dim_head, first.dim
+        self.num_tokens = first.num_tokens
+        self.norm_qk, self.add_value_residual, self.smith = first.norm_qk, first.add_value_residual, first.smith
+        self._update = first._update
+        self._engine = first  # rotary tables
+
+        def stacked(get) -> torch.Tensor:
+            if len(engines) == 1:
+                return get(first).unsqueeze(0)
+            return torch.stack([get(e) for e in engines])
+
+        self.embed = stacked(lambda e: e.embed)
+        self.w_logits = stacked(lambda e: e.w_logits)
+        self.layers = []
+        for i in range(len(first.layers)):
+            self.layers.append(
+                _StackedLayer(
+                    w_qkv=stacked(lambda e: e.layers[i].w_qkv),
+                    qk_weight=stacked(lambda e: e.layers[i].qk_weight).permute(0, 3, 2, 1, 4).reshape(
+                        -1, 1, 1, 2, first.heads, first.dim_head),
+                    w_attn_out=stacked(lambda e: e.layers[i].w_attn_out),
+                    alpha_attn=stacked(lambda e: e.layers[i].alpha_attn).unsqueeze(1),
+                    w_ff_in=stacked(lambda e: e.layers[i].w_ff_in),
+                    w_ff_out=stacked(lambda e: e.layers[i].w_ff_out),
+                    alpha_ff=stacked(lambda e: e.layers[i].alpha_ff).unsqueeze(1),
+                )
+            )
+
+    @classmethod
+    def from_checkpoints(cls, checkpoints: Sequence[Any], device: str | torch.device = "cpu") -> "Population":
+        return cls([Engine.from_checkpoint(c, device=device) for c in checkpoints])
+
+    @torch.inference_mode()
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """Logits of every model at every position of ``ids`` (B, T): (K, B, T, vocab)."""
+        ids = ids.to(self.device)
+        batch, length = ids.shape
+        models, heads, dim_head = self.models, self.heads, self.dim_head
+        self._engine._grow_rotary(length)
+        rotations = self._engine._rotations[:length].view(length, 1, 1, dim_head // 2)
+        x = self.embed[:, ids].view(models, batch * length, self.dim)
+        first_values = None
+        for layer in self.layers:
+            fused = torch.matmul(x, layer.w_qkv.mT).view(models, batch, length, 3, heads, dim_head // 2, 2)
+            # q and k rotate together (complex pairs), are normalised in one call and scaled in one product
+            qk = torch.view_as_real(torch.view_as_complex(fused[:, :, :, :2]) * rotations).flatten(-2)
+            if self.norm_qk:
+                qk = F.normalize(qk, dim=-1)
+            qk = qk * layer.qk_weight  # (K, B, T, 2, heads, dim_head)
+            shape = (models * batch, length, heads, dim_head)
+            q = qk[:, :, :, 0].reshape(shape).transpose(1, 2)
+            k = qk[:, :, :, 1].reshape(shape).transpose(1, 2)
+            v = fused[:, :, :, 2].reshape(shape).transpose(1, 2)
+            first_values, v = _value_residual(self.add_value_residual, first_values, v)
+            attended = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0)
+            attended = attended.transpose(1, 2).reshape(models, batch * length, heads * dim_head)
+            branch = F.normalize(torch.matmul(attended, layer.w_attn_out.mT), dim=-1)
+            x = self._update(x, branch, layer.alpha_attn)
+            hidden, gate = torch.matmul(x, layer.w_ff_in.mT).chunk(2, dim=-1)
+            branch = F.normalize(torch.matmul(F.silu(gate) * hidden, layer.w_ff_out.mT), dim=-1)
+            x = self._update(x, branch, layer.alpha_ff)
+        return torch.matmul(x, self.w_logits.mT).view(models, batch, length, -1)
+
+
+def population_key(engine: "Engine") -> tuple:
+    """What models must share to run as one population."""
+    layer = engine.layers[0]
+    return (
+        engine.device,
+        engine.dtype,
+        engine.dim,
+        engine.heads,
+        engine.dim_head,
+        len(engine.layers),
+        engine.num_tokens,
+        tuple(layer.w_ff_in.shape),
+        engine.norm_qk,
+        engine.add_value_residual,
+        engine.smith,
+        tuple(engine.w_logits.shape),
+    )
 
 
 class StaticDecoder:
