@@ -316,25 +316,23 @@ class Population:
         self._update = first._update
         self._engine = first  # rotary tables
 
-        def stacked(get) -> torch.Tensor:
-            if len(engines) == 1:
-                return get(first).unsqueeze(0)
-            return torch.stack([get(e) for e in engines])
+        def stacked(tensors: list[torch.Tensor]) -> torch.Tensor:
+            return tensors[0].unsqueeze(0) if len(tensors) == 1 else torch.stack(tensors)
 
-        self.embed = stacked(lambda e: e.embed)
-        self.w_logits = stacked(lambda e: e.w_logits)
+        self.embed = stacked([e.embed for e in engines])
+        self.w_logits = stacked([e.w_logits for e in engines])
         self.layers = []
-        for i in range(len(first.layers)):
+        for layers in zip(*(e.layers for e in engines)):
+            qk_weight = stacked([layer.qk_weight for layer in layers])  # (K, heads, 2, 1, dim_head)
             self.layers.append(
                 _StackedLayer(
-                    w_qkv=stacked(lambda e: e.layers[i].w_qkv),
-                    qk_weight=stacked(lambda e: e.layers[i].qk_weight).permute(0, 3, 2, 1, 4).reshape(
-                        -1, 1, 1, 2, first.heads, first.dim_head),
-                    w_attn_out=stacked(lambda e: e.layers[i].w_attn_out),
-                    alpha_attn=stacked(lambda e: e.layers[i].alpha_attn).unsqueeze(1),
-                    w_ff_in=stacked(lambda e: e.layers[i].w_ff_in),
-                    w_ff_out=stacked(lambda e: e.layers[i].w_ff_out),
-                    alpha_ff=stacked(lambda e: e.layers[i].alpha_ff).unsqueeze(1),
+                    w_qkv=stacked([layer.w_qkv for layer in layers]),
+                    qk_weight=qk_weight.permute(0, 3, 2, 1, 4).unsqueeze(1),
+                    w_attn_out=stacked([layer.w_attn_out for layer in layers]),
+                    alpha_attn=stacked([layer.alpha_attn for layer in layers]).unsqueeze(1),
+                    w_ff_in=stacked([layer.w_ff_in for layer in layers]),
+                    w_ff_out=stacked([layer.w_ff_out for layer in layers]),
+                    alpha_ff=stacked([layer.alpha_ff for layer in layers]).unsqueeze(1),
                 )
             )
 
