@@ -1,6 +1,7 @@
 """A population (several models stacked, one batched forward) gives each model exactly
 what it gets alone, and matches nGPT-pytorch."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -35,3 +36,65 @@ def test_population_refuses_models_of_different_shapes():
         Population([small, deeper])
     with pytest.raises(StudioError, match="at least one"):
         Population([])
+
+
+# -- the judge scores a population in one pass ---------------------------------------------
+
+
+def _heldout(vocab, chars: int = 900):
+    from studio.model.judge import heldout_from_text
+
+    rng = torch.Generator().manual_seed(7)
+    usable = [c for c in vocab.chars if c.isprintable()]
+    text = "".join(usable[int(i)] for i in torch.randint(0, len(usable), (chars,), generator=rng))
+    return heldout_from_text(text, "random.txt")
+
+
+def test_scoring_models_together_equals_scoring_each_alone():
+    from studio.model.judge import score_models, score_pieces
+    from studio.model.synthetic import ascii_vocab
+
+    vocab = ascii_vocab(60)
+    ckpts = [random_checkpoint(vocab=vocab, dim=32, depth=2, seed=s, scale_jitter=0.4) for s in range(3)]
+    # a fourth model of another shape is scored in its own pass
+    ckpts.append(random_checkpoint(vocab=vocab, dim=48, depth=1, heads=3, seed=9))
+    heldout = _heldout(vocab)
+    together = score_models(ckpts, heldout, context=64, batch_size=4)
+    for ckpt, scores in zip(ckpts, together):
+        alone = score_pieces(Engine(ckpt.build_model()).forward, vocab, heldout, context=64, batch_size=4)
+        assert np.array_equal(scores.nats, alone.nats) and np.array_equal(scores.chars, alone.chars)
+        assert scores.bpc == alone.bpc
+    assert len({s.bpc for s in together}) == 4  # four different models, four different figures
+
+
+def test_a_score_does_not_depend_on_the_cpu_threads():
+    from studio.model.judge import score_pieces
+    from studio.model.synthetic import ascii_vocab
+
+    vocab = ascii_vocab(60)
+    engine = Engine(random_checkpoint(vocab=vocab, dim=32, depth=2, seed=1).build_model())
+    heldout = _heldout(vocab, 600)
+    previous = torch.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            runs.append(score_pieces(engine.forward, vocab, heldout, context=64, batch_size=4).nats)
+    finally:
+        torch.set_num_threads(previous)
+    # bitwise equal on the machines we measured; a tolerance keeps other BLAS builds honest
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-9, atol=0)
+
+
+def test_thread_choice_keeps_the_faster_and_measures_the_other_again():
+    from studio.model.scoring import ThreadChoice
+
+    choice = ThreadChoice(retry_every=4)
+    choice.candidates = lambda: (1, 2)
+    choice.calls = 1  # past the warm-up call
+    choice.cost = {1: 1.0, 2: 5.0}
+    picks = []
+    for _ in range(8):
+        picks.append(choice.pick())
+        choice.calls += 1
+    assert picks == [1, 1, 1, 2, 1, 1, 1, 2]  # the slower is tried again every 4th call
