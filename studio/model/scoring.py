@@ -54,6 +54,11 @@ def plan_windows(n: int, context: int, stride: int | None = None) -> list[Window
     return windows
 
 
+def window_chars(tokens: int, context: int, stride: int | None = None) -> int:
+    """Chars a forward pass sees to score ``tokens`` tokens (windows overlap by ``context - stride``)."""
+    return sum(w.length for w in plan_windows(tokens, context, stride))
+
+
 def token_nats(
     forward: Callable[[torch.Tensor], torch.Tensor],
     ids: Sequence[int] | torch.Tensor,

@@ -33,10 +33,35 @@ def base_corpus(name: str | None) -> str | None:
 
 
 def _corpus_pieces(corpus: str) -> tuple[list[Piece], str]:
+    """The corpus's pieces, loaded once per process while its files are unchanged (a Darwin
+    run asks for the val and the test split; the built-in corpus takes ~0.6 s to render)."""
     from studio.train.importers import load_corpus
 
-    loaded = load_corpus(corpus)
-    return loaded.pieces, loaded.source
+    key = (corpus, _files_signature(corpus))
+    if key not in _LOADED:
+        loaded = load_corpus(corpus)
+        if len(_LOADED) >= 4:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = (loaded.pieces, loaded.source)
+    pieces, source = _LOADED[key]
+    return list(pieces), source
+
+
+# (corpus, signature of its files) -> (pieces, source): the last few corpora loaded
+_LOADED: dict[tuple, tuple[list[Piece], str]] = {}
+
+
+def _files_signature(corpus: str) -> tuple:
+    """Size and modification time of every file of a corpus given by path (empty for a
+    built-in name): a changed file is read again."""
+    if corpus in BUILTIN_CORPORA:
+        return ()
+    path = Path(corpus)
+    try:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        return ("unreadable",)  # load_corpus says what is wrong
 
 
 def stratified(
