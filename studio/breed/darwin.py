@@ -24,6 +24,7 @@ champion's reported figure.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -43,7 +44,7 @@ from studio.errors import Cancelled, StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine
-from studio.model.scoring import window_chars
+from studio.model.scoring import scoring_job, window_chars
 from studio.model.judge import (
     BOOTSTRAP_SEED,
     RESAMPLES,
@@ -188,6 +189,7 @@ class Evolution:
         self._live: dict[int, ArtistCheckpoint] = {}
         # (model key, data sha256) -> (the node, its PieceScores): nothing is scored twice on the same data
         self._memo: dict[tuple[Any, str], tuple[Any, PieceScores]] = {}
+        self._fingerprints: dict[str, str] = {}  # "A", "B", "ancestor" -> weights_fingerprint
         # The race's slices of the fitness data (fixed for the run), then all of it.
         fractions = settings.race_slices if settings.racing else ()
         self.rung_data = [fitness.subset(f, seed=settings.seed) for f in fractions] + [fitness]
@@ -227,19 +229,41 @@ class Evolution:
 
     def scores_on(self, models: list[tuple[Any, Callable[[], ArtistCheckpoint]]], data: HeldOut) -> list[PieceScores]:
         """Per-piece scores on ``data`` of each model, given as (node, how to get its weights)
-        with node "A", "B", a name or a genome, in one pass over those not scored on these
-        data before in this run."""
+        with node "A", "B", "ancestor" or a genome, in one pass over those not scored on these
+        data before: in this run, or (the parents and the ancestor) in an earlier run in this
+        process with the same weights, data, context and stride."""
         sha = data.identity.sha256
         missing: dict[tuple[Any, str], tuple[Any, Callable[[], ArtistCheckpoint]]] = {}
         for node, weights in models:
             key = (_node_key(node), sha)
-            if not (key in self._memo and self._memo[key][0] is node):
-                missing.setdefault(key, (node, weights))
+            if key in self._memo and self._memo[key][0] is node:
+                continue
+            earlier = _REFERENCE_SCORES.get(self._reference_key(node, weights, data))
+            if earlier is not None:
+                self._remember(node, data, earlier[0])
+                self.forward_chars += earlier[1]  # what the figure cost when it was made: logs stay the same
+                continue
+            missing.setdefault(key, (node, weights))
         if missing:
             scores = self.score_many([weights() for _, weights in missing.values()], data)
-            for (node, _), piece_scores in zip(missing.values(), scores):
+            for (node, weights), piece_scores in zip(missing.values(), scores):
                 self._remember(node, data, piece_scores)
+                reference = self._reference_key(node, weights, data)
+                if reference is not None:
+                    chars = window_chars(int(piece_scores.chars.sum()) + 1, piece_scores.context, piece_scores.stride)
+                    _REFERENCE_SCORES[reference] = (piece_scores, chars)
+                    while len(_REFERENCE_SCORES) > 32:
+                        _REFERENCE_SCORES.pop(next(iter(_REFERENCE_SCORES)))
         return [self._memo[(_node_key(node), sha)][1] for node, _ in models]
+
+    def _reference_key(self, node: Any, weights: Callable[[], ArtistCheckpoint], data: HeldOut) -> tuple | None:
+        """The process-wide key of a parent's or the ancestor's scores (None for children)."""
+        if node not in ("A", "B", "ancestor"):
+            return None
+        if node not in self._fingerprints:
+            self._fingerprints[node] = weights_fingerprint(weights())
+        return (self._fingerprints[node], data.identity.sha256, self.context, self.stride,
+                self.settings.skip_unknown, self.device.type, str(self.device))
 
     def _remember(self, node: Any, data: HeldOut, scores: PieceScores) -> None:
         # the node is kept with its scores, so an id is never taken for another genome's
@@ -282,6 +306,10 @@ class Evolution:
     # -- the run ---------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
+        with scoring_job(self.device):
+            return self._run()
+
+    def _run(self) -> dict[str, Any]:
         s = self.settings
         started = time.perf_counter()
         total = s.population * s.generations
@@ -512,6 +540,25 @@ class Evolution:
         measured = getattr(self, "log", {}).get("report", {}).get("measurements", {}).get("champion")
         ckpt.metrics = {**ckpt.metrics, "measurements": [measured]} if measured else dict(ckpt.metrics)
         return save_checkpoint(ckpt, path)
+
+
+# The parents' and ancestors' scores of earlier runs in this process (darwin-experiment's
+# seeds, a re-run from the app): key -> (PieceScores, forward chars it took). See scores_on.
+_REFERENCE_SCORES: dict[tuple, tuple[PieceScores, int]] = {}
+
+
+def weights_fingerprint(ckpt: ArtistCheckpoint) -> str:
+    """sha256 of what a checkpoint computes: config, variant, vocabulary and every tensor."""
+    digest = hashlib.sha256(json.dumps([ckpt.config, ckpt.variant, list(ckpt.vocab.chars)], sort_keys=True,
+                                       default=str).encode())
+    for key in sorted(ckpt.state_dict):
+        value = ckpt.state_dict[key]
+        digest.update(key.encode())
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().to("cpu").contiguous()
+            digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
+            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _node_key(node: Any) -> Any:

@@ -13,11 +13,12 @@ once, with at least ``context - stride`` chars of left context.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 
@@ -137,21 +138,32 @@ class ThreadChoice:
     however many PyTorch was set to use), keeps the faster per unit of work, and measures
     the other again every ``retry_every`` batches, as the load changes.
 
-    The numbers do not depend on the thread count (``tests/model/test_judge.py`` checks
-    a score under one thread and under two). ``DARWASCII_CPU_THREADS=fixed`` keeps
-    PyTorch's setting as it is.
+    Inside ``job()`` (a Darwin run, a litter, a scan) the faster count also stays set
+    between forwards, for the breeding and engine building around them; outside, every
+    forward restores PyTorch's setting. The numbers do not depend on the thread count
+    (``tests/model/test_population.py`` checks a score under one thread and under two).
+    ``DARWASCII_CPU_THREADS=fixed`` keeps PyTorch's setting as it is.
     """
 
     def __init__(self, retry_every: int = 32):
         self.retry_every = retry_every
         self.cost: dict[int, float] = {}  # threads -> seconds per unit of work, last measured
         self.calls = 0
+        self._jobs = 0
+        self._base = 1  # PyTorch's setting when the outermost job began
 
     def candidates(self) -> tuple[int, ...]:
-        current = torch.get_num_threads()
+        current = self._base if self._jobs else torch.get_num_threads()
         if current <= 1 or os.environ.get("DARWASCII_CPU_THREADS", "auto") == "fixed":
             return (current,)
         return (1, current)
+
+    def best(self) -> int | None:
+        """The faster thread count measured so far (None before both were measured)."""
+        candidates = self.candidates()
+        if any(n not in self.cost for n in candidates):
+            return None
+        return min(candidates, key=lambda n: self.cost[n])
 
     def pick(self) -> int:
         candidates = self.candidates()
@@ -166,24 +178,39 @@ class ThreadChoice:
     def run(self, fn: Callable[[], torch.Tensor], work: int) -> torch.Tensor:
         threads = self.pick()
         previous = torch.get_num_threads()
-        if threads == previous:
+        torch.set_num_threads(threads)
+        try:
             start = time.perf_counter()
             out = fn()
-        else:
-            torch.set_num_threads(threads)
-            try:
-                start = time.perf_counter()
-                out = fn()
-            finally:
-                torch.set_num_threads(previous)
-        if self.calls:  # the process's first forward also pays one-time set-up: not a fair measure
-            self.cost[threads] = (time.perf_counter() - start) / max(work, 1)
-        self.calls += 1
+            if self.calls:  # the process's first forward also pays one-time set-up: not a fair measure
+                self.cost[threads] = (time.perf_counter() - start) / max(work, 1)
+            self.calls += 1
+        finally:
+            torch.set_num_threads((self.best() or self._base) if self._jobs else previous)
         return out
+
+    @contextlib.contextmanager
+    def job(self) -> Iterator[None]:
+        """A long job on the CPU: between forwards, the faster thread count stays set."""
+        if self._jobs == 0:
+            self._base = torch.get_num_threads()
+            torch.set_num_threads(self.best() or self._base)
+        self._jobs += 1
+        try:
+            yield
+        finally:
+            self._jobs -= 1
+            if self._jobs == 0:
+                torch.set_num_threads(self._base)
 
 
 # One for the process: what it learns about the load carries from one scoring loop to the next.
 CPU_THREADS = ThreadChoice()
+
+
+def scoring_job(device: torch.device | str) -> contextlib.AbstractContextManager:
+    """Context for a long scoring job (``ThreadChoice.job`` on the CPU, nothing elsewhere)."""
+    return CPU_THREADS.job() if torch.device(device).type == "cpu" else contextlib.nullcontext()
 
 
 def bits_per_char(forward: Callable[[torch.Tensor], torch.Tensor], ids: Sequence[int] | torch.Tensor,

@@ -98,3 +98,15 @@ def test_thread_choice_keeps_the_faster_and_measures_the_other_again():
         picks.append(choice.pick())
         choice.calls += 1
     assert picks == [1, 1, 1, 2, 1, 1, 1, 2]  # the slower is tried again every 4th call
+
+
+def test_engines_of_one_architecture_share_no_weights():
+    """Engines are read from one nGPT module per architecture: a later checkpoint's weights
+    must not leak into an earlier engine."""
+    first, second = (random_checkpoint(dim=32, depth=2, seed=s, scale_jitter=0.3) for s in (11, 12))
+    plain = random_checkpoint(dim=32, depth=1, seed=13, manual_norm_weights=True)
+    engines = [Engine.from_checkpoint(c) for c in (first, second, plain)]
+    ids = torch.randint(0, len(first.vocab), (2, 20), generator=torch.Generator().manual_seed(3))
+    Engine.from_checkpoint(random_checkpoint(dim=32, depth=1, seed=14, manual_norm_weights=True))
+    for ckpt, engine in zip((first, second, plain), engines):
+        assert torch.equal(engine.forward(ids), Engine(ckpt.build_model()).forward(ids))
