@@ -44,6 +44,7 @@ RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
 DEFAULT_CONTEXT = 256  # only for checkpoints that do not say what they were trained at
 TEXT_BLOCK_CHARS = 512  # a plain text file is bootstrapped in blocks of this many chars
+BPC_ROUNDING = 1e-6  # bpc differences below this are float rounding of float32 forwards, not measurements
 
 
 # -- data -------------------------------------------------------------------------------
@@ -649,7 +650,9 @@ class Barrier:
 
     @property
     def verdict(self) -> str:
-        if self.value <= 0:
+        # Within float rounding of zero counts as zero: slerp(A, A, t) is A only up to rounding,
+        # and a path of such copies scores within ~1e-8 bpc of A.
+        if self.value <= BPC_ROUNDING:
             return "no barrier: the path stays at or below the line between the parents (one basin)"
         if self.interval is not None and not self.interval.positive:
             return "no barrier beyond noise: the excess over the line is within the interval of zero (one basin)"
