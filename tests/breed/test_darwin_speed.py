@@ -76,3 +76,35 @@ def test_the_fingerprint_tells_weights_apart(parents):
     a, b = parents
     assert weights_fingerprint(a) == weights_fingerprint(a)
     assert weights_fingerprint(a) != weights_fingerprint(b)
+
+
+# -- nursery litters and path scans: one pass, the same figures ------------------------------
+
+
+def test_a_litter_judged_together_has_each_childs_own_figures(parents):
+    from studio.breed.nursery import Nursery
+    from studio.breed.recipe import BreedRecipe
+
+    a, b = parents
+    together = Nursery(a, b, BreedRecipe("slerp", t=0.4), seed=2, heldout=FITNESS)
+    kids = together.first_litter(size=3).kids
+    seen = []
+    together.judge_all(kids, on_judged=lambda kid: seen.append(kid.index))
+    assert seen == [0, 1, 2]
+    alone = Nursery(a, b, BreedRecipe("slerp", t=0.4), seed=2, heldout=FITNESS)
+    for kid, again in zip(kids, alone.first_litter(size=3).kids):
+        alone.judge(again)
+        assert again.measurement == kid.measurement and again.vigor == kid.vigor
+
+
+def test_a_scan_scores_each_point_as_it_would_alone(parents):
+    from studio.breed.pair import prepare_pair
+    from studio.breed.recipe import BreedRecipe
+    from studio.breed.scan import scan_path
+
+    a, b = parents
+    result = scan_path(a, b, FITNESS, points=3, context=64)
+    pair = prepare_pair(a, b)
+    for t, bpc in result.points:
+        child = pair.child(BreedRecipe("slerp", t=t))
+        assert bpc == score_pieces(Engine.from_checkpoint(child).forward, pair.vocab, FITNESS, context=64).bpc
