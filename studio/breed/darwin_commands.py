@@ -468,6 +468,8 @@ def bench_nursery(report, quick: bool) -> None:
     the pair's val data. On CUDA the reference is eager decoding and ours the CUDA-graph
     decoder (the default for a piece); on the CPU there is one way, timed alone.
     """
+    import time
+
     import torch
 
     from studio.bench import timed
@@ -482,11 +484,11 @@ def bench_nursery(report, quick: bool) -> None:
         return
     a = load_checkpoint(family / "apehex/styleA/model.pt")
     b = load_checkpoint(family / "apehex/styleB/model.pt")
-    size = 4 if quick else 8
+    size = 8  # the issue's litter; --quick changes nothing here
     settings = SampleSettings(label="Birds", count=1, seed=0, temperature=0.6, top_k=20, max_chars=400)
     heldout = heldout_for([a, b], "val")
 
-    def litter(device: str, eager: bool = False) -> tuple[float, float, list[str]]:
+    def litter(device: str, eager: bool = False, judge_all: bool = True) -> tuple[float, float, list[str]]:
         nursery = Nursery(a, b, BreedRecipe("slerp", t=0.5), heldout=heldout)
         kids = nursery.first_litter(size=size, label="Birds").kids
         nursery.judge_data(device)  # the parents are scored once per session, not per litter
@@ -497,19 +499,58 @@ def bench_nursery(report, quick: bool) -> None:
                 nursery.draw(kid, settings, device=device, static=False if eager else None)
             sync()
 
-        def judge_all() -> None:
-            for kid in kids:
-                nursery.judge(kid, device=device)
+        def judge() -> None:
+            if judge_all:
+                nursery.judge_all(kids, device=device)
+            else:
+                for kid in kids:
+                    nursery.judge(kid, device=device)
             sync()
 
         sync()
         draw_s, _ = timed(draw_all)
-        judge_s, _ = timed(judge_all)
+        judge_s, _ = timed(judge)
         return draw_s, judge_s, [k.piece for k in kids]
 
+    def todays_judging() -> float:
+        """A litter judged as before issue 23: one child after another, each with a freshly
+        built nGPT module, the forward of then, PyTorch's thread setting, fresh bootstrap weights."""
+        import os
+
+        from studio.model.engine import Engine
+        from studio.model.judge import _bootstrap_weights, measurement_of, score_pieces, vigor_report
+        from studio.train.bench import todays_forward
+
+        nursery = Nursery(a, b, BreedRecipe("slerp", t=0.5), heldout=heldout)
+        kids = nursery.first_litter(size=size, label="Birds").kids
+        judge = nursery.judge_data("cpu")
+        for kid in kids:
+            nursery.build(kid)
+        os.environ["DARWASCII_CPU_THREADS"] = "fixed"
+        start = time.perf_counter()
+        try:
+            for kid in kids:
+                ckpt = nursery.build(kid)
+                engine = Engine(ckpt.build_model())
+                scores = score_pieces(lambda ids, engine=engine: todays_forward(engine, ids), ckpt.vocab,
+                                      judge["heldout"], context=judge["context"], stride=judge["stride"])
+                _bootstrap_weights.cache_clear()
+                kid.measurement = measurement_of(scores, judge["heldout"], context_note=judge["note"]).to_dict()
+                kid.vigor = vigor_report(scores, judge["parents"], judge["classes"])
+        finally:
+            del os.environ["DARWASCII_CPU_THREADS"]
+        return time.perf_counter() - start
+
     draw_s, judge_s, cpu_pieces = litter("cpu")
+    one_by_one_s = litter("cpu", judge_all=False)[1]
+    today_s = todays_judging()
     report.add(f"nursery litter of {size} on the CPU: draw one piece each", draw_s)
-    report.add(f"nursery litter of {size} on the CPU: judge each (val, {heldout.identity.chars} chars)", judge_s)
+    report.add(f"nursery litter of {size} on the CPU: judge (val, {heldout.identity.chars} chars), "
+               "one by one vs one pass (both ours)", judge_s, one_by_one_s)
+    report.add(f"nursery litter of {size} on the CPU: judge, today's path vs ours", judge_s, today_s)
+    report.note("nursery: today's path = before issue 23: each child judged alone with a freshly built nGPT "
+                "module, the forward of then at PyTorch's thread setting, bootstrap weights made per interval "
+                "(the bootstrap's vectorisation is in both)")
     if not torch.cuda.is_available():
         report.note("nursery: CUDA not available: no eager-vs-graph rows")
         return

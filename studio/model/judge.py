@@ -288,9 +288,19 @@ def score_population(
                         list(heldout.classes), context, stride, skipped) for row in nats]
 
 
-# Rows (models x windows x chars) one batched forward may hold: 16 windows of 128 chars for
-# 64 models, of 256 chars for 32. Larger populations are scored in several passes.
-POPULATION_ROWS = 1 << 17
+# Rows (models x windows x chars) one batched forward may hold. On a GPU many: 16 windows of
+# 128 chars for 64 models, of 256 chars for 32 (one launch per operation for all of them). On
+# the CPU one model's batch: there the forward of a small artist is bound by its products,
+# not by per-operation costs, and a stack of 8 children's activations (tens of MB) falls out
+# of the caches (measured, one thread, 8 dim-96 children x 16 windows of 128: 358 ms one at a
+# time, 532 ms as one stack). Larger populations are scored in several passes.
+POPULATION_ROWS = {"cuda": 1 << 17, "cpu": 1 << 11}
+
+
+def population_rows(device: Any) -> int:
+    import torch
+
+    return POPULATION_ROWS.get(torch.device(device).type, POPULATION_ROWS["cuda"])
 
 
 def score_models(
@@ -317,7 +327,7 @@ def score_models(
     groups: dict[tuple, list[int]] = {}
     for index, (ckpt, engine) in enumerate(zip(checkpoints, engines)):
         groups.setdefault((population_key(engine), tuple(ckpt.vocab.chars)), []).append(index)
-    per_pass = max(1, POPULATION_ROWS // (batch_size * context))
+    per_pass = max(1, population_rows(device) // (batch_size * context))
     passes = [members[i : i + per_pass] for members in groups.values() for i in range(0, len(members), per_pass)]
     out: list[PieceScores | None] = [None] * len(checkpoints)
     for number, members in enumerate(passes):

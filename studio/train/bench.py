@@ -59,7 +59,54 @@ def bench_train(report: BenchReport, quick: bool) -> None:
                chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / reference_s))
 
 
+def todays_forward(engine: Engine, ids: torch.Tensor) -> torch.Tensor:
+    """The judge's forward as it was before issue 23 (the reference of ``bench eval``): q and k
+    normalised one at a time, the value residual halved, every product ``F.linear``.
+    Standard nGPT residuals only (the bundled artists)."""
+    batch, length = ids.shape
+    heads, dim_head = engine.heads, engine.dim_head
+    engine._grow_rotary(length)
+    rotations = engine._rotations[:length]
+    with torch.inference_mode():
+        x = F.embedding(ids, engine.embed)
+        first_values = None
+        for layer in engine.layers:
+            fused = F.linear(x, layer.w_qkv).contiguous()
+            fused = fused.view(batch, length, 3, heads, dim_head // 2, 2).transpose(1, 3)
+            pairs = torch.view_as_complex(fused[:, :, :2]) * rotations
+            q = torch.view_as_real(pairs[:, :, 0]).flatten(-2)
+            k = torch.view_as_real(pairs[:, :, 1]).flatten(-2)
+            v = fused[:, :, 2].flatten(-2)
+            if engine.add_value_residual:
+                if first_values is None:
+                    first_values = v
+                else:
+                    v = 0.5 * (v + first_values)
+            q = F.normalize(q, dim=-1) * layer.qk_weight[:, 0]
+            k = F.normalize(k, dim=-1)
+            attended = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0)
+            attended = attended.transpose(1, 2).reshape(batch, length, heads * dim_head)
+            branch = F.normalize(F.linear(attended, layer.w_attn_out), dim=-1)
+            x = F.normalize(x.lerp(branch, layer.alpha_attn), dim=-1)
+            hidden, gate = F.linear(x, layer.w_ff_in).chunk(2, dim=-1)
+            branch = F.normalize(F.linear(F.silu(gate) * hidden, layer.w_ff_out), dim=-1)
+            x = F.normalize(x.lerp(branch, layer.alpha_ff), dim=-1)
+        return F.linear(x, engine.w_logits)
+
+
+def _best_of(runs: int, *fns):
+    """Each function's best time over ``runs`` alternating rounds (no side pays warm-up alone)."""
+    best = [float("inf")] * len(fns)
+    for _ in range(runs):
+        for i, fn in enumerate(fns):
+            best[i] = min(best[i], timed(fn)[0])
+    return best
+
+
 def bench_eval(report: BenchReport, quick: bool) -> None:
+    from studio.model.scoring import CPU_THREADS
+
+    _artist_rows(report, quick)
     ckpt = random_checkpoint(**CARD_ARTIST_CONFIG, seed=0)
     batch, context = (8, 128) if quick else (16, 256)
     ids = _batch(len(ckpt.vocab), batch, context)[:, :-1]
@@ -71,10 +118,68 @@ def bench_eval(report: BenchReport, quick: bool) -> None:
             return model(ids)
 
     reference_s, expected = timed(plain)
-    ours_s, got = timed(lambda: engine.forward(ids))
+    ours_s, got = timed(lambda: CPU_THREADS.run(lambda: engine.forward(ids), ids.numel()))
     reference_s = min(reference_s, timed(plain)[0])  # second runs: both warm
-    ours_s = min(ours_s, timed(lambda: engine.forward(ids))[0])
+    ours_s = min(ours_s, timed(lambda: CPU_THREADS.run(lambda: engine.forward(ids), ids.numel()))[0])
     assert (expected - got).abs().max() < 1e-3  # the same numbers, or the timing means nothing
     chars = batch * context
-    report.add(f"eval forward {batch}x{context} (3.2M params)", ours_s, reference_s,
+    report.add(f"eval forward {batch}x{context} (3.2M params): nGPT-pytorch vs ours", ours_s, reference_s,
                chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / reference_s))
+
+
+def _artist_rows(report: BenchReport, quick: bool) -> None:
+    """The judge's forward on a bundled dim-96 artist (16 windows of its 128-char context),
+    today's path vs ours; then eight children of the bundled pair, one by one vs together."""
+    import os
+
+    from studio.breed.pair import prepare_pair
+    from studio.breed.recipe import BreedRecipe
+    from studio.model.checkpoint import load_checkpoint
+    from studio.model.engine import Population
+    from studio.model.scoring import CPU_THREADS
+    from studio.shipped import shipped_dir
+
+    family = shipped_dir("checkpoints")
+    if family is None or not (family / "apehex/styleA/model.pt").exists():
+        report.note("eval: the bundled checkpoints are not installed; no dim-96 artist rows")
+        return
+    a = load_checkpoint(family / "apehex/styleA/model.pt")
+    b = load_checkpoint(family / "apehex/styleB/model.pt")
+    engine = Engine.from_checkpoint(a)
+    ids = _batch(len(a.vocab), 16, 128)[:, :-1]
+    chars = ids.numel()
+    assert (todays_forward(engine, ids) - engine.forward(ids)).abs().max() < 1e-4
+    runs = 3 if quick else 5
+    threads = torch.get_num_threads()
+
+    def ours():
+        return CPU_THREADS.run(lambda: engine.forward(ids), chars)
+
+    today_s, ours_s = _best_of(runs, lambda: todays_forward(engine, ids), ours)
+    report.add("judge forward, styleA (dim 96) 16x128: today's path vs ours", ours_s, today_s,
+               chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / today_s),
+               ours_threads=CPU_THREADS.best() or threads)
+    # the rest at one thread for both sides: on shared cores two threads' timings swing tenfold
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    os.environ["DARWASCII_CPU_THREADS"] = "fixed"
+    try:
+        today_s, ours_s = _best_of(runs, lambda: todays_forward(engine, ids), ours)
+        report.add("judge forward, styleA, both at 1 thread: today's path vs ours", ours_s, today_s,
+                   chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / today_s))
+        # a population: eight children of the pair, each forward alone vs one batched forward
+        pair = prepare_pair(a, b)
+        engines = [Engine.from_checkpoint(pair.child(BreedRecipe("slerp", t=i / 7))) for i in range(8)]
+        population = Population(engines)
+        ids = _batch(len(pair.vocab), 16, 128)[:, :-1]
+        together = population.forward(ids)
+        assert all(torch.equal(together[i], e.forward(ids)) for i, e in enumerate(engines))
+        alone_s, together_s = _best_of(runs, lambda: [e.forward(ids) for e in engines],
+                                       lambda: population.forward(ids))
+        report.add("judge forward, 8 children of styleA x styleB, 16x128, 1 thread: one by one vs one population",
+                   together_s, alone_s, chars_per_s=round(8 * chars / together_s))
+    finally:
+        del os.environ["DARWASCII_CPU_THREADS"]
+        torch.set_num_threads(previous)
+    report.note(f"eval: today's path = the judge's forward before issue 23 at PyTorch's {threads} threads; ours "
+                "picks its CPU threads by timing its forwards (ours_threads: the count it chose)")
