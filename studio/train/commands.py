@@ -62,6 +62,11 @@ def register(subparsers) -> None:
     t.add_argument("--seed", type=int, default=0, help="seed of the initialisation and batches (default 0)")
     t.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every,
                    help=f"save OUT and its resume state every N steps (default {defaults.checkpoint_every})")
+    t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="bf16: the forward under bfloat16 autocast (weights and optimizer stay float32); "
+                   "auto: bf16 on a CUDA device that supports it, else fp32")
+    t.add_argument("--compile", choices=("auto", "on", "off"), default="auto",
+                   help="compile the forward and loss with torch.compile (auto: on CUDA only; falls back to eager)")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same OUT")
     t.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pt", help="the checkpoint to write")
     t.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -176,7 +181,8 @@ def _stop_on_signals():
 def cmd_train(args) -> None:
     cli.refuse_output_onto_input(args.out, [args.start], args.force)
     TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context, lr=args.lr,
-                seed=args.seed, checkpoint_every=args.checkpoint_every).validate()
+                seed=args.seed, checkpoint_every=args.checkpoint_every, precision=args.precision,
+                compile=args.compile).validate()
     if args.start is None:
         ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant).validate()
     stop, restore = _stop_on_signals()
@@ -194,7 +200,8 @@ def _train_command(args, cancel) -> None:
     splits = split_pieces(pieces)
     start = load_checkpoint(args.start, trust=args.trust) if args.start else None
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, context=args.context, lr=args.lr,
-                         seed=args.seed, checkpoint_every=args.checkpoint_every)
+                         seed=args.seed, checkpoint_every=args.checkpoint_every, precision=args.precision,
+                         compile=args.compile)
     shape = ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant)
     show = cli.progress_printer(not args.json)
 
