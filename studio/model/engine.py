@@ -340,6 +340,9 @@ class Population:
         self.norm_qk, self.add_value_residual, self.smith = first.norm_qk, first.add_value_residual, first.smith
         self._update = first._update
         self._engine = first  # rotary tables
+        self._compiled = None  # see compile()
+        self.compiled_shape: dict[str, torch.Size] = {}
+        self.compile_note = ""
 
         def stacked(tensors: list[torch.Tensor]) -> torch.Tensor:
             return tensors[0].unsqueeze(0) if len(tensors) == 1 else torch.stack(tensors)
@@ -369,10 +372,36 @@ class Population:
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits of every model at every position of ``ids`` (B, T): (K, B, T, vocab)."""
         ids = ids.to(self.device)
+        length = ids.shape[1]
+        self._engine._grow_rotary(length)
+        rotations = self._engine._rotations[:length].view(length, 1, 1, self.dim_head // 2)
+        if self._compiled is not None and ids.shape == self.compiled_shape.setdefault("ids", ids.shape):
+            # one compiled shape (the full batches of windows); the rest (the last, smaller
+            # batch) run eagerly rather than compile again for a single call
+            try:
+                return self._compiled(ids, rotations)
+            except Exception as exc:  # torch raises many types; the eager forward is the same math
+                self.compile_note = f"compile failed ({type(exc).__name__}: {exc}); eager"
+                self._compiled = None
+        return self._logits(ids, rotations)
+
+    def compile(self) -> "Population":
+        """Run ``forward`` through torch.compile from now on: inductor fuses each normalise-and-
+        scale (and the residual steps around it) into a few kernels, on the CPU (C++) and CUDA
+        (Triton). The first call of each shape compiles (tens of seconds on two shared cores, a
+        few with inductor's cache warm), so only long jobs ask for it (``DARWASCII_COMPILE=1``);
+        if compiling fails, the eager forward runs instead and ``compile_note`` says why."""
+        if self._compiled is not None:
+            return self
+        try:
+            self._compiled = torch.compile(self._logits, dynamic=False)
+        except Exception as exc:
+            self.compile_note = f"compile unavailable ({type(exc).__name__}); eager"
+        return self
+
+    def _logits(self, ids: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
         batch, length = ids.shape
         models, heads, dim_head = self.models, self.heads, self.dim_head
-        self._engine._grow_rotary(length)
-        rotations = self._engine._rotations[:length].view(length, 1, 1, dim_head // 2)
         x = self.embed[:, ids].view(models, batch * length, self.dim)
         first_values = None
         for layer in self.layers:

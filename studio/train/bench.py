@@ -203,8 +203,27 @@ def _artist_rows(report: BenchReport, quick: bool) -> None:
                                        lambda: population.forward(ids))
         report.add("judge forward, 8 children of styleA x styleB, 16x128, 1 thread: one by one vs one population",
                    together_s, alone_s, chars_per_s=round(8 * chars / together_s))
+        if not quick:
+            _compiled_row(report, engine, _batch(len(a.vocab), 16, 128)[:, :-1], runs)
     finally:
         del os.environ["DARWASCII_CPU_THREADS"]
         torch.set_num_threads(previous)
     report.note(f"eval: today's path = the judge's forward before issue 23 at PyTorch's {threads} threads; ours "
                 "picks its CPU threads by timing its forwards (ours_threads: the count it chose)")
+
+
+def _compiled_row(report: BenchReport, engine: Engine, ids: torch.Tensor, runs: int) -> None:
+    """Eager vs torch.compile'd forward (DARWASCII_COMPILE=1), the compile's warm-up apart."""
+    from studio.model.engine import Population
+
+    eager, compiled = Population([engine]), Population([engine]).compile()
+    warm_s, got = timed(lambda: compiled.forward(ids))
+    if compiled.compile_note:
+        report.note(f"eval: no compiled row: {compiled.compile_note}")
+        return
+    assert (got - eager.forward(ids)).abs().max() < 1e-4
+    eager_s, compiled_s = _best_of(runs, lambda: eager.forward(ids), lambda: compiled.forward(ids))
+    chars = ids.numel()
+    report.add("judge forward, styleA, 1 thread: eager vs compiled (DARWASCII_COMPILE=1)", compiled_s, eager_s,
+               chars_per_s=round(chars / compiled_s), first_call_with_compile_s=round(warm_s, 1),
+               max_logit_diff=f"{(got - eager.forward(ids)).abs().max().item():.1e}")

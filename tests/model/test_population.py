@@ -110,3 +110,38 @@ def test_engines_of_one_architecture_share_no_weights():
     Engine.from_checkpoint(random_checkpoint(dim=32, depth=1, seed=14, manual_norm_weights=True))
     for ckpt, engine in zip((first, second, plain), engines):
         assert torch.equal(engine.forward(ids), Engine(ckpt.build_model()).forward(ids))
+
+
+# -- the compiled forward (opt-in) ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_compiled_forward_matches_ngpt_and_the_eager_forward():
+    ckpt = random_checkpoint(vocab_size=40, dim=32, depth=1, heads=2, dim_head=16, seed=21, scale_jitter=0.4)
+    model = ckpt.build_model()
+    engine = Engine(model)
+    ids = torch.randint(0, 40, (2, 24), generator=torch.Generator().manual_seed(0))
+    compiled = Population([engine]).compile()
+    got = compiled.forward(ids)[0]
+    assert compiled.compile_note == ""  # it really compiled (a C++ compiler is at hand here)
+    with torch.no_grad():
+        assert (got - model(ids)).abs().max().item() < 1e-4
+    assert (got - engine.forward(ids)).abs().max().item() < 1e-4
+    # another shape runs eagerly (one compiled shape per population), exactly the eager numbers
+    assert torch.equal(compiled.forward(ids[:1])[0], engine.forward(ids[:1]))
+
+
+def test_a_compile_that_fails_falls_back_to_the_eager_forward(monkeypatch):
+    engine = Engine(random_checkpoint(dim=32, depth=1, seed=22).build_model())
+    ids = torch.randint(0, len(engine.embed), (2, 12), generator=torch.Generator().manual_seed(1))
+
+    def broken(fn, **kwargs):
+        def run(*args):
+            raise RuntimeError("no C++ compiler")
+
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    population = Population([engine]).compile()
+    assert torch.equal(population.forward(ids)[0], engine.forward(ids))
+    assert "compile failed" in population.compile_note
