@@ -13,8 +13,9 @@ from studio.model.synthetic import random_checkpoint
 @pytest.mark.parametrize("variant", ["standard", "smith"])
 def test_population_forward_is_each_models_own_forward(variant):
     ckpts = [
-        random_checkpoint(vocab_size=40, dim=48, depth=2, heads=3, dim_head=16, variant=variant, seed=s,
-                          scale_jitter=0.5)
+        random_checkpoint(
+            vocab_size=40, dim=48, depth=2, heads=3, dim_head=16, variant=variant, seed=s, scale_jitter=0.5
+        )
         for s in range(3)
     ]
     models = [c.build_model() for c in ckpts]

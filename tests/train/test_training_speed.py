@@ -23,8 +23,16 @@ def one_thread():
 
 
 def _losses(tmp_path, precision: str, steps: int = 200) -> list[float]:
-    config = TrainConfig(steps=steps, batch_size=4, context=16, lr=5e-3, warmup=10, checkpoint_every=0,
-                         precision=precision, compile="off")
+    config = TrainConfig(
+        steps=steps,
+        batch_size=4,
+        context=16,
+        lr=5e-3,
+        warmup=10,
+        checkpoint_every=0,
+        precision=precision,
+        compile="off",
+    )
     result = train(PIECES, tmp_path / f"{precision}.pt", config=config, shape=SHAPE, device="cpu")
     assert load_checkpoint(result.path).extra["recipe"]["accelerator"]["bf16"] == (precision == "bf16")
     return [h["loss"] for h in result.history]
@@ -53,8 +61,13 @@ def test_a_compile_that_fails_falls_back_to_eager(tmp_path, monkeypatch, one_thr
     result = train(PIECES, tmp_path / "eager.pt", config=config, shape=SHAPE, device="cpu")
     plan = load_checkpoint(result.path).extra["recipe"]["accelerator"]
     assert plan["compiled"] is False and "compile failed" in plan["note"]
-    eager = train(PIECES, tmp_path / "plain.pt", config=TrainConfig(**{**config.__dict__, "compile": "off"}),
-                  shape=SHAPE, device="cpu")
+    eager = train(
+        PIECES,
+        tmp_path / "plain.pt",
+        config=TrainConfig(**{**config.__dict__, "compile": "off"}),
+        shape=SHAPE,
+        device="cpu",
+    )
     assert result.history == eager.history  # the same computation
 
 
