@@ -131,7 +131,6 @@ def _best_of(runs: int, *fns):
 def bench_eval(report: BenchReport, quick: bool) -> None:
     from studio.model.scoring import CPU_THREADS
 
-    _artist_rows(report, quick)
     ckpt = random_checkpoint(**CARD_ARTIST_CONFIG, seed=0)
     batch, context = (8, 128) if quick else (16, 256)
     ids = _batch(len(ckpt.vocab), batch, context)[:, :-1]
@@ -150,80 +149,3 @@ def bench_eval(report: BenchReport, quick: bool) -> None:
     chars = batch * context
     report.add(f"eval forward {batch}x{context} (3.2M params): nGPT-pytorch vs ours", ours_s, reference_s,
                chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / reference_s))
-
-
-def _artist_rows(report: BenchReport, quick: bool) -> None:
-    """The judge's forward on a bundled dim-96 artist (16 windows of its 128-char context),
-    today's path vs ours; then eight children of the bundled pair, one by one vs together."""
-    import os
-
-    from studio.breed.pair import prepare_pair
-    from studio.breed.recipe import BreedRecipe
-    from studio.model.checkpoint import load_checkpoint
-    from studio.model.engine import Population
-    from studio.model.scoring import CPU_THREADS
-    from studio.shipped import shipped_dir
-
-    family = shipped_dir("checkpoints")
-    if family is None or not (family / "apehex/styleA/model.pt").exists():
-        report.note("eval: the bundled checkpoints are not installed; no dim-96 artist rows")
-        return
-    a = load_checkpoint(family / "apehex/styleA/model.pt")
-    b = load_checkpoint(family / "apehex/styleB/model.pt")
-    engine = Engine.from_checkpoint(a)
-    ids = _batch(len(a.vocab), 16, 128)[:, :-1]
-    chars = ids.numel()
-    assert (todays_forward(engine, ids) - engine.forward(ids)).abs().max() < 1e-4
-    runs = 3 if quick else 5
-    threads = torch.get_num_threads()
-
-    def ours():
-        return CPU_THREADS.run(lambda: engine.forward(ids), chars)
-
-    today_s, ours_s = _best_of(runs, lambda: todays_forward(engine, ids), ours)
-    report.add("judge forward, styleA (dim 96) 16x128: today's path vs ours", ours_s, today_s,
-               chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / today_s),
-               ours_threads=CPU_THREADS.best() or threads)
-    # the rest at one thread for both sides: on shared cores two threads' timings swing tenfold
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    os.environ["DARWASCII_CPU_THREADS"] = "fixed"
-    try:
-        today_s, ours_s = _best_of(runs, lambda: todays_forward(engine, ids), ours)
-        report.add("judge forward, styleA, both at 1 thread: today's path vs ours", ours_s, today_s,
-                   chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / today_s))
-        # a population: eight children of the pair, each forward alone vs one batched forward
-        pair = prepare_pair(a, b)
-        engines = [Engine.from_checkpoint(pair.child(BreedRecipe("slerp", t=i / 7))) for i in range(8)]
-        population = Population(engines)
-        ids = _batch(len(pair.vocab), 16, 128)[:, :-1]
-        together = population.forward(ids)
-        assert all(torch.equal(together[i], e.forward(ids)) for i, e in enumerate(engines))
-        alone_s, together_s = _best_of(runs, lambda: [e.forward(ids) for e in engines],
-                                       lambda: population.forward(ids))
-        report.add("judge forward, 8 children of styleA x styleB, 16x128, 1 thread: one by one vs one population",
-                   together_s, alone_s, chars_per_s=round(8 * chars / together_s))
-        if not quick:
-            _compiled_row(report, engine, _batch(len(a.vocab), 16, 128)[:, :-1], runs)
-    finally:
-        del os.environ["DARWASCII_CPU_THREADS"]
-        torch.set_num_threads(previous)
-    report.note(f"eval: today's path = the judge's forward before issue 23 at PyTorch's {threads} threads; ours "
-                "picks its CPU threads by timing its forwards (ours_threads: the count it chose)")
-
-
-def _compiled_row(report: BenchReport, engine: Engine, ids: torch.Tensor, runs: int) -> None:
-    """Eager vs torch.compile'd forward (DARWASCII_COMPILE=1), the compile's warm-up apart."""
-    from studio.model.engine import Population
-
-    eager, compiled = Population([engine]), Population([engine]).compile()
-    warm_s, got = timed(lambda: compiled.forward(ids))
-    if compiled.compile_note:
-        report.note(f"eval: no compiled row: {compiled.compile_note}")
-        return
-    assert (got - eager.forward(ids)).abs().max() < 1e-4
-    eager_s, compiled_s = _best_of(runs, lambda: eager.forward(ids), lambda: compiled.forward(ids))
-    chars = ids.numel()
-    report.add("judge forward, styleA, 1 thread: eager vs compiled (DARWASCII_COMPILE=1)", compiled_s, eager_s,
-               chars_per_s=round(chars / compiled_s), first_call_with_compile_s=round(warm_s, 1),
-               max_logit_diff=f"{(got - eager.forward(ids)).abs().max().item():.1e}")

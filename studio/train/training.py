@@ -90,7 +90,7 @@ class AcceleratorPlan:
     @classmethod
     def for_device(cls, config: TrainConfig, device: torch.device) -> "AcceleratorPlan":
         cuda = device.type == "cuda"
-        bf16_ok = cuda and torch.cuda.is_bf16_supported() or device.type == "cpu"
+        bf16_ok = (cuda and torch.cuda.is_bf16_supported()) or device.type == "cpu"
         if config.precision == "bf16" and not bf16_ok:
             raise StudioError(f"bf16 training is not supported on {device}; use --precision fp32")
         bf16 = config.precision == "bf16" or (config.precision == "auto" and cuda and bf16_ok)
