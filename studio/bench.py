@@ -25,7 +25,7 @@ SUITES: dict[str, str] = {
     "sample": "studio.model.bench:bench_sample",
     "breed": "studio.breed.bench:bench_breed",
     "train": "studio.train.bench:bench_train",
-    "eval": "studio.train.bench:bench_eval",
+    "eval": "studio.breed.darwin_commands:bench_eval",
     "darwin": "studio.breed.darwin_commands:bench_darwin",
     "nursery": "studio.breed.darwin_commands:bench_nursery",
     "startup": "studio.app.startup_bench:bench_startup",

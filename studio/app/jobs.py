@@ -373,10 +373,10 @@ def litter_job(make_litter, settings: SampleSettings, nursery=None, make_nursery
             ctx.progress(done / steps, f"child {kid.index + 1} of {len(kids)} draws")
             session.draw(kid, settings, device=ctx.device, on_char=on_char, cancel=ctx.cancelled)
             flush()
-        for done, kid in enumerate(kids):
-            ctx.progress((len(kids) + done) / steps, f"judging child {kid.index + 1} of {len(kids)}")
-            session.judge(kid, device=ctx.device, cancel=ctx.cancelled)
-            ctx.partial({"judged": kid.index})
+        # the whole litter in one batched pass (issue 23): each child's figures as if judged alone
+        ctx.progress(len(kids) / steps, f"judging the {len(kids)} children")
+        session.judge_all(kids, device=ctx.device, cancel=ctx.cancelled,
+                          on_judged=lambda kid: ctx.partial({"judged": kid.index}))
         session.save_log()  # the pieces and figures join the recipes in the log
         return LitterOutcome(session, litter)
 

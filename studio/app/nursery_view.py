@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -364,7 +364,12 @@ class NurseryView(QWidget):
         # would take the digits and Ctrl+Z
         focus = self.focusWidget()
         if self.isVisible() and (focus is None or focus is self or isinstance(focus, KidCard) or not focus.isVisible()):
-            self.cards[0].setFocus(Qt.OtherFocusReason)
+            first = self.cards[0]
+            first.setFocus(Qt.OtherFocusReason)
+            # The new cards are shown on the next turn of the event loop; a hidden widget's
+            # setFocus does not take, and deleting the old focused card then left no focus at all
+            # (Ctrl+Z and the digit keys went nowhere about one litter in two). Ask again then.
+            QTimer.singleShot(0, first, lambda: first.setFocus(Qt.OtherFocusReason))
 
     def mark_cancelled(self) -> None:
         """A cancelled litter: children it never judged say so (what they drew stays)."""

@@ -24,6 +24,7 @@ champion's reported figure.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -43,6 +44,7 @@ from studio.errors import Cancelled, StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine
+from studio.model.scoring import scoring_job, window_chars
 from studio.model.judge import (
     BOOTSTRAP_SEED,
     RESAMPLES,
@@ -52,6 +54,7 @@ from studio.model.judge import (
     default_stride,
     inherited_training,
     measurement_of,
+    score_models,
     score_pieces,
     scoring_context,
     training_facts,
@@ -184,6 +187,9 @@ class Evolution:
         self.scored = 0
         self.forward_chars = 0  # chars fed through a forward pass for fitness (racing's budget)
         self._live: dict[int, ArtistCheckpoint] = {}
+        # (model key, data sha256) -> (the node, its PieceScores): nothing is scored twice on the same data
+        self._memo: dict[tuple[Any, str], tuple[Any, PieceScores]] = {}
+        self._fingerprints: dict[str, str] = {}  # "A", "B", "ancestor" -> weights_fingerprint
         # The race's slices of the fitness data (fixed for the run), then all of it.
         fractions = settings.race_slices if settings.racing else ()
         self.rung_data = [fitness.subset(f, seed=settings.seed) for f in fractions] + [fitness]
@@ -197,10 +203,19 @@ class Evolution:
     # -- scoring ---------------------------------------------------------------
 
     def piece_scores(self, ckpt: ArtistCheckpoint, data: HeldOut | None = None) -> PieceScores:
+        return self.score_many([ckpt], data or self.fitness)[0]
+
+    def score_many(self, checkpoints: list[ArtistCheckpoint], data: HeldOut) -> list[PieceScores]:
+        """The judge's per-piece scores of several children on ``data``, in one batched pass
+        (each child's scores are what it gets scored alone)."""
         if self.cancel():
             raise Cancelled()
-        scores, chars = score_child(ckpt, data or self.fitness, self.scoring_options(), cancel=self.cancel)
-        self.forward_chars += chars
+        options = self.scoring_options()
+        scores = score_models(checkpoints, data, context=options["context"], stride=options["stride"],
+                              batch_size=options["batch_size"], skip_unknown=options["skip_unknown"],
+                              device=self.device, cancel=self.cancel)
+        # chars fed through a forward pass: every window of every model
+        self.forward_chars += sum(window_chars(int(s.chars.sum()) + 1, s.context, s.stride) for s in scores)
         return scores
 
     def scoring_options(self) -> dict[str, Any]:
@@ -212,8 +227,51 @@ class Evolution:
         """Fitness: the judge's bpc on the fitness data (lower is fitter)."""
         return self.piece_scores(ckpt, data).bpc
 
+    def scores_on(self, models: list[tuple[Any, Callable[[], ArtistCheckpoint]]], data: HeldOut) -> list[PieceScores]:
+        """Per-piece scores on ``data`` of each model, given as (node, how to get its weights)
+        with node "A", "B", "ancestor" or a genome, in one pass over those not scored on these
+        data before: in this run, or (the parents and the ancestor) in an earlier run in this
+        process with the same weights, data, context and stride."""
+        sha = data.identity.sha256
+        missing: dict[tuple[Any, str], tuple[Any, Callable[[], ArtistCheckpoint]]] = {}
+        for node, weights in models:
+            key = (_node_key(node), sha)
+            if key in self._memo and self._memo[key][0] is node:
+                continue
+            earlier = _REFERENCE_SCORES.get(self._reference_key(node, weights, data))
+            if earlier is not None:
+                self._remember(node, data, earlier[0])
+                self.forward_chars += earlier[1]  # what the figure cost when it was made: logs stay the same
+                continue
+            missing.setdefault(key, (node, weights))
+        if missing:
+            scores = self.score_many([weights() for _, weights in missing.values()], data)
+            for (node, weights), piece_scores in zip(missing.values(), scores):
+                self._remember(node, data, piece_scores)
+                reference = self._reference_key(node, weights, data)
+                if reference is not None:
+                    chars = window_chars(int(piece_scores.chars.sum()) + 1, piece_scores.context, piece_scores.stride)
+                    _REFERENCE_SCORES[reference] = (piece_scores, chars)
+                    while len(_REFERENCE_SCORES) > 32:
+                        _REFERENCE_SCORES.pop(next(iter(_REFERENCE_SCORES)))
+        return [self._memo[(_node_key(node), sha)][1] for node, _ in models]
+
+    def _reference_key(self, node: Any, weights: Callable[[], ArtistCheckpoint], data: HeldOut) -> tuple | None:
+        """The process-wide key of a parent's or the ancestor's scores (None for children)."""
+        if node not in ("A", "B", "ancestor"):
+            return None
+        if node not in self._fingerprints:
+            self._fingerprints[node] = weights_fingerprint(weights())
+        return (self._fingerprints[node], data.identity.sha256, self.context, self.stride,
+                self.settings.skip_unknown, self.device.type, str(self.device))
+
+    def _remember(self, node: Any, data: HeldOut, scores: PieceScores) -> None:
+        # the node is kept with its scores, so an id is never taken for another genome's
+        self._memo[(_node_key(node), data.identity.sha256)] = (node, scores)
+
     def _score_runners(self, runners: list[Individual], data: HeldOut, on_scored: Callable[[], None]) -> None:
-        """Append each runner's bpc on ``data`` to its scores (built from its genome when needed)."""
+        """Append each runner's bpc on ``data`` to its scores (built from its genome when
+        needed), all of them in one batched pass."""
         if self.executor is not None:
             genomes = [i.genome for i in runners]
             for index, bpc, chars in self.executor.score(genomes, data, cancel=self.cancel):
@@ -221,10 +279,16 @@ class Evolution:
                 self.forward_chars += chars
                 on_scored()
             return
+        if not runners:
+            return
         for individual in runners:
             if individual.checkpoint is None:
                 individual.checkpoint = self.build(individual.genome, {})
-            individual.scores.append(self.score(individual.checkpoint, data))
+        scores = self.score_many([i.checkpoint for i in runners], data)
+        for individual, piece_scores in zip(runners, scores):
+            individual.scores.append(piece_scores.bpc)
+            if data is self.fitness:  # all the fitness data: the report may need it again
+                self._remember(individual.genome, data, piece_scores)
             on_scored()
 
     # -- genomes -----------------------------------------------------------------
@@ -242,11 +306,16 @@ class Evolution:
     # -- the run ---------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
+        with scoring_job(self.device):
+            return self._run()
+
+    def _run(self) -> dict[str, Any]:
         s = self.settings
         started = time.perf_counter()
         total = s.population * s.generations
         self.progress(DarwinProgress(0, s.generations, 0, total, None, "scoring the parents"))
-        parent_bpc = [self.score(self.parent_a), self.score(self.parent_b)]
+        parents = self.scores_on([("A", lambda: self.parent_a), ("B", lambda: self.parent_b)], self.fitness)
+        parent_bpc = [s.bpc for s in parents]
         survivors = s.survivors
 
         gen0_genome = {"a": "A", "b": "B", "recipe": BreedRecipe(method="slerp", t=0.5).to_dict()}
@@ -404,13 +473,18 @@ class Evolution:
             "best_parent": {"name": self.names[best_parent_index], "bpc": round(parent_bpc[best_parent_index], 6)},
         }
         # The report: every model on the same held-out pieces, vigor with intervals.
-        scores_a = self.piece_scores(self.parent_a, data)
-        scores_b = self.piece_scores(self.parent_b, data)
-        champion_scores = self.piece_scores(champion.checkpoint, data)
-        gen0_scores = self.piece_scores(self.pair.child(BreedRecipe(method="slerp", t=0.5)), data)
-        ancestor = None
+        # Every model of the report in one pass (those already scored on these data are not scored again).
+        gen0_node = gen0.genome if gen0 is not None else "gen0"
+        models: list[tuple[Any, Callable[[], ArtistCheckpoint]]] = [
+            ("A", lambda: self.parent_a),
+            ("B", lambda: self.parent_b),
+            (champion.genome, lambda: champion.checkpoint),
+            (gen0_node, lambda: self.pair.child(BreedRecipe(method="slerp", t=0.5))),
+        ]
         if self.ancestor is not None:
-            ancestor = (self.ancestor.name, self.piece_scores(self._over_union(self.ancestor), data))
+            models.append(("ancestor", lambda: self._over_union(self.ancestor)))
+        scores_a, scores_b, champion_scores, gen0_scores, *rest = self.scores_on(models, data)
+        ancestor = (self.ancestor.name, rest[0]) if self.ancestor is not None else None
         parents = {self.names[0]: scores_a, self.names[1]: scores_b}
         vigor = vigor_report(champion_scores, parents, self.parent_classes, ancestor=ancestor)
         gen0_vigor = vigor_report(gen0_scores, parents, self.parent_classes, ancestor=ancestor)
@@ -466,6 +540,30 @@ class Evolution:
         measured = getattr(self, "log", {}).get("report", {}).get("measurements", {}).get("champion")
         ckpt.metrics = {**ckpt.metrics, "measurements": [measured]} if measured else dict(ckpt.metrics)
         return save_checkpoint(ckpt, path)
+
+
+# The parents' and ancestors' scores of earlier runs in this process (darwin-experiment's
+# seeds, a re-run from the app): key -> (PieceScores, forward chars it took). See scores_on.
+_REFERENCE_SCORES: dict[tuple, tuple[PieceScores, int]] = {}
+
+
+def weights_fingerprint(ckpt: ArtistCheckpoint) -> str:
+    """sha256 of what a checkpoint computes: config, variant, vocabulary and every tensor."""
+    digest = hashlib.sha256(json.dumps([ckpt.config, ckpt.variant, list(ckpt.vocab.chars)], sort_keys=True,
+                                       default=str).encode())
+    for key in sorted(ckpt.state_dict):
+        value = ckpt.state_dict[key]
+        digest.update(key.encode())
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().to("cpu").contiguous()
+            digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
+            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _node_key(node: Any) -> Any:
+    """A model's key in a run's memo: "A", "B" or a name as they are, a genome by identity."""
+    return node if isinstance(node, str) else id(node)
 
 
 def build_genome(genome: dict[str, Any], pair, parent_a: ArtistCheckpoint, parent_b: ArtistCheckpoint,

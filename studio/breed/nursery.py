@@ -309,42 +309,53 @@ class Nursery:
     def judge(self, kid: Kid, device: Any = "cpu", cancel: Callable[[], bool] | None = None) -> dict[str, Any]:
         """Score the child on the pair's held-out data (as the breeding bay does): its
         measurement with an interval, and vigor against A and B on the same pieces."""
-        from studio.model.engine import Engine
-        from studio.model.judge import measurement_of, score_pieces, vigor_report
-
-        judge = self.judge_data(device, cancel)
-        ckpt = self.build(kid)
-        engine = Engine.from_checkpoint(ckpt, device=device)
-        scores = score_pieces(
-            engine.forward,
-            ckpt.vocab,
-            judge["heldout"],
-            context=judge["context"],
-            stride=judge["stride"],
-            device=device,
-            cancel=cancel,
-        )
-        kid.measurement = measurement_of(scores, judge["heldout"], context_note=judge["note"]).to_dict()
-        kid.vigor = vigor_report(scores, judge["parents"], judge["classes"])
+        self.judge_all([kid], device=device, cancel=cancel)
         return kid.measurement
+
+    def judge_all(
+        self,
+        kids: list[Kid],
+        device: Any = "cpu",
+        cancel: Callable[[], bool] | None = None,
+        on_judged: Callable[[Kid], None] | None = None,
+    ) -> None:
+        """``judge`` for several children at once: one batched pass over the data for the
+        whole litter (each child's figures are what it gets judged alone)."""
+        from studio.model.judge import measurement_of, score_models, vigor_report
+        from studio.model.scoring import scoring_job
+
+        if not kids:
+            return
+        with scoring_job(device):
+            judge = self.judge_data(device, cancel)
+            children = [self.build(kid) for kid in kids]
+            scores = score_models(
+                children,
+                judge["heldout"],
+                context=judge["context"],
+                stride=judge["stride"],
+                device=device,
+                cancel=cancel,
+            )
+        for kid, child_scores in zip(kids, scores):
+            kid.measurement = measurement_of(child_scores, judge["heldout"], context_note=judge["note"]).to_dict()
+            kid.vigor = vigor_report(child_scores, judge["parents"], judge["classes"])
+            if on_judged is not None:
+                on_judged(kid)
 
     def judge_data(self, device, cancel=None) -> dict[str, Any]:
         """The judge's data, context and stride, and both parents' scores on it (made once a session)."""
         if self._judge is None:
-            from studio.model.engine import Engine
-            from studio.model.judge import default_stride, score_pieces, scoring_context, training_facts
+            from studio.model.judge import default_stride, score_models, scoring_context, training_facts
 
             heldout = self._heldout() if callable(self._heldout) else self._heldout
             if heldout is None:
                 raise StudioError("this nursery was given no held-out data to judge its children on")
             context, note = scoring_context([self.a, self.b])
             stride = default_stride(context)
-            parents = {}
-            for name, ckpt in zip(self.names, (self.parent_a, self.parent_b)):
-                engine = Engine.from_checkpoint(ckpt, device=device)
-                parents[name] = score_pieces(
-                    engine.forward, ckpt.vocab, heldout, context=context, stride=stride, device=device, cancel=cancel
-                )
+            scores = score_models(
+                [self.parent_a, self.parent_b], heldout, context=context, stride=stride, device=device, cancel=cancel
+            )
             classes = {
                 self.a.name: list(training_facts(self.a).classes),
                 self.b.name: list(training_facts(self.b).classes),
@@ -354,7 +365,7 @@ class Nursery:
                 "context": context,
                 "note": note,
                 "stride": stride,
-                "parents": parents,
+                "parents": dict(zip(self.names, scores)),
                 "classes": classes,
             }
         return self._judge

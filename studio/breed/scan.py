@@ -22,8 +22,15 @@ from studio.breed.pair import prepare_pair
 from studio.breed.recipe import BreedRecipe
 from studio.errors import Cancelled, StudioError
 from studio.model.checkpoint import ArtistCheckpoint
-from studio.model.engine import Engine
-from studio.model.judge import Barrier, HeldOut, barrier_with_interval, default_stride, score_pieces, scoring_context
+from studio.model.judge import Barrier, HeldOut, barrier_with_interval, default_stride, score_models, scoring_context
+from studio.model.scoring import scoring_job
+
+
+def progress_over(progress: Callable[[int, int], None] | None, points: int) -> Callable[[int, int], None] | None:
+    """The scan's progress in points along the path, from the pass's progress in windows."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(min(points, points * done // max(total, 1)), points)
 
 
 @dataclass
@@ -80,15 +87,12 @@ def scan_path(
     stride = stride or default_stride(context)
     pair = prepare_pair(a, b)
     ts = [i / (points - 1) for i in range(points)]
-    scores = []
-    for i, t in enumerate(ts):
-        if cancel is not None and cancel():
-            raise Cancelled()
-        child = pair.child(BreedRecipe(method="slerp", t=t))
-        engine = Engine.from_checkpoint(child, device=device)
-        scores.append(score_pieces(engine.forward, pair.vocab, heldout, context=context, stride=stride,
-                                   skip_unknown=skip_unknown, device=device, cancel=cancel))
-        if progress is not None:
-            progress(i + 1, points)
+    if cancel is not None and cancel():
+        raise Cancelled()
+    # every point of the path in one batched pass (each point's scores are what it gets alone)
+    with scoring_job(device):
+        children = [pair.child(BreedRecipe(method="slerp", t=t)) for t in ts]
+        scores = score_models(children, heldout, context=context, stride=stride, skip_unknown=skip_unknown,
+                              device=device, cancel=cancel, progress=progress_over(progress, points))
     barrier = barrier_with_interval(ts, scores)
     return ScanResult(barrier, heldout.identity, context, stride, note, int(scores[0].chars.sum()), (a.name, b.name))

@@ -23,7 +23,11 @@ is a complex multiplication of x1 + i x2 by e^{i angle}: one op per tensor.
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass
+from typing import Any, Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -34,7 +38,7 @@ from studio.model import compat
 @dataclass
 class _Layer:
     w_qkv: torch.Tensor      # (3 * inner, dim): q, k, v rows
-    qk_scale: torch.Tensor   # (heads, 1, dim_head), sqrt(dim_head) folded in
+    qk_weight: torch.Tensor  # (heads, 2, 1, dim_head): q's qk_scale (sqrt(dim_head) folded in), then ones for k
     w_attn_out: torch.Tensor  # (dim, inner)
     alpha_attn: torch.Tensor  # (dim,)
     w_ff_in: torch.Tensor    # (2 * ff_inner, dim): hidden and gate rows, scales folded in
@@ -53,6 +57,25 @@ def _project(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     if rows > 64:
         return F.linear(x, weight)
     return torch.mm(weight, x.reshape(rows, x.shape[2]).t()).t().reshape(x.shape[0], x.shape[1], weight.shape[0])
+
+
+# (config, variant) -> an nGPT module that engines of that architecture are read from
+_TEMPLATES: dict[tuple[str, str], torch.nn.Module] = {}
+_TEMPLATES_LOCK = threading.Lock()
+
+
+def _value_residual(enabled: bool, first_values, v: torch.Tensor):
+    """(first layer's values, this layer's values mixed with them).
+
+    nGPT mixes ``(v + v_first) / 2``; the half is dropped here. Attention and the output
+    projection are linear in v and the branch is normalised right after them, and halving
+    is exact in floating point, so the result is bitwise the same with one product fewer.
+    """
+    if not enabled:
+        return first_values, v
+    if first_values is None:
+        return v, v
+    return first_values, v + first_values
 
 
 class KVCache:
@@ -121,7 +144,8 @@ class Engine:
         self._update = compat.geodesic_update if self.smith else compat.nlerp_update
 
         def put(t: torch.Tensor) -> torch.Tensor:
-            return t.detach().to(device=self.device, dtype=dtype).contiguous()
+            # a copy, never a view of the module's tensors (modules are reused for other weights)
+            return t.detach().to(device=self.device, dtype=dtype).clone(memory_format=torch.contiguous_format)
 
         with torch.no_grad():
             self.embed = put(model.token_embed.weight)
@@ -130,12 +154,14 @@ class Engine:
                 attn, ff = attn_res.fn, ff_res.fn
                 w_qkv = torch.cat((attn.to_q.weight, attn.to_k.weight, attn.to_v.weight))
                 qk_scale = attn.qk_scale().view(self.heads, 1, self.dim_head) * attn.attn_scale
+                # q and k are normalised in one call and scaled in one product; k's factor is 1
+                qk_weight = torch.stack((qk_scale, torch.ones_like(qk_scale)), dim=1)
                 hidden = ff.to_hidden.weight * ff.hidden_scale()[:, None]
                 gate = ff.to_gate.weight * (ff.gate_scale() * ff.dim**0.5)[:, None]
                 self.layers.append(
                     _Layer(
                         w_qkv=put(w_qkv),
-                        qk_scale=put(qk_scale),
+                        qk_weight=put(qk_weight),
                         w_attn_out=put(attn.to_out.weight),
                         alpha_attn=put(attn_res.branch_scale()),
                         w_ff_in=put(torch.cat((hidden, gate))),
@@ -145,7 +171,7 @@ class Engine:
                 )
             logits_weight = model.to_logits.weight if model.to_logits is not None else model.token_embed.weight
             self.w_logits = put(logits_weight * model.logit_scale()[:, None])
-            self._inv_freq = model.rotary_embed.freqs.detach().to(self.device, torch.float32)
+            self._inv_freq = model.rotary_embed.freqs.detach().to(self.device, torch.float32).clone()
         self._rotations = torch.empty(0, dtype=torch.complex64)
         self._grow_rotary(1024)
 
@@ -153,10 +179,27 @@ class Engine:
 
     @classmethod
     def from_checkpoint(cls, ckpt, device: str | torch.device = "cpu") -> "Engine":
-        """The checkpoint's engine, decoding within its training context when it records one."""
+        """The engine of a checkpoint. Building nGPT-pytorch's module is most of the cost of
+        a small model's engine (~60 ms of ~70 for a dim-96 artist: every NormLinear registers
+        a parametrization), so one module per architecture is kept and each checkpoint's
+        weights are loaded into it; the engine copies what it reads, so nothing is shared.
+        It decodes within the checkpoint's training context when it records one."""
         from studio.model.judge import training_facts
 
-        return cls(ckpt.build_model("cpu"), device=device, window=training_facts(ckpt).context)
+        key = (json.dumps(ckpt.config, sort_keys=True, default=str), ckpt.variant)
+        with _TEMPLATES_LOCK:
+            template = _TEMPLATES.get(key)
+            if template is not None:
+                try:
+                    compat.load_weights(template, ckpt.state_dict)
+                except StudioError:
+                    template = None  # build_model says what is wrong, with the file's name
+            if template is None:
+                template = ckpt.build_model("cpu")
+                if len(_TEMPLATES) >= 4:
+                    _TEMPLATES.pop(next(iter(_TEMPLATES)))
+                _TEMPLATES[key] = template
+            return cls(template, device=device, window=training_facts(ckpt).context)
 
     @property
     def inner(self) -> int:
@@ -193,8 +236,18 @@ class Engine:
 
     @torch.inference_mode()
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """Logits for every position of ``ids`` (B, T), no cache: nGPT's ``model(ids)``."""
-        return self._run(ids.to(self.device), cache=None)
+        """Logits for every position of ``ids`` (B, T), no cache: nGPT's ``model(ids)``.
+
+        The same computation as a :class:`Population` of this one model (so a model scored
+        alone and scored with others gets the same numbers).
+        """
+        return self.stack().forward(ids)[0]
+
+    def stack(self) -> "Population":
+        """This model as a population of one (views of its weights, made once)."""
+        if "_stack" not in self.__dict__:
+            self._stack = Population([self])
+        return self._stack
 
     @torch.inference_mode()
     def step(self, ids: torch.Tensor, cache: KVCache, last_only: bool = True) -> torch.Tensor:
@@ -209,20 +262,14 @@ class Engine:
         # complex views need the pair dimension contiguous
         fused = _project(x, layer.w_qkv).contiguous()
         fused = fused.view(batch, length, 3, self.heads, self.dim_head // 2, 2).transpose(1, 3)
-        # fused: (B, heads, 3, T, dim_head / 2, 2); pairs rotate as complex numbers
-        pairs = torch.view_as_complex(fused[:, :, :2]) * rotations
-        q = torch.view_as_real(pairs[:, :, 0]).flatten(-2)
-        k = torch.view_as_real(pairs[:, :, 1]).flatten(-2)
-        v = fused[:, :, 2].flatten(-2)
-        if self.add_value_residual:
-            if first_values is None:
-                first_values = v
-            else:
-                v = 0.5 * (v + first_values)
+        # fused: (B, heads, 3, T, dim_head / 2, 2); pairs rotate as complex numbers, q and k together
+        qk = torch.view_as_real(torch.view_as_complex(fused[:, :, :2]) * rotations).flatten(-2)
         if self.norm_qk:
-            q = F.normalize(q, dim=-1)
-            k = F.normalize(k, dim=-1)
-        return q * layer.qk_scale, k, v, first_values
+            qk = F.normalize(qk, dim=-1)  # q and k in one normalisation
+        qk = qk * layer.qk_weight  # q's scale, k's ones: one product
+        v = fused[:, :, 2].flatten(-2)
+        first_values, v = _value_residual(self.add_value_residual, first_values, v)
+        return qk[:, :, 0], qk[:, :, 1], v, first_values
 
     def _run(self, ids: torch.Tensor, cache: KVCache | None, last_only: bool = False) -> torch.Tensor:
         batch, length = ids.shape
@@ -266,6 +313,151 @@ class Engine:
         if last_only:
             return _project(x[:, -1:], self.w_logits)[:, 0]
         return _project(x, self.w_logits)
+
+
+@dataclass
+class _StackedLayer:
+    """One layer's weights for K models, stacked on a leading model dimension."""
+
+    w_qkv: torch.Tensor  # (K, 3 * inner, dim)
+    qk_weight: torch.Tensor  # (K, 1, 1, 2, heads, dim_head)
+    w_attn_out: torch.Tensor  # (K, dim, inner)
+    alpha_attn: torch.Tensor  # (K, 1, dim)
+    w_ff_in: torch.Tensor  # (K, 2 * ff_inner, dim)
+    w_ff_out: torch.Tensor  # (K, dim, ff_inner)
+    alpha_ff: torch.Tensor  # (K, 1, dim)
+
+
+class Population:
+    """Several models of one architecture run as one: their weights stacked on a leading
+    model dimension, every product a batched one (``torch.matmul`` over the stack).
+
+    ``forward(ids)`` gives every model's logits for the same windows, ``(K, B, T, vocab)``.
+    Each model's numbers are what ``Engine.forward`` gives for it alone (the same
+    operations, one model per slice; ``tests/model/test_population.py`` checks it), so
+    scoring a litter, a Darwin generation or a path scan in one pass changes no figure.
+    Built from engines on one device (their weights are copied into the stack; a
+    population of one holds views).
+    """
+
+    def __init__(self, engines: Sequence["Engine"]):
+        if not engines:
+            raise StudioError("a population needs at least one model")
+        first = engines[0]
+        for other in engines[1:]:
+            if population_key(other) != population_key(first):
+                raise StudioError("a population's models must share architecture, vocabulary size and device")
+        self.engines = list(engines)
+        self.models = len(engines)
+        self.device, self.dtype = first.device, first.dtype
+        self.heads, self.dim_head, self.dim = first.heads, first.dim_head, first.dim
+        self.num_tokens = first.num_tokens
+        self.norm_qk, self.add_value_residual, self.smith = first.norm_qk, first.add_value_residual, first.smith
+        self._update = first._update
+        self._engine = first  # rotary tables
+        self._compiled = None  # see compile()
+        self.compiled_shape: dict[str, torch.Size] = {}
+        self.compile_note = ""
+
+        def stacked(tensors: list[torch.Tensor]) -> torch.Tensor:
+            return tensors[0].unsqueeze(0) if len(tensors) == 1 else torch.stack(tensors)
+
+        self.embed = stacked([e.embed for e in engines])
+        self.w_logits = stacked([e.w_logits for e in engines])
+        self.layers = []
+        for layers in zip(*(e.layers for e in engines)):
+            qk_weight = stacked([layer.qk_weight for layer in layers])  # (K, heads, 2, 1, dim_head)
+            self.layers.append(
+                _StackedLayer(
+                    w_qkv=stacked([layer.w_qkv for layer in layers]),
+                    qk_weight=qk_weight.permute(0, 3, 2, 1, 4).unsqueeze(1),
+                    w_attn_out=stacked([layer.w_attn_out for layer in layers]),
+                    alpha_attn=stacked([layer.alpha_attn for layer in layers]).unsqueeze(1),
+                    w_ff_in=stacked([layer.w_ff_in for layer in layers]),
+                    w_ff_out=stacked([layer.w_ff_out for layer in layers]),
+                    alpha_ff=stacked([layer.alpha_ff for layer in layers]).unsqueeze(1),
+                )
+            )
+
+    @classmethod
+    def from_checkpoints(cls, checkpoints: Sequence[Any], device: str | torch.device = "cpu") -> "Population":
+        return cls([Engine.from_checkpoint(c, device=device) for c in checkpoints])
+
+    @torch.inference_mode()
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """Logits of every model at every position of ``ids`` (B, T): (K, B, T, vocab)."""
+        ids = ids.to(self.device)
+        length = ids.shape[1]
+        self._engine._grow_rotary(length)
+        rotations = self._engine._rotations[:length].view(length, 1, 1, self.dim_head // 2)
+        if self._compiled is not None and ids.shape == self.compiled_shape.setdefault("ids", ids.shape):
+            # one compiled shape (the full batches of windows); the rest (the last, smaller
+            # batch) run eagerly rather than compile again for a single call
+            try:
+                return self._compiled(ids, rotations)
+            except Exception as exc:  # torch raises many types; the eager forward is the same math
+                self.compile_note = f"compile failed ({type(exc).__name__}: {exc}); eager"
+                self._compiled = None
+        return self._logits(ids, rotations)
+
+    def compile(self) -> "Population":
+        """Run ``forward`` through torch.compile from now on: inductor fuses each normalise-and-
+        scale (and the residual steps around it) into a few kernels, on the CPU (C++) and CUDA
+        (Triton). The first call of each shape compiles (tens of seconds on two shared cores, a
+        few with inductor's cache warm), so only long jobs ask for it (``DARWASCII_COMPILE=1``);
+        if compiling fails, the eager forward runs instead and ``compile_note`` says why."""
+        if self._compiled is not None:
+            return self
+        try:
+            self._compiled = torch.compile(self._logits, dynamic=False)
+        except Exception as exc:
+            self.compile_note = f"compile unavailable ({type(exc).__name__}); eager"
+        return self
+
+    def _logits(self, ids: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
+        batch, length = ids.shape
+        models, heads, dim_head = self.models, self.heads, self.dim_head
+        x = self.embed[:, ids].view(models, batch * length, self.dim)
+        first_values = None
+        for layer in self.layers:
+            fused = torch.matmul(x, layer.w_qkv.mT).view(models, batch, length, 3, heads, dim_head // 2, 2)
+            # q and k rotate together (complex pairs), are normalised in one call and scaled in one product
+            qk = torch.view_as_real(torch.view_as_complex(fused[:, :, :, :2]) * rotations).flatten(-2)
+            if self.norm_qk:
+                qk = F.normalize(qk, dim=-1)
+            qk = qk * layer.qk_weight  # (K, B, T, 2, heads, dim_head)
+            shape = (models * batch, length, heads, dim_head)
+            q = qk[:, :, :, 0].reshape(shape).transpose(1, 2)
+            k = qk[:, :, :, 1].reshape(shape).transpose(1, 2)
+            v = fused[:, :, :, 2].reshape(shape).transpose(1, 2)
+            first_values, v = _value_residual(self.add_value_residual, first_values, v)
+            attended = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0)
+            attended = attended.transpose(1, 2).reshape(models, batch * length, heads * dim_head)
+            branch = F.normalize(torch.matmul(attended, layer.w_attn_out.mT), dim=-1)
+            x = self._update(x, branch, layer.alpha_attn)
+            hidden, gate = torch.matmul(x, layer.w_ff_in.mT).chunk(2, dim=-1)
+            branch = F.normalize(torch.matmul(F.silu(gate) * hidden, layer.w_ff_out.mT), dim=-1)
+            x = self._update(x, branch, layer.alpha_ff)
+        return torch.matmul(x, self.w_logits.mT).view(models, batch, length, -1)
+
+
+def population_key(engine: "Engine") -> tuple:
+    """What models must share to run as one population."""
+    layer = engine.layers[0]
+    return (
+        engine.device,
+        engine.dtype,
+        engine.dim,
+        engine.heads,
+        engine.dim_head,
+        len(engine.layers),
+        engine.num_tokens,
+        tuple(layer.w_ff_in.shape),
+        engine.norm_qk,
+        engine.add_value_residual,
+        engine.smith,
+        tuple(engine.w_logits.shape),
+    )
 
 
 class StaticDecoder:

@@ -26,6 +26,7 @@ CLI line that reproduces it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -44,6 +45,7 @@ RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
 DEFAULT_CONTEXT = 256  # only for checkpoints that do not say what they were trained at
 TEXT_BLOCK_CHARS = 512  # a plain text file is bootstrapped in blocks of this many chars
+BPC_ROUNDING = 1e-6  # bpc differences below this are float rounding of float32 forwards, not measurements
 
 
 # -- data -------------------------------------------------------------------------------
@@ -248,7 +250,28 @@ def score_pieces(
     cancel: Callable[[], bool] | None = None,
 ) -> PieceScores:
     """Score the stream of pieces once and split the loss by piece."""
-    from studio.model.scoring import token_nats
+    return score_population(lambda batch: forward(batch).unsqueeze(0), 1, vocab, heldout, context=context,
+                            stride=stride, skip_unknown=skip_unknown, device=device, batch_size=batch_size,
+                            progress=progress, cancel=cancel)[0]
+
+
+def score_population(
+    forward: Callable,
+    models: int,
+    vocab: Vocab,
+    heldout: HeldOut,
+    *,
+    context: int,
+    stride: int | None = None,
+    skip_unknown: bool = False,
+    device: Any = "cpu",
+    batch_size: int = 16,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> list[PieceScores]:
+    """``score_pieces`` for ``models`` models in one pass over the data: ``forward`` maps
+    windows to every model's logits, (models, B, T, vocab) (``Population.forward``)."""
+    from studio.model.scoring import population_nats
 
     stride = stride or default_stride(context)
     ids_per_piece, skipped = encode_pieces(vocab, heldout.texts, skip_unknown=skip_unknown,
@@ -256,14 +279,83 @@ def score_pieces(
     ids = [i for piece in ids_per_piece for i in piece]
     if len(ids) < 2:
         raise StudioError(f"the data ({heldout.identity.describe()}) is too short to score")
-    nats = token_nats(forward, ids, context=context, stride=stride, batch_size=batch_size, device=device,
-                      progress=progress, cancel=cancel).numpy()
+    nats = population_nats(forward, ids, models=models, context=context, stride=stride, batch_size=batch_size,
+                           device=device, progress=progress, cancel=cancel).numpy()
     # prediction j predicts token j+1; token t belongs to the piece whose span holds it
     lengths = np.array([len(p) for p in ids_per_piece])
     owner = np.repeat(np.arange(len(lengths)), lengths)[1:]
-    piece_nats = np.bincount(owner, weights=nats, minlength=len(lengths))
     piece_chars = np.bincount(owner, minlength=len(lengths)).astype(np.float64)
-    return PieceScores(piece_nats, piece_chars, list(heldout.classes), context, stride, skipped)
+    return [PieceScores(np.bincount(owner, weights=row, minlength=len(lengths)), piece_chars.copy(),
+                        list(heldout.classes), context, stride, skipped) for row in nats]
+
+
+# Rows (models x windows x chars) one batched forward may hold. On a GPU many: 16 windows of
+# 128 chars for 64 models, of 256 chars for 32 (one launch per operation for all of them). On
+# the CPU one model's batch: there the forward of a small artist is bound by its products,
+# not by per-operation costs, and a stack of 8 children's activations (tens of MB) falls out
+# of the caches (measured, one thread, 8 dim-96 children x 16 windows of 128: 358 ms one at a
+# time, 532 ms as one stack). Larger populations are scored in several passes.
+POPULATION_ROWS = {"cuda": 1 << 17, "cpu": 1 << 11}
+
+
+def compile_wanted() -> bool:
+    """Whether scoring runs its forwards through torch.compile (``DARWASCII_COMPILE=1``). Off by
+    default: on two shared CPU cores a dim-96 artist's forward was 1.3-1.9x faster compiled,
+    but the first call of a shape compiled for 14-36 s (4 s with inductor's cache warm): it
+    pays only for long jobs. Not measured on a GPU."""
+    import os
+
+    return os.environ.get("DARWASCII_COMPILE", "0") == "1"
+
+
+def population_rows(device: Any) -> int:
+    import torch
+
+    return POPULATION_ROWS.get(torch.device(device).type, POPULATION_ROWS["cuda"])
+
+
+def score_models(
+    checkpoints: Sequence[Any],
+    heldout: HeldOut,
+    *,
+    context: int,
+    stride: int | None = None,
+    skip_unknown: bool = False,
+    device: Any = "cpu",
+    batch_size: int = 16,
+    engines: Sequence[Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> list[PieceScores]:
+    """Per-piece scores of several checkpoints on the same data, in as few passes as the
+    models allow: those that share architecture and vocabulary run as one population
+    (``studio.model.engine.Population``). Each model's scores are what ``score_pieces``
+    gives for it alone. ``engines``: already built, one per checkpoint."""
+    from studio.model.engine import Engine, Population, population_key
+
+    if engines is None:
+        engines = [Engine.from_checkpoint(c, device=device) for c in checkpoints]
+    groups: dict[tuple, list[int]] = {}
+    for index, (ckpt, engine) in enumerate(zip(checkpoints, engines)):
+        groups.setdefault((population_key(engine), tuple(ckpt.vocab.chars)), []).append(index)
+    per_pass = max(1, population_rows(device) // (batch_size * context))
+    passes = [members[i : i + per_pass] for members in groups.values() for i in range(0, len(members), per_pass)]
+    out: list[PieceScores | None] = [None] * len(checkpoints)
+    for number, members in enumerate(passes):
+        population = Population([engines[i] for i in members]) if len(members) > 1 else engines[members[0]].stack()
+        if compile_wanted():
+            population.compile()
+
+        def step(done: int, total: int, number: int = number) -> None:
+            if progress is not None:
+                progress(number * total + done, len(passes) * total)
+
+        scores = score_population(population.forward, len(members), checkpoints[members[0]].vocab, heldout,
+                                  context=context, stride=stride, skip_unknown=skip_unknown,
+                                  device=population.device, batch_size=batch_size, progress=step, cancel=cancel)
+        for index, score in zip(members, scores):
+            out[index] = score
+    return out  # type: ignore[return-value]
 
 
 # -- the bootstrap --------------------------------------------------------------------------
@@ -275,8 +367,15 @@ def bootstrap_weights(classes: Sequence[str], resamples: int = RESAMPLES, seed: 
     Within each class, as many pieces as the class has are drawn with replacement,
     so every resample keeps the class mix of the data. Classes of a single piece are
     resampled together as one stratum: alone, such a class would be the same piece in
-    every resample, and data made only of them would get an interval of zero width.
+    every resample, and data made only of them would get an interval of zero width. The
+    weights depend only on the classes, so they are made once per data set (kept
+    read-only) and shared by every interval on it.
     """
+    return _bootstrap_weights(tuple(classes), resamples, seed)
+
+
+@functools.lru_cache(maxsize=16)
+def _bootstrap_weights(classes: tuple[str, ...], resamples: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     labels = np.array(classes)
     weights = np.zeros((resamples, len(labels)))
@@ -287,8 +386,11 @@ def bootstrap_weights(classes: Sequence[str], resamples: int = RESAMPLES, seed: 
         strata.append(singletons)
     for members in strata:
         draws = rng.integers(0, len(members), size=(resamples, len(members)))
-        for row in range(resamples):
-            weights[row, members] += np.bincount(draws[row], minlength=len(members))
+        # every row's counts in one bincount: row r's draws are offset by r * len(members)
+        offsets = np.arange(resamples)[:, None] * len(members)
+        counts = np.bincount((draws + offsets).ravel(), minlength=resamples * len(members))
+        weights[:, members] += counts.reshape(resamples, len(members))
+    weights.flags.writeable = False
     return weights
 
 
@@ -578,7 +680,9 @@ class Barrier:
 
     @property
     def verdict(self) -> str:
-        if self.value <= 0:
+        # Within float rounding of zero counts as zero: slerp(A, A, t) is A only up to rounding,
+        # and a path of such copies scores within ~1e-8 bpc of A.
+        if self.value <= BPC_ROUNDING:
             return "no barrier: the path stays at or below the line between the parents (one basin)"
         if self.interval is not None and not self.interval.positive:
             return "no barrier beyond noise: the excess over the line is within the interval of zero (one basin)"

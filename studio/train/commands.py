@@ -129,6 +129,11 @@ def register(subparsers) -> None:
         default=defaults.checkpoint_every,
         help=f"save OUT and its resume state every N steps (default {defaults.checkpoint_every})",
     )
+    t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="bf16: the forward under bfloat16 autocast (weights and optimizer stay float32); "
+                   "auto: bf16 on a CUDA device that supports it, else fp32")
+    t.add_argument("--compile", choices=("auto", "on", "off"), default="auto",
+                   help="compile the forward and loss with torch.compile (auto: on CUDA only; falls back to eager)")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same OUT")
     t.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pt", help="the checkpoint to write")
     t.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -372,6 +377,8 @@ def cmd_train(args) -> None:
         lr=args.lr,
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,
+        precision=args.precision,
+        compile=args.compile,
     ).validate()
     if args.start is None:
         ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant).validate()
@@ -394,6 +401,8 @@ def _train_command(args, cancel) -> None:
         lr=args.lr,
         seed=args.seed,
         checkpoint_every=args.checkpoint_every,
+        precision=args.precision,
+        compile=args.compile,
     )
     shape = ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant)
     show = cli.progress_printer(not args.json)

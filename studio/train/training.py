@@ -48,6 +48,12 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 250
     eval_every: int = 0  # 0: only at the end
+    # Accelerator speed: "bf16" runs the forward under bfloat16 autocast (weights, optimizer and
+    # loss stay float32), "fp32" does not, "auto" is bf16 on a CUDA device that supports it.
+    precision: str = "auto"
+    # "on" compiles the forward and loss (torch.compile), "off" does not, "auto" is on for CUDA
+    # only (on the CPU the compile's warm-up outweighs what a studio-sized run gains).
+    compile: str = "auto"
 
     def validate(self) -> None:
         for name, high in (("steps", 10**9), ("batch_size", 65536), ("context", MAX_CONTEXT)):
@@ -68,6 +74,37 @@ class TrainConfig:
             raise StudioError(f"the minimum learning-rate fraction must be in [0, 1], not {self.min_lr_fraction}")
         if not math.isfinite(self.weight_decay) or self.weight_decay < 0:
             raise StudioError(f"weight decay must be a finite number, 0 or more, not {self.weight_decay}")
+        if self.precision not in PRECISIONS:
+            raise StudioError(f"the precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        if self.compile not in COMPILE_MODES:
+            raise StudioError(f"compile must be one of {', '.join(COMPILE_MODES)}, not {self.compile!r}")
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+COMPILE_MODES = ("auto", "on", "off")
+
+
+@dataclass
+class AcceleratorPlan:
+    """How a run uses its device: what the config asked for, resolved for this device."""
+
+    bf16: bool  # forward under bfloat16 autocast
+    fused_optimizer: bool  # AdamW's fused kernels (CUDA)
+    compiled: bool  # the forward and loss through torch.compile
+    note: str = ""  # why a part is off, when it was asked for
+
+    @classmethod
+    def for_device(cls, config: TrainConfig, device: torch.device) -> "AcceleratorPlan":
+        cuda = device.type == "cuda"
+        bf16_ok = (cuda and torch.cuda.is_bf16_supported()) or device.type == "cpu"
+        if config.precision == "bf16" and not bf16_ok:
+            raise StudioError(f"bf16 training is not supported on {device}; use --precision fp32")
+        bf16 = config.precision == "bf16" or (config.precision == "auto" and cuda and bf16_ok)
+        compiled = config.compile == "on" or (config.compile == "auto" and cuda)
+        return cls(bf16=bf16, fused_optimizer=cuda, compiled=compiled)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -259,7 +296,11 @@ def train(
         variant = shape.variant
         model = compat.build_model(model_config, variant).train()
     model.to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
+    plan = AcceleratorPlan.for_device(config, dev)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95),
+                                  fused=plan.fused_optimizer or None)
+
+    step_loss = forward_loss_fn(model, plan, dev)
 
     # The stream depends on the seed only, so a resumed run sees the same one.
     stream_ids = torch.tensor(vocab.encode(framed_stream(pieces, framing, rng)), dtype=torch.long)
@@ -322,7 +363,7 @@ def train(
             labels=labels,
             lineage=lineage,
             metrics=metrics,
-            extra={"recipe": recipe},
+            extra={"recipe": {**recipe, "accelerator": plan.to_dict()}},  # as it ran (a failed compile fell back)
             name=name or default_name(out),
             framing_source="file",
         )
@@ -382,10 +423,7 @@ def train(
         offsets = torch.randint(0, len(stream_ids) - window, (config.batch_size,))
         batch = torch.stack([stream_ids[o : o + window] for o in offsets.tolist()]).to(dev)
         inputs, targets = batch[:, :-1], batch[:, 1:]
-        # Normalize each parametrized weight once per step, not once per use.
-        with parametrize.cached():
-            logits = model(inputs)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        logits, loss = step_loss(inputs, targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -416,6 +454,61 @@ def train(
     ckpt = save(metrics)
     ckpt.path = out
     return TrainResult(ckpt, out, history)
+
+
+def forward_loss_fn(model: torch.nn.Module, plan: AcceleratorPlan, device: torch.device) -> Callable:
+    """``(inputs, targets) -> (logits, loss)`` for one training step, as the plan says: under
+    bf16 autocast or not, compiled or not (the bench times the same function)."""
+
+    def forward_loss(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # Normalize each parametrized weight once per step, not once per use.
+        with parametrize.cached(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=plan.bf16):
+            logits = model(inputs)
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        return logits, loss
+
+    if plan.bf16:
+        _branches_in_float32(model)
+    return _compiled(forward_loss, plan) if plan.compiled else forward_loss
+
+
+def _branches_in_float32(model: torch.nn.Module) -> None:
+    """Under bf16 autocast the branches' products run in bfloat16, but nGPT's residual step
+    (``x.lerp(branch, alpha)`` on the unit sphere) mixes the float32 stream with the branch,
+    which ``lerp`` refuses across dtypes: each branch's output joins the stream as float32."""
+
+    def to_float32(_module, _inputs, out):
+        if isinstance(out, tuple):
+            return (out[0].float(), *out[1:])
+        return out.float()
+
+    for layer in model.layers:
+        for residual in layer:
+            residual.fn.register_forward_hook(to_float32)
+
+
+def _compiled(forward_loss: Callable, plan: AcceleratorPlan) -> Callable:
+    """``forward_loss`` through torch.compile; if compiling or the first compiled step fails
+    (no compiler, an unsupported device), the eager function from then on, and the plan says so."""
+    try:
+        compiled = torch.compile(forward_loss)
+    except Exception as exc:  # torch raises many types here
+        plan.compiled, plan.note = False, f"compile unavailable ({type(exc).__name__}); eager"
+        return forward_loss
+    state = {"fn": compiled, "tried": False}
+
+    def run(inputs: torch.Tensor, targets: torch.Tensor):
+        if state["tried"]:
+            return state["fn"](inputs, targets)
+        state["tried"] = True
+        try:
+            return compiled(inputs, targets)
+        except Exception as exc:  # fall back to the same computation, eagerly
+            plan.compiled, plan.note = False, f"compile failed ({type(exc).__name__}); eager"
+            state["fn"] = forward_loss
+            return forward_loss(inputs, targets)
+
+    return run
 
 
 # The training context a new artist gets from its corpus: long enough for the 95th
