@@ -347,18 +347,33 @@ def litter_job(make_litter, settings: SampleSettings, nursery=None, make_nursery
                 ctx.partial({"text": dict(pending)})
                 pending.clear()
 
-        for done, kid in enumerate(kids):
-            kid.piece = ""
+        def on_char(index: int, char: str) -> None:
+            pending[index] = pending.get(index, "") + char
+            if time.monotonic() - last[0] >= STREAM_INTERVAL_S:
+                last[0] = time.monotonic()
+                flush()
 
-            def on_char(_index: int, char: str, kid=kid) -> None:
-                pending[kid.index] = pending.get(kid.index, "") + char
-                if time.monotonic() - last[0] >= STREAM_INTERVAL_S:
-                    last[0] = time.monotonic()
-                    flush()
+        def on_try(kid, attempt: int, why: str) -> None:
+            # a new try replaces what the child streamed so far (-1: back to its first try)
+            pending.pop(kid.index, None)
+            if attempt < 0:
+                ctx.partial({"piece": {kid.index: kid.piece}})
+                return
+            ctx.partial({"piece": {kid.index: ""}})
+            what = "a new recipe" if kid.seed is None else f"seed {kid.seed}"
+            ctx.progress(kid.index / steps, f"child {kid.index + 1} draws again with {what}: {why}")
 
-            ctx.progress(done / steps, f"child {kid.index + 1} of {len(kids)} draws")
-            session.draw(kid, settings, device=ctx.device, on_char=on_char, cancel=ctx.cancelled)
+        def on_kid(index: int) -> None:
             flush()
+            ctx.progress(index / steps, f"child {index + 1} of {len(kids)} draws")
+
+        for kid in kids:
+            kid.piece = ""
+        session.draw_litter(
+            litter, settings, device=ctx.device, on_char=on_char, on_try=on_try, on_kid=on_kid, cancel=ctx.cancelled
+        )
+        flush()
+        ctx.partial({"piece": {kid.index: kid.piece for kid in kids}, "drawn": True})
         for done, kid in enumerate(kids):
             ctx.progress((len(kids) + done) / steps, f"judging child {kid.index + 1} of {len(kids)}")
             session.judge(kid, device=ctx.device, cancel=ctx.cancelled)
