@@ -402,9 +402,10 @@ class Nursery:
         drawing is the same as an earlier child's is bred again with a recipe spread further
         (up to ``recipe_tries`` recipes), then drawn with the next seeds (``seed_tries``). A
         child that still repeats keeps its first recipe and drawing (the view folds it).
-        ``on_kid(index)`` says a child starts; ``on_try(kid, attempt, why)`` says a new try starts (its streamed chars replace the
-        last try's). Returns how many pieces were drawn; ``recipe_tries=1, seed_tries=0`` is
-        one piece a child, the nursery before it drew until its litter differed."""
+        ``on_kid(index)`` says a child starts; ``on_try(kid, attempt, why)`` says a new try
+        starts (its streamed chars replace the last try's). Returns how many pieces were
+        drawn; ``recipe_tries=1, seed_tries=0`` is one piece a child, the nursery before it
+        drew until its litter differed."""
         from dataclasses import replace
 
         from studio.model.variety import drawing_groups
