@@ -391,12 +391,21 @@ def undo_litter_job(nursery):
     return run
 
 
-def keep_child_job(library, nursery, kid, out_dir: Path):
-    """Save a nursery child and register it (with its lineage) in the library."""
+def keep_child_job(library, nursery, litter, kid, out_dir: Path):
+    """Save a nursery child and register it (with its lineage) in the library, with the
+    piece it drew in the litter as its first gallery (the same settings and seed), so the
+    kept child shows, and re-draws, what was picked."""
 
     def run(ctx):
+        from studio.model.art import Art
+
         ctx.progress(0.1, f"saving child {kid.index + 1}")
         path = nursery.keep(kid, out_dir)
-        return library.add_bred_child(load(str(path)), path)
+        record = library.add_bred_child(load(str(path)), path)
+        if kid.piece:
+            settings = litter.sample_settings(kid)
+            art = Art(0, settings.label, settings.seed, kid.piece, complete=len(kid.piece) < settings.max_chars)
+            library.save_gallery(record.id, settings.to_dict(), [art])
+        return record
 
     return run
