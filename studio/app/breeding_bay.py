@@ -165,7 +165,9 @@ class BreedingBay(QWidget):
         self.align_b = QCheckBox("align B to A")
         self.align_b.setToolTip(
             "Re-order B's heads, feed-forward units and residual stream to match A before breeding "
-            "(B computes the same function). Scan path then shows the raw and the aligned path."
+            "(B computes the same function). Every action of the bay honours it: Breed, Evolve and "
+            "Litter… breed from B aligned (the child's lineage says so); Scan path shows the raw "
+            "and the aligned path."
         )
         self.scan_button = QPushButton("Scan path")
         self.scan_button.setToolTip("bpc of slerp children along A → B: one basin or two?")
@@ -220,6 +222,7 @@ class BreedingBay(QWidget):
         self.curve = self.plot.plot(
             [], [], pen=pg.mkPen("#4f9cf7", width=2), symbol="o", symbolSize=6, symbolBrush="#4f9cf7"
         )
+        self.reference_lines: list = []  # Darwin's parents and gen-0 child, for scale
         # the same path with B aligned to A (when "align B to A" is on)
         self.aligned_curve = self.plot.plot(
             [], [], pen=pg.mkPen("#f59e0b", width=2), symbol="t", symbolSize=6, symbolBrush="#f59e0b"
@@ -305,7 +308,9 @@ class BreedingBay(QWidget):
             field.widget.setVisible(option_name in takes)
             self._labels[option_name].setVisible(option_name in takes)
 
-    def _update_buttons(self) -> None:
+    def _enable_buttons(self) -> None:
+        """Every action of the bay (Litter… too) is enabled when both slots hold a parent and
+        the bay runs no job of its own; a disabled button's tooltip says why."""
         ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
         busy = self.job_id is not None
         for button in (self.scan_button, self.breed_button, self.evolve_button, self.nursery_button):
@@ -313,7 +318,17 @@ class BreedingBay(QWidget):
             # the button's own tooltip, or why it is disabled
             own = button.property("ownTip") or button.toolTip()
             button.setProperty("ownTip", own)
-            button.setToolTip(own if ready else "Drop an artist on A and another on B first")
+            if not ready:
+                button.setToolTip("Drop an artist on A and another on B first")
+            elif busy:
+                button.setToolTip(f"{own}\n(the bay's job runs: wait for it or Cancel it)")
+            else:
+                button.setToolTip(own)
+
+    def _update_buttons(self) -> None:
+        ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
+        busy = self.job_id is not None
+        self._enable_buttons()
         # The hint follows the slots; a result for another pair is stale once they change.
         if busy:
             return
@@ -327,10 +342,11 @@ class BreedingBay(QWidget):
 
     # -- the bay's running job ------------------------------------------------------------
 
-    def job_started(self, job_id: int, title: str) -> None:
+    def job_started(self, job_id: int, title: str, waiting_for: str = "") -> None:
+        """The bay's job was queued: its row, saying what it waits for (the job that runs)."""
         self.job_id = job_id
         self.job_bar.setValue(0)
-        self.job_status.setText(f"{title}: waiting for the worker…")
+        self.job_status.setText(f"{title}: waiting for {waiting_for}…" if waiting_for else f"{title}: starting…")
         self._job_title = title
         self.job_row.show()
         self.show_result("")
@@ -347,9 +363,7 @@ class BreedingBay(QWidget):
             return
         self.job_id = None
         self.job_row.hide()
-        ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
-        for button in (self.scan_button, self.breed_button, self.evolve_button):
-            button.setEnabled(ready)
+        self._enable_buttons()  # all of them: Litter… was once left disabled here
         if text:
             self.show_result(text)
 
@@ -373,8 +387,12 @@ class BreedingBay(QWidget):
         self.result.setText(html)
         self.result.setToolTip(tooltip)
 
-    def show_curve(self, xs, ys, title: str, chord=None, generations: bool = False, aligned=None) -> None:
-        """A scan (t from 0 to 1) or Darwin's best bpc per generation (integer ticks)."""
+    def show_curve(
+        self, xs, ys, title: str, chord=None, generations: bool = False, aligned=None, references=None
+    ) -> None:
+        """A scan (t from 0 to 1) or Darwin's best bpc per generation (integer ticks).
+        ``references``: (name, bpc) lines drawn across for scale (Darwin: the parents and the
+        gen-0 child), so a 0.001 bpc step does not look like a big drop; the y range holds them."""
         axis = self.plot.getAxis("bottom")
         if generations:
             axis.setTickSpacing(1, 1)
@@ -389,3 +407,28 @@ class BreedingBay(QWidget):
             self.aligned_curve.setData(list(xs), list(aligned))
         self.chord.setData(list(xs) if chord is not None else [], list(chord) if chord is not None else [])
         self.plot.setTitle(title, color="#9aa4b6", size="9pt")
+        self.show_references(references or [], list(ys))
+
+    def show_references(self, references, ys=()) -> None:
+        for line in self.reference_lines:
+            self.plot.removeItem(line)
+        self.reference_lines = []
+        for name, value in references:
+            gen0 = name.startswith("gen-0")
+            pen = pg.mkPen("#a78bfa" if gen0 else "#9aa4b6", width=1, style=Qt.DotLine if gen0 else Qt.DashLine)
+            line = pg.InfiniteLine(
+                pos=value,
+                angle=0,
+                pen=pen,
+                label=f"{name} {value:.3f}",
+                labelOpts={"position": 0.02 if gen0 else 0.98, "color": "#9aa4b6", "anchors": [(0, 1), (1, 1)]},
+            )
+            self.plot.addItem(line)
+            self.reference_lines.append(line)
+        values = [v for _name, v in references] + [y for y in ys if y is not None]
+        if references and values:
+            low, high = min(values), max(values)
+            margin = max((high - low) * 0.12, 1e-3)
+            self.plot.setYRange(low - margin, high + margin, padding=0)
+        else:
+            self.plot.enableAutoRange(axis="y")

@@ -276,8 +276,11 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
     return run
 
 
-def darwin_job(library, a_record, b_record, out_dir: Path, population: int, generations: int, seed: int):
-    """Evolve, save the champion and register it in the library, in the worker."""
+def darwin_job(library, a_record, b_record, out_dir: Path, population: int, generations: int, seed: int,
+               align: bool = False):
+    """Evolve, save the champion and register it in the library, in the worker. ``align``:
+    breed from B aligned to A (as ``darwin --align --align-residual``); the log and the
+    champion's lineage say so."""
     path_a, path_b = a_record.path, b_record.path
 
     def run(ctx):
@@ -290,21 +293,31 @@ def darwin_job(library, a_record, b_record, out_dir: Path, population: int, gene
         fitness, report = heldout_for([a, b], "val"), heldout_for([a, b], "test")
         ancestor_path = shared_ancestor(a, b)
         ancestor = load(str(ancestor_path)) if ancestor_path else None
+        aligned = {}
+        if align:  # after the ancestor is found from B's own lineage, as the CLI does
+            from studio.breed.align import align as align_to, stand_in
+
+            ctx.progress(0.0, "aligning B to A")
+            alignment = align_to(a, b, residual=True)
+            b = stand_in(b, alignment)
+            aligned = {"align": {"b_to_a": True, **alignment.summary()}}
 
         def progress(p):
             ctx.progress(p.scored / max(1, p.total), f"{p.message}: {p.scored}/{p.total} children")
             if p.best_bpc is not None:
                 ctx.partial({"generation": p.generation, "best_bpc": p.best_bpc,
-                             "caption": f"fitness on {fitness.identity.caption()} · ctx {evolution_context[0]}"})
+                             "caption": f"fitness on {fitness.identity.caption()} · ctx {evolution_context[0]}",
+                             "parents_bpc": p.parents_bpc, "gen0_bpc": p.gen0_bpc})
 
         settings = DarwinSettings(population=population, generations=generations, seed=seed)
         evolution_context = scoring_context([a, b])
         evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=ctx.device,
-                              progress=progress, cancel=ctx.cancelled)
+                              progress=progress, cancel=ctx.cancelled, scale_gen0=True)
         log = evolution.run()
+        log.update(aligned)
         target = Path(out_dir) / f"champion_{a.name}__x__{b.name}-{int(time.time())}.pt"
         evolution.champion.checkpoint.metrics = {"vigor": log["report"]["vigor"]}
-        evolution.save_champion(target)
+        evolution.save_champion(target, extra_params=aligned)
         save_log(log, target.with_suffix(".json"))
         record = library.add_bred_child(evolution.champion.checkpoint, target)
         pair = f"Darwin {a_record.name} × {b_record.name}"

@@ -116,6 +116,7 @@ class KidCard(QFrame):
         self.same_as: int | None = None
         self.badge = QLabel("…")
         self.badge.setTextFormat(Qt.RichText)
+        self.badge.setWordWrap(True)  # the figure, its vigor and the strongest control wrap under the art's width
         self.recipe = QLabel()
         self.recipe.setObjectName("kidRecipe")
         self.recipe.setWordWrap(True)
@@ -188,11 +189,16 @@ class KidCard(QFrame):
         interval = measurement.get("interval")
         if interval:
             text += f" [{interval['low']:.3f}, {interval['high']:.3f}]"
+        tip = figures.describe(measurement)
         if vigor:
-            badge, colour = figures.vigor_badge(vigor)
-            text += f" · <span style='color:{colour}'>{escape(badge)}</span>"
+            text += f" · {figures.headline_html(vigor, compact=True)}"
+            short, name, entry = figures.strongest(vigor)
+            tip += f"\n\n{figures.vigor_badge(vigor)[0]} against the best parent"
+            if short != "vigor":
+                tip += f"\nvs {name}: {entry['value']:+.3f} [{entry['low']:+.3f}, {entry['high']:+.3f}]"
+            tip += "\noverall: " + figures.what_holds(vigor)[0]
         self.badge.setText(text)
-        self.badge.setToolTip(figures.describe(measurement))
+        self.badge.setToolTip(tip)
 
     def set_starred(self, starred: bool) -> None:
         self.starred = starred
