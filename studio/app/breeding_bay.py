@@ -130,6 +130,30 @@ class OptionField:
             self.enable.toggled.connect(self.editor.setEnabled)
         self.widget.setToolTip(option.help)
 
+    def set_value(self, value) -> None:
+        """Show ``value`` (None: unset), e.g. a restored recipe; a value out of range is clamped
+        by the widget, one of the wrong type is ignored."""
+        if self.enable is not None:
+            self.enable.setChecked(value is not None)
+        if value is None:
+            if self.option.per_layer:
+                self.editor.setText("")
+            return
+        try:
+            if self.option.per_layer:
+                self.editor.setText(",".join(f"{float(v):g}" for v in value))
+            elif isinstance(self.editor, QComboBox):
+                if self.editor.findText(str(value)) >= 0:
+                    self.editor.setCurrentText(str(value))
+            elif isinstance(self.editor, QSlider):
+                self.editor.setValue(round(float(value) * 100))
+            elif isinstance(self.editor, QDoubleSpinBox):
+                self.editor.setValue(float(value))
+            else:
+                self.editor.setValue(int(value))
+        except (TypeError, ValueError):
+            pass
+
     def value(self):
         """The option's value, None when unset (StudioError for a line that does not parse)."""
         if self.enable is not None and not self.enable.isChecked():
@@ -375,6 +399,47 @@ class BreedingBay(QWidget):
             self.show_result(f"<span style='color:#f87171'>{exc}</span>")
             return
         self.breedRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id, recipe)
+
+    # -- what survives a restart ----------------------------------------------------------
+
+    def state(self) -> dict:
+        """The bay's settings as plain data (the parents are the session's: saved beside this)."""
+        options = {}
+        for name, field in self.fields.items():
+            try:
+                value = field.value()
+            except StudioError:
+                value = None
+            options[name] = list(value) if isinstance(value, tuple) else value
+        return {
+            "method": self.method.currentData(),
+            "options": options,
+            "align_b": self.align_b.isChecked(),
+            "population": self.population.value(),
+            "generations": self.generations.value(),
+            "darwin_seed": self.darwin_seed.value(),
+        }
+
+    def restore(self, state: dict) -> None:
+        """Show a saved ``state()``; anything missing or unknown keeps its default."""
+        if not isinstance(state, dict):
+            return
+        index = self.method.findData(state.get("method"))
+        if index >= 0:
+            self.method.setCurrentIndex(index)
+        options = state.get("options")
+        if isinstance(options, dict):
+            for name, value in options.items():
+                if name in self.fields:
+                    self.fields[name].set_value(value)
+        self.align_b.setChecked(bool(state.get("align_b", False)))
+        for key, box in (
+            ("population", self.population),
+            ("generations", self.generations),
+            ("darwin_seed", self.darwin_seed),
+        ):
+            if isinstance(state.get(key), int):
+                box.setValue(state[key])
 
     def recipe(self) -> BreedRecipe:
         """The recipe the widgets show: the chosen method and the options it takes."""

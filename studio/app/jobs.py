@@ -148,7 +148,7 @@ def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, n
     """Breed, judge, save and register the child, all in the worker: the GUI gets its record."""
 
     def run(ctx) -> BreedOutcome:
-        from studio.breed import breed
+        from studio.breed.pair import copy_note, framing_note, prepare_pair
         from studio.model.checkpoint import save_checkpoint
 
         a, b = load(a_record.path), load(b_record.path)
@@ -161,7 +161,9 @@ def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, n
             alignment = align_to(a, b, residual=True)
             b = stand_in(b, alignment)
         ctx.progress(0.05, "breeding")
-        child = breed(a, b, recipe, name=name)
+        pair = prepare_pair(a, b)
+        child = pair.child(recipe, name=name)
+        copied = pair.copy_of(child)
         if alignment is not None:
             from studio.breed.align import record_alignment
 
@@ -177,9 +179,10 @@ def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, n
         pair = f"breeding {a_record.name} × {b_record.name}"
         library.add_measurement(a_record.id, {**judgement.parents[0].to_dict(), "measured_for": pair})
         library.add_measurement(b_record.id, {**judgement.parents[1].to_dict(), "measured_for": pair})
-        from studio.breed.pair import framing_note
-
-        return BreedOutcome(str(target), record, judgement, framing_note(a, b))
+        notes = [framing_note(a, b)]
+        if copied is not None:  # said, never silent: the user asked for a cross
+            notes.append(copy_note(child, copied, a if copied == "A" else b, recipe))
+        return BreedOutcome(str(target), record, judgement, " ".join(n for n in notes if n) or None)
 
     return run
 
@@ -224,8 +227,13 @@ def scan_job(path_a: str, path_b: str, points: int = 9, align: bool = False):
     return run
 
 
-def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
+def eval_job(path: str, corpus: str | None, split: str, text_file: str | None, skip_unknown: bool | None = None):
+    """bpc on a corpus split, a text file, or (neither) the artist's own training data.
+    ``skip_unknown``: drop chars the model does not know (default: only for a text file)."""
+    skip = bool(text_file) if skip_unknown is None else skip_unknown
+
     def run(ctx):
+        from studio.errors import StudioError
         from studio.train.evaluate import evaluate, heldout_for_eval
         from studio.train.heldout import heldout_for
 
@@ -236,8 +244,12 @@ def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
             heldout = heldout_for_eval(ckpt, corpus=corpus, split=split)
         else:  # its own classes from its own corpus
             heldout = heldout_for([ckpt], split)
-        return evaluate(ckpt, heldout, device=str(ctx.device), skip_unknown=bool(text_file),
-                        progress=lambda i, n: ctx.progress(i / n, "scoring"), cancel=ctx.cancelled)
+        try:
+            return evaluate(ckpt, heldout, device=str(ctx.device), skip_unknown=skip,
+                            progress=lambda i, n: ctx.progress(i / n, "scoring"), cancel=ctx.cancelled)
+        except StudioError as exc:  # the dialog's words, not the command line's
+            raise StudioError(str(exc).replace("pass --skip-unknown to drop them",
+                                               "tick 'skip chars the model does not know' to drop them")) from None
 
     return run
 
@@ -254,6 +266,7 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
         from studio.train.training import ModelShape, TrainConfig, train
 
         loaded = load_corpus(corpus)
+        check_cancel(ctx)  # reading a corpus takes a while: a cancel need not wait for the first step
         if loaded.skipped_note():
             ctx.progress(0.0, loaded.skipped_note())
         pieces, corpus_name = loaded.pieces, loaded.name

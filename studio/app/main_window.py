@@ -147,6 +147,28 @@ class MainWindow(QMainWindow):
         last = self.settings.value("tree/selected")
         if last is not None and int(last) in self.tree.nodes:
             self.tree.select(int(last), emit=True)
+        self.restore_work()
+
+    def restore_work(self) -> None:
+        """The bay's parents, method and options, and the open nursery session, as they were."""
+        import json
+
+        def loaded(key):
+            try:
+                return json.loads(self.settings.value(key) or "null")
+            except (TypeError, ValueError):
+                return None
+
+        bay = loaded("bay/state") or {}
+        self.bay.restore(bay)
+        for slot in ("a", "b"):
+            held = (bay.get("parents") or {}).get(slot) if isinstance(bay, dict) else None
+            try:
+                if isinstance(held, int) and self.library.get(held) is not None:
+                    self.session.set_parent(slot, held)
+            except KeyError:
+                pass  # it left the library since
+        self.nursery.restore(loaded("nursery/state") or {})
 
     def save_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -155,6 +177,10 @@ class MainWindow(QMainWindow):
         self.settings.setValue("tree/zoom", self.tree.zoom_level())
         if self.session.current is not None:
             self.settings.setValue("tree/selected", self.session.current)
+        import json
+
+        self.settings.setValue("bay/state", json.dumps({**self.bay.state(), "parents": dict(self.session.parents)}))
+        self.settings.setValue("nursery/state", json.dumps(self.nursery.state()))
         self.settings.sync()
 
     def quit(self) -> None:

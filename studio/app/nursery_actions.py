@@ -9,6 +9,7 @@ library's events, as a child bred in the bay is.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt
 from PySide6.QtWidgets import QFileDialog
 
@@ -54,6 +55,27 @@ class NurseryActions(QObject):
         self.tabs.setCurrentWidget(self.view)
         if self.litter is None and self.job_id is None:
             self.new_litter()
+
+    # -- what survives a restart --------------------------------------------------------
+
+    def state(self) -> dict:
+        log = self.nursery.log_path if self.nursery is not None else None
+        return {
+            "view": self.view.state(),
+            "log": str(log) if log is not None and self.litter is not None else None,
+            "shown": getattr(self, "tabs", None) is not None and self.tabs.currentWidget() is self.view,
+        }
+
+    def restore(self, state: dict) -> None:
+        """The bar's settings, and the session that was open (resumed from its log)."""
+        if not isinstance(state, dict):
+            return
+        self.view.restore(state.get("view") or {})
+        log = state.get("log")
+        if isinstance(log, str) and Path(log).is_file():
+            self.resume(log)
+            if state.get("shown") and getattr(self, "tabs", None) is not None:
+                self.tabs.setCurrentWidget(self.view)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.view:

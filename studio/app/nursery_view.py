@@ -245,6 +245,7 @@ class NurseryView(QWidget):
         super().__init__(parent)
         self.cards: list[KidCard] = []
         self._drawn = False
+        self._wanted_label: str | None = None
         self.heading = QLabel("The nursery breeds litters of the parents in the breeding bay.")
         self.heading.setTextFormat(Qt.RichText)
         self.heading.setWordWrap(True)
@@ -384,6 +385,47 @@ class NurseryView(QWidget):
             mode=self.mode.currentData(), blend=self.blend.value(), size=self.size.value(), spread=self.spread.value()
         )
 
+    def state(self) -> dict:
+        """The bar's settings as plain data, to come back after a restart."""
+        return {
+            "label": self.label.currentText(),
+            "seed": self.seed.value(),
+            "temperature": self.temperature.value(),
+            "top_k": self.top_k.value(),
+            "top_p": self.top_p.value(),
+            "max_chars": self.max_chars.value(),
+            "size": self.size.value(),
+            "spread": self.spread.value(),
+            "mode": self.mode.currentData(),
+            "blend": self.blend.value(),
+        }
+
+    def restore(self, state: dict) -> None:
+        if not isinstance(state, dict):
+            return
+        for key, box in (
+            ("seed", self.seed),
+            ("top_k", self.top_k),
+            ("max_chars", self.max_chars),
+            ("size", self.size),
+        ):
+            if isinstance(state.get(key), int):
+                box.setValue(state[key])
+        for key, box in (
+            ("temperature", self.temperature),
+            ("top_p", self.top_p),
+            ("spread", self.spread),
+            ("blend", self.blend),
+        ):
+            if isinstance(state.get(key), (int, float)):
+                box.setValue(float(state[key]))
+        index = self.mode.findData(state.get("mode"))
+        if index >= 0:
+            self.mode.setCurrentIndex(index)
+        self._wanted_label = state.get("label") if isinstance(state.get("label"), str) else None
+        if self._wanted_label and self.label.findText(self._wanted_label) >= 0:
+            self.label.setCurrentText(self._wanted_label)
+
     def request_next(self) -> None:
         if self.next_button.isEnabled():
             self.nextLitterRequested.emit(self.plan())
@@ -412,6 +454,8 @@ class NurseryView(QWidget):
         self.label.setEnabled(bool(labels))
         if current in labels:
             self.label.setCurrentText(current)
+        elif self._wanted_label in labels:  # the label a restored session last drew
+            self.label.setCurrentText(self._wanted_label)
 
     def show_settings(self, label: str | None, seed: int, settings: dict | None = None) -> None:
         """The bar shows what a litter drew with (its log's settings, when it has them)."""
@@ -471,6 +515,8 @@ class NurseryView(QWidget):
             card.installEventFilter(self)
             self.cards.append(card)
         self.fold(litter)
+        for card in self.cards:
+            card.show()  # now, not when the layout's queued show runs: a hidden card cannot take the focus
         self.show_caption(litter)
         # the old cards held the focus: give it to the first child, not to a spin box that
         # would take the digits and Ctrl+Z

@@ -397,11 +397,15 @@ class Library:
 
     # -- importing ------------------------------------------------------------------------
 
-    def import_file(self, path: str | Path, *, read_only: bool = False, trust: bool = False) -> CheckpointRecord:
+    def import_file(
+        self, path: str | Path, *, read_only: bool = False, trust: bool = False, display_name: str | None = None
+    ) -> CheckpointRecord:
         """Add one checkpoint file (or find it again); raises CheckpointError /
-        UntrustedCheckpointError with the file's sentence, leaving the library as it was."""
+        UntrustedCheckpointError with the file's sentence, leaving the library as it was.
+        ``display_name``: the name the tree shows for a new file (e.g. the name a trained
+        artist was given), made unique with " (2)" when another checkpoint has it."""
         file = _checkpoint_file(path)
-        record_id, _ = self._import_one(file, genealogy.single_file_root(file), read_only, trust)
+        record_id, _ = self._import_one(file, genealogy.single_file_root(file), read_only, trust, display_name)
         with self._write() as tx:
             self._link(tx, record_id, names_anywhere=False)
             self._mark_ancestors(tx)
@@ -479,7 +483,9 @@ class Library:
             self._mark_ancestors(tx)
             return _get_checkpoint(tx.conn, record_id)
 
-    def _import_one(self, file: Path, root: Path, read_only: bool, trust: bool) -> tuple[int, bool]:
+    def _import_one(
+        self, file: Path, root: Path, read_only: bool, trust: bool, display_name: str | None = None
+    ) -> tuple[int, bool]:
         """Store one file; ``(id, True)`` if it is new to the library, ``(id, False)`` if known.
 
         The file is hashed first: a known file (same bytes) is never unpickled again,
@@ -494,7 +500,7 @@ class Library:
                 known = db.execute("SELECT 1 FROM checkpoints WHERE sha256 = ?", (sha,)).fetchone() is not None
             facts = None if known else _read_facts(file, trust)  # slow part: outside the lock
             with self._write() as tx:
-                record_id, outcome = self._store(tx, file, sha, facts, root, read_only)
+                record_id, outcome = self._store(tx, file, sha, facts, root, read_only, wanted_name=display_name)
             if outcome != "retry":
                 return record_id, outcome == "added"
             # it was removed by another thread between our look and our write: read it after all
