@@ -149,9 +149,8 @@ def copy_note(child: ArtistCheckpoint, letter: str, parent: ArtistCheckpoint, re
     how = "its seed" if recipe.seed is not None else "its amounts"
     extra = ""
     if recipe.method == "discrete" and recipe.options.get("granularity") == "layer":
-        depth = parent.arch["depth"]
-        extra = f" (at layer granularity a depth-{depth} child is {depth} coins: one parent wins all of them"
-        extra += f" 2 times in {2**depth})"
+        coins = parent.arch["depth"] + 1  # one per block, one for the embeddings
+        extra = f" (at layer granularity the child is {coins} coins, all on one side 2 times in {2**coins})"
     return (
         f"{child.name} is an exact copy of parent {letter} ({parent.name}): every unit came from it{extra}; "
         f"change {how} (or the method) to breed a real cross."

@@ -233,7 +233,7 @@ def test_a_child_that_is_a_copy_of_a_parent_is_said(parents, tmp_path, capsys):
     assert pair.copy_of(pair.child(BreedRecipe("slerp", t=0.0))) == "A"
     assert pair.copy_of(pair.child(BreedRecipe("slerp", t=1.0))) == "B"
     assert pair.copy_of(pair.child(BreedRecipe("slerp", t=0.5))) is None
-    # depth 2 at layer granularity: 2 coins, so some seed copies one parent whole; the CLI says so
+    # depth 2 at layer granularity: 3 coins (2 blocks, the embeddings), so some seed copies one parent whole
     copied = {}
     for seed in range(12):
         child = pair.child(BreedRecipe("discrete", granularity="layer", seed=seed))
@@ -244,6 +244,6 @@ def test_a_child_that_is_a_copy_of_a_parent_is_said(parents, tmp_path, capsys):
     args = ["breed", str(a.path), str(b.path), "--method", "discrete", "--granularity", "layer"]
     assert main([*args, "--seed", str(seed), "-o", str(out), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["copy_of"] == "B" and "exact copy of parent B" in result["note"] and "2 times in 4" in result["note"]
+    assert result["copy_of"] == "B" and "exact copy of parent B" in result["note"] and "2 times in 8" in result["note"]
     assert main([*args, "--seed", str(copied[None]), "-o", str(out), "--force"]) == 0
     assert "exact copy" not in capsys.readouterr().out
