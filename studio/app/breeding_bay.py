@@ -478,7 +478,9 @@ class BreedingBay(QWidget):
         for line in self.reference_lines:
             self.plot.removeItem(line)
         self.reference_lines = []
-        for name, value in references:
+        # labels above their lines, spread along them so that close lines do not stack them
+        spots = [0.2, 0.5, 0.8, 0.35, 0.65]
+        for (name, value), spot in zip(references, spots + [0.5] * len(references)):
             gen0 = name.startswith("gen-0")
             pen = pg.mkPen("#a78bfa" if gen0 else "#9aa4b6", width=1, style=Qt.DotLine if gen0 else Qt.DashLine)
             line = pg.InfiniteLine(
@@ -486,14 +488,18 @@ class BreedingBay(QWidget):
                 angle=0,
                 pen=pen,
                 label=f"{name} {value:.3f}",
-                labelOpts={"position": 0.02 if gen0 else 0.98, "color": "#9aa4b6", "anchors": [(0, 1), (1, 1)]},
+                labelOpts={
+                    "position": spot,
+                    "color": "#a78bfa" if gen0 else "#9aa4b6",
+                    "anchors": [(0.5, 1), (0.5, 1)],
+                },
             )
             self.plot.addItem(line)
             self.reference_lines.append(line)
         values = [v for _name, v in references] + [y for y in ys if y is not None]
         if references and values:
             low, high = min(values), max(values)
-            margin = max((high - low) * 0.12, 1e-3)
-            self.plot.setYRange(low - margin, high + margin, padding=0)
+            span = max(high - low, 1e-3)
+            self.plot.setYRange(low - 0.1 * span, high + 0.3 * span, padding=0)  # room for the top line's label
         else:
             self.plot.enableAutoRange(axis="y")

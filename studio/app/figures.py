@@ -116,6 +116,7 @@ def headline_html(vigor: Mapping[str, Any], compact: bool = False) -> str:
 def tree_badge(vigor: Mapping[str, Any]) -> tuple[str, str]:
     """(text, colour) for a node: the comparison the child does worst in, coloured by what holds."""
     short, _name, entry = strongest(vigor)
+    short = {"own classes": "own", "ancestor": "anc"}.get(short, short)  # a node has room for ~12 chars
     return f"{short} {entry['value']:+.3f}", what_holds(vigor)[1]
 
 

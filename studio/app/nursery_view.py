@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -341,12 +340,12 @@ class NurseryView(QWidget):
         buttons.addWidget(self.cancel)
 
         self.grid_host = QWidget()
-        self.grid = QGridLayout(self.grid_host)
-        self.grid.setSpacing(10)
-        self.grid.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        # Cards as big as their pieces, packed left to right and wrapped: a litter of small
+        # drawings fills the width instead of a grid of boxes sized for the biggest one.
+        self.grid = FlowLayout(self.grid_host, spacing=10)
+        self.grid.setContentsMargins(6, 6, 6, 6)
         self.scroll = QScrollArea(widgetResizable=True)
         self.scroll.setWidget(self.grid_host)
-        self.scroll.viewport().installEventFilter(self)
         self.empty = QLabel(
             "Put two parents in the breeding bay, choose a method, then press New litter: "
             "children drawn around that recipe appear here. Star the ones you like "
@@ -356,7 +355,7 @@ class NurseryView(QWidget):
         self.empty.setAlignment(Qt.AlignCenter)
         self.empty.setStyleSheet("color: #8b95a8; padding: 40px;")
         self.empty.setMinimumWidth(520)  # the grid packs to the left: keep the hint readable
-        self.grid.addWidget(self.empty, 0, 0)
+        self.grid.addWidget(self.empty)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
@@ -492,6 +491,7 @@ class NurseryView(QWidget):
         ``drawn``: every child has drawn (False while a new litter is being drawn)."""
         self._drawn = drawn
         for card in self.cards:
+            self.grid.removeWidget(card)
             card.deleteLater()
         self.cards = []
         self.empty.setVisible(litter is None)
@@ -572,21 +572,15 @@ class NurseryView(QWidget):
         )
         self.caption.setToolTip(figures.describe(judged))
 
-    def _columns(self) -> int:
-        width = self.scroll.viewport().width() - 2 * self.grid.contentsMargins().left()
-        card = max((c.sizeHint().width() for c in self.cards), default=1) + self.grid.spacing()
-        return max(1, (width + self.grid.spacing()) // max(1, card))
-
     def _place_cards(self) -> None:
-        """As many columns as the widest card allows; each card as tall as its piece."""
-        columns = self._columns()
-        for i, card in enumerate(self.cards):
-            self.grid.addWidget(card, i // columns, i % columns, Qt.AlignTop)
+        """The flow holds the empty hint, then the litter's cards in order."""
+        for card in self.cards:
+            if self.grid.indexOf(card) < 0:
+                self.grid.addWidget(card)
+        self.grid.invalidate()
 
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.scroll.viewport() and event.type() == QEvent.Resize and self.cards:
-            self._place_cards()
-        elif isinstance(watched, KidCard) and event.type() == QEvent.KeyPress:
+        if isinstance(watched, KidCard) and event.type() == QEvent.KeyPress:
             return self._card_key(watched, event)
         return super().eventFilter(watched, event)
 
@@ -598,13 +592,28 @@ class NurseryView(QWidget):
         if key == Qt.Key_K:
             self.keepRequested.emit(card.index)
             return True
-        step = {Qt.Key_Left: -1, Qt.Key_Right: 1, Qt.Key_Up: -self._columns(), Qt.Key_Down: self._columns()}.get(key)
-        if step is not None:
-            target = card.index + step
-            if 0 <= target < len(self.cards):
-                self.cards[target].setFocus(Qt.TabFocusReason)
-            return True
-        return False
+        if key in (Qt.Key_Left, Qt.Key_Right):
+            target = self.card(card.index + (1 if key == Qt.Key_Right else -1))
+        elif key in (Qt.Key_Up, Qt.Key_Down):
+            target = self._card_below(card, down=key == Qt.Key_Down)
+        else:
+            return False
+        if target is not None:
+            target.setFocus(Qt.TabFocusReason)
+            self.scroll.ensureWidgetVisible(target)
+        return True
+
+    def _card_below(self, card: KidCard, down: bool) -> KidCard | None:
+        """The card on the next (or previous) line of the flow nearest below (above) this one."""
+        here = card.geometry()
+        if down:
+            others = [c for c in self.cards if c.geometry().top() > here.top()]
+            line = min((c.geometry().top() for c in others), default=None)
+        else:
+            others = [c for c in self.cards if c.geometry().top() < here.top()]
+            line = max((c.geometry().top() for c in others), default=None)
+        on_line = [c for c in others if c.geometry().top() == line]
+        return min(on_line, key=lambda c: abs(c.geometry().center().x() - here.center().x()), default=None)
 
     def card(self, index: int) -> KidCard | None:
         return self.cards[index] if 0 <= index < len(self.cards) else None
