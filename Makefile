@@ -38,7 +38,8 @@ FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.p
 	studio/app/qtdeps.py studio/app/session.py studio/app/gallery_actions.py studio/app/breeding_actions.py \
 	studio/app/exports.py studio/app/tool_actions.py studio/app/menus.py studio/breed/nursery.py \
 	studio/app/nursery_view.py studio/app/nursery_actions.py tests/breed/test_nursery.py tests/app/test_nursery_app.py \
-	studio/model/variety.py tests/model/test_variety.py
+	studio/model/variety.py tests/model/test_variety.py studio/breed/variety_bench.py tests/app/test_headline.py \
+	tests/app/test_bay_truth.py tests/app/test_rough_edges.py
 
 $(VENV)/.lint-tools: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -161,6 +161,10 @@ class ToolActions(QObject):
                     leftover.unlink(missing_ok=True)
                 _remove_empty(out.parent)
                 self.say(f"Training {name} cancelled and discarded.")
+                panel = getattr(self.parent_widget, "jobs", None)  # the Jobs row said "saved step N to …"
+                row = panel.rows.get(job_id[0]) if panel is not None and job_id else None
+                if row is not None:
+                    row.status.setText(f"cancelled ({message}); discarded: nothing kept")
 
         job = jobs.train_job(
             options["corpus"],
@@ -171,14 +175,18 @@ class ToolActions(QObject):
             options["shape"],
             name=name,
         )
-        return self.worker.submit(
-            f"Train {name}",
-            job,
-            on_done=lambda path: self.import_file(path, then=opened, display_name=name),
-            on_partial=lambda p: plot.add(p["step"], p["loss"]),
-            on_failed=lambda _message: _remove_empty(out.parent),  # the message shows in the job panel
-            on_cancelled=cancelled,
+        job_id: list[int] = []
+        job_id.append(
+            self.worker.submit(
+                f"Train {name}",
+                job,
+                on_done=lambda path: self.import_file(path, then=opened, display_name=name),
+                on_partial=lambda p: plot.add(p["step"], p["loss"]),
+                on_failed=lambda _message: _remove_empty(out.parent),  # the message shows in the job panel
+                on_cancelled=cancelled,
+            )
         )
+        return job_id[0]
 
     def _trained_path(self, name: str) -> Path:
         """``trained/<name>/model.pt`` in the user's data folder (``<name>-2`` … when taken)."""

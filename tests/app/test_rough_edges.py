@@ -74,6 +74,7 @@ def test_a_cancelled_training_asks_before_it_is_kept(qtbot, make_window, open_an
     assert asked and asked[0][0] == "My Artist" and "saved step" in asked[0][1]
     trained = Path(window.library.path).parent / "trained"
     assert not list(trained.rglob("*.pt")) and not list(trained.rglob("*.state"))  # discarded: nothing left
+    assert "discarded" in window.jobs.rows[job].status.text()
     qtbot.wait(300)
     assert len(window.library.checkpoints()) == before  # no artist added, nothing drawing
     window.tools.close_windows()
