@@ -212,3 +212,43 @@ def test_the_nursery_shows_and_logs_its_settings_folds_repeats_and_a_kept_child_
     gallery = window.library.latest_gallery(kept.id)
     assert gallery.pieces[0].text == litter.kids[1].piece
     assert {k: gallery.settings[k] for k in expected} == expected
+
+
+def test_cards_flow_at_their_own_sizes_and_arrows_move_between_lines(qtbot):
+    from studio.app.main import make_app
+    from studio.app.nursery_view import NurseryView
+    from studio.breed.nursery import Kid, Litter
+
+    make_app()
+    view = NurseryView()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    pieces = [CAT, "x" * 60 + "\n" + "y" * 60, CAT, "\n".join("|" for _ in range(12)), CAT, "o"]
+    kids = [
+        Kid(i, {"a": "A", "b": "B", "recipe": {"method": "slerp", "t": 0.5}}, piece=p) for i, p in enumerate(pieces)
+    ]
+
+    class Session:
+        names = ("A", "B")
+
+        @staticmethod
+        def litter_of(_genome):
+            return None
+
+    view.show_litter(Session, Litter(1, kids, "slerp", "Cats", 0))
+    qtbot.waitUntil(lambda: all(card.isVisible() for card in view.cards))
+    widths = [card.width() for card in view.cards]
+    heights = [card.art.height() for card in view.cards]
+    assert widths[1] > widths[0] and heights[3] > heights[0]  # each as big as its piece
+    tops = sorted({card.geometry().top() for card in view.cards})
+    assert len(tops) >= 2  # wrapped onto lines
+    first = view.cards[0]
+    first.setFocus()
+    qtbot.keyClick(first, Qt.Key_Down)
+    below = view.focusWidget()
+    assert below in view.cards and below.geometry().top() > first.geometry().top()
+    qtbot.keyClick(below, Qt.Key_Up)
+    assert view.focusWidget().geometry().top() == first.geometry().top()
+    qtbot.keyClick(view.focusWidget(), Qt.Key_Right)
+    assert view.focusWidget() is view.card(view.focusWidget().index) and view.focusWidget().index >= 1
