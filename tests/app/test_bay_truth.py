@@ -34,6 +34,8 @@ def test_litter_button_comes_back_after_scan_breed_and_evolve(qtbot, make_window
         qtbot.waitUntil(lambda: bay.job_id is None, timeout=120000)
         assert bay.nursery_button.isEnabled(), button.text()
         assert all(b.isEnabled() for b in (bay.scan_button, bay.breed_button, bay.evolve_button))
+    # the children's own galleries end before the window closes
+    qtbot.waitUntil(lambda: window.gallery_actions.sample_job_id is None, timeout=60000)
 
 
 def test_evolve_honours_align_and_draws_the_parents_and_gen0_for_scale(qtbot, make_window, open_and_wait, snapshot):
@@ -51,6 +53,7 @@ def test_evolve_honours_align_and_draws_the_parents_and_gen0_for_scale(qtbot, ma
     qtbot.waitUntil(lambda: bay.job_id is None, timeout=120000)
     champion = next(r for r in window.library.checkpoints() if r.id not in before)
     assert champion.lineage["params"]["align"]["b_to_a"] is True
+    qtbot.waitUntil(lambda: window.gallery_actions.sample_job_id is None, timeout=60000)
     # dashed lines for both parents and a dotted one for the gen-0 child, inside the y range
     labels = [line.label.toPlainText() for line in bay.reference_lines]
     assert [x.split()[0] for x in labels] == ["styleA", "styleB", "gen-0"]
