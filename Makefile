@@ -47,7 +47,8 @@ FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.p
 	studio/limits.py studio/breed/nursery_log.py studio/train/parquet_rows.py tests/adversarial/test_checkpoint_bytes.py \
 	tests/adversarial/test_terminal_everywhere.py tests/adversarial/test_count_limits.py tests/adversarial/test_outputs_and_logs.py \
 	tests/adversarial/test_corpus_bounds.py tests/adversarial/test_resume_data.py tests/adversarial/test_app_library.py \
-	tests/model/test_population.py tests/breed/test_darwin_speed.py tests/train/test_training_speed.py
+	tests/model/test_population.py tests/breed/test_darwin_speed.py tests/train/test_training_speed.py \
+	studio/breed/variety_bench.py tests/app/test_headline.py tests/app/test_bay_truth.py tests/app/test_rough_edges.py
 
 $(VENV)/.lint-tools: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -28,6 +28,7 @@ SUITES: dict[str, str] = {
     "eval": "studio.breed.darwin_commands:bench_eval",
     "darwin": "studio.breed.darwin_commands:bench_darwin",
     "nursery": "studio.breed.darwin_commands:bench_nursery",
+    "variety": "studio.breed.variety_bench:bench_variety",
     "startup": "studio.app.startup_bench:bench_startup",
 }
 

@@ -74,7 +74,7 @@ class BreedingActions(QObject):
         job_id = self.worker.submit(
             title, fn, on_done=done, on_partial=on_partial, on_failed=failed, on_cancelled=cancelled
         )
-        self.bay.job_started(job_id, title)
+        self.bay.job_started(job_id, title, self.worker.waiting_for(job_id))
         return job_id
 
     def scan(self, a_id: int, b_id: int) -> int | None:
@@ -146,11 +146,17 @@ class BreedingActions(QObject):
         def partial(payload):
             generation = payload["generation"] + 1  # the progress counts from 0, the plot from 1 ("generation 1/3")
             best[generation] = min(best.get(generation, 1e9), payload["best_bpc"])
+            # for scale: the parents' and the gen-0 child's bpc on the same fitness data
+            references = list(zip((a.name, b.name), payload.get("parents_bpc") or ()))
+            if payload.get("gen0_bpc") is not None:
+                references.append(("gen-0 child (slerp t=0.5)", payload["gen0_bpc"]))
             self.bay.show_curve(
                 sorted(best),
                 [best[g] for g in sorted(best)],
-                f"Darwin: best bpc per generation ({payload.get('caption', 'fitness data')})",
+                f"Darwin: best bpc per generation ({payload.get('caption', 'fitness data')})"
+                + (", dashed: the parents, dotted: the gen-0 child" if references else ""),
                 generations=True,
+                references=references,
             )
 
         def done(result):
@@ -163,8 +169,10 @@ class BreedingActions(QObject):
             )
             self.select_and_sample(record.id)  # the champion draws, as a bred child does
 
-        job = jobs.darwin_job(self.library, a, b, bred_dir(self.library.path), population, generations, seed)
-        job_id = self._run(f"Darwin {a.name} × {b.name}", job, done, on_partial=partial)
+        align = self.bay.align_b.isChecked()
+        job = jobs.darwin_job(self.library, a, b, bred_dir(self.library.path), population, generations, seed, align)
+        aligned = " (B aligned to A)" if align else ""
+        job_id = self._run(f"Darwin {a.name} × {b.name}{aligned}", job, done, on_partial=partial)
         # the last run's curve goes now, not when this run's first generation is scored
         self.bay.show_curve(
             [], [], f"Darwin: best bpc per generation (1 to {generations}) as they are scored", generations=True
@@ -174,13 +182,14 @@ class BreedingActions(QObject):
     # -- vigor ----------------------------------------------------------------------------------
 
     def show_vigor(self, name: str, measurement: dict, vigor: dict, extra: str = "") -> None:
-        """The bay's summary: the child's figure, vigor with its interval, what it was measured on."""
-        text, colour = figures.vigor_badge(vigor)
+        """The bay's summary: the child's figure, its vigor against the best parent beside the
+        strongest control (each parent on its own classes, the ancestor, the routed oracle:
+        the one the child does worst in), coloured by what holds, and what it was measured on."""
         self._vigor_shown = (name, measurement, vigor)
         self.bay.show_result(
             f"<b>{escape(name)}</b>: {figures.bpc_text(measurement)} · "
-            f"<a href='vigor' style='color:{colour}; text-decoration:none'><b>{text}</b></a> "
-            f"({figures.vigor_verdict(vigor)}){extra} · <i>{figures.caption(measurement)}</i>",
+            f"<a href='vigor' style='text-decoration:none'><b>{figures.headline_html(vigor)}</b></a>"
+            f"{extra} · <i>{figures.caption(measurement)}</i>",
             tooltip=figures.describe(measurement) + "\n\nclick the vigor for the full table",
         )
 

@@ -157,6 +157,30 @@ class OptionField:
             self.enable.toggled.connect(self.editor.setEnabled)
         self.widget.setToolTip(option.help)
 
+    def set_value(self, value) -> None:
+        """Show ``value`` (None: unset), e.g. a restored recipe; a value out of range is clamped
+        by the widget, one of the wrong type is ignored."""
+        if self.enable is not None:
+            self.enable.setChecked(value is not None)
+        if value is None:
+            if self.option.per_layer:
+                self.editor.setText("")
+            return
+        try:
+            if self.option.per_layer:
+                self.editor.setText(",".join(f"{float(v):g}" for v in value))
+            elif isinstance(self.editor, QComboBox):
+                if self.editor.findText(str(value)) >= 0:
+                    self.editor.setCurrentText(str(value))
+            elif isinstance(self.editor, QSlider):
+                self.editor.setValue(round(float(value) * 100))
+            elif isinstance(self.editor, QDoubleSpinBox):
+                self.editor.setValue(float(value))
+            else:
+                self.editor.setValue(int(value))
+        except (TypeError, ValueError):
+            pass
+
     def value(self):
         """The option's value, None when unset (StudioError for a line that does not parse)."""
         if self.enable is not None and not self.enable.isChecked():
@@ -195,7 +219,9 @@ class BreedingBay(QWidget):
         self.align_b = QCheckBox("align B to A")
         self.align_b.setToolTip(
             "Re-order B's heads, feed-forward units and residual stream to match A before breeding "
-            "(B computes the same function). Scan path then shows the raw and the aligned path."
+            "(B computes the same function). Every action of the bay honours it: Breed, Evolve and "
+            "Litter… breed from B aligned (the child's lineage says so); Scan path shows the raw "
+            "and the aligned path."
         )
         self.scan_button = QPushButton("Scan path")
         self.scan_button.setToolTip("bpc of slerp children along A → B: one basin or two?")
@@ -250,6 +276,7 @@ class BreedingBay(QWidget):
         self.curve = self.plot.plot(
             [], [], pen=pg.mkPen(palette.ACCENT, width=2), symbol="o", symbolSize=6, symbolBrush=palette.ACCENT
         )
+        self.reference_lines: list = []  # Darwin's parents and gen-0 child, for scale
         # the same path with B aligned to A (when "align B to A" is on)
         self.aligned_curve = self.plot.plot(
             [], [], pen=pg.mkPen(palette.WARN, width=2), symbol="t", symbolSize=6, symbolBrush=palette.WARN
@@ -349,7 +376,9 @@ class BreedingBay(QWidget):
             self.fields[option_name].widget.setVisible(shown)
             self._labels[option_name].setVisible(shown)
 
-    def _update_buttons(self) -> None:
+    def _enable_buttons(self) -> None:
+        """Every action of the bay (Litter… too) is enabled when both slots hold a parent and
+        the bay runs no job of its own; a disabled button's tooltip says why."""
         ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
         busy = self.job_id is not None
         for button in (self.scan_button, self.breed_button, self.evolve_button, self.nursery_button):
@@ -357,7 +386,17 @@ class BreedingBay(QWidget):
             # the button's own tooltip, or why it is disabled
             own = button.property("ownTip") or button.toolTip()
             button.setProperty("ownTip", own)
-            button.setToolTip(own if ready else "Drop an artist on A and another on B first")
+            if not ready:
+                button.setToolTip("Drop an artist on A and another on B first")
+            elif busy:
+                button.setToolTip(f"{own}\n(the bay's job runs: wait for it or Cancel it)")
+            else:
+                button.setToolTip(own)
+
+    def _update_buttons(self) -> None:
+        ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
+        busy = self.job_id is not None
+        self._enable_buttons()
         # The hint follows the slots; a result for another pair is stale once they change.
         if busy:
             return
@@ -371,10 +410,11 @@ class BreedingBay(QWidget):
 
     # -- the bay's running job ------------------------------------------------------------
 
-    def job_started(self, job_id: int, title: str) -> None:
+    def job_started(self, job_id: int, title: str, waiting_for: str = "") -> None:
+        """The bay's job was queued: its row, saying what it waits for (the job that runs)."""
         self.job_id = job_id
         self.job_bar.setValue(0)
-        self.job_status.setText(f"{title}: waiting for the worker…")
+        self.job_status.setText(f"{title}: waiting for {waiting_for}…" if waiting_for else f"{title}: starting…")
         self._job_title = title
         self.job_row.show()
         self.show_result("")
@@ -391,9 +431,7 @@ class BreedingBay(QWidget):
             return
         self.job_id = None
         self.job_row.hide()
-        ready = self.slot_a.checkpoint_id is not None and self.slot_b.checkpoint_id is not None
-        for button in (self.scan_button, self.breed_button, self.evolve_button):
-            button.setEnabled(ready)
+        self._enable_buttons()  # all of them: Litter… was once left disabled here
         if text:
             self.show_result(text)
 
@@ -406,6 +444,47 @@ class BreedingBay(QWidget):
             return
         self.breedRequested.emit(self.slot_a.checkpoint_id, self.slot_b.checkpoint_id, recipe)
 
+    # -- what survives a restart ----------------------------------------------------------
+
+    def state(self) -> dict:
+        """The bay's settings as plain data (the parents are the session's: saved beside this)."""
+        options = {}
+        for name, field in self.fields.items():
+            try:
+                value = field.value()
+            except StudioError:
+                value = None
+            options[name] = list(value) if isinstance(value, tuple) else value
+        return {
+            "method": self.method.currentData(),
+            "options": options,
+            "align_b": self.align_b.isChecked(),
+            "population": self.population.value(),
+            "generations": self.generations.value(),
+            "darwin_seed": self.darwin_seed.value(),
+        }
+
+    def restore(self, state: dict) -> None:
+        """Show a saved ``state()``; anything missing or unknown keeps its default."""
+        if not isinstance(state, dict):
+            return
+        index = self.method.findData(state.get("method"))
+        if index >= 0:
+            self.method.setCurrentIndex(index)
+        options = state.get("options")
+        if isinstance(options, dict):
+            for name, value in options.items():
+                if name in self.fields:
+                    self.fields[name].set_value(value)
+        self.align_b.setChecked(bool(state.get("align_b", False)))
+        for key, box in (
+            ("population", self.population),
+            ("generations", self.generations),
+            ("darwin_seed", self.darwin_seed),
+        ):
+            if isinstance(state.get(key), int):
+                box.setValue(state[key])
+
     def recipe(self) -> BreedRecipe:
         """The recipe the widgets show: the chosen method and the options it takes."""
         method = self.method.currentData()
@@ -417,8 +496,12 @@ class BreedingBay(QWidget):
         self.result.setText(html)
         self.result.setToolTip(tooltip)
 
-    def show_curve(self, xs, ys, title: str, chord=None, generations: bool = False, aligned=None) -> None:
-        """A scan (t from 0 to 1) or Darwin's best bpc per generation (integer ticks)."""
+    def show_curve(
+        self, xs, ys, title: str, chord=None, generations: bool = False, aligned=None, references=None
+    ) -> None:
+        """A scan (t from 0 to 1) or Darwin's best bpc per generation (integer ticks).
+        ``references``: (name, bpc) lines drawn across for scale (Darwin: the parents and the
+        gen-0 child), so a 0.001 bpc step does not look like a big drop; the y range holds them."""
         axis = self.plot.getAxis("bottom")
         if generations:
             axis.setTickSpacing(1, 1)
@@ -433,3 +516,36 @@ class BreedingBay(QWidget):
             self.aligned_curve.setData(list(xs), list(aligned))
         self.chord.setData(list(xs) if chord is not None else [], list(chord) if chord is not None else [])
         self.plot.setTitle(title, color=palette.TEXT_DIM, size="9pt")
+        self.show_references(references or [], list(ys))
+
+    def show_references(self, references, ys=()) -> None:
+        for line in self.reference_lines:
+            self.plot.removeItem(line)
+        self.reference_lines = []
+        # labels above their lines, spread along them so that close lines do not stack them
+        spots = [0.2, 0.5, 0.8, 0.35, 0.65]
+        for (name, value), spot in zip(references, spots + [0.5] * len(references)):
+            gen0 = name.startswith("gen-0")
+            pen = pg.mkPen(
+                palette.GEN0 if gen0 else palette.TEXT_DIM, width=1, style=Qt.DotLine if gen0 else Qt.DashLine
+            )
+            line = pg.InfiniteLine(
+                pos=value,
+                angle=0,
+                pen=pen,
+                label=f"{name} {value:.3f}",
+                labelOpts={
+                    "position": spot,
+                    "color": palette.GEN0 if gen0 else palette.TEXT_DIM,
+                    "anchors": [(0.5, 1), (0.5, 1)],
+                },
+            )
+            self.plot.addItem(line)
+            self.reference_lines.append(line)
+        values = [v for _name, v in references] + [y for y in ys if y is not None]
+        if references and values:
+            low, high = min(values), max(values)
+            span = max(high - low, 1e-3)
+            self.plot.setYRange(low - 0.1 * span, high + 0.3 * span, padding=0)  # room for the top line's label
+        else:
+            self.plot.enableAutoRange(axis="y")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -98,25 +99,45 @@ class TrainDialog(QDialog):
         }
 
 
+OWN_CORPUS = "its own training data"
+
+
 class EvaluateDialog(QDialog):
+    """Where to measure bpc: by default the artist's own training data (the held-out pieces
+    of its classes from the corpus it was trained on), a built-in corpus, or a file."""
+
     def __init__(self, parent=None, name: str = ""):
         super().__init__(parent)
         self.setWindowTitle(f"Evaluate {name}")
         row, self.source = _corpus_picker(self, folders=False)
+        self.source.insertItem(0, OWN_CORPUS)
+        self.source.setCurrentIndex(0)
+        self.source.setToolTip(
+            "Its own training data: the held-out pieces of the classes it was trained on, from its corpus. "
+            "Or a built-in corpus, a corpus file (.jsonl, .parquet) or a text file (.txt)."
+        )
         self.split = QComboBox()
         self.split.addItems(["val", "test"])
+        self.skip_unknown = QCheckBox("skip chars the model does not know")
+        self.skip_unknown.setToolTip(
+            "Drop the chars of the data that are not in the model's vocabulary before scoring "
+            "(the result says how many); without it such data is refused. Always on for a .txt file."
+        )
         form = QFormLayout()
         form.addRow("Corpus or text file", row)
         form.addRow("Split", self.split)
+        form.addRow("", self.skip_unknown)
         _finish_dialog(self, form, "Evaluate")
 
     def options(self) -> dict:
         source = self.source.currentText().strip()
-        is_file = source.endswith(".txt")
+        own = source in ("", OWN_CORPUS)
+        is_file = not own and source.endswith(".txt")
         return {
-            "corpus": None if is_file else source,
+            "corpus": None if own or is_file else source,
             "text_file": source if is_file else None,
             "split": self.split.currentText(),
+            "skip_unknown": self.skip_unknown.isChecked() or is_file,
         }
 
 

@@ -110,6 +110,16 @@ class Exports(QObject):
             )
         if not path:
             return None
+        path = str(path)
+        if Path(path).suffix.lower() != ".pt":
+            # A checkpoint is a .pt file: "child.png" becomes "child.pt", never a .png holding a pickle.
+            stem = Path(path).with_suffix("") if Path(path).suffix.lower() in (".png", ".txt", ".jpg") else Path(path)
+            repaired = f"{stem}.pt"
+            if Path(repaired).exists():
+                self.notice(f"{path}: a checkpoint must end in .pt, and {repaired} already exists; choose another name")
+                return None
+            self.say(f"A checkpoint is a .pt file: writing {repaired}")
+            path = repaired
         return self.worker.submit(
             f"Export {record.name}", jobs.export_checkpoint_job(record, path), on_done=self._wrote
         )

@@ -50,10 +50,10 @@ def describe(measurement: Mapping[str, Any]) -> str:
 
 
 def vigor_badge(vigor: Mapping[str, Any]) -> tuple[str, str]:
-    """(text, colour) of the badge: vigor against the best parent with its interval."""
+    """(text, colour) of the badge: vigor against the best parent with its interval (the
+    headline puts the strongest control beside it: ``headline_html``)."""
     best = vigor["best_parent"]
-    colour = GOOD if best["positive"] else (BAD if best["high"] < 0 else NEUTRAL)
-    return f"vigor {best['value']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}]", colour
+    return f"vigor {_interval(best)}", _colour(best)
 
 
 def vigor_verdict(vigor: Mapping[str, Any]) -> str:
@@ -63,6 +63,71 @@ def vigor_verdict(vigor: Mapping[str, Any]) -> str:
     if best["high"] < 0:
         return f"worse than the best parent ({best['name']}) beyond noise"
     return f"not distinguishable from the best parent ({best['name']})"
+
+
+def controls(vigor: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """The vigor report's comparisons beyond the best parent, as (short name, name, entry):
+    each parent on its own classes, the shared ancestor, the routed-parent oracle."""
+    found = []
+    for name, entry in vigor.get("own_classes", {}).items():
+        found.append(("own classes", f"{name} on its own {len(entry['classes'])} classes", entry))
+    if "ancestor" in vigor:
+        found.append(("ancestor", f"the shared ancestor ({vigor['ancestor']['name']})", vigor["ancestor"]))
+    if "routed_oracle" in vigor:
+        found.append(("oracle", "the routed-parent oracle", vigor["routed_oracle"]))
+    return found
+
+
+def strongest(vigor: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]]:
+    """The comparison the child does worst in (lowest upper bound, then lowest vigor), the
+    best parent included: the headline carries it, not the kindest one."""
+    best = vigor["best_parent"]
+    every = [("vigor", f"the best parent ({best['name']})", best), *controls(vigor)]
+    return min(every, key=lambda c: (c[2]["high"], c[2]["value"]))
+
+
+def what_holds(vigor: Mapping[str, Any]) -> tuple[str, str]:
+    """(verdict, colour) over every comparison: green only when the child beats the best
+    parent and every control beyond noise; red when it is worse than any of them."""
+    _short, name, entry = strongest(vigor)
+    if entry["positive"]:
+        every = " and every control" if controls(vigor) else ""
+        return f"better than the best parent{every} beyond noise", GOOD
+    if entry["high"] < 0:
+        return f"worse than {name} beyond noise", BAD
+    return f"not distinguishable from {name}", NEUTRAL
+
+
+def headline_html(vigor: Mapping[str, Any], compact: bool = False) -> str:
+    """The card's vigor against the best parent, beside the strongest control, each in the
+    colour of its own interval, then what holds over all of them (in its colour).
+    ``compact``: the control by its short name and no verdict (a nursery card; its tooltip
+    has the rest)."""
+    badge, colour = vigor_badge(vigor)
+    text = f"<span style='color:{colour}'>{escape(badge)}</span>"
+    short, name, entry = strongest(vigor)
+    if short != "vigor":
+        shown = f"vs {escape(short)} {entry['value']:+.3f}" if compact else f"vs {escape(name)} {_interval(entry)}"
+        text += f" · <span style='color:{_colour(entry)}'>{shown}</span>"
+    if compact:
+        return text
+    verdict, verdict_colour = what_holds(vigor)
+    return f"{text} <span style='color:{verdict_colour}'>({escape(verdict)})</span>"
+
+
+def tree_badge(vigor: Mapping[str, Any]) -> tuple[str, str]:
+    """(text, colour) for a node: the comparison the child does worst in, coloured by what holds."""
+    short, _name, entry = strongest(vigor)
+    short = {"own classes": "own", "ancestor": "anc"}.get(short, short)  # a node has room for ~12 chars
+    return f"{short} {entry['value']:+.3f}", what_holds(vigor)[1]
+
+
+def _colour(entry: Mapping[str, Any]) -> str:
+    return GOOD if entry["positive"] else (BAD if entry["high"] < 0 else NEUTRAL)
+
+
+def _interval(entry: Mapping[str, Any]) -> str:
+    return f"{entry['value']:+.3f} [{entry['low']:+.3f}, {entry['high']:+.3f}]"
 
 
 def _row(name: str, entry: Mapping[str, Any]) -> str:

@@ -63,7 +63,8 @@ class GalleryActions(QObject):
             self.gallery.apply_settings(latest.settings)
             self.gallery.show_pieces(latest.pieces)
         elif sample_if_empty and record.exists:
-            self.sample(self.gallery.settings(), checkpoint_id)
+            # the app's own idea, not the user's: a job the user asks for goes first
+            self.sample(self.gallery.settings(), checkpoint_id, automatic=True)
         else:
             self.gallery.model.set_cards([])
 
@@ -87,9 +88,8 @@ class GalleryActions(QObject):
             details.append(f"{record.key_metric[0]} {record.key_metric[1]:.3f} (training)")
         vigor = record.metrics.get("vigor")
         if isinstance(vigor, dict) and "best_parent" in vigor:
-            text, colour = figures.vigor_badge(vigor)
-            details.append(f"<a href='vigor' style='color:{colour}; text-decoration:none'>{text}</a>")
-            tooltip += "\n\n" + figures.vigor_verdict(vigor) + " (click for the full table)"
+            details.append(f"<a href='vigor' style='text-decoration:none'>{figures.headline_html(vigor)}</a>")
+            tooltip += "\n\n" + figures.what_holds(vigor)[0] + " (click for the full table)"
         if not record.exists:
             details.append("file missing" if record.path else "not in this library")
         self.gallery.subtitle.setText("  ·  ".join(details))
@@ -97,7 +97,9 @@ class GalleryActions(QObject):
 
     # -- sampling ----------------------------------------------------------------------------
 
-    def sample(self, settings: SampleSettings, checkpoint_id: int | None = None) -> int | None:
+    def sample(self, settings: SampleSettings, checkpoint_id: int | None = None, automatic: bool = False) -> int | None:
+        """Draw a gallery. ``automatic``: the app started it (an artist with no gallery was
+        selected, e.g. a new child): it waits behind, and pauses for, jobs the user asks for."""
         checkpoint_id = checkpoint_id if checkpoint_id is not None else self.session.current
         if checkpoint_id is None:
             return None
@@ -131,6 +133,11 @@ class GalleryActions(QObject):
             if self.session.current == checkpoint_id and job_id == self.sample_job_id:
                 self.gallery.model.append_text(chunks)
 
+        def restart(_why):
+            # paused for the user's job: it draws again from the start (the same seeds, the same art)
+            if self.session.current == checkpoint_id and job_id == self.sample_job_id:
+                self.gallery.start_gallery(settings)
+
         title = f"Sample {record.name}" + (f" · {settings.label}" if settings.label else "")
         job_id = self.worker.submit(
             title,
@@ -139,6 +146,8 @@ class GalleryActions(QObject):
             on_partial=partial,
             on_failed=lambda message: ended(message, cancelled=False),
             on_cancelled=ended,
+            automatic=automatic,
+            on_restart=restart,
         )
         self.sample_job_id, self.sample_checkpoint = job_id, checkpoint_id
         return job_id

@@ -107,6 +107,7 @@ class JobPanel(QWidget):
         worker.gui.finished.connect(self._finished)
         worker.gui.failed.connect(self._failed)
         worker.gui.cancelled.connect(self._cancelled)
+        worker.gui.paused.connect(self._paused)
         # Direct: the worker's thread is busy running the job, so a queued call would
         # wait for the job to end. Worker.cancel only sets a threading.Event.
         self.cancelRequested.connect(worker.cancel, Qt.DirectConnection)
@@ -129,6 +130,12 @@ class JobPanel(QWidget):
 
     def _cancelled(self, job_id: int, message: str) -> None:
         self._finish(job_id, f"cancelled: {message}" if message else "cancelled", "cancelled")
+
+    def _paused(self, job_id: int, why: str) -> None:
+        row = self._row(job_id)
+        if row is not None:
+            row.bar.setValue(0)
+            row.status.setText(why)
 
     def _row(self, job_id: int) -> JobRow | None:
         return self.rows.get(job_id)

@@ -163,7 +163,7 @@ def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, n
     """Breed, judge, save and register the child, all in the worker: the GUI gets its record."""
 
     def run(ctx) -> BreedOutcome:
-        from studio.breed import breed
+        from studio.breed.pair import copy_note, framing_note, prepare_pair
         from studio.model.checkpoint import save_checkpoint
 
         a, b = load(a_record.path), load(b_record.path)
@@ -176,13 +176,14 @@ def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, n
             alignment = align_to(a, b, residual=True)
             b = stand_in(b, alignment)
         ctx.progress(0.05, "breeding")
-        child = breed(a, b, recipe, name=name)
+        pair = prepare_pair(a, b)
+        child = pair.child(recipe, name=name)
+        copied = pair.copy_of(child)
         if alignment is not None:
             from studio.breed.align import record_alignment
 
             child.lineage = record_alignment(child.lineage, alignment)
         check_cancel(ctx)
-        from studio.breed.pair import framing_note
         from studio.errors import NoHeldOutData
 
         try:
@@ -196,12 +197,15 @@ def breed_job(library, a_record, b_record, recipe: BreedRecipe, out_dir: Path, n
         target = Path(out_dir) / f"{child.name}-{int(time.time())}.pt"
         child.path = save_checkpoint(child, target)
         record = library.add_bred_child(child, target)
+        notes = [framing_note(a, b)]
+        if copied is not None:  # said, never silent: the user asked for a cross
+            notes.append(copy_note(child, copied, a if copied == "A" else b, recipe))
         if judgement is not None:
             # The parents' figures on the pair's data are kept beside their own, never over them.
-            pair = f"breeding {a_record.name} × {b_record.name}"
-            library.add_measurement(a_record.id, {**judgement.parents[0].to_dict(), "measured_for": pair})
-            library.add_measurement(b_record.id, {**judgement.parents[1].to_dict(), "measured_for": pair})
-        return BreedOutcome(str(target), record, judgement, framing_note(a, b), unjudged)
+            measured_for = f"breeding {a_record.name} × {b_record.name}"
+            library.add_measurement(a_record.id, {**judgement.parents[0].to_dict(), "measured_for": measured_for})
+            library.add_measurement(b_record.id, {**judgement.parents[1].to_dict(), "measured_for": measured_for})
+        return BreedOutcome(str(target), record, judgement, " ".join(n for n in notes if n) or None, unjudged)
 
     return run
 
@@ -245,8 +249,13 @@ def scan_job(path_a: str, path_b: str, points: int = 9, align: bool = False):
     return run
 
 
-def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
+def eval_job(path: str, corpus: str | None, split: str, text_file: str | None, skip_unknown: bool | None = None):
+    """bpc on a corpus split, a text file, or (neither) the artist's own training data.
+    ``skip_unknown``: drop chars the model does not know (default: only for a text file)."""
+    skip = bool(text_file) if skip_unknown is None else skip_unknown
+
     def run(ctx):
+        from studio.errors import StudioError
         from studio.train.evaluate import evaluate, heldout_for_eval
 
         ckpt = load(path)
@@ -256,8 +265,12 @@ def eval_job(path: str, corpus: str | None, split: str, text_file: str | None):
             heldout = heldout_for_eval(ckpt, corpus=corpus, split=split)
         else:  # its own classes from its own corpus
             heldout = heldout_data([ckpt], split)
-        return evaluate(ckpt, heldout, device=str(ctx.device), skip_unknown=bool(text_file),
-                        progress=lambda i, n: ctx.progress(i / n, "scoring"), cancel=ctx.cancelled)
+        try:
+            return evaluate(ckpt, heldout, device=str(ctx.device), skip_unknown=skip,
+                            progress=lambda i, n: ctx.progress(i / n, "scoring"), cancel=ctx.cancelled)
+        except StudioError as exc:  # the dialog's words, not the command line's
+            raise StudioError(str(exc).replace("pass --skip-unknown to drop them",
+                                               "tick 'skip chars the model does not know' to drop them")) from None
 
     return run
 
@@ -272,6 +285,7 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
         from studio.train.training import ModelShape, TrainConfig, train_on_corpus
 
         loaded = load_corpus(corpus)
+        check_cancel(ctx)  # reading a corpus takes a while: a cancel need not wait for the first step
         if loaded.skipped_note():
             ctx.progress(0.0, loaded.skipped_note())
         start = load(start_path) if start_path else None
@@ -291,8 +305,11 @@ def train_job(corpus: str, out: Path, framing: str, steps: int, start_path: str 
     return run
 
 
-def darwin_job(library, a_record, b_record, out_dir: Path, population: int, generations: int, seed: int):
-    """Evolve, save the champion and register it in the library, in the worker."""
+def darwin_job(library, a_record, b_record, out_dir: Path, population: int, generations: int, seed: int,
+               align: bool = False):
+    """Evolve, save the champion and register it in the library, in the worker. ``align``:
+    breed from B aligned to A (as ``darwin --align --align-residual``); the log and the
+    champion's lineage say so."""
     path_a, path_b = a_record.path, b_record.path
 
     def run(ctx):
@@ -304,21 +321,31 @@ def darwin_job(library, a_record, b_record, out_dir: Path, population: int, gene
         fitness, report = heldout_data([a, b], "val"), heldout_data([a, b], "test")
         ancestor_path = shared_ancestor(a, b)
         ancestor = load(str(ancestor_path)) if ancestor_path else None
+        aligned = {}
+        if align:  # after the ancestor is found from B's own lineage, as the CLI does
+            from studio.breed.align import align as align_to, stand_in
+
+            ctx.progress(0.0, "aligning B to A")
+            alignment = align_to(a, b, residual=True)
+            b = stand_in(b, alignment)
+            aligned = {"align": {"b_to_a": True, **alignment.summary()}}
 
         def progress(p):
             ctx.progress(p.scored / max(1, p.total), f"{p.message}: {p.scored}/{p.total} children")
             if p.best_bpc is not None:
                 ctx.partial({"generation": p.generation, "best_bpc": p.best_bpc,
-                             "caption": f"fitness on {fitness.identity.caption()} · ctx {evolution_context[0]}"})
+                             "caption": f"fitness on {fitness.identity.caption()} · ctx {evolution_context[0]}",
+                             "parents_bpc": p.parents_bpc, "gen0_bpc": p.gen0_bpc})
 
         settings = DarwinSettings(population=population, generations=generations, seed=seed)
         evolution_context = scoring_context([a, b])
         evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=ctx.device,
-                              progress=progress, cancel=ctx.cancelled)
+                              progress=progress, cancel=ctx.cancelled, scale_gen0=True)
         log = evolution.run()
+        log.update(aligned)
         target = Path(out_dir) / f"champion_{a.name}__x__{b.name}-{int(time.time())}.pt"
         evolution.champion.checkpoint.metrics = {"vigor": log["report"]["vigor"]}
-        evolution.save_champion(target)
+        evolution.save_champion(target, extra_params=aligned)
         save_log(log, target.with_suffix(".json"))
         record = library.add_bred_child(evolution.champion.checkpoint, target)
         pair = f"Darwin {a_record.name} × {b_record.name}"
@@ -361,18 +388,33 @@ def litter_job(make_litter, settings: SampleSettings, nursery=None, make_nursery
                 ctx.partial({"text": dict(pending)})
                 pending.clear()
 
-        for done, kid in enumerate(kids):
-            kid.piece = ""
+        def on_char(index: int, char: str) -> None:
+            pending[index] = pending.get(index, "") + char
+            if time.monotonic() - last[0] >= STREAM_INTERVAL_S:
+                last[0] = time.monotonic()
+                flush()
 
-            def on_char(_index: int, char: str, kid=kid) -> None:
-                pending[kid.index] = pending.get(kid.index, "") + char
-                if time.monotonic() - last[0] >= STREAM_INTERVAL_S:
-                    last[0] = time.monotonic()
-                    flush()
+        def on_try(kid, attempt: int, why: str) -> None:
+            # a new try replaces what the child streamed so far (-1: back to its first try)
+            pending.pop(kid.index, None)
+            if attempt < 0:
+                ctx.partial({"piece": {kid.index: kid.piece}})
+                return
+            ctx.partial({"piece": {kid.index: ""}})
+            what = "a new recipe" if kid.seed is None else f"seed {kid.seed}"
+            ctx.progress(kid.index / steps, f"child {kid.index + 1} draws again with {what}: {why}")
 
-            ctx.progress(done / steps, f"child {kid.index + 1} of {len(kids)} draws")
-            session.draw(kid, settings, device=ctx.device, on_char=on_char, cancel=ctx.cancelled)
+        def on_kid(index: int) -> None:
             flush()
+            ctx.progress(index / steps, f"child {index + 1} of {len(kids)} draws")
+
+        for kid in kids:
+            kid.piece = ""
+        session.draw_litter(
+            litter, settings, device=ctx.device, on_char=on_char, on_try=on_try, on_kid=on_kid, cancel=ctx.cancelled
+        )
+        flush()
+        ctx.partial({"piece": {kid.index: kid.piece for kid in kids}, "drawn": True})
         # the whole litter in one batched pass (issue 23): each child's figures as if judged alone
         ctx.progress(len(kids) / steps, f"judging the {len(kids)} children")
         session.judge_all(kids, device=ctx.device, cancel=ctx.cancelled,
@@ -390,12 +432,21 @@ def undo_litter_job(nursery):
     return run
 
 
-def keep_child_job(library, nursery, kid, out_dir: Path):
-    """Save a nursery child and register it (with its lineage) in the library."""
+def keep_child_job(library, nursery, litter, kid, out_dir: Path):
+    """Save a nursery child and register it (with its lineage) in the library, with the
+    piece it drew in the litter as its first gallery (the same settings and seed), so the
+    kept child shows, and re-draws, what was picked."""
 
     def run(ctx):
+        from studio.model.art import Art
+
         ctx.progress(0.1, f"saving child {kid.index + 1}")
         path = nursery.keep(kid, out_dir)
-        return library.add_bred_child(load(str(path)), path)
+        record = library.add_bred_child(load(str(path)), path)
+        if kid.piece:
+            settings = litter.sample_settings(kid)
+            art = Art(0, settings.label, settings.seed, kid.piece, complete=len(kid.piece) < settings.max_chars)
+            library.save_gallery(record.id, settings.to_dict(), [art])
+        return record
 
     return run

@@ -13,8 +13,18 @@ from pathlib import Path
 from PySide6.QtCore import QMargins, QObject, QPoint, QRect, QSettings, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QSplitter,
-    QTabWidget, QVBoxLayout, QWidget,
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from studio.app.breeding_actions import BreedingActions
@@ -32,6 +42,7 @@ from studio.app.tool_actions import ToolActions
 from studio.app.tree_view import FamilyTreeView
 from studio.app.worker import Worker
 from studio.library import Library
+
 
 def fit_on_screen(rect: QRect, available: QRect, frame: QMargins) -> QRect:
     """``rect`` (a window's inside) shrunk and moved so that it, with a frame of
@@ -105,12 +116,16 @@ class MainWindow(QMainWindow):
 
         self.gallery_actions = GalleryActions(library, worker, self.session, self.gallery, self.notice)
         self.gallerySampled = self.gallery_actions.sampled
-        self.breeding = BreedingActions(library, worker, self.session, self.bay, self.notice, self.select_and_sample, self)
+        self.breeding = BreedingActions(
+            library, worker, self.session, self.bay, self.notice, self.select_and_sample, self
+        )
         self.exports = Exports(library, worker, self.session, self.gallery, self.settings, self.notice, self.say, self)
-        self.tools = ToolActions(library, worker, self.session, self.notice, self.say,
-                                 lambda i: self.tree.select(i, emit=True), self)
-        self.nursery = NurseryActions(library, worker, self.session, self.bay, self.nursery_view, self.gallery,
-                                      self.notice, self.say, self)
+        self.tools = ToolActions(
+            library, worker, self.session, self.notice, self.say, lambda i: self.tree.select(i, emit=True), self
+        )
+        self.nursery = NurseryActions(
+            library, worker, self.session, self.bay, self.nursery_view, self.gallery, self.notice, self.say, self
+        )
         self.nursery.follow_tabs(self.tabs, self.bay_dock, self)
         self.data = DataActions(library, worker, self.notice, self.say, self.open_paths, self)
         build_menus(self)
@@ -162,6 +177,29 @@ class MainWindow(QMainWindow):
             self._restore_selection = int(self.settings.value("tree/selected"))
         except (TypeError, ValueError):
             self._restore_selection = None
+
+        self.restore_work()
+
+    def restore_work(self) -> None:
+        """The bay's parents, method and options, and the open nursery session, as they were."""
+        import json
+
+        def loaded(key):
+            try:
+                return json.loads(self.settings.value(key) or "null")
+            except (TypeError, ValueError):
+                return None
+
+        bay = loaded("bay/state") or {}
+        self.bay.restore(bay)
+        for slot in ("a", "b"):
+            held = (bay.get("parents") or {}).get(slot) if isinstance(bay, dict) else None
+            try:
+                if isinstance(held, int) and self.library.get(held) is not None:
+                    self.session.set_parent(slot, held)
+            except KeyError:
+                pass  # it left the library since
+        self.nursery.restore(loaded("nursery/state") or {})
 
     def restore_geometry(self) -> None:
         """The last size and place, fitted to the screen the window opens on now (a size
@@ -223,6 +261,10 @@ class MainWindow(QMainWindow):
         self.settings.setValue("tree/zoom", self.tree.zoom_level())
         if self.session.current is not None:
             self.settings.setValue("tree/selected", self.session.current)
+        import json
+
+        self.settings.setValue("bay/state", json.dumps({**self.bay.state(), "parents": dict(self.session.parents)}))
+        self.settings.setValue("nursery/state", json.dumps(self.nursery.state()))
         self.settings.sync()
 
     def quit(self) -> None:

@@ -9,8 +9,7 @@ library's events, as a child bred in the bay is.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-
+from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt
 from PySide6.QtWidgets import QFileDialog
 
@@ -57,6 +56,27 @@ class NurseryActions(QObject):
         if self.litter is None and self.job_id is None:
             self.new_litter()
 
+    # -- what survives a restart --------------------------------------------------------
+
+    def state(self) -> dict:
+        log = self.nursery.log_path if self.nursery is not None else None
+        return {
+            "view": self.view.state(),
+            "log": str(log) if log is not None and self.litter is not None else None,
+            "shown": getattr(self, "tabs", None) is not None and self.tabs.currentWidget() is self.view,
+        }
+
+    def restore(self, state: dict) -> None:
+        """The bar's settings, and the session that was open (resumed from its log)."""
+        if not isinstance(state, dict):
+            return
+        self.view.restore(state.get("view") or {})
+        log = state.get("log")
+        if isinstance(log, str) and Path(log).is_file():
+            self.resume(log)
+            if state.get("shown") and getattr(self, "tabs", None) is not None:
+                self.tabs.setCurrentWidget(self.view)
+
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.view:
             if self.tabs.height() < 520 and self.bay_dock.isVisible() and not self.bay_dock.isFloating():
@@ -82,8 +102,8 @@ class NurseryActions(QObject):
     # -- litters ---------------------------------------------------------------------------
 
     def _sample_settings(self):
-        """The gallery's temperature, top-k and length; the nursery's label and seed; one piece."""
-        return replace(self.gallery.settings(), label=self.view.settings_label(), seed=self.view.seed.value(), count=1)
+        """What the nursery's bar says every child draws with (one piece each)."""
+        return self.view.sample_settings()
 
     def new_litter(self) -> int | None:
         """A first litter of the bay's parents around the bay's recipe (a new session)."""
@@ -105,6 +125,7 @@ class NurseryActions(QObject):
         log = folder / f"{a.name}_x_{b.name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
         settings = self._sample_settings()
         size, spread = self.view.size.value(), self.view.spread.value()
+        align = self.bay.align_b.isChecked()
 
         def make_nursery():
             from studio.breed.nursery import Nursery
@@ -112,13 +133,19 @@ class NurseryActions(QObject):
             parents = jobs.load(a.path), jobs.load(b.path)
             # the breeding bay's data: the union of the parents' classes, validation split
             return Nursery(
-                *parents, recipe, seed=settings.seed, log_path=log, heldout=lambda: jobs.heldout_data(parents, "val")
+                *parents,
+                recipe,
+                seed=settings.seed,
+                log_path=log,
+                heldout=lambda: jobs.heldout_data(parents, "val"),
+                align=align,
             )
 
         def first(nursery):
-            return nursery.first_litter(size=size, spread=spread, label=settings.label, sample_seed=settings.seed)
+            return nursery.first_litter(size=size, spread=spread, settings=settings)
 
-        title = f"Litter of {a.name} × {b.name} ({recipe.method})"
+        aligned = ", B aligned to A" if align else ""
+        title = f"Litter of {a.name} × {b.name} ({recipe.method}{aligned})"
         return self._run(title, jobs.litter_job(first, settings, make_nursery=make_nursery))
 
     def resume_dialog(self) -> int | None:
@@ -158,7 +185,7 @@ class NurseryActions(QObject):
         settings = self._sample_settings()
 
         def bred(nursery):
-            return nursery.next_litter(plan, label=settings.label, sample_seed=settings.seed)
+            return nursery.next_litter(plan, settings=settings)
 
         title = f"Litter {self.litter.generation + 1} of {' × '.join(self.nursery.names)}"
         return self._run(title, jobs.litter_job(bred, settings, nursery=self.nursery))
@@ -171,12 +198,20 @@ class NurseryActions(QObject):
     def _run(self, title: str, fn) -> int:
         def partial(payload):
             if "litter" in payload:
-                self._show(payload["litter"])
+                self._show(payload["litter"], drawn=False)
                 self.view.set_busy(True)
+            for index, text in payload.get("piece", {}).items():  # a new try starts, or a child's final piece
+                card = self.view.card(index)
+                if card is not None:
+                    card.set_text(text)
+                    kid = self.litter.kids[index]
+                    card.show_recipe(kid, kid.parents_text(self.nursery.names, self.nursery.litter_of))
             for index, chunk in payload.get("text", {}).items():
                 card = self.view.card(index)
                 if card is not None:
                     card.append_text(chunk)
+            if payload.get("drawn") and self.litter is not None:
+                self.view.litter_drawn(self.nursery, self.litter)
             if "judged" in payload and self.litter is not None:
                 kid = self.litter.kids[payload["judged"]]
                 card = self.view.card(kid.index)
@@ -209,12 +244,12 @@ class NurseryActions(QObject):
         self.job_id = None
         self.view.set_busy(False, has_litter=self.litter is not None)
 
-    def _show(self, outcome) -> None:
+    def _show(self, outcome, drawn: bool = True) -> None:
         self.nursery, self.litter = outcome.nursery, outcome.litter
         self.view.set_labels(self.nursery.pair.labels)
         if self.litter is not None:  # the bar says what this litter drew (a resumed one too)
-            self.view.show_settings(self.litter.label, self.litter.seed)
-        self.view.show_litter(self.nursery, self.litter)
+            self.view.show_settings(self.litter.label, self.litter.seed, self.litter.settings)
+        self.view.show_litter(self.nursery, self.litter, drawn=drawn)
 
     def _progressed(self, job_id: int, fraction: float, message: str) -> None:
         if job_id == self.job_id:
@@ -245,7 +280,7 @@ class NurseryActions(QObject):
                 card.set_kept()
             self.say(f"Kept {record.name}: it is in the family tree with its lineage.")
 
-        job = jobs.keep_child_job(self.library, self.nursery, kid, bred_dir(self.library.path))
+        job = jobs.keep_child_job(self.library, self.nursery, self.litter, kid, bred_dir(self.library.path))
         return self.worker.submit(f"Keep child {index + 1}", job, on_done=done)
 
     # -- export ---------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ GOOD = "#34d399"  # a figure that holds beyond noise, a complete piece
 BAD = "#f87171"  # worse beyond noise, an error, a piece cut at max chars
 WARN = "#f59e0b"  # still drawing, cancelled, the aligned path, the loss curve
 STAR = "#f5c518"  # a starred child
+GEN0 = "#a78bfa"  # the gen-0 child's reference line in the Darwin plot
 DANGER = "#7f1d1d"  # a failed job's border, the cancel button under the mouse
 DANGER_BORDER = "#b91c1c"
 

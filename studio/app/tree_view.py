@@ -113,6 +113,10 @@ class NodeItem(QGraphicsItem):
         vigor = r.metrics.get("vigor")
         if isinstance(vigor, dict) and "best_parent" in vigor:
             lines += ["", figures.vigor_badge(vigor)[0] + " bpc: " + figures.vigor_verdict(vigor)]
+            short, name, entry = figures.strongest(vigor)
+            if short != "vigor":
+                lines.append(f"vs {name}: {entry['value']:+.3f} [{entry['low']:+.3f}, {entry['high']:+.3f}] bpc")
+            lines.append("overall: " + figures.what_holds(vigor)[0])
         others = len(r.measurements) - 1
         if others > 0:
             lines.append(
@@ -183,11 +187,9 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(12, 43, NODE_W - 20, 15), Qt.AlignLeft | Qt.AlignVCenter, text)
             vigor = r.metrics.get("vigor")
             if isinstance(vigor, dict) and "best_parent" in vigor:
-                best = vigor["best_parent"]
-                painter.setPen(QColor(figures.vigor_badge(vigor)[1]))
-                painter.drawText(
-                    QRectF(12, 43, NODE_W - 20, 15), Qt.AlignRight | Qt.AlignVCenter, f"vigor {best['value']:+.3f}"
-                )
+                text, colour = figures.tree_badge(vigor)  # the comparison it does worst in
+                painter.setPen(QColor(colour))
+                painter.drawText(QRectF(12, 43, NODE_W - 20, 15), Qt.AlignRight | Qt.AlignVCenter, text)
         painter.setOpacity(1.0)
 
     # -- interaction ------------------------------------------------------------------

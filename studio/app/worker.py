@@ -11,6 +11,12 @@ on_cancelled=…)`` returns a job id; the callbacks run in the GUI thread, then
 only sets a ``threading.Event``, so it is safe (and meant) to call from the GUI thread
 while the worker's thread is busy: jobs poll it between steps.
 
+Jobs the user asked for go first: ``submit(..., automatic=True)`` marks one the app
+started by itself (a new child's first gallery), which waits behind every job the user
+asked for, and when one arrives while it runs it is paused for it (cancelled at its next
+check, then run again from the start once the user's jobs are done; ``on_restart`` tells
+its views to start over). ``waiting_for(job_id)`` says what a queued job waits for.
+
 The worker thread imports PyTorch and picks the device as its first act, while the GUI
 thread builds the window; nothing in the GUI thread imports PyTorch.
 """
@@ -69,6 +75,7 @@ class GuiSide(QObject):
     cancelled = Signal(int, str)
     finished = Signal(int, object)
     ended = Signal(int, str)  # job id, "done" | "failed" | "cancelled"
+    paused = Signal(int, str)  # job id, why: an automatic job waits again behind the user's
 
     def __init__(self):
         super().__init__()
@@ -91,6 +98,11 @@ class GuiSide(QObject):
     @Slot(int, object)
     def on_partial(self, job_id: int, payload) -> None:
         self._call(job_id, "partial", payload, keep=True)
+
+    @Slot(int, str)
+    def on_paused(self, job_id: int, why: str) -> None:
+        self.paused.emit(job_id, why)
+        self._call(job_id, "restart", why, keep=True)
 
     @Slot(int, object)
     def on_finished(self, job_id: int, result) -> None:
@@ -118,6 +130,9 @@ class Job:
     fn: Callable[[JobContext], Any]
     cancel: threading.Event = field(default_factory=threading.Event)
     started_at: float = 0.0
+    automatic: bool = False  # started by the app itself: any job the user asks for goes first
+    paused_for: str | None = None  # the user's job it was paused for (run again after it)
+    cancelled_by_user: bool = False
 
 
 class Worker(QObject):
@@ -130,8 +145,9 @@ class Worker(QObject):
     finished = Signal(int, object)
     failed = Signal(int, str)
     cancelled = Signal(int, str)  # job id, what was kept (e.g. "saved step 40 to …"), or ""
+    paused = Signal(int, str)  # an automatic job stopped for the user's job; it runs again after
     deviceChosen = Signal(str, str)  # label for the status bar, the problem with the requested one ("" if none)
-    _run_requested = Signal(object)
+    _run_requested = Signal()
 
     def __init__(self, device: str | None = None):
         super().__init__()
@@ -140,6 +156,9 @@ class Worker(QObject):
         self.device_problem = ""
         self._ids = itertools.count(1)
         self._jobs: dict[int, Job] = {}
+        self._queue: list[Job] = []  # waiting jobs: the user's first, each kind in order
+        self._lock = threading.Lock()
+        self.running: Job | None = None
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         # Views connect to ``worker.gui`` (GUI thread, ordered), never to the raw signals.
         self.gui = GuiSide()  # created here, in the GUI thread
@@ -150,11 +169,12 @@ class Worker(QObject):
         self.finished.connect(self.gui.on_finished)
         self.failed.connect(self.gui.on_failed)
         self.cancelled.connect(self.gui.on_cancelled)
+        self.paused.connect(self.gui.on_paused)
         self._thread = QThread()
         self._thread.setObjectName("studio-worker")
         self.moveToThread(self._thread)
         self._thread.started.connect(self._choose_device)  # runs first, in the worker thread
-        self._run_requested.connect(self._execute)
+        self._run_requested.connect(self._execute_next)
         self._thread.start()
 
     @property
@@ -167,21 +187,61 @@ class Worker(QObject):
 
     def submit(self, title: str, fn: Callable[[JobContext], Any], on_done: Callable | None = None,
                on_partial: Callable | None = None, on_failed: Callable | None = None,
-               on_cancelled: Callable | None = None) -> int:
+               on_cancelled: Callable | None = None, automatic: bool = False,
+               on_restart: Callable | None = None) -> int:
         """Queue ``fn``; the callbacks run in the GUI thread (``on_cancelled`` defaults to
-        ``on_failed``, called with the cancellation's message)."""
-        job = Job(next(self._ids), title, fn)
+        ``on_failed``, called with the cancellation's message). ``automatic``: the app
+        started it, not the user: it waits behind the user's jobs and pauses for them
+        (``on_restart(why)`` when it was paused and will run again from the start)."""
+        job = Job(next(self._ids), title, fn, automatic=automatic)
         self._jobs[job.job_id] = job
         self.gui.handlers[job.job_id] = {"done": on_done, "partial": on_partial, "failed": on_failed,
-                                                "cancelled": on_cancelled or on_failed}
+                                         "cancelled": on_cancelled or on_failed, "restart": on_restart}
         self.queued.emit(job.job_id, title)
-        self._run_requested.emit(job)
+        with self._lock:
+            self._enqueue(job)
+            running = self.running
+        if not automatic and running is not None and running.automatic and not running.cancel.is_set():
+            running.paused_for = title  # it stops at its next check and waits behind this one
+            running.cancel.set()
+        self._run_requested.emit()
         return job.job_id
+
+    def _enqueue(self, job: Job) -> None:
+        """Into the queue (the lock held): a user's job after the user's, before any automatic one."""
+        if job.automatic:
+            self._queue.append(job)
+        else:
+            first_automatic = next((i for i, j in enumerate(self._queue) if j.automatic), len(self._queue))
+            self._queue.insert(first_automatic, job)
+
+    def waiting_for(self, job_id: int) -> str:
+        """What a queued job waits for, in words ("" when it runs or is unknown)."""
+        with self._lock:
+            running = self.running
+            ahead = []
+            for job in self._queue:
+                if job.job_id == job_id:
+                    break
+                ahead.append(job)
+            else:
+                return ""
+        parts = []
+        if running is not None and running.job_id != job_id:
+            if running.automatic and running.paused_for is not None:
+                parts.append(f"{running.title} to pause")
+            else:
+                parts.append(f"{running.title} to finish")
+        if ahead:
+            parts.append(f"{len(ahead)} job{'s' if len(ahead) > 1 else ''} queued before it ({ahead[0].title}"
+                         + (", …" if len(ahead) > 1 else "") + ")")
+        return ", then ".join(parts)
 
     def cancel(self, job_id: int | None) -> None:
         """Thread-safe: sets the job's flag; the job stops at its next check."""
         job = self._jobs.get(job_id) if job_id is not None else None
         if job is not None:
+            job.cancelled_by_user = True
             job.cancel.set()
 
     def shutdown(self) -> None:
@@ -220,9 +280,21 @@ class Worker(QObject):
             self._engines.popitem(last=False)
         return engine
 
-    @Slot(object)
+    @Slot()
+    def _execute_next(self) -> None:
+        with self._lock:
+            if not self._queue:
+                return
+            job = self._queue.pop(0)
+            self.running = job
+        try:
+            self._execute(job)
+        finally:
+            with self._lock:
+                self.running = None
+
     def _execute(self, job: Job) -> None:
-        if job.cancel.is_set():
+        if job.cancel.is_set() and job.cancelled_by_user:
             self._jobs.pop(job.job_id, None)
             self.cancelled.emit(job.job_id, "")
             return
@@ -231,6 +303,9 @@ class Worker(QObject):
         try:
             result = job.fn(JobContext(self, job.job_id, job.cancel))
         except Cancelled as exc:
+            if job.paused_for is not None and not job.cancelled_by_user:
+                self._pause(job)
+                return
             self.cancelled.emit(job.job_id, str(exc))
         except StudioError as exc:
             self.failed.emit(job.job_id, str(exc))
@@ -239,5 +314,15 @@ class Worker(QObject):
             self.failed.emit(job.job_id, f"internal error: {type(exc).__name__}: {exc}")
         else:
             self.finished.emit(job.job_id, result)
-        finally:
-            self._jobs.pop(job.job_id, None)
+        self._jobs.pop(job.job_id, None)
+
+    def _pause(self, job: Job) -> None:
+        """An automatic job stopped for the user's: back in the queue (behind the user's jobs),
+        to run again from the start; its views hear why."""
+        why = f"paused for {job.paused_for}; it starts again after"
+        job.paused_for = None
+        job.cancel = threading.Event()
+        with self._lock:
+            self._enqueue(job)
+        self.paused.emit(job.job_id, why)
+        self._run_requested.emit()

@@ -9,7 +9,7 @@ from pathlib import Path
 from studio import cli, limits
 from studio.breed.align import DEFAULT_MAX_SWEEPS, align, aligned_checkpoint, record_alignment, stand_in
 from studio.breed.methods import METHODS
-from studio.breed.pair import breed, framing_note
+from studio.breed.pair import breed, copy_note, framing_note, prepare_pair
 from studio.breed.recipe import BreedRecipe, all_options
 from studio.breed.scan import scan_path
 from studio.errors import StudioError
@@ -185,8 +185,13 @@ def cmd_breed(args: argparse.Namespace) -> None:
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
     b, alignment = aligned_b(args, a, b)
-    child = breed(a, b, recipe, name=args.name)  # raises before anything is written
+    pair = prepare_pair(a, b)
+    child = pair.child(recipe, name=args.name)  # raises before anything is written
     note = framing_note(a, b)
+    copied = pair.copy_of(child)
+    if copied is not None:  # said, never silent: the user asked for a cross
+        copy = copy_note(child, copied, a if copied == "A" else b, recipe)
+        note = f"{note} {copy}" if note else copy
     if alignment is not None:
         child.lineage = record_alignment(child.lineage, alignment)
     path = save_checkpoint(child, args.out)
@@ -199,6 +204,8 @@ def cmd_breed(args: argparse.Namespace) -> None:
     }
     if note:
         result["note"] = note
+    if copied is not None:
+        result["copy_of"] = copied
     if alignment is not None:
         result["align"] = {k: v for k, v in alignment.summary().items() if k != "permutations"}
     if args.json:

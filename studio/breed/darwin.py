@@ -140,6 +140,10 @@ class DarwinProgress:
     total: int
     best_bpc: float | None
     message: str
+    # for scale beside the best child (a plot's reference lines), once known: both parents'
+    # and the gen-0 child's (slerp t = 0.5) bpc on the fitness data
+    parents_bpc: tuple[float, float] | None = None
+    gen0_bpc: float | None = None
 
 
 ProgressFn = Callable[[DarwinProgress], None]
@@ -161,6 +165,7 @@ class Evolution:
         progress: ProgressFn | None = None,
         cancel: Callable[[], bool] | None = None,
         executor: Any = None,
+        scale_gen0: bool = False,
     ):
         settings.validate()
         self.settings = settings
@@ -185,6 +190,12 @@ class Evolution:
         self.report_data = report
         self.depth = self.parent_a.arch["depth"]
         self.scored = 0
+        self._scale_parents: tuple[float, float] | None = None  # for DarwinProgress, once scored
+        self._scale_gen0: Individual | None = None
+        # the app's plot draws the gen-0 child for scale: score it on all the fitness data
+        # up front (with racing it may leave the race on a slice); not counted in the run's budget
+        self.scale_gen0 = scale_gen0
+        self._scale_gen0_bpc: float | None = None
         self.forward_chars = 0  # chars fed through a forward pass for fitness (racing's budget)
         self._live: dict[int, ArtistCheckpoint] = {}
         # (model key, data sha256) -> (the node, its PieceScores): nothing is scored twice on the same data
@@ -316,6 +327,11 @@ class Evolution:
         self.progress(DarwinProgress(0, s.generations, 0, total, None, "scoring the parents"))
         parents = self.scores_on([("A", lambda: self.parent_a), ("B", lambda: self.parent_b)], self.fitness)
         parent_bpc = [s.bpc for s in parents]
+        self._scale_parents = (parent_bpc[0], parent_bpc[1])
+        if self.scale_gen0:
+            counted = self.forward_chars
+            self._scale_gen0_bpc = self.score(self.pair.child(BreedRecipe(method="slerp", t=0.5)))
+            self.forward_chars = counted
         survivors = s.survivors
 
         gen0_genome = {"a": "A", "b": "B", "recipe": BreedRecipe(method="slerp", t=0.5).to_dict()}
@@ -330,7 +346,7 @@ class Evolution:
         for generation in range(s.generations):
             chars_before = self.forward_chars
             children = [Individual(genome, math.nan, generation) for genome in population]
-            gen0 = gen0 or children[0]
+            gen0 = self._scale_gen0 = gen0 or children[0]
             if s.racing:
                 ranked, rungs = self._race(elite, children, generation, champion)
             else:
@@ -362,7 +378,7 @@ class Evolution:
             history.append(entry)
             # The generation's best on all the data: with racing, rung 0's reports cannot know it.
             self.progress(DarwinProgress(generation, s.generations, self.scored, total, champion.bpc,
-                                         f"generation {generation + 1}/{s.generations} scored"))
+                                         f"generation {generation + 1}/{s.generations} scored", *self._scale()))
             self._live = {id(i.genome): i.checkpoint for i in elite if i.checkpoint is not None}
             if generation + 1 < s.generations:
                 population = [self._offspring(elite) for _ in range(s.population)]
@@ -388,9 +404,17 @@ class Evolution:
             self.scored += 1
             full = [i.scores[-1] for i in children + elite if len(i.scores) == self._final_rung + 1]
             self.progress(DarwinProgress(generation, s.generations, self.scored, total, min(full) if full else None,
-                                         f"generation {generation + 1}/{s.generations}"))
+                                         f"generation {generation + 1}/{s.generations}", *self._scale()))
 
         return scored
+
+    def _scale(self) -> tuple[tuple[float, float] | None, float | None]:
+        """The parents' and the gen-0 child's bpc on all the fitness data, as far as known."""
+        if self._scale_gen0_bpc is not None:
+            return self._scale_parents, self._scale_gen0_bpc
+        gen0 = self._scale_gen0
+        known = gen0 is not None and len(gen0.scores) == self._final_rung + 1
+        return self._scale_parents, (gen0.scores[-1] if known else None)
 
     def _race(self, elite: list[Individual], children: list[Individual], generation: int,
               champion: Individual | None) -> tuple[list[Individual], list[dict[str, Any]]]:

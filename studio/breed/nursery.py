@@ -1,7 +1,11 @@
 """The nursery: breeding by eye, a litter at a time.
 
 A litter is N children of the parents A and B, each from a recipe drawn around the
-user's recipe (the method's own ``random_recipe``, centred on its amount). The user
+user's recipe (the method's own ``random_recipe``, centred on its amount). Every child
+draws one piece with the litter's settings (label, seed, temperature, ...); a child whose
+drawing is the same as an earlier child's (``studio.model.variety``) is bred again with
+a recipe spread further, then drawn with the next seeds, so a litter offers real choice
+(``draw_litter``; what still repeats is folded together by the view). The user
 stars the children they like; the next litter crosses the starred ones (pairs among
 them, or each with a parent), optionally blended with the judge's ranking. Children
 are genomes, as in Darwin (``{"a": node, "b": node, "recipe": {...}}`` with the leaves
@@ -17,7 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -36,6 +40,21 @@ LITTER_SIZE = 8
 SPREAD = 0.15  # how far a litter's amounts stray from the centre
 MODES = ("pairs", "parents")  # next litter: starred x starred, or starred x a parent
 LOG_VERSION = 1
+# A child whose drawing repeats an earlier child's is bred again: up to RECIPE_TRIES
+# recipes in all (each redraw's spread one step wider: 1x, 2x, 3x, 4x the litter's,
+# at most MAX_SPREAD), then the last recipe draws with the next SEED_TRIES seeds.
+# Measured on the bundled styleA x styleB (`darwascii bench variety`): the median litter
+# of 8 holds 2 different drawings with one try, 8 with these.
+RECIPE_TRIES, SEED_TRIES = 4, 2
+MAX_SPREAD = 0.5
+SETTINGS_KEYS = ("label", "temperature", "top_k", "top_p", "max_chars", "seed")
+
+
+def settings_record(settings) -> dict[str, Any]:
+    """The log's ``settings`` object of a litter: what every child drew with (a SampleSettings
+    or a dict with its fields), so a resumed session and a kept child draw the same."""
+    values = settings.to_dict() if hasattr(settings, "to_dict") else dict(settings)
+    return {key: values[key] for key in SETTINGS_KEYS if key in values}
 
 
 def recipe_around(recipe: BreedRecipe, draw: RecipeDraw) -> BreedRecipe:
@@ -72,6 +91,9 @@ class Kid:
     starred: bool = False
     kept: str | None = None  # the file it was saved to, when the user kept it
     kept_sha256: str | None = None
+    seed: int | None = None  # the seed its piece was drawn with, when not the litter's
+    # how its recipe was drawn (centre, spread), to breed it again when its drawing repeats
+    draw_centre: float = field(default=0.5, repr=False, compare=False)
 
     @property
     def bpc(self) -> float | None:
@@ -101,6 +123,7 @@ class Kid:
             "starred": self.starred,
             "kept": self.kept,
             "kept_sha256": self.kept_sha256,
+            **({"seed": self.seed} if self.seed is not None else {}),
         }
 
 
@@ -111,6 +134,30 @@ class Litter:
     how: str  # how it was bred, in words
     label: str | None  # what every child drew, with the same seed
     seed: int
+    settings: dict[str, Any] | None = None  # settings_record of what the children drew with
+    spread: float = SPREAD  # the spread its recipes were drawn with (redraws widen it)
+    key: str = field(default="", repr=False, compare=False)  # seeds its redraws
+
+    def seed_of(self, kid: Kid) -> int:
+        """The seed the child's piece was drawn with."""
+        return self.seed if kid.seed is None else kid.seed
+
+    def sample_settings(self, kid: Kid | None = None):
+        """The SampleSettings a child drew with (one piece), from the litter's settings."""
+        from studio.model.art import SampleSettings
+
+        values = {k: v for k, v in (self.settings or {}).items() if k in SETTINGS_KEYS}
+        values.update(label=self.label, seed=self.seed if kid is None else self.seed_of(kid), count=1)
+        return SampleSettings(**values)
+
+    def same_as(self) -> dict[int, int]:
+        """Children whose drawing is the same as an earlier child's: index -> that child's index
+        (``studio.model.variety``'s one definition; children that drew nothing are left out)."""
+        from studio.model.variety import drawing_groups
+
+        drawn = [k for k in self.kids if k.piece.strip()]
+        groups = drawing_groups([k.piece for k in drawn])
+        return {kid.index: drawn[g].index for kid, g in zip(drawn, groups) if drawn[g] is not kid}
 
     @property
     def starred(self) -> list[Kid]:
@@ -153,14 +200,24 @@ class Nursery:
         seed: int = 0,
         log_path: str | Path | None = None,
         heldout: Any = None,
+        align: bool = False,
     ):
         """``heldout``: the judge's data (a HeldOut, or a function that makes it when the
         first child is judged), e.g. ``studio.train.heldout.heldout_for([a, b], "val")``,
-        the breeding bay's data. Without it children are drawn and bred, not judged."""
+        the breeding bay's data. Without it children are drawn and bred, not judged.
+        ``align``: breed from B aligned to A (its heads, feed-forward units and residual
+        stream re-ordered to match A; the same function), as the breeding bay's "align B to A";
+        the log and every kept child's lineage say so, and ``nursery-rebuild`` aligns again."""
         from studio.breed.pair import prepare_pair
 
         self.a, self.b, self.recipe, self.seed = a, b, recipe, seed
         self._heldout = heldout
+        self.alignment = None
+        if align:
+            from studio.breed.align import align as align_to, stand_in
+
+            self.alignment = align_to(a, b, residual=True)
+            b = stand_in(b, self.alignment)
         self.pair = prepare_pair(a, b)  # raises IncompatibleParentsError
         recipe.validate(depth=self.pair.a.arch["depth"])
         self.depth = self.pair.a.arch["depth"]
@@ -180,18 +237,36 @@ class Nursery:
         return random.Random(f"{self.seed}:{generation}:{picks}")
 
     def first_litter(
-        self, size: int = LITTER_SIZE, spread: float = SPREAD, label: str | None = None, sample_seed: int = 0
+        self,
+        size: int = LITTER_SIZE,
+        spread: float = SPREAD,
+        label: str | None = None,
+        sample_seed: int = 0,
+        settings: Any = None,
     ) -> Litter:
-        """N children of A and B, each from a recipe drawn around the nursery's recipe."""
+        """N children of A and B, each from a recipe drawn around the nursery's recipe.
+        ``settings``: what they draw with (a SampleSettings; its label and seed win over
+        ``label`` and ``sample_seed``), kept in the log."""
         NurseryPlan(size=size, spread=spread).validate()
+        if settings is not None:
+            label, sample_seed = settings.label, settings.seed
         rng = self._rng(1)
-        draw = RecipeDraw(rng, center=centre_of(self.recipe), spread=spread, depth=self.depth)
-        kids = [Kid(i, {"a": "A", "b": "B", "recipe": recipe_around(self.recipe, draw).to_dict()}) for i in range(size)]
-        how = f"{self.recipe.method} around t = {centre_of(self.recipe):g} ± {spread:g}"
-        return self._push(Litter(1, kids, how, label, sample_seed))
+        centre = centre_of(self.recipe)
+        draw = RecipeDraw(rng, center=centre, spread=spread, depth=self.depth)
+        kids = [
+            Kid(i, {"a": "A", "b": "B", "recipe": recipe_around(self.recipe, draw).to_dict()}, draw_centre=centre)
+            for i in range(size)
+        ]
+        how = f"{self.recipe.method} around t = {centre:g} ± {spread:g}"
+        litter = Litter(1, kids, how, label, sample_seed, spread=spread, key=f"{self.seed}:1:()")
+        litter.settings = settings_record(settings if settings is not None else {"label": label, "seed": sample_seed})
+        return self._push(litter)
 
-    def next_litter(self, plan: NurseryPlan, label: str | None = None, sample_seed: int | None = None) -> Litter:
-        """The next litter from the last one's starred children (and the bpc ranking, by ``plan.blend``)."""
+    def next_litter(
+        self, plan: NurseryPlan, label: str | None = None, sample_seed: int | None = None, settings: Any = None
+    ) -> Litter:
+        """The next litter from the last one's starred children (and the bpc ranking, by ``plan.blend``);
+        ``settings`` as for ``first_litter`` (default: the last litter's)."""
         plan.validate()
         last = self.last
         if last is None:
@@ -219,21 +294,29 @@ class Nursery:
                 second = choose(exclude=first)
                 if second is first:
                     second_node: Any = rng.choice(("A", "B"))
-                    draw = RecipeDraw(rng, center=plan.spread, spread=plan.spread, depth=self.depth)
+                    centre = plan.spread
                 else:
                     second_node = second.genome
-                    draw = RecipeDraw(rng, center=0.5, spread=plan.spread, depth=self.depth)
+                    centre = 0.5
             else:
                 # back-cross with a parent, mostly keeping the starred child (a small amount of the parent)
                 second_node = rng.choice(("A", "B"))
-                draw = RecipeDraw(rng, center=plan.spread, spread=plan.spread, depth=self.depth)
+                centre = plan.spread
+            draw = RecipeDraw(rng, center=centre, spread=plan.spread, depth=self.depth)
             recipe = recipe_around(self.recipe, draw)
-            kids.append(Kid(i, {"a": first.genome, "b": second_node, "recipe": recipe.to_dict()}))
+            kids.append(Kid(i, {"a": first.genome, "b": second_node, "recipe": recipe.to_dict()}, draw_centre=centre))
         chosen = ", ".join(f"#{i + 1}" for i in picks) or "none"
         how = f"from stars {chosen}" + (f", blend {plan.blend:g} with bpc" if plan.blend else "")
         how += " (pairs among them)" if plan.mode == "pairs" else " (each with a parent)"
+        if settings is not None:
+            label, sample_seed = settings.label, settings.seed
         seed = last.seed if sample_seed is None else sample_seed
-        return self._push(Litter(last.generation + 1, kids, how, last.label if label is None else label, seed))
+        label = last.label if label is None else label
+        key = f"{self.seed}:{last.generation + 1}:{(picks, plan.mode, plan.blend, plan.size, plan.spread)}"
+        litter = Litter(last.generation + 1, kids, how, label, seed, spread=plan.spread, key=key)
+        base = settings if settings is not None else {**(last.settings or {}), "label": label, "seed": seed}
+        litter.settings = settings_record(base)
+        return self._push(litter)
 
     def _push(self, litter: Litter) -> Litter:
         self.litters.append(litter)
@@ -301,6 +384,78 @@ class Nursery:
         arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char, cancel=cancel, static=static)
         kid.piece = arts[0].text
         return kid.piece
+
+    def draw_litter(
+        self,
+        litter: Litter,
+        settings,
+        device: Any = "cpu",
+        on_char: Callable[[int, str], None] | None = None,
+        on_try: Callable[[Kid, int, str], None] | None = None,
+        on_kid: Callable[[int], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+        static: bool | None = None,
+        recipe_tries: int = RECIPE_TRIES,
+        seed_tries: int = SEED_TRIES,
+    ) -> int:
+        """Every child draws its piece (``settings``: the litter's, count 1); a child whose
+        drawing is the same as an earlier child's is bred again with a recipe spread further
+        (up to ``recipe_tries`` recipes), then drawn with the next seeds (``seed_tries``). A
+        child that still repeats keeps its first recipe and drawing (the view folds it).
+        ``on_kid(index)`` says a child starts; ``on_try(kid, attempt, why)`` says a new try
+        starts (its streamed chars replace the last try's). Returns how many pieces were
+        drawn; ``recipe_tries=1, seed_tries=0`` is one piece a child, the nursery before it
+        drew until its litter differed."""
+        from dataclasses import replace
+
+        from studio.model.variety import drawing_groups
+
+        settings = replace(settings, count=1)
+        drawn = 0
+        for kid in litter.kids:
+            if on_kid is not None:
+                on_kid(kid.index)
+            first = (kid.genome, kid.seed)
+            first_piece = None
+            for attempt in range(max(1, recipe_tries + seed_tries)):
+                if attempt:
+                    repeated = drawing_groups([k.piece for k in litter.kids[: kid.index]] + [kid.piece])[-1]
+                    why = f"its drawing repeats #{litter.kids[repeated].index + 1}"
+                    if attempt < recipe_tries:
+                        self._rebreed(litter, kid, attempt)
+                    else:
+                        kid.seed = litter.seed + attempt - recipe_tries + 1
+                    if on_try is not None:
+                        on_try(kid, attempt, why)
+                chars = None if on_char is None else (lambda i, c, kid=kid: on_char(kid.index, c))
+                self.draw(kid, replace(settings, seed=litter.seed_of(kid)), device, chars, cancel, static)
+                drawn += 1
+                first_piece = kid.piece if first_piece is None else first_piece
+                earlier = [k.piece for k in litter.kids[: kid.index]]
+                if not kid.piece.strip() or drawing_groups(earlier + [kid.piece])[-1] == len(earlier):
+                    break
+            else:
+                if recipe_tries + seed_tries > 1:  # nothing new: back to the first try, folded by the view
+                    self._forget(kid)
+                    kid.genome, kid.seed, kid.piece = first[0], first[1], first_piece
+                    if on_try is not None:
+                        on_try(kid, -1, "every try repeated an earlier drawing")
+        self.save_log()
+        return drawn
+
+    def _rebreed(self, litter: Litter, kid: Kid, attempt: int) -> None:
+        """A new recipe for the child, around the same centre with its spread ``attempt + 1``
+        times the litter's; its parents are kept. Seeded by the litter, the child and the
+        attempt, so undo followed by the same stars breeds the same litter again."""
+        rng = random.Random(f"{litter.key}:{kid.index}:{attempt}")
+        spread = min(MAX_SPREAD, max(litter.spread, 0.0) * (attempt + 1))
+        draw = RecipeDraw(rng, center=kid.draw_centre, spread=spread, depth=self.depth)
+        self._forget(kid)
+        kid.genome = {**kid.genome, "recipe": recipe_around(self.recipe, draw).to_dict()}
+        kid.seed = None
+
+    def _forget(self, kid: Kid) -> None:
+        self._weights.pop(id(kid.genome), None)
 
     def child_name(self, kid: Kid) -> str:
         generation = next((lt.generation for lt in self.litters if any(k is kid for k in lt.kids)), 0)
@@ -384,6 +539,8 @@ class Nursery:
             "nursery": str(self.log_path) if self.log_path else None,
             "litter": self.litter_of(kid.genome),
         }
+        if self.alignment is not None:
+            params["align"] = {"b_to_a": True, **self.alignment.summary()}
         ckpt.lineage = lineage_record(self._lineage_parents(kid), "nursery", params, seed=self.seed)
         metrics: dict[str, Any] = {}
         if kid.measurement is not None:
@@ -453,12 +610,14 @@ class Nursery:
             ],
             "recipe": self.recipe.to_dict(),
             "seed": self.seed,
+            **({"align": True} if self.alignment is not None else {}),
             "litters": [
                 {
                     "generation": lt.generation,
                     "how": lt.how,
                     "label": lt.label,
                     "seed": lt.seed,
+                    **({"settings": lt.settings} if lt.settings else {}),
                     "kids": [k.to_dict(ref) for k in lt.kids],
                 }
                 for lt in self.litters
@@ -502,7 +661,12 @@ class Nursery:
                 )
             loaded.append(given)
         nursery = cls(
-            loaded[0], loaded[1], BreedRecipe.from_dict(data["recipe"]), seed=int(data.get("seed", 0)), heldout=heldout
+            loaded[0],
+            loaded[1],
+            BreedRecipe.from_dict(data["recipe"]),
+            seed=int(data.get("seed", 0)),
+            heldout=heldout,
+            align=bool(data.get("align", False)),
         )
         nursery.started = data.get("started", nursery.started)
         places: dict[str, dict] = {}
@@ -519,9 +683,17 @@ class Nursery:
                     bool(k.get("starred")),
                     k.get("kept"),
                     k.get("kept_sha256"),
+                    k.get("seed"),
                 )
                 kids.append(kid)
-            litter = Litter(int(raw["generation"]), kids, raw.get("how", ""), raw.get("label"), int(raw.get("seed", 0)))
+            litter = Litter(
+                int(raw["generation"]),
+                kids,
+                raw.get("how", ""),
+                raw.get("label"),
+                int(raw.get("seed", 0)),
+                settings=raw.get("settings"),
+            )
             nursery.litters.append(litter)
             for kid in kids:
                 places[f"g{litter.generation}#{kid.index + 1}"] = kid.genome

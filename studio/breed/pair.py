@@ -135,6 +135,28 @@ class AlignedPair:
         )
 
 
+    def copy_of(self, child: ArtistCheckpoint) -> str | None:
+        """"A" or "B" when the child's weights are exactly that parent's (over the union
+        vocabulary), e.g. a discrete child whose every coin fell on one side; else None."""
+        for letter, tensors in (("A", self.tensors_a), ("B", self.tensors_b)):
+            if all(torch.equal(child.state_dict[key], tensors[key]) for key in self.keys):
+                return letter
+        return None
+
+
+def copy_note(child: ArtistCheckpoint, letter: str, parent: ArtistCheckpoint, recipe: BreedRecipe) -> str:
+    """One sentence: the child is a copy of one parent, and what to change for a real cross."""
+    how = "its seed" if recipe.seed is not None else "its amounts"
+    extra = ""
+    if recipe.method == "discrete" and recipe.options.get("granularity") == "layer":
+        coins = parent.arch["depth"] + 1  # one per block, one for the embeddings
+        extra = f" (at layer granularity the child is {coins} coins, all on one side 2 times in {2**coins})"
+    return (
+        f"{child.name} is an exact copy of parent {letter} ({parent.name}): every unit came from it{extra}; "
+        f"change {how} (or the method) to breed a real cross."
+    )
+
+
 def default_child_name(a: ArtistCheckpoint, b: ArtistCheckpoint, method: str) -> str:
     """``A_x_B_method``; a child of parents with different framings says so in its name,
     so it never takes the name of the same pair's same-framing child."""
@@ -168,6 +190,7 @@ __all__ = [
     "AlignedPair",
     "breed",
     "check_compatible",
+    "copy_note",
     "default_child_name",
     "framing_note",
     "prepare_pair",

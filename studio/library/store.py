@@ -511,12 +511,16 @@ class Library:
 
     # -- importing ------------------------------------------------------------------------
 
-    def import_file(self, path: str | Path, *, read_only: bool = False, trust=False) -> CheckpointRecord:
+    def import_file(
+        self, path: str | Path, *, read_only: bool = False, trust=False, display_name: str | None = None
+    ) -> CheckpointRecord:
         """Add one checkpoint file (or find it again); raises CheckpointError /
         UntrustedCheckpointError with the file's sentence, leaving the library as it was.
-        ``trust``: True, False, or the sha256s of the contents the user trusts."""
+        ``trust``: True, False, or the sha256s of the contents the user trusts.
+        ``display_name``: the name the tree shows for a new file (e.g. the name a trained
+        artist was given), made unique with " (2)" when another checkpoint has it."""
         file = _checkpoint_file(path)
-        record_id, _ = self._import_one(file, genealogy.single_file_root(file), read_only, trust)
+        record_id, _ = self._import_one(file, genealogy.single_file_root(file), read_only, trust, display_name)
         with self._write() as tx:
             self._link(tx, record_id, names_anywhere=False)
             self._mark_ancestors(tx)
@@ -596,7 +600,9 @@ class Library:
             self._mark_ancestors(tx)
             return _get_checkpoint(tx.conn, record_id)
 
-    def _import_one(self, file: Path, root: Path, read_only: bool, trust: bool) -> tuple[int, bool]:
+    def _import_one(
+        self, file: Path, root: Path, read_only: bool, trust: bool, display_name: str | None = None
+    ) -> tuple[int, bool]:
         """Store one file; ``(id, True)`` if it is new to the library, ``(id, False)`` if known.
 
         The file is hashed first: a known file (same bytes) is never unpickled again,
@@ -613,7 +619,7 @@ class Library:
             if not known:  # slow part: outside the lock
                 facts, sha = _read_facts(file, trust)  # the hash of what was read (the file may have changed)
             with self._write() as tx:
-                record_id, outcome = self._store(tx, file, sha, facts, root, read_only)
+                record_id, outcome = self._store(tx, file, sha, facts, root, read_only, wanted_name=display_name)
             if outcome != "retry":
                 return record_id, outcome == "added"
             # it was removed by another thread between our look and our write: read it after all

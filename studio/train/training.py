@@ -277,7 +277,13 @@ def train(
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
 
+    def stop_before_training() -> None:
+        # cancelled before the first step: nothing was trained, so nothing is written
+        if cancel is not None and cancel():
+            raise Cancelled("stopped before the first step; nothing saved")
+
     texts = [frame_piece(p.art, p.label, framing) for p in pieces]
+    stop_before_training()
     if start is not None:
         vocab = start.vocab
         unknown = sorted({c for t in texts for c in vocab.unknown_chars(t)})
@@ -304,6 +310,7 @@ def train(
 
     # The stream depends on the seed only, so a resumed run sees the same one.
     stream_ids = torch.tensor(vocab.encode(framed_stream(pieces, framing, rng)), dtype=torch.long)
+    stop_before_training()
     step = 0
     history: list[dict[str, float]] = []
     state_file = _state_path(out)
@@ -413,17 +420,25 @@ def train(
     start_step = step
     window = config.context + 1
     loss_value = acc_value = float("nan")
+    def stop_if_cancelled() -> None:
+        """Checked before a step and between its forward and backward passes, so a cancel
+        waits for at most half a step (the weights are those of the last whole step)."""
+        if cancel is None or not cancel():
+            return
+        if step == start_step and not resume:
+            raise Cancelled("stopped before the first step; nothing saved")
+        save({"step": step, "stream_loss": loss_value, "acc": acc_value})
+        raise Cancelled(f"saved step {step} to {out}")
+
     while step < config.steps:
-        if cancel is not None and cancel():
-            metrics = {"step": step, "stream_loss": loss_value, "acc": acc_value}
-            save(metrics)
-            raise Cancelled(f"saved step {step} to {out}")
+        stop_if_cancelled()
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
         offsets = torch.randint(0, len(stream_ids) - window, (config.batch_size,))
         batch = torch.stack([stream_ids[o : o + window] for o in offsets.tolist()]).to(dev)
         inputs, targets = batch[:, :-1], batch[:, 1:]
         logits, loss = step_loss(inputs, targets)
+        stop_if_cancelled()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -1,5 +1,7 @@
 """The nursery, offscreen: two litters with stars (keys and clicks), undo, keep one, export."""
 
+import json
+
 from PySide6.QtCore import Qt
 
 from studio.app.tree_view import checkpoint_mime
@@ -24,7 +26,7 @@ def test_two_litters_with_stars_undo_keep_and_export(qtbot, make_window, open_an
     ids = {r.qualified_name: r.id for r in window.library.checkpoints()}
     _drop(window.bay.slot_a, ids["apehex/styleA"])
     _drop(window.bay.slot_b, ids["apehex/styleB"])
-    window.gallery.max_chars.setValue(30)
+    window.nursery_view.max_chars.setValue(30)
     view = window.nursery_view
     view.size.setValue(4)
     view.label.setCurrentText("Fish")
@@ -117,7 +119,7 @@ def test_next_litter_without_stars_says_what_to_do(qtbot, make_window, open_and_
     open_and_wait(window, snapshot)
     ids = {r.qualified_name: r.id for r in window.library.checkpoints()}
     window.nursery_view.size.setValue(2)
-    window.gallery.max_chars.setValue(20)
+    window.nursery_view.max_chars.setValue(20)
     window.nursery.show()  # no parents yet: a sentence, no job
     assert window.nursery.job_id is None and "two parents" in window.statusBar().currentMessage()
     _drop(window.bay.slot_a, ids["apehex/styleA"])
@@ -138,10 +140,115 @@ def test_a_cancelled_litter_says_which_children_were_not_judged(qtbot, make_wind
     window.session.set_parent("b", ids["apehex/styleB"])
     view = window.nursery_view
     view.size.setValue(64)
-    window.gallery.max_chars.setValue(400)
+    view.max_chars.setValue(400)
     window.nursery.show()
     qtbot.waitUntil(lambda: any(card.text for card in view.cards), timeout=30000)
     qtbot.mouseClick(view.cancel, Qt.LeftButton)
     _wait_idle(qtbot, window)
     assert "not judged (litter cancelled)" in view.cards[-1].badge.text()
     assert view.caption.text().startswith("Cancelled") and view.undo_button.isEnabled()
+
+
+CAT = " /\\_/\\\n( o.o )\n > ^ <"
+
+
+def test_the_nursery_shows_and_logs_its_settings_folds_repeats_and_a_kept_child_draws_what_was_picked(
+    qtbot, make_window, open_and_wait, snapshot, monkeypatch
+):
+    # every child draws the same cat whatever its recipe or seed, but #2 draws a house:
+    # the litter tries again for each repeat, then folds what still repeats
+    def draw(self, kid, settings, device="cpu", on_char=None, cancel=None, static=None):
+        kid.piece = "  /\\\n /  \\\n|[]  |\n|____|" if kid.index == 1 else CAT
+        for char in kid.piece:
+            if on_char is not None:
+                on_char(0, char)
+        return kid.piece
+
+    monkeypatch.setattr(Nursery, "draw", draw)
+    window = make_window()
+    open_and_wait(window, snapshot)
+    ids = {r.qualified_name: r.id for r in window.library.checkpoints()}
+    window.session.set_parent("a", ids["apehex/styleA"])
+    window.session.set_parent("b", ids["apehex/styleB"])
+    view = window.nursery_view
+    view.size.setValue(4)
+    view.label.setCurrentText("Cats")
+    view.seed.setValue(5)
+    view.temperature.setValue(0.9)
+    view.top_k.setValue(7)
+    view.top_p.setValue(0.8)
+    view.max_chars.setValue(120)
+    window.gallery.temperature.setValue(0.3)  # the gallery's settings are not the nursery's
+    window.nursery.show()
+    _wait_idle(qtbot, window)
+    litter = window.nursery.litter
+    expected = {"label": "Cats", "temperature": 0.9, "top_k": 7, "top_p": 0.8, "max_chars": 120, "seed": 5}
+    assert litter.settings == expected
+    assert "T 0.90, top-k 7, top-p 0.80, up to 120 chars" in view.heading.text() and "seed 5" in view.heading.text()
+    # #3 and #4 drew the cat after every try: folded onto #1; #2 stands alone
+    assert [card.same_as for card in view.cards] == [None, None, 0, 0]
+    assert view.cards[2].folded.text() == "same drawing as #1" and not view.cards[2].art.isVisible()
+    assert view.cards[1].art.isVisible() and view.cards[0].art.isVisible()
+    assert "2 different drawings among 4 children" in view.caption.text()
+    # cards are as tall as their piece: a three-line cat is not a 14-line box
+    assert view.cards[0].art.height() < 6 * view.cards[0].art.fontMetrics().lineSpacing()
+    log = json.loads(window.nursery.nursery.log_path.read_text())
+    assert log["litters"][0]["settings"] == expected
+
+    # resumed in another window: the bar shows what the litter drew with
+    other = make_window("other.sqlite3")
+    other.nursery.resume(str(window.nursery.nursery.log_path))
+    qtbot.waitUntil(lambda: other.nursery.job_id is None, timeout=30000)
+    ov = other.nursery_view
+    assert (ov.seed.value(), ov.temperature.value(), ov.top_k.value(), ov.max_chars.value()) == (5, 0.9, 7, 120)
+    assert abs(ov.top_p.value() - 0.8) < 1e-9 and ov.cards[3].same_as == 0
+
+    # a kept child's first gallery is the piece that was picked, with the settings it drew with
+    before = len(window.library.checkpoints())
+    window.nursery.keep(1)
+    qtbot.waitUntil(lambda: len(window.library.checkpoints()) == before + 1, timeout=30000)
+    kept = next(r for r in window.library.checkpoints() if "nursery-g1-2" in r.name)
+    qtbot.waitUntil(lambda: window.library.latest_gallery(kept.id) is not None, timeout=10000)
+    gallery = window.library.latest_gallery(kept.id)
+    assert gallery.pieces[0].text == litter.kids[1].piece
+    assert {k: gallery.settings[k] for k in expected} == expected
+
+
+def test_cards_flow_at_their_own_sizes_and_arrows_move_between_lines(qtbot):
+    from studio.app.main import make_app
+    from studio.app.nursery_view import NurseryView
+    from studio.breed.nursery import Kid, Litter
+
+    make_app()
+    view = NurseryView()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    pieces = [CAT, "x" * 60 + "\n" + "y" * 60, CAT, "\n".join("|" for _ in range(12)), CAT, "o"]
+    kids = [
+        Kid(i, {"a": "A", "b": "B", "recipe": {"method": "slerp", "t": 0.5}}, piece=p) for i, p in enumerate(pieces)
+    ]
+
+    class Session:
+        names = ("A", "B")
+
+        @staticmethod
+        def litter_of(_genome):
+            return None
+
+    view.show_litter(Session, Litter(1, kids, "slerp", "Cats", 0))
+    qtbot.waitUntil(lambda: all(card.isVisible() for card in view.cards))
+    widths = [card.width() for card in view.cards]
+    heights = [card.art.height() for card in view.cards]
+    assert widths[1] > widths[0] and heights[3] > heights[0]  # each as big as its piece
+    tops = sorted({card.geometry().top() for card in view.cards})
+    assert len(tops) >= 2  # wrapped onto lines
+    first = view.cards[0]
+    first.setFocus()
+    qtbot.keyClick(first, Qt.Key_Down)
+    below = view.focusWidget()
+    assert below in view.cards and below.geometry().top() > first.geometry().top()
+    qtbot.keyClick(below, Qt.Key_Up)
+    assert view.focusWidget().geometry().top() == first.geometry().top()
+    qtbot.keyClick(view.focusWidget(), Qt.Key_Right)
+    assert view.focusWidget() is view.card(view.focusWidget().index) and view.focusWidget().index >= 1

@@ -220,3 +220,30 @@ def test_scan_of_independent_random_models_has_a_barrier(same_vocab_parents):
     assert result.barrier.value > 0 and result.barrier.interval.positive  # the bump is beyond noise
     ends = result.points[0][1], result.points[-1][1]
     assert result.barrier.midpoint_excess == pytest.approx(result.points[2][1] - sum(ends) / 2)
+
+
+def test_a_child_that_is_a_copy_of_a_parent_is_said(parents, tmp_path, capsys):
+    import json
+
+    from studio.breed.pair import prepare_pair
+
+    a, b = parents
+    pair = prepare_pair(a, b)
+    # known answers: t=0 is A and t=1 is B exactly; t=0.5 is neither
+    assert pair.copy_of(pair.child(BreedRecipe("slerp", t=0.0))) == "A"
+    assert pair.copy_of(pair.child(BreedRecipe("slerp", t=1.0))) == "B"
+    assert pair.copy_of(pair.child(BreedRecipe("slerp", t=0.5))) is None
+    # depth 2 at layer granularity: 3 coins (2 blocks, the embeddings), so some seed copies one parent whole
+    copied = {}
+    for seed in range(12):
+        child = pair.child(BreedRecipe("discrete", granularity="layer", seed=seed))
+        copied.setdefault(pair.copy_of(child), seed)
+    assert {"A", "B", None} <= set(copied)
+    seed = copied["B"]
+    out = tmp_path / "child.pt"
+    args = ["breed", str(a.path), str(b.path), "--method", "discrete", "--granularity", "layer"]
+    assert main([*args, "--seed", str(seed), "-o", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["copy_of"] == "B" and "exact copy of parent B" in result["note"] and "2 times in 8" in result["note"]
+    assert main([*args, "--seed", str(copied[None]), "-o", str(out), "--force"]) == 0
+    assert "exact copy" not in capsys.readouterr().out

@@ -13,6 +13,7 @@ from studio.errors import StudioError
 from studio.model.art import SampleSettings
 from studio.model.checkpoint import load_checkpoint, save_checkpoint
 from studio.model.synthetic import random_checkpoint
+from studio.model.variety import drawing_of
 from studio.train.heldout import heldout_for
 
 
@@ -153,3 +154,110 @@ def test_rebuild_cli_refuses_bad_input_with_exit_2(tmp_path, capsys):
     bad.write_text("{not json")
     assert main(["nursery-rebuild", str(bad), "g1#1", "-o", str(tmp_path / "x.pt")]) == 2
     assert "not a nursery log" in capsys.readouterr().err
+
+
+def _scripted_draws(nursery, monkeypatch, pieces):
+    """Replace drawing by a script: ``pieces(kid, seed)`` is what the child draws."""
+    calls = []
+
+    def draw(kid, settings, device="cpu", on_char=None, cancel=None, static=None):
+        calls.append((kid.index, json.dumps(kid.genome["recipe"], sort_keys=True), settings.seed))
+        kid.piece = pieces(kid, settings.seed)
+        return kid.piece
+
+    monkeypatch.setattr(nursery, "draw", draw)
+    return calls
+
+
+CAT, HOUSE, BOAT = " /\\_/\\\n( o.o )\n > ^ <", "  /\\\n /  \\\n|[]  |\n|____|", "   |\\\n   | \\\n___|__\\_\n\\______/"
+
+
+def test_a_litter_draws_until_its_children_differ(nursery, monkeypatch):
+    from studio.breed.nursery import RECIPE_TRIES, SEED_TRIES
+
+    settings = SampleSettings(label="Cats", count=1, seed=7, temperature=0.8, top_k=12, max_chars=60)
+    litter = nursery.first_litter(size=3, spread=0.1, settings=settings)
+    firsts = [json.dumps(k.genome["recipe"], sort_keys=True) for k in litter.kids]
+    # child 1 draws a cat; child 2 a cat with its first recipe, a house with any other;
+    # child 3 a cat with every recipe and a boat only with seed 7 + 2
+    seen = {}
+
+    def pieces(kid, seed):
+        key = json.dumps(kid.genome["recipe"], sort_keys=True)
+        seen.setdefault(kid.index, []).append(key)
+        if kid.index == 1 and key != firsts[1]:
+            return HOUSE
+        if kid.index == 2 and seed == 9:
+            return "  " + BOAT.replace("\n", "\n  ")  # shifted: the margin is not the drawing
+        return CAT + ("~" if kid.index else "")  # one char off: the same drawing
+
+    calls = _scripted_draws(nursery, monkeypatch, pieces)
+    drawn = nursery.draw_litter(litter, settings)
+    assert [k.index for k in litter.kids] == [0, 1, 2]
+    assert drawn == len(calls) == 1 + 2 + RECIPE_TRIES + 2
+    # child 2: a second recipe, wider than the litter's spread allows, drawn with the litter's seed
+    assert litter.kids[1].piece == HOUSE and litter.kids[1].seed is None and calls[2][2] == 7
+    assert litter.kids[1].genome["recipe"] != json.loads(firsts[1])
+    # child 3: every recipe repeated the cat, so its last recipe drew with seeds 8, then 9
+    assert [c[2] for c in calls if c[0] == 2] == [7] * RECIPE_TRIES + [8, 9][:SEED_TRIES]
+    assert litter.kids[2].seed == 9 and drawing_of(litter.kids[2].piece) == drawing_of(BOAT)
+    assert litter.seed_of(litter.kids[2]) == 9 and litter.sample_settings(litter.kids[2]).seed == 9
+    assert litter.same_as() == {}
+    # the log says what every child drew with: the litter's settings, and a child's own seed
+    log = json.loads(nursery.log_path.read_text())
+    assert log["litters"][0]["settings"] == {
+        "label": "Cats", "temperature": 0.8, "top_k": 12, "top_p": None, "max_chars": 60, "seed": 7,
+    }  # fmt: skip
+    assert [k.get("seed") for k in log["litters"][0]["kids"]] == [None, None, 9]
+    again = Nursery.from_log(nursery.log_path)
+    assert again.last.settings == log["litters"][0]["settings"] and again.last.kids[2].seed == 9
+    assert again.last.sample_settings(again.last.kids[2]).temperature == 0.8
+
+
+def test_a_child_that_repeats_after_every_try_keeps_its_first_recipe_and_is_folded(nursery, monkeypatch):
+    settings = SampleSettings(label="Cats", count=1, seed=0, max_chars=40)
+    litter = nursery.first_litter(size=3, spread=0.1, settings=settings)
+    first = [k.genome["recipe"] for k in litter.kids]
+    _scripted_draws(nursery, monkeypatch, lambda kid, seed: HOUSE if kid.index == 1 else CAT)
+    nursery.draw_litter(litter, settings)
+    assert [k.genome["recipe"] for k in litter.kids] == first  # #3 tried, and came back
+    assert litter.kids[2].seed is None and litter.kids[2].piece == CAT
+    assert litter.same_as() == {2: 0}  # "same as #1"
+
+
+def test_one_try_a_child_is_the_old_nursery_and_redraws_are_seeded(nursery, monkeypatch):
+    settings = SampleSettings(label="Cats", count=1, seed=0, max_chars=40)
+    litter = nursery.first_litter(size=4, spread=0.1, settings=settings)
+    calls = _scripted_draws(nursery, monkeypatch, lambda kid, seed: CAT)
+    assert nursery.draw_litter(litter, settings, recipe_tries=1, seed_tries=0) == 4
+    assert litter.same_as() == {1: 0, 2: 0, 3: 0}
+    # the same litter redrawn twice tries the same recipes (undo, then the same stars, is the same litter)
+    tries = list(calls)
+    calls.clear()
+    nursery.undo()
+    again = nursery.first_litter(size=4, spread=0.1, settings=settings)
+    nursery.draw_litter(again, settings)
+    calls_a = list(calls)
+    calls.clear()
+    nursery.undo()
+    third = nursery.first_litter(size=4, spread=0.1, settings=settings)
+    nursery.draw_litter(third, settings)
+    assert calls == calls_a and calls_a[:1] == tries[:1]
+
+
+def test_an_aligned_nursery_breeds_from_b_aligned_and_rebuilds_so(parent_files, tmp_path):
+    from studio.breed.align import align, stand_in
+    from studio.breed.pair import prepare_pair
+
+    a, b = (load_checkpoint(p) for p in parent_files)
+    nursery = Nursery(a, b, BreedRecipe("slerp", t=0.5), seed=1, log_path=tmp_path / "n.json", align=True)
+    litter = nursery.first_litter(size=2, spread=0.0)
+    expected = prepare_pair(a, stand_in(b, align(a, b, residual=True))).child(BreedRecipe("slerp", t=0.5))
+    plain = prepare_pair(a, b).child(BreedRecipe("slerp", t=0.5))
+    built = nursery.build(litter.kids[0])
+    assert _same_weights(built, expected) and not _same_weights(built, plain)
+    kept = load_checkpoint(nursery.keep(litter.kids[0], tmp_path / "kept"))
+    assert kept.lineage["params"]["align"]["b_to_a"] is True
+    assert json.loads((tmp_path / "n.json").read_text())["align"] is True
+    again = Nursery.from_log(tmp_path / "n.json")
+    assert _same_weights(again.build(again.find("g1#2")), nursery.build(litter.kids[1]))

@@ -130,14 +130,11 @@ def test_resume_continues_from_the_same_step(tmp_path):
     config = TrainConfig(steps=12, batch_size=4, context=32, checkpoint_every=6, warmup=2)
     straight = train(pieces, tmp_path / "a.pt", config=config, shape=TINY, device="cpu")
 
-    calls = []
-
-    def stop_after_six() -> bool:
-        calls.append(1)
-        return len(calls) > 6
+    reached = []  # the steps done (cancel is checked before the first step and twice a step)
 
     with pytest.raises(Cancelled):
-        train(pieces, tmp_path / "b.pt", config=config, shape=TINY, device="cpu", cancel=stop_after_six)
+        train(pieces, tmp_path / "b.pt", config=config, shape=TINY, device="cpu",
+              progress=lambda p: reached.append(p.step), cancel=lambda: bool(reached) and reached[-1] >= 6)
     assert load_checkpoint(tmp_path / "b.pt").metrics["step"] == 6  # cancel saved the work
     resumed = train(pieces, tmp_path / "b.pt", config=config, shape=TINY, device="cpu", resume=True)
     assert resumed.checkpoint.metrics["step"] == 12
@@ -182,3 +179,21 @@ def test_cli_eval_and_train_bad_input_exit_2(tiny_run, tmp_path, capsys):
     assert main(["eval", str(out), "--text", str(tmp_path / "missing.txt")]) == 2
     assert main(["train", "--corpus", "nope", "-o", str(tmp_path / "x.pt")]) == 2
     assert "neither a known corpus" in capsys.readouterr().err
+
+
+def test_a_cancel_before_the_first_step_saves_nothing_and_one_mid_step_keeps_the_last_whole_step(tmp_path):
+    pieces = build_corpus(("Cats",), per_class=10)
+    config = TrainConfig(steps=12, batch_size=4, context=32, checkpoint_every=0, warmup=2)
+    with pytest.raises(Cancelled, match="before the first step"):
+        train(pieces, tmp_path / "a.pt", config=config, shape=TINY, device="cpu", cancel=lambda: True)
+    assert not (tmp_path / "a.pt").exists()
+    # checks: 2 before training, then 2 a step (before it, and between its forward and backward)
+    calls = []
+
+    def stop_in_step_three() -> bool:
+        calls.append(1)
+        return len(calls) == 2 + 2 * 2 + 2  # the check between step 3's forward and backward
+
+    with pytest.raises(Cancelled, match="saved step 2"):
+        train(pieces, tmp_path / "b.pt", config=config, shape=TINY, device="cpu", cancel=stop_in_step_three)
+    assert load_checkpoint(tmp_path / "b.pt").metrics["step"] == 2
