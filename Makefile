@@ -48,7 +48,7 @@ FORMATTED := studio/breed/recipe.py studio/breed/methods studio/breed/commands.p
 	tests/adversarial/test_terminal_everywhere.py tests/adversarial/test_count_limits.py tests/adversarial/test_outputs_and_logs.py \
 	tests/adversarial/test_corpus_bounds.py tests/adversarial/test_resume_data.py tests/adversarial/test_app_library.py \
 	tests/model/test_population.py tests/breed/test_darwin_speed.py tests/train/test_training_speed.py \
-	studio/breed/variety_bench.py tests/app/test_headline.py tests/app/test_bay_truth.py tests/app/test_rough_edges.py
+	studio/breed/variety_bench.py tests/app/test_headline.py tests/app/test_bay_truth.py tests/app/test_rough_edges.py tests/breed/test_darwin_experiment.py
 
 $(VENV)/.lint-tools: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

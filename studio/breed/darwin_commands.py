@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +51,21 @@ def register(subparsers) -> None:
     experiment = subparsers.add_parser(
         "darwin-experiment",
         help="the card's headline: shared-ancestor vs independent parents, several seeds, with controls",
-        description="Run Darwin breeding on the bundled shared-ancestor pair and the independent pair with several "
-        "seeds, same data and budget; report mean ± sd with the controls (each parent on its own classes, the "
-        "shared ancestor, the routed-parent oracle, the ancestor trained on the union instead of bred).",
+        description="Run Darwin breeding on the bundled shared-ancestor pair and the independent pair, replicated over "
+        "retrained parents (training seeds) and search seeds, same data and budget; report mean ± sd with the controls "
+        "(each parent on its own classes, the shared ancestor, the routed-parent oracle, the ancestor trained on the "
+        "union instead of bred) and what racing changed against exhaustive scoring.",
     )
     experiment.add_argument("--family", type=Path, default=None, help="folder of the bundled family (default: the bundled checkpoints/)")
     experiment.add_argument("--corpus", default="builtin", help="built-in corpus: fitness on its val split, report on its test split (default builtin)")
-    experiment.add_argument("--seeds", type=cli.bounded_int("--seeds", 1, limits.MAX_EXPERIMENT_SEEDS), default=3,
-                            help=f"Darwin seeds per pair (default 3, at most {limits.MAX_EXPERIMENT_SEEDS})")
+    experiment.add_argument("--seeds", type=cli.bounded_int("--seeds", 1, limits.MAX_EXPERIMENT_SEEDS), default=1,
+                            help=f"Darwin (search) seeds per pair (default 1, at most {limits.MAX_EXPERIMENT_SEEDS})")
+    experiment.add_argument("--replicates", type=cli.bounded_int("--replicates", 1, 10), default=3,
+                            help="training seeds: the bundled pairs and their forks/independents retrained with other "
+                            "seeds (trained when missing, about 15 minutes each on 2 CPU cores; default 3)")
+    experiment.add_argument("--compare-racing", action=argparse.BooleanOptionalAction, default=True,
+                            help="run each pair's first search seed exhaustively too, to report whether racing crowned "
+                            "the same champion (default on)")
     _add_evolution_options(experiment, seed=False)
     experiment.add_argument("-o", "--out", type=Path, default=None, metavar="OUTDIR", help="write the logs here")
     experiment.add_argument("--json", action="store_true", help="print one JSON object")
@@ -217,20 +225,52 @@ def _mean_sd(values: list[float]) -> dict[str, float]:
             "values": [round(v, 6) for v in values]}
 
 
+def replicate_family(family: Path, replicates: int, where: Path | None = None) -> dict[int, Path]:
+    """training seed index -> the folder that holds that replicate's pairs (the same layout
+    as the family: apehex/styleA, independent/indA, ...). Replicate 0 is the family itself;
+    the others are the forks and independents trained again with other seeds
+    (``studio.train.family``, ``replicates/seedK/``), trained here when missing, beside the
+    family when it is writable, else in the user cache folder (never in the install)."""
+    folders = {0: family}
+    if replicates <= 1:
+        return folders
+    needed = [k for k in range(1, replicates) if not all(
+        (family / f"replicates/seed{k}" / path).exists() for path in (*SHARED_ANCESTOR_PAIR, *INDEPENDENT_PAIR))]
+    root = family
+    if needed:
+        import os
+        import shutil
+
+        from studio.identity import cache_dir
+        from studio.train.family import build_family
+
+        if not os.access(family, os.W_OK):
+            root = where or (cache_dir() / "replicates")
+            (root / "ancestor").mkdir(parents=True, exist_ok=True)
+            if not (root / ANCESTOR).exists():
+                shutil.copyfile(family / ANCESTOR, root / ANCESTOR)
+        print(f"training replicates {needed} of the forks and independents into {root / 'replicates'}", file=sys.stderr)
+        build_family("builtin", root, size="small", device="cpu", replicates=replicates,
+                     only=[f"replicates/seed{k}/" for k in needed], readmes=False)
+    for k in range(1, replicates):
+        folders[k] = root / f"replicates/seed{k}"
+    return folders
+
+
 def cmd_experiment(args: argparse.Namespace) -> None:
-    if args.seeds < 1:
-        raise StudioError(f"--seeds must be at least 1, not {args.seeds}")
     family = args.family or bundled_family()
     device = pick_device(args.device)
     trained = family / TRAINED_CONTROL
+    folders = replicate_family(family, args.replicates)
     arms = [
         ("independent inits", "different basins", INDEPENDENT_PAIR, None),
         ("shared ancestor", "same basin", SHARED_ANCESTOR_PAIR, family / ANCESTOR),
     ]
-    summary: dict[str, Any] = {"corpus": args.corpus, "seeds": list(range(args.seeds)), "arms": {}}
+    summary: dict[str, Any] = {"corpus": args.corpus, "seeds": list(range(args.seeds)),
+                               "training_seeds": list(range(args.replicates)), "arms": {}}
     executor = _executor(args)
     try:
-        _run_arms(args, family, device, trained, arms, summary, executor)
+        _run_arms(args, folders, device, trained, arms, summary, executor)
     finally:
         if executor is not None:
             executor.close()
@@ -243,35 +283,76 @@ def cmd_experiment(args: argparse.Namespace) -> None:
     print(format_experiment(summary))
 
 
-def _run_arms(args, family, device, trained, arms, summary, executor) -> None:
+def _run_arms(args, folders, device, trained, arms, summary, executor) -> None:
+    from dataclasses import replace as with_changes
+
     for origin, basin, (path_a, path_b), ancestor_path in arms:
-        a = load_checkpoint(family / path_a, trust=args.trust)
-        b = load_checkpoint(family / path_b, trust=args.trust)
+        stem = "shared" if origin == "shared ancestor" else "independent"
         ancestor = load_checkpoint(ancestor_path, trust=args.trust) if ancestor_path and ancestor_path.exists() else None
-        data_args = argparse.Namespace(corpus=args.corpus, classes=None, chars_per_class=None, data_seed=0, text=None)
-        fitness, report = pair_data(a, b, data_args)
-        logs = []
-        for seed in range(args.seeds):
-            settings = _settings(args, seed=seed)
-            evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=device,
-                                  progress=_progress(not args.json, f"[{origin}, seed {seed}] "), executor=executor)
-            log = evolution.run()
-            log["arm"] = {"origin": origin, "basin": basin, "corpus": args.corpus, "seed": seed}
-            logs.append(log)
-            if args.out:
-                args.out.mkdir(parents=True, exist_ok=True)
-                stem = "shared" if origin == "shared ancestor" else "independent"
-                if seed == 0:  # one champion per arm is kept as a file; every seed's log is kept
-                    champion = evolution.save_champion(args.out / f"champion_{stem}.pt")
-                    log["champion"]["path"] = champion.name
-                    log["reproduce"]["champion"] = evolution.reproduce_command(str(args.out / champion.name))
-                save_log(log, args.out / f"darwin_log_{stem}_seed{seed}.json")
+        logs, replicates, racing = [], [], []
+        for k, folder in folders.items():
+            a = load_checkpoint(folder / path_a, trust=args.trust)
+            b = load_checkpoint(folder / path_b, trust=args.trust)
+            data_args = argparse.Namespace(corpus=args.corpus, classes=None, chars_per_class=None, data_seed=0, text=None)
+            fitness, report = pair_data(a, b, data_args)
+            replicate_logs = []
+            for seed in range(args.seeds):
+                settings = _settings(args, seed=seed)
+                tag = f"[{origin}, training seed {k}, search seed {seed}] "
+                evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=device,
+                                      progress=_progress(not args.json, tag), executor=executor)
+                log = evolution.run()
+                log["arm"] = {"origin": origin, "basin": basin, "corpus": args.corpus, "seed": seed,
+                              "training_seed": k, "parents": [str(folder / path_a), str(folder / path_b)]}
+                replicate_logs.append(log)
+                if args.out:
+                    args.out.mkdir(parents=True, exist_ok=True)
+                    if seed == 0 and k == 0:  # one champion per arm is kept as a file; every run's log is kept
+                        champion = evolution.save_champion(args.out / f"champion_{stem}.pt")
+                        log["champion"]["path"] = champion.name
+                        log["reproduce"]["champion"] = evolution.reproduce_command(str(args.out / champion.name))
+                    save_log(log, args.out / f"darwin_log_{stem}_train{k}_seed{seed}.json")
+                if args.compare_racing and settings.racing and seed == 0:
+                    # the same run scored exhaustively: does racing crown the same child?
+                    full = Evolution(a, b, fitness, with_changes(settings, racing=False), report=report,
+                                     ancestor=ancestor, device=device,
+                                     progress=_progress(not args.json, tag + "(exhaustive) "), executor=executor).run()
+                    racing.append(_racing_versus_exhaustive(log, full, k))
+            summary_k = _summarize_arm(replicate_logs)
+            summary_k["pair"] = [a.name, b.name]
+            summary_k["training_seed"] = k
+            replicates.append(summary_k)
+            logs += replicate_logs
         arm = _summarize_arm(logs)
         arm["pair"] = [a.name, b.name]
         arm["basin"] = basin
+        arm["replicates"] = replicates
+        if racing:
+            arm["racing_vs_exhaustive"] = racing
         if trained.exists() and origin == "shared ancestor":
-            arm["trained_control"] = _trained_control(trained, logs, report, args.trust, device, a, b)
+            first = [log for log in logs if log["arm"]["training_seed"] == 0]
+            a0 = load_checkpoint(folders[0] / path_a, trust=args.trust)
+            b0 = load_checkpoint(folders[0] / path_b, trust=args.trust)
+            report0 = pair_data(a0, b0, argparse.Namespace(corpus=args.corpus, classes=None, chars_per_class=None,
+                                                           data_seed=0, text=None))[1]
+            arm["trained_control"] = _trained_control(trained, first, report0, args.trust, device, a0, b0)
         summary["arms"][origin] = arm
+
+
+def _racing_versus_exhaustive(raced: dict[str, Any], full: dict[str, Any], training_seed: int) -> dict[str, Any]:
+    """What racing changed in one run: the champion, its fitness and its report figure."""
+    r, f = raced["champion"], full["champion"]
+    r_test = raced["report"]["measurements"]["champion"]
+    f_test = full["report"]["measurements"]["champion"]
+    interval = f_test["interval"]
+    return {
+        "training_seed": training_seed,
+        "same_champion": r["genome"] == f["genome"],
+        "fitness": {"racing": r["bpc"], "exhaustive": f["bpc"]},
+        "test_bpc": {"racing": r_test["bpc"], "exhaustive": f_test["bpc"]},
+        "racing_within_exhaustive_interval": interval["low"] <= r_test["bpc"] <= interval["high"],
+        "forward_chars": {"racing": raced["fitness_forward_chars"], "exhaustive": full["fitness_forward_chars"]},
+    }
 
 
 def _summarize_arm(logs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -343,7 +424,27 @@ def format_experiment(summary: dict[str, Any]) -> str:
         )
     lines.append("")
     for origin, arm in summary["arms"].items():
-        lines.append(f"{origin}: controls (baseline - champion, mean ± sd over seeds; positive: the champion is better)")
+        if len(arm.get("replicates", [])) > 1:
+            lines.append(f"{origin}, by training seed (retrained parents):")
+            for rep in arm["replicates"]:
+                parents = ", ".join(f"{name} {bpc:.4f}" for name, bpc in rep["parents"].items())
+                lines.append(
+                    f"  training seed {rep['training_seed']}: parents {parents}; gen-0 child {rep['gen0_child']:.4f}; "
+                    f"champion {rep['champion']['mean']:.4f}; vigor vs best parent {rep['vigor_best_parent']['mean']:+.4f} "
+                    f"({rep['positive_runs']}/{len(rep['vigor_best_parent']['values'])} positive)"
+                )
+        for race in arm.get("racing_vs_exhaustive", []):
+            lines.append(
+                f"  racing vs exhaustive (training seed {race['training_seed']}, search seed 0): "
+                f"{'same champion' if race['same_champion'] else 'another champion'}; fitness (val) "
+                f"{race['fitness']['racing']:.4f} vs {race['fitness']['exhaustive']:.4f}; test {race['test_bpc']['racing']:.4f}"
+                f" vs {race['test_bpc']['exhaustive']:.4f}"
+                f" ({'within' if race['racing_within_exhaustive_interval'] else 'outside'} the exhaustive champion's interval);"
+                f" forward chars {race['forward_chars']['racing']:,} vs {race['forward_chars']['exhaustive']:,}"
+            )
+    lines.append("")
+    for origin, arm in summary["arms"].items():
+        lines.append(f"{origin}: controls (baseline - champion, mean ± sd over runs; positive: the champion is better)")
         for name, own in arm["own_classes"].items():
             lines.append(f"  {name} on its own classes: {own['baseline_bpc']:.4f} vs champion {own['champion_bpc']['mean']:.4f}: "
                          f"{own['vigor']['mean']:+.4f} ± {own['vigor']['sd']:.4f} ({own['positive_runs']}/{runs} positive, "

@@ -26,7 +26,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -37,6 +36,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from rapidfuzz.distance import Levenshtein
 
 from studio.errors import StudioError
+from studio.identity import cache_dir
 from studio.model.variety import SAME_DRAWING, drawing_of
 from studio.model.vocab import SPECIAL_TOKENS
 from studio.train.corpus import Piece
@@ -739,17 +739,6 @@ class SystemArt:
         return "; ".join(parts)
 
 
-def _cache_dir() -> Path:
-    override = os.environ.get("DARWASCII_CACHE_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    from studio.identity import APP_NAME, ORGANIZATION
-
-    return Path(platformdirs.user_cache_dir(APP_NAME, ORGANIZATION))
-
-
 def _cache_key(found: Sequence[InstalledPackage]) -> str:
     digest = hashlib.sha256(f"{NAME}:{PIPELINE_VERSION}".encode())
     for package in found:
@@ -799,7 +788,7 @@ def load_system_art(
         (found.append(installed) if installed else missing.append(package.name))
     if not found:
         return SystemArt([], [], missing)
-    cache = _cache_dir() / "corpora" / f"{NAME}-{_cache_key(found)}.json"
+    cache = cache_dir() / "corpora" / f"{NAME}-{_cache_key(found)}.json"
     if use_cache and cache.is_file():
         try:
             data = json.loads(cache.read_text(encoding="utf-8"))
