@@ -516,9 +516,13 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="retrain members whose file exists")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every member's steps")
     parser.add_argument("--only", nargs="*", help="train only members whose path contains one of these")
-    parser.add_argument("--replicates", type=int, default=1,
-                        help="also train the forks and independents again with other seeds, under replicates/ "
-                        "(not shipped: darwascii darwin-experiment trains them when they are missing)")
+    parser.add_argument(
+        "--replicates",
+        type=int,
+        default=1,
+        help="also train the forks and independents again with other seeds, under replicates/ "
+        "(not shipped: darwascii darwin-experiment trains them when they are missing)",
+    )
     args = parser.parse_args(argv)
 
     def show(p: FamilyProgress) -> None:
