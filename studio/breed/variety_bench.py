@@ -58,8 +58,8 @@ def _bench_variety(report, quick: bool) -> None:
         labels = labels[::2][:6]
     base = SampleSettings(temperature=0.6, top_k=20, max_chars=800, count=1)
 
-    def litters(recipe_tries: int, seed_tries: int) -> tuple[float, list[int], int]:
-        counts, drawn = [], 0
+    def litters(recipe_tries: int, seed_tries: int) -> tuple[float, list[int], int, list[int]]:
+        counts, drawn, complete = [], 0, []
         start = time.perf_counter()
         for i, label in enumerate(labels):
             settings = SampleSettings(**{**base.to_dict(), "label": label, "seed": i})
@@ -67,10 +67,12 @@ def _bench_variety(report, quick: bool) -> None:
             litter = nursery.first_litter(size=LITTER, settings=settings)
             drawn += nursery.draw_litter(litter, settings, recipe_tries=recipe_tries, seed_tries=seed_tries)
             counts.append(distinct_drawings([k.piece for k in litter.kids]))
-        return time.perf_counter() - start, counts, drawn
+            # a piece shorter than max chars ended with EOA: a whole drawing
+            complete.append(distinct_drawings([k.piece for k in litter.kids if len(k.piece) < settings.max_chars]))
+        return time.perf_counter() - start, counts, drawn, complete
 
-    before_s, before, before_drawn = litters(1, 0)
-    after_s, after, after_drawn = litters(RECIPE_TRIES, SEED_TRIES)
+    before_s, before, before_drawn, before_complete = litters(1, 0)
+    after_s, after, after_drawn, after_complete = litters(RECIPE_TRIES, SEED_TRIES)
     report.add(
         f"nursery litter of {LITTER}: distinct drawings, {len(labels)} litters (before = one piece a child)",
         after_s,
@@ -80,6 +82,7 @@ def _bench_variety(report, quick: bool) -> None:
         before=" ".join(map(str, before)),
         after=" ".join(map(str, after)),
         pieces_drawn=f"{before_drawn} vs {after_drawn}",
+        complete_median=f"{statistics.median(before_complete)} vs {statistics.median(after_complete)}",
     )
 
     pair = Nursery(a, b, BreedRecipe("slerp", t=0.5)).pair
@@ -88,19 +91,25 @@ def _bench_variety(report, quick: bool) -> None:
     for artist in (a, b, child):
         engine = Engine.from_checkpoint(artist, device="cpu")
         own = [x for x in labels if x in (artist.labels or labels)]
-        counts = []
+        counts, finished = [], []
         start = time.perf_counter()
         for label in own:
             settings = SampleSettings(**{**base.to_dict(), "label": label, "count": GALLERY, "seed": 0})
             pieces = sample_gallery(engine, artist.vocab, artist.framing, settings)
             counts.append(distinct_drawings([p.text for p in pieces]))
+            # a piece cut at max chars (whitespace drift, a run of slashes) is not a drawing
+            # a person wants: the complete pieces are counted on their own
+            finished.append(distinct_drawings([p.text for p in pieces if p.complete]))
         report.add(
             f"gallery of {GALLERY} ({artist.name}): distinct drawings per label",
             time.perf_counter() - start,
             median=statistics.median(counts),
+            median_complete=statistics.median(finished),
             counts=" ".join(f"{label}:{n}" for label, n in zip(own, counts)),
+            complete=" ".join(f"{label}:{n}" for label, n in zip(own, finished)),
         )
     report.note(
-        "variety: distinct = studio.model.variety (normalised edit distance < 0.2 after the margin); "
+        "variety: distinct = studio.model.variety (normalised edit distance < 0.2 after the margin); complete = "
+        "distinct among the pieces that ended (EOA) within max chars; "
         f"T {base.temperature}, top-k {base.top_k}, max {base.max_chars} chars, CPU, one thread"
     )
