@@ -106,12 +106,12 @@ def judge_child(ctx, a, b, child, split: str = "val") -> PairJudgement:
     from studio.breed import BreedRecipe, prepare_pair
     from studio.model.checkpoint import load_checkpoint, shared_ancestor
     from studio.model.engine import Engine
+    from studio.model.facts import training_facts
     from studio.model.judge import (
         default_stride,
         measurement_of,
         score_pieces,
         scoring_context,
-        training_facts,
         vigor_report,
     )
 

@@ -252,7 +252,7 @@ def library_problem(message: str, *, ask: bool = True) -> None:
     """Say why the library cannot be opened and what to do, as a dialog (and on stderr)."""
     advice = ("Move that file aside (the studio then starts a new library there), "
               "or start the studio with --library pointing to another file.")
-    from studio.cli import terminal_safe
+    from studio.cliutil import terminal_safe
 
     print(f"darwascii-studio: {terminal_safe(message, keep_newlines=False)} {advice}", file=sys.stderr)
     if ask:

@@ -44,6 +44,7 @@ from studio.errors import Cancelled, StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine
+from studio.model.facts import inherited_training, training_facts
 from studio.model.scoring import scoring_job, window_chars
 from studio.model.judge import (
     BOOTSTRAP_SEED,
@@ -52,12 +53,10 @@ from studio.model.judge import (
     Measurement,
     PieceScores,
     default_stride,
-    inherited_training,
     measurement_of,
     score_models,
     score_pieces,
     scoring_context,
-    training_facts,
     vigor_report,
 )
 

@@ -501,7 +501,8 @@ class Nursery:
     def judge_data(self, device, cancel=None) -> dict[str, Any]:
         """The judge's data, context and stride, and both parents' scores on it (made once a session)."""
         if self._judge is None:
-            from studio.model.judge import default_stride, score_models, scoring_context, training_facts
+            from studio.model.facts import training_facts
+            from studio.model.judge import default_stride, score_models, scoring_context
 
             heldout = self._heldout() if callable(self._heldout) else self._heldout
             if heldout is None:

@@ -20,7 +20,7 @@ from studio.breed.sphere import SphereLerp
 from studio.errors import IncompatibleParentsError
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record
-from studio.model.judge import inherited_training
+from studio.model.facts import inherited_training
 from studio.model.vocab import Vocab
 
 _SHAPE_KEYS = ("dim", "depth", "heads", "dim_head", "ff_inner", "tied_embedding", "num_hyperspheres")

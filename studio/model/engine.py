@@ -184,7 +184,7 @@ class Engine:
         a parametrization), so one module per architecture is kept and each checkpoint's
         weights are loaded into it; the engine copies what it reads, so nothing is shared.
         It decodes within the checkpoint's training context when it records one."""
-        from studio.model.judge import training_facts
+        from studio.model.facts import training_facts
 
         key = (json.dumps(ckpt.config, sort_keys=True, default=str), ckpt.variant)
         with _TEMPLATES_LOCK:

@@ -38,6 +38,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from studio.errors import StudioError
+from studio.model.facts import training_facts
 from studio.model.vocab import Vocab, describe_char
 
 LN2 = math.log(2.0)
@@ -576,46 +577,6 @@ def measurement_of(scores: PieceScores, heldout: HeldOut, *, context_note: str =
 
 def _ordered(values: Mapping[str, float], order: Sequence[str]) -> dict[str, float]:
     return {k: values[k] for k in order if k in values} | {k: v for k, v in values.items() if k not in order}
-
-
-# -- what a checkpoint was trained on -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrainingFacts:
-    context: int | None  # training window in chars
-    classes: tuple[str, ...]  # classes it was trained on (empty: unknown)
-    corpus: str | None  # corpus name or path of its recipe
-
-
-def training_facts(ckpt: Any) -> TrainingFacts:
-    """What the checkpoint says about its training: its recipe, or what a bred child inherited."""
-    extra = ckpt.extra if isinstance(getattr(ckpt, "extra", None), dict) else {}
-    recipe = extra.get("recipe") if isinstance(extra.get("recipe"), dict) else {}
-    inherited = extra.get("training") if isinstance(extra.get("training"), dict) else {}
-    train = recipe.get("train") if isinstance(recipe.get("train"), dict) else {}
-    context = train.get("context", inherited.get("context"))
-    classes = recipe.get("classes") or inherited.get("classes") or []
-    if not classes and getattr(ckpt, "framing", None) == "conditional":
-        classes = list(getattr(ckpt, "labels", []) or [])
-    # the spec that loads the corpus again, when recorded (newer recipes); else its name
-    corpus = recipe.get("corpus_source") or recipe.get("corpus") or inherited.get("corpus")
-    return TrainingFacts(int(context) if isinstance(context, (int, float)) and context >= 2 else None,
-                         tuple(str(c) for c in classes), str(corpus) if corpus else None)
-
-
-def inherited_training(parents: Sequence[Any]) -> dict[str, Any]:
-    """The ``extra["training"]`` a child carries: the union of its parents' classes, the
-    shortest training context, and their corpus when they share one."""
-    facts = [training_facts(p) for p in parents]
-    contexts = [f.context for f in facts if f.context]
-    corpora = {f.corpus for f in facts}
-    out: dict[str, Any] = {"classes": list(dict.fromkeys(c for f in facts for c in f.classes))}
-    if contexts:
-        out["context"] = min(contexts)
-    if len(corpora) == 1 and None not in corpora:
-        out["corpus"] = corpora.pop()
-    return out
 
 
 def scoring_context(checkpoints: Sequence[Any], requested: int | None = None) -> tuple[int, str]:

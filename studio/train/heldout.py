@@ -18,7 +18,8 @@ from typing import Any, Sequence
 
 from studio.errors import NoHeldOutData, StudioError
 from studio.fsutil import read_text_input
-from studio.model.judge import DataIdentity, HeldOut, heldout_from_text, text_sha256, training_facts
+from studio.model.facts import training_facts
+from studio.model.judge import DataIdentity, HeldOut, heldout_from_text, text_sha256
 from studio.model.vocab import frame_piece
 from studio.train.corpora import SYSTEM_ART, base_corpus, load_corpus, split_spec
 from studio.train.corpus import BUILTIN_CORPORA, SPLITS, Piece, split_pieces

@@ -31,7 +31,8 @@ from studio.limits import MAX_CONTEXT, MAX_TRAIN_CHARS_PER_STEP
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine, pick_device
-from studio.model.judge import HeldOut, measurement_of, score_pieces, training_facts
+from studio.model.facts import training_facts
+from studio.model.judge import HeldOut, measurement_of, score_pieces
 from studio.model.vocab import CONDITIONAL, FRAMINGS, Vocab, frame_piece
 from studio.train.corpus import Piece, corpus_hash
 

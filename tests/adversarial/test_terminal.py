@@ -43,7 +43,7 @@ def test_sample_output_is_escaped_and_keeps_newlines(tmp_path, capsys, monkeypat
 
 
 def test_terminal_safe_handles_lone_surrogates_and_c1():
-    from studio.cli import terminal_safe
+    from studio.cliutil import terminal_safe
 
     assert terminal_safe("a\ud800b\x85c\n") == "a\\ud800b\\x85c\n"
     assert terminal_safe("a\nb", keep_newlines=False) == "a\\nb"
