@@ -152,8 +152,10 @@ def refuse_output_onto_input(out: Path | None, inputs: Sequence[Path | None], fo
 
     for source in inputs:
         if source is not None and same_file(out, source):
-            raise StudioError(f"{out}: is also an input of this command, so writing it would destroy that input; "
-                              "choose another output or pass --force")
+            raise StudioError(
+                f"{out}: is also an input of this command, so writing it would destroy that input; "
+                "choose another output or pass --force"
+            )
 
 
 def _json_default(value: Any) -> Any:
@@ -195,7 +197,9 @@ def progress_printer(enabled: bool) -> Callable[[str], None]:
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="auto", help="auto (default: cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    parser.add_argument(
+        "--device", default="auto", help="auto (default: cuda, then mps, then cpu), cpu, cuda, cuda:1, mps"
+    )
 
 
 def add_trust_option(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,10 @@
 * the import graph has no circle but the method registry's, counting the modules the
   dispatcher and the ``bench`` command reach by name;
 * nothing imports the dispatcher (``studio.cli``), and the core never imports what
-  sits above it (``studio.lab``: experiments and benchmarks over several layers).
+  sits above it (``studio.lab``: experiments and benchmarks over several layers;
+  ``studio.work``: the worker's requests and handlers);
+* only the app's worker imports the handlers (``studio.work.handlers``), which load
+  the model code: the GUI thread builds requests and never runs them.
 
 See docs/design.md, "Layers".
 """
@@ -260,13 +263,19 @@ def test_nothing_imports_the_dispatcher():
     assert [m for m, targets in import_graph().items() if "studio.cli" in targets] == []
 
 
-def test_the_core_never_imports_the_lab():
-    core = ("studio.model", "studio.breed", "studio.train", "studio.library", "studio.app")
+def test_the_core_never_imports_the_lab_or_the_worker_boundary():
+    core = ("studio.model", "studio.breed", "studio.train", "studio.library")
     found = [
         (m, t)
         for m, targets in import_graph().items()
         if any(_within(m, layer) for layer in core)
         for t in targets
-        if _within(t, "studio.lab")
+        if _within(t, "studio.lab") or _within(t, "studio.work")
     ]
     assert found == []
+    assert [(m, t) for m, ts in import_graph().items() if _within(m, "studio.app") for t in ts if _within(t, "studio.lab")] == []
+
+
+def test_only_the_worker_imports_the_handlers():
+    importers = {m for m, targets in import_graph().items() if "studio.work.handlers" in targets}
+    assert importers == {"studio.app.worker"}

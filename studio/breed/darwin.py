@@ -39,12 +39,13 @@ import torch
 from studio import __version__
 from studio.breed.methods import METHODS, evolvable
 from studio.breed.pair import prepare_pair
+from studio.breed.pair_judge import PairJudge
 from studio.breed.recipe import BreedRecipe, RecipeDraw
 from studio.errors import Cancelled, StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine
-from studio.model.facts import inherited_training, training_facts
+from studio.model.facts import inherited_training
 from studio.model.scoring import scoring_job, window_chars
 from studio.model.judge import (
     BOOTSTRAP_SEED,
@@ -52,12 +53,7 @@ from studio.model.judge import (
     HeldOut,
     Measurement,
     PieceScores,
-    default_stride,
-    measurement_of,
-    score_models,
     score_pieces,
-    scoring_context,
-    vigor_report,
 )
 
 LOG_FORMAT = "darwascii-darwin/1"
@@ -173,18 +169,20 @@ class Evolution:
         self.cancel = cancel or (lambda: False)
         self.rng = random.Random(settings.seed)
         self.pair = prepare_pair(a, b)  # raises IncompatibleParentsError
-        # Parents re-expressed over the union vocabulary (t=0 and t=1 are exact).
-        self.parent_a = self.pair.child(BreedRecipe(method="slerp", t=0.0))
-        self.parent_b = self.pair.child(BreedRecipe(method="slerp", t=1.0))
+        # Every figure by the pair judge: the parents (and the ancestor) over the union
+        # vocabulary as baselines, one context and stride for all.
+        self.judge = PairJudge(a, b, pair=self.pair, ancestor=ancestor, context=settings.context,
+                               stride=settings.stride, batch_size=settings.batch_size,
+                               skip_unknown=settings.skip_unknown)
+        self.parent_a, self.parent_b = self.judge.parent_a, self.judge.parent_b
         self.names = (a.name, b.name)
         self.parent_info = [
             {"name": a.name, "sha256": a.sha256, "path": str(a.path) if a.path else None},
             {"name": b.name, "sha256": b.sha256, "path": str(b.path) if b.path else None},
         ]
-        self.parent_classes = {a.name: list(training_facts(a).classes), b.name: list(training_facts(b).classes)}
+        self.parent_classes = self.judge.classes
         self.ancestor = ancestor
-        self.context, self.context_note = scoring_context([a, b], settings.context)
-        self.stride = settings.stride or default_stride(self.context)
+        self.context, self.context_note, self.stride = self.judge.context, self.judge.context_note, self.judge.stride
         self.fitness = fitness
         self.report_data = report
         self.depth = self.parent_a.arch["depth"]
@@ -220,10 +218,7 @@ class Evolution:
         (each child's scores are what it gets scored alone)."""
         if self.cancel():
             raise Cancelled()
-        options = self.scoring_options()
-        scores = score_models(checkpoints, data, context=options["context"], stride=options["stride"],
-                              batch_size=options["batch_size"], skip_unknown=options["skip_unknown"],
-                              device=self.device, cancel=self.cancel)
+        scores = self.judge.score(checkpoints, data, device=self.device, cancel=self.cancel)
         # chars fed through a forward pass: every window of every model
         self.forward_chars += sum(window_chars(int(s.chars.sum()) + 1, s.context, s.stride) for s in scores)
         return scores
@@ -504,16 +499,19 @@ class Evolution:
             (champion.genome, lambda: champion.checkpoint),
             (gen0_node, lambda: self.pair.child(BreedRecipe(method="slerp", t=0.5))),
         ]
-        if self.ancestor is not None:
-            models.append(("ancestor", lambda: self._over_union(self.ancestor)))
+        if self.judge.ancestor is not None:
+            models.append(("ancestor", lambda: self.judge.ancestor))
         scores_a, scores_b, champion_scores, gen0_scores, *rest = self.scores_on(models, data)
-        ancestor = (self.ancestor.name, rest[0]) if self.ancestor is not None else None
-        parents = {self.names[0]: scores_a, self.names[1]: scores_b}
-        vigor = vigor_report(champion_scores, parents, self.parent_classes, ancestor=ancestor)
-        gen0_vigor = vigor_report(gen0_scores, parents, self.parent_classes, ancestor=ancestor)
-        measured = {name: measurement_of(sc, data, context_note=self.context_note).to_dict()
-                    for name, sc in (("champion", champion_scores), ("gen0_child", gen0_scores),
-                                     (self.names[0], scores_a), (self.names[1], scores_b))}
+        baselines = {"A": scores_a, "B": scores_b, **({"ancestor": rest[0]} if rest else {})}
+        champion_judged = self.judge.verdict(champion_scores, data, baselines)
+        gen0_judged = self.judge.verdict(gen0_scores, data, baselines)
+        vigor, gen0_vigor = champion_judged.vigor.to_dict(), gen0_judged.vigor.to_dict()
+        measured = {
+            "champion": champion_judged.measurement.to_dict(),
+            "gen0_child": gen0_judged.measurement.to_dict(),
+            self.names[0]: self.judge.measured(scores_a, data).to_dict(),
+            self.names[1]: self.judge.measured(scores_b, data).to_dict(),
+        }
         best = vigor["best_parent"]
         log["report"] = {"measurements": measured, "vigor": vigor, "gen0_vigor": gen0_vigor}
         log["vigor"] = {
@@ -545,12 +543,6 @@ class Evolution:
     def reproduce_command(self, champion_path: str) -> str:
         """The ``darwascii eval`` line that gives the champion's reported figure exactly."""
         return Measurement.from_dict(self.log["report"]["measurements"]["champion"]).command(champion_path)
-
-    def _over_union(self, ckpt: ArtistCheckpoint) -> ArtistCheckpoint:
-        """``ckpt`` re-expressed over the pair's vocabulary (exact for the chars it knows)."""
-        if ckpt.vocab.chars == self.pair.vocab.chars:
-            return ckpt
-        return prepare_pair(ckpt, self.parent_a).child(BreedRecipe(method="slerp", t=0.0))
 
     def save_champion(self, path: str | Path, extra_params: dict[str, Any] | None = None) -> Path:
         """Write the champion with its lineage (``extra_params`` join its params, e.g. an alignment)."""

@@ -14,6 +14,7 @@ from studio.errors import StudioError
 from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint, shared_ancestor
 from studio.model.engine import pick_device
 from studio.model.judge import HeldOut
+from studio.model.vigor import VigorReport
 from studio.train.commands import add_data_options
 from studio.train.heldout import heldout_for
 
@@ -152,27 +153,14 @@ def cmd_darwin(args: argparse.Namespace) -> None:
     print(f"\nlog: {args.out / 'darwin_log.json'}\nchampion: {champion_path}\nreproduce: {log['reproduce']['champion']}")
 
 
-def _vs(entry: dict[str, Any]) -> str:
-    return f"{entry['value']:+.4f} [{entry['low']:+.4f}, {entry['high']:+.4f}]"
-
-
 def format_report(log: dict[str, Any]) -> str:
     """One Darwin run: the champion against every baseline, with intervals and provenance."""
-    vigor = log["report"]["vigor"]
+    vigor = VigorReport.from_dict(log["report"]["vigor"])
     scoring = log["scoring"]
     data = scoring["report_data"]
-    lines = [
-        f"champion {vigor['child_bpc']:.4f} bpc, gen-0 child {log['report']['gen0_vigor']['child_bpc']:.4f} bpc "
+    head = (
+        f"champion {vigor.child_bpc:.4f} bpc, gen-0 child {log['report']['gen0_vigor']['child_bpc']:.4f} bpc "
         f"on {data['name']} {data['split']} ({len(data['classes'])} classes, {data['chars']:,} chars, stratified), "
-        f"context {scoring['context']}, stride {scoring['stride']}",
-        "vigor = baseline - champion (positive: the champion is better), 95% paired per-piece bootstrap interval:",
-        f"  best parent {vigor['best_parent']['name']:<14} {vigor['best_parent']['baseline_bpc']:.4f}  {_vs(vigor['best_parent'])}"
-        f"  {'positive' if vigor['best_parent']['positive'] else 'not positive'}",
-    ]
-    for name, entry in vigor.get("own_classes", {}).items():
-        lines.append(f"  {name} on its {len(entry['classes'])} classes {entry['baseline_bpc']:.4f} vs {entry['child_bpc']:.4f}  {_vs(entry)}")
-    if "ancestor" in vigor:
-        lines.append(f"  ancestor {vigor['ancestor']['name']:<16} {vigor['ancestor']['baseline_bpc']:.4f}  {_vs(vigor['ancestor'])}")
-    if "routed_oracle" in vigor:
-        lines.append(f"  routed-parent oracle    {vigor['routed_oracle']['baseline_bpc']:.4f}  {_vs(vigor['routed_oracle'])}")
-    return "\n".join(lines)
+        f"context {scoring['context']}, stride {scoring['stride']}"
+    )
+    return head + "\n" + vigor.text(child="champion")

@@ -134,6 +134,18 @@ class AlignedPair:
             framing_source="file",
         )
 
+    def parent(self, letter: str) -> ArtistCheckpoint:
+        """Parent "A" or "B" over the pair's union vocabulary (exact: slerp at t = 0 or 1),
+        named after it: the baseline its children are judged against."""
+        parent = self.a if letter == "A" else self.b
+        return self.child(BreedRecipe("slerp", t=0.0 if letter == "A" else 1.0), name=parent.name)
+
+    def over_union(self, other: ArtistCheckpoint) -> ArtistCheckpoint:
+        """Another model of the family (the shared ancestor) over the pair's vocabulary: exact
+        for the chars it knows; a char only the pair knows takes A's row (or B's, for B's own)."""
+        if other.vocab.chars == self.vocab.chars:
+            return other
+        return prepare_pair(other, self.parent("A")).child(BreedRecipe("slerp", t=0.0), name=other.name)
 
     def copy_of(self, child: ArtistCheckpoint) -> str | None:
         """"A" or "B" when the child's weights are exactly that parent's (over the union

@@ -27,13 +27,13 @@ SUITES: dict[str, str] = {
 }
 
 
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench", help="benchmarks: the naive reference and ours side by side", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("suites", nargs="*", metavar="SUITE",
-                        help=f"which to run: {', '.join(sorted(SUITES))} (default all)")
+    parser.add_argument(
+        "suites", nargs="*", metavar="SUITE", help=f"which to run: {', '.join(sorted(SUITES))} (default all)"
+    )
     parser.add_argument("--quick", action="store_true", help="smaller jobs, for a fast look")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=cmd_bench)

@@ -37,7 +37,6 @@ ANCESTOR = "ancestor/model.pt"
 TRAINED_CONTROL = "controls/ancestor-union/model.pt"
 
 
-
 def register(subparsers) -> None:
     experiment = subparsers.add_parser(
         "darwin-experiment",
@@ -47,16 +46,34 @@ def register(subparsers) -> None:
         "(each parent on its own classes, the shared ancestor, the routed-parent oracle, the ancestor trained on the "
         "union instead of bred) and what racing changed against exhaustive scoring.",
     )
-    experiment.add_argument("--family", type=Path, default=None, help="folder of the bundled family (default: the bundled checkpoints/)")
-    experiment.add_argument("--corpus", default="builtin", help="built-in corpus: fitness on its val split, report on its test split (default builtin)")
-    experiment.add_argument("--seeds", type=cliutil.bounded_int("--seeds", 1, limits.MAX_EXPERIMENT_SEEDS), default=1,
-                            help=f"Darwin (search) seeds per pair (default 1, at most {limits.MAX_EXPERIMENT_SEEDS})")
-    experiment.add_argument("--replicates", type=cliutil.bounded_int("--replicates", 1, 10), default=3,
-                            help="training seeds: the bundled pairs and their forks/independents retrained with other "
-                            "seeds (trained when missing, about 15 minutes each on 2 CPU cores; default 3)")
-    experiment.add_argument("--compare-racing", action=argparse.BooleanOptionalAction, default=True,
-                            help="run each pair's first search seed exhaustively too, to report whether racing crowned "
-                            "the same champion (default on)")
+    experiment.add_argument(
+        "--family", type=Path, default=None, help="folder of the bundled family (default: the bundled checkpoints/)"
+    )
+    experiment.add_argument(
+        "--corpus",
+        default="builtin",
+        help="built-in corpus: fitness on its val split, report on its test split (default builtin)",
+    )
+    experiment.add_argument(
+        "--seeds",
+        type=cliutil.bounded_int("--seeds", 1, limits.MAX_EXPERIMENT_SEEDS),
+        default=1,
+        help=f"Darwin (search) seeds per pair (default 1, at most {limits.MAX_EXPERIMENT_SEEDS})",
+    )
+    experiment.add_argument(
+        "--replicates",
+        type=cliutil.bounded_int("--replicates", 1, 10),
+        default=3,
+        help="training seeds: the bundled pairs and their forks/independents retrained with other "
+        "seeds (trained when missing, about 15 minutes each on 2 CPU cores; default 3)",
+    )
+    experiment.add_argument(
+        "--compare-racing",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run each pair's first search seed exhaustively too, to report whether racing crowned "
+        "the same champion (default on)",
+    )
     add_evolution_options(experiment, seed=False)
     experiment.add_argument("-o", "--out", type=Path, default=None, metavar="OUTDIR", help="write the logs here")
     experiment.add_argument("--json", action="store_true", help="print one JSON object")
@@ -65,10 +82,12 @@ def register(subparsers) -> None:
     experiment.set_defaults(handler=cmd_experiment)
 
 
-
 def _mean_sd(values: list[float]) -> dict[str, float]:
-    return {"mean": round(statistics.fmean(values), 6), "sd": round(statistics.stdev(values), 6) if len(values) > 1 else 0.0,
-            "values": [round(v, 6) for v in values]}
+    return {
+        "mean": round(statistics.fmean(values), 6),
+        "sd": round(statistics.stdev(values), 6) if len(values) > 1 else 0.0,
+        "values": [round(v, 6) for v in values],
+    }
 
 
 def replicate_family(family: Path, replicates: int, where: Path | None = None) -> dict[int, Path]:
@@ -80,8 +99,13 @@ def replicate_family(family: Path, replicates: int, where: Path | None = None) -
     folders = {0: family}
     if replicates <= 1:
         return folders
-    needed = [k for k in range(1, replicates) if not all(
-        (family / f"replicates/seed{k}" / path).exists() for path in (*SHARED_ANCESTOR_PAIR, *INDEPENDENT_PAIR))]
+    needed = [
+        k
+        for k in range(1, replicates)
+        if not all(
+            (family / f"replicates/seed{k}" / path).exists() for path in (*SHARED_ANCESTOR_PAIR, *INDEPENDENT_PAIR)
+        )
+    ]
     root = family
     if needed:
         import os
@@ -96,8 +120,15 @@ def replicate_family(family: Path, replicates: int, where: Path | None = None) -
             if not (root / ANCESTOR).exists():
                 shutil.copyfile(family / ANCESTOR, root / ANCESTOR)
         print(f"training replicates {needed} of the forks and independents into {root / 'replicates'}", file=sys.stderr)
-        build_family("builtin", root, size="small", device="cpu", replicates=replicates,
-                     only=[f"replicates/seed{k}/" for k in needed], readmes=False)
+        build_family(
+            "builtin",
+            root,
+            size="small",
+            device="cpu",
+            replicates=replicates,
+            only=[f"replicates/seed{k}/" for k in needed],
+            readmes=False,
+        )
     for k in range(1, replicates):
         folders[k] = root / f"replicates/seed{k}"
     return folders
@@ -112,8 +143,12 @@ def cmd_experiment(args: argparse.Namespace) -> None:
         ("independent inits", "different basins", INDEPENDENT_PAIR, None),
         ("shared ancestor", "same basin", SHARED_ANCESTOR_PAIR, family / ANCESTOR),
     ]
-    summary: dict[str, Any] = {"corpus": args.corpus, "seeds": list(range(args.seeds)),
-                               "training_seeds": list(range(args.replicates)), "arms": {}}
+    summary: dict[str, Any] = {
+        "corpus": args.corpus,
+        "seeds": list(range(args.seeds)),
+        "training_seeds": list(range(args.replicates)),
+        "arms": {},
+    }
     executor = executor_from_args(args)
     try:
         _run_arms(args, folders, device, trained, arms, summary, executor)
@@ -134,22 +169,41 @@ def _run_arms(args, folders, device, trained, arms, summary, executor) -> None:
 
     for origin, basin, (path_a, path_b), ancestor_path in arms:
         stem = "shared" if origin == "shared ancestor" else "independent"
-        ancestor = load_checkpoint(ancestor_path, trust=args.trust) if ancestor_path and ancestor_path.exists() else None
+        ancestor = (
+            load_checkpoint(ancestor_path, trust=args.trust) if ancestor_path and ancestor_path.exists() else None
+        )
         logs, replicates, racing = [], [], []
         for k, folder in folders.items():
             a = load_checkpoint(folder / path_a, trust=args.trust)
             b = load_checkpoint(folder / path_b, trust=args.trust)
-            data_args = argparse.Namespace(corpus=args.corpus, classes=None, chars_per_class=None, data_seed=0, text=None)
+            data_args = argparse.Namespace(
+                corpus=args.corpus, classes=None, chars_per_class=None, data_seed=0, text=None
+            )
             fitness, report = pair_data(a, b, data_args)
             replicate_logs = []
             for seed in range(args.seeds):
                 settings = settings_from_args(args, seed=seed)
                 tag = f"[{origin}, training seed {k}, search seed {seed}] "
-                evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=device,
-                                      progress=progress_reporter(not args.json, tag), executor=executor)
+                evolution = Evolution(
+                    a,
+                    b,
+                    fitness,
+                    settings,
+                    report=report,
+                    ancestor=ancestor,
+                    device=device,
+                    progress=progress_reporter(not args.json, tag),
+                    executor=executor,
+                )
                 log = evolution.run()
-                log["arm"] = {"origin": origin, "basin": basin, "corpus": args.corpus, "seed": seed,
-                              "training_seed": k, "parents": [str(folder / path_a), str(folder / path_b)]}
+                log["arm"] = {
+                    "origin": origin,
+                    "basin": basin,
+                    "corpus": args.corpus,
+                    "seed": seed,
+                    "training_seed": k,
+                    "parents": [str(folder / path_a), str(folder / path_b)],
+                }
                 replicate_logs.append(log)
                 if args.out:
                     args.out.mkdir(parents=True, exist_ok=True)
@@ -160,9 +214,17 @@ def _run_arms(args, folders, device, trained, arms, summary, executor) -> None:
                     save_log(log, args.out / f"darwin_log_{stem}_train{k}_seed{seed}.json")
                 if args.compare_racing and settings.racing and seed == 0:
                     # the same run scored exhaustively: does racing crown the same child?
-                    full = Evolution(a, b, fitness, with_changes(settings, racing=False), report=report,
-                                     ancestor=ancestor, device=device,
-                                     progress=progress_reporter(not args.json, tag + "(exhaustive) "), executor=executor).run()
+                    full = Evolution(
+                        a,
+                        b,
+                        fitness,
+                        with_changes(settings, racing=False),
+                        report=report,
+                        ancestor=ancestor,
+                        device=device,
+                        progress=progress_reporter(not args.json, tag + "(exhaustive) "),
+                        executor=executor,
+                    ).run()
                     racing.append(_racing_versus_exhaustive(log, full, k))
             summary_k = _summarize_arm(replicate_logs)
             summary_k["pair"] = [a.name, b.name]
@@ -179,8 +241,11 @@ def _run_arms(args, folders, device, trained, arms, summary, executor) -> None:
             first = [log for log in logs if log["arm"]["training_seed"] == 0]
             a0 = load_checkpoint(folders[0] / path_a, trust=args.trust)
             b0 = load_checkpoint(folders[0] / path_b, trust=args.trust)
-            report0 = pair_data(a0, b0, argparse.Namespace(corpus=args.corpus, classes=None, chars_per_class=None,
-                                                           data_seed=0, text=None))[1]
+            report0 = pair_data(
+                a0,
+                b0,
+                argparse.Namespace(corpus=args.corpus, classes=None, chars_per_class=None, data_seed=0, text=None),
+            )[1]
             arm["trained_control"] = _trained_control(trained, first, report0, args.trust, device, a0, b0)
         summary["arms"][origin] = arm
 
@@ -210,7 +275,9 @@ def _summarize_arm(logs: list[dict[str, Any]]) -> dict[str, Any]:
         "stride": first["scoring"]["stride"],
         "parents": first["report"]["vigor"]["parents"],
         "gen0_child": vigor and first["report"]["gen0_vigor"]["child_bpc"],
-        "gen0_vs_best_parent": {k: first["report"]["gen0_vigor"]["best_parent"][k] for k in ("value", "low", "high", "positive")},
+        "gen0_vs_best_parent": {
+            k: first["report"]["gen0_vigor"]["best_parent"][k] for k in ("value", "low", "high", "positive")
+        },
         "champion": _mean_sd([v["child_bpc"] for v in vigor]),
         "vigor_best_parent": _mean_sd([v["best_parent"]["value"] for v in vigor]),
         "positive_runs": sum(v["best_parent"]["positive"] for v in vigor),
@@ -220,18 +287,22 @@ def _summarize_arm(logs: list[dict[str, Any]]) -> dict[str, Any]:
     }
     own = {}
     for name in first["report"]["vigor"].get("own_classes", {}):
-        own[name] = {"baseline_bpc": first["report"]["vigor"]["own_classes"][name]["baseline_bpc"],
-                     "champion_bpc": _mean_sd([v["own_classes"][name]["child_bpc"] for v in vigor]),
-                     "vigor": _mean_sd([v["own_classes"][name]["value"] for v in vigor]),
-                     "positive_runs": sum(v["own_classes"][name]["positive"] for v in vigor),
-                     "negative_runs": sum(v["own_classes"][name]["high"] < 0 for v in vigor)}
+        own[name] = {
+            "baseline_bpc": first["report"]["vigor"]["own_classes"][name]["baseline_bpc"],
+            "champion_bpc": _mean_sd([v["own_classes"][name]["child_bpc"] for v in vigor]),
+            "vigor": _mean_sd([v["own_classes"][name]["value"] for v in vigor]),
+            "positive_runs": sum(v["own_classes"][name]["positive"] for v in vigor),
+            "negative_runs": sum(v["own_classes"][name]["high"] < 0 for v in vigor),
+        }
     arm["own_classes"] = own
     for key in ("ancestor", "routed_oracle"):
         if key in first["report"]["vigor"]:
-            arm[key] = {"baseline_bpc": first["report"]["vigor"][key]["baseline_bpc"],
-                        "vigor": _mean_sd([v[key]["value"] for v in vigor]),
-                        "positive_runs": sum(v[key]["positive"] for v in vigor),
-                        "negative_runs": sum(v[key]["high"] < 0 for v in vigor)}
+            arm[key] = {
+                "baseline_bpc": first["report"]["vigor"][key]["baseline_bpc"],
+                "vigor": _mean_sd([v[key]["value"] for v in vigor]),
+                "positive_runs": sum(v[key]["positive"] for v in vigor),
+                "negative_runs": sum(v[key]["high"] < 0 for v in vigor),
+            }
     return arm
 
 
@@ -247,14 +318,24 @@ def _trained_control(path: Path, logs, report: HeldOut, trust: bool, device, a, 
     rebuild = Evolution(a, b, report, settings, device=device)
     champion = rebuild.build(best["champion"]["genome"], {})
     engine = Engine.from_checkpoint(champion, device=device)
-    champion_scores = score_pieces(engine.forward, champion.vocab, report, context=control_scores.context,
-                                   stride=control_scores.stride, skip_unknown=settings.skip_unknown, device=device)
+    champion_scores = score_pieces(
+        engine.forward,
+        champion.vocab,
+        report,
+        context=control_scores.context,
+        stride=control_scores.stride,
+        skip_unknown=settings.skip_unknown,
+        device=device,
+    )
     diff = paired_difference(control_scores, champion_scores)
-    return {"name": control.name, "bpc": round(measurement.bpc, 6),
-            "interval": measurement.interval.to_dict() if measurement.interval else None,
-            "best_champion_seed": best["settings"]["seed"],
-            "control_minus_champion": diff.to_dict(),
-            "about": "the ancestor trained on all classes for 500 steps (styleA's + styleB's fork budget): train instead of breed"}
+    return {
+        "name": control.name,
+        "bpc": round(measurement.bpc, 6),
+        "interval": measurement.interval.to_dict() if measurement.interval else None,
+        "best_champion_seed": best["settings"]["seed"],
+        "control_minus_champion": diff.to_dict(),
+        "about": "the ancestor trained on all classes for 500 steps (styleA's + styleB's fork budget): train instead of breed",
+    }
 
 
 def format_experiment(summary: dict[str, Any]) -> str:
@@ -292,23 +373,33 @@ def format_experiment(summary: dict[str, Any]) -> str:
     for origin, arm in summary["arms"].items():
         lines.append(f"{origin}: controls (baseline - champion, mean ± sd over runs; positive: the champion is better)")
         for name, own in arm["own_classes"].items():
-            lines.append(f"  {name} on its own classes: {own['baseline_bpc']:.4f} vs champion {own['champion_bpc']['mean']:.4f}: "
-                         f"{own['vigor']['mean']:+.4f} ± {own['vigor']['sd']:.4f} ({own['positive_runs']}/{runs} positive, "
-                         f"{own['negative_runs']}/{runs} worse beyond noise)")
+            lines.append(
+                f"  {name} on its own classes: {own['baseline_bpc']:.4f} vs champion {own['champion_bpc']['mean']:.4f}: "
+                f"{own['vigor']['mean']:+.4f} ± {own['vigor']['sd']:.4f} ({own['positive_runs']}/{runs} positive, "
+                f"{own['negative_runs']}/{runs} worse beyond noise)"
+            )
         if "ancestor" in arm:
             anc = arm["ancestor"]
-            lines.append(f"  shared ancestor {anc['baseline_bpc']:.4f}: {anc['vigor']['mean']:+.4f} ± {anc['vigor']['sd']:.4f} "
-                         f"({anc['positive_runs']}/{runs} positive, {anc['negative_runs']}/{runs} worse beyond noise)")
+            lines.append(
+                f"  shared ancestor {anc['baseline_bpc']:.4f}: {anc['vigor']['mean']:+.4f} ± {anc['vigor']['sd']:.4f} "
+                f"({anc['positive_runs']}/{runs} positive, {anc['negative_runs']}/{runs} worse beyond noise)"
+            )
         if "routed_oracle" in arm:
             orc = arm["routed_oracle"]
-            lines.append(f"  routed-parent oracle {orc['baseline_bpc']:.4f}: {orc['vigor']['mean']:+.4f} ± {orc['vigor']['sd']:.4f} "
-                         f"({orc['positive_runs']}/{runs} positive, {orc['negative_runs']}/{runs} worse beyond noise)")
+            lines.append(
+                f"  routed-parent oracle {orc['baseline_bpc']:.4f}: {orc['vigor']['mean']:+.4f} ± {orc['vigor']['sd']:.4f} "
+                f"({orc['positive_runs']}/{runs} positive, {orc['negative_runs']}/{runs} worse beyond noise)"
+            )
         if "trained_control" in arm:
             tc = arm["trained_control"]
             d = tc["control_minus_champion"]
-            lines.append(f"  trained instead of bred ({tc['name']}) {tc['bpc']:.4f}: control - best champion "
-                         f"{d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]")
+            lines.append(
+                f"  trained instead of bred ({tc['name']}) {tc['bpc']:.4f}: control - best champion "
+                f"{d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+            )
         data = arm["data"]
-        lines.append(f"  measured on {data['name']} {data['split']}, {len(data['classes'])} classes, {data['chars']:,} chars "
-                     f"(stratified), context {arm['context']}, stride {arm['stride']}")
+        lines.append(
+            f"  measured on {data['name']} {data['split']}, {len(data['classes'])} classes, {data['chars']:,} chars "
+            f"(stratified), context {arm['context']}, stride {arm['stride']}"
+        )
     return "\n".join(lines)

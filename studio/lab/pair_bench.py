@@ -43,10 +43,19 @@ def bench_darwin(report, quick: bool) -> None:
         data_s, (fitness, test) = timed(lambda: (heldout_for([a, b], "val"), heldout_for([a, b], "test")))
         report.add("darwin: held-out val and test data of the pair (one corpus load)", data_s)
         population, generations = (8, 2) if quick else (16, 2)
-        _darwin_pair(report, f"styleA x styleB, {population} x {generations} gens", a, b, fitness, test,
-                     DarwinSettings(population=population, generations=generations, seed=0))
-        report.note(f"darwin: the styleA x styleB suite took {time.perf_counter() - started:.1f} s in all "
-                    "(data, warm-up run, the three timed runs)")
+        _darwin_pair(
+            report,
+            f"styleA x styleB, {population} x {generations} gens",
+            a,
+            b,
+            fitness,
+            test,
+            DarwinSettings(population=population, generations=generations, seed=0),
+        )
+        report.note(
+            f"darwin: the styleA x styleB suite took {time.perf_counter() - started:.1f} s in all "
+            "(data, warm-up run, the three timed runs)"
+        )
     else:
         report.note("darwin: the bundled checkpoints are not installed; the styleA x styleB comparison is skipped")
     if quick:
@@ -56,16 +65,26 @@ def bench_darwin(report, quick: bool) -> None:
     for seed, name in ((1, "forkA"), (2, "forkB")):
         fork = random_checkpoint(**CARD_ARTIST_CONFIG, seed=0, name=name)
         generator = torch.Generator().manual_seed(seed)
-        fork.state_dict = {k: v + 0.05 * v.std(unbiased=False) * torch.randn(v.shape, generator=generator)
-                           if v.is_floating_point() and v.numel() > 1 else v for k, v in ancestor.state_dict.items()}
+        fork.state_dict = {
+            k: v + 0.05 * v.std(unbiased=False) * torch.randn(v.shape, generator=generator)
+            if v.is_floating_point() and v.numel() > 1
+            else v
+            for k, v in ancestor.state_dict.items()
+        }
         forks.append(fork)
     pieces = split_pieces(load_corpus("builtin").pieces)["train"]
     text = "".join(frame_piece(p.art, None, "unconditional") for p in pieces)
     text = "".join(c for c in text if c in set(ancestor.vocab.chars))
     fitness = heldout_from_text(text[:100_000], "builtin-train-100k")
     test = heldout_from_text(text[100_000:110_000], "builtin-train-next-10k")
-    _darwin_pair(report, "3.2M-param forks, 16 children x 1 gen, 100k chars", *forks, fitness, test,
-                 DarwinSettings(population=16, generations=1, seed=0, context=256))
+    _darwin_pair(
+        report,
+        "3.2M-param forks, 16 children x 1 gen, 100k chars",
+        *forks,
+        fitness,
+        test,
+        DarwinSettings(population=16, generations=1, seed=0, context=256),
+    )
 
 
 def _darwin_pair(report, what: str, a, b, fitness, test, settings) -> None:
@@ -104,10 +123,15 @@ def _darwin_pair(report, what: str, a, b, fitness, test, settings) -> None:
     )
     darwin._REFERENCE_SCORES.clear()
     cold, log = timed(Evolution(a, b, fitness, replace(settings, racing=True), report=test).run)
-    report.add(f"darwin {what}: racing, parents not yet scored in this process (ours only)", cold,
-               same_log=_same_log(log, raced))
-    report.note("darwin: exhaustive and racing rows ran after a warm-up run of the pair (parents' scores and the "
-                "CPU thread choice kept in the process); the 'not yet scored' row is a first run's cost")
+    report.add(
+        f"darwin {what}: racing, parents not yet scored in this process (ours only)",
+        cold,
+        same_log=_same_log(log, raced),
+    )
+    report.note(
+        "darwin: exhaustive and racing rows ran after a warm-up run of the pair (parents' scores and the "
+        "CPU thread choice kept in the process); the 'not yet scored' row is a first run's cost"
+    )
 
 
 def _same_log(first: dict, second: dict) -> bool:
@@ -143,7 +167,7 @@ def bench_nursery(report, quick: bool) -> None:
     def litter(device: str, eager: bool = False, judge_all: bool = True) -> tuple[float, float, list[str]]:
         nursery = Nursery(a, b, BreedRecipe("slerp", t=0.5), heldout=heldout)
         kids = nursery.first_litter(size=size, label="Birds").kids
-        nursery.judge_data(device)  # the parents are scored once per session, not per litter
+        nursery.pair_judge.baseline_scores(nursery.judge_data(), device=device)  # once per session, not per litter
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
         def draw_all() -> None:
@@ -170,12 +194,13 @@ def bench_nursery(report, quick: bool) -> None:
         import os
 
         from studio.model.engine import Engine
-        from studio.model.judge import _bootstrap_weights, measurement_of, score_pieces, vigor_report
+        from studio.model.judge import _bootstrap_weights, score_pieces
         from studio.train.bench import todays_forward
 
         nursery = Nursery(a, b, BreedRecipe("slerp", t=0.5), heldout=heldout)
         kids = nursery.first_litter(size=size, label="Birds").kids
-        judge = nursery.judge_data("cpu")
+        data, judge = nursery.judge_data(), nursery.pair_judge
+        baselines = judge.baseline_scores(data, device="cpu")
         for kid in kids:
             nursery.build(kid)
         os.environ["DARWASCII_CPU_THREADS"] = "fixed"
@@ -184,11 +209,16 @@ def bench_nursery(report, quick: bool) -> None:
             for kid in kids:
                 ckpt = nursery.build(kid)
                 engine = Engine(ckpt.build_model())
-                scores = score_pieces(lambda ids, engine=engine: todays_forward(engine, ids), ckpt.vocab,
-                                      judge["heldout"], context=judge["context"], stride=judge["stride"])
+                scores = score_pieces(
+                    lambda ids, engine=engine: todays_forward(engine, ids),
+                    ckpt.vocab,
+                    data,
+                    context=judge.context,
+                    stride=judge.stride,
+                )
                 _bootstrap_weights.cache_clear()
-                kid.measurement = measurement_of(scores, judge["heldout"], context_note=judge["note"]).to_dict()
-                kid.vigor = vigor_report(scores, judge["parents"], judge["classes"])
+                judged = judge.verdict(scores, data, baselines)
+                kid.measurement, kid.vigor = judged.measurement.to_dict(), judged.vigor
         finally:
             del os.environ["DARWASCII_CPU_THREADS"]
         return time.perf_counter() - start
@@ -200,12 +230,18 @@ def bench_nursery(report, quick: bool) -> None:
     judge_s = min(judge_s, litter("cpu")[1])
     one_by_one_s = min(one_by_one_s, litter("cpu", judge_all=False)[1])
     report.add(f"nursery litter of {size} on the CPU: draw one piece each", draw_s)
-    report.add(f"nursery litter of {size} on the CPU: judge (val, {heldout.identity.chars} chars), "
-               "one by one vs one pass (both ours)", judge_s, one_by_one_s)
+    report.add(
+        f"nursery litter of {size} on the CPU: judge (val, {heldout.identity.chars} chars), "
+        "one by one vs one pass (both ours)",
+        judge_s,
+        one_by_one_s,
+    )
     report.add(f"nursery litter of {size} on the CPU: judge, today's path vs ours", judge_s, today_s)
-    report.note("nursery: today's path = before issue 23: each child judged alone with a freshly built nGPT "
-                "module, the forward of then at PyTorch's thread setting, bootstrap weights made per interval "
-                "(the bootstrap's vectorisation is in both)")
+    report.note(
+        "nursery: today's path = before issue 23: each child judged alone with a freshly built nGPT "
+        "module, the forward of then at PyTorch's thread setting, bootstrap weights made per interval "
+        "(the bootstrap's vectorisation is in both)"
+    )
     if not torch.cuda.is_available():
         report.note("nursery: CUDA not available: no eager-vs-graph rows")
         return
@@ -214,8 +250,10 @@ def bench_nursery(report, quick: bool) -> None:
     draw_s, judge_s, pieces = litter("cuda")
     report.add(f"nursery litter of {size} on CUDA: draw one piece each, eager vs CUDA graph", draw_s, eager_draw)
     report.add(f"nursery litter of {size} on CUDA: judge each", judge_s, eager_judge)
-    report.note(f"nursery: pieces equal to the CPU's: CUDA graph {sum(x == y for x, y in zip(pieces, cpu_pieces))}"
-                f"/{size}, CUDA eager {sum(x == y for x, y in zip(eager_pieces, cpu_pieces))}/{size}")
+    report.note(
+        f"nursery: pieces equal to the CPU's: CUDA graph {sum(x == y for x, y in zip(pieces, cpu_pieces))}"
+        f"/{size}, CUDA eager {sum(x == y for x, y in zip(eager_pieces, cpu_pieces))}/{size}"
+    )
 
 
 # -- `darwascii bench eval` -----------------------------------------------------------------------

@@ -30,8 +30,11 @@ def training_facts(ckpt: Any) -> TrainingFacts:
         classes = list(getattr(ckpt, "labels", []) or [])
     # the spec that loads the corpus again, when recorded (newer recipes); else its name
     corpus = recipe.get("corpus_source") or recipe.get("corpus") or inherited.get("corpus")
-    return TrainingFacts(int(context) if isinstance(context, (int, float)) and context >= 2 else None,
-                         tuple(str(c) for c in classes), str(corpus) if corpus else None)
+    return TrainingFacts(
+        int(context) if isinstance(context, (int, float)) and context >= 2 else None,
+        tuple(str(c) for c in classes),
+        str(corpus) if corpus else None,
+    )
 
 
 def inherited_training(parents: Sequence[Any]) -> dict[str, Any]:

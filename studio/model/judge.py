@@ -17,7 +17,9 @@ One definition, used by the CLI, the app and Darwin alike:
 * **Vigor** = best parent minus child on the same data (positive: the child is
   better), "positive" only when the 95% interval of that difference excludes zero;
   reported beside each parent on its own classes, the shared ancestor and the
-  routed-parent oracle (each class scored by the parent trained on it).
+  routed-parent oracle (each class scored by the parent trained on it): the typed
+  report is ``studio.model.vigor``, and ``studio.breed.pair_judge`` judges a child of
+  two parents against all of them.
 
 A :class:`Measurement` carries a bpc with its provenance; ``caption()`` is what the
 app writes beside the number ("test · 13 classes · ctx 128") and ``command()`` the
@@ -687,80 +689,6 @@ def barrier_with_interval(ts: Sequence[float], scores: Sequence[PieceScores], re
     samples = (path - chord).max(axis=1)
     barrier.interval = _percentile_interval(barrier.value, samples, resamples, seed)
     return barrier
-
-
-# -- vigor ----------------------------------------------------------------------------------
-
-
-def vigor_report(
-    child: PieceScores,
-    parents: Mapping[str, PieceScores],
-    parent_classes: Mapping[str, Sequence[str]],
-    *,
-    ancestor: tuple[str, PieceScores] | None = None,
-    resamples: int = RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-) -> dict[str, Any]:
-    """Vigor of ``child`` against (a) the best parent on all the data, (b) each parent on
-    its own classes, (c) the shared ancestor, (d) the routed-parent oracle.
-
-    Every difference is ``baseline - child`` in bpc (positive: the child is better)
-    with its paired, class-stratified 95% bootstrap interval.
-    """
-    names = list(parents)
-    best = min(names, key=lambda n: parents[n].bpc)
-
-    def versus(baseline: PieceScores, kid: PieceScores) -> dict[str, Any]:
-        diff = paired_difference(baseline, kid, resamples, seed)
-        return {"baseline_bpc": round(baseline.bpc, 6), "child_bpc": round(kid.bpc, 6), **diff.to_dict(),
-                "positive": diff.positive}
-
-    report: dict[str, Any] = {
-        "definition": "baseline bpc - child bpc on the same pieces (positive: the child is better); 95% interval "
-        f"from {resamples} paired per-piece bootstrap resamples stratified by class (seed {seed})",
-        "child_bpc": round(child.bpc, 6),
-        "best_parent": {"name": best, **versus(parents[best], child)},
-        "parents": {n: round(s.bpc, 6) for n, s in parents.items()},
-    }
-    present = set(child.classes)
-    own: dict[str, Any] = {}
-    for name in names:
-        mine = [c for c in parent_classes.get(name, ()) if c in present]
-        if mine and len(mine) < len(present):
-            own[name] = {"classes": mine, **versus(parents[name].select(mine), child.select(mine))}
-    report["own_classes"] = own
-    # per-class table: every model's bpc on each class
-    table = []
-    child_classes = child.class_bpc()
-    parent_tables = {n: s.class_bpc() for n, s in parents.items()}
-    # rows in the parents' class order (A's classes, then B's), then any others
-    known = [c for n in names for c in parent_classes.get(n, ()) if c in present]
-    for label in dict.fromkeys(known + list(child.classes)):
-        owners = [n for n in names if label in parent_classes.get(n, ())]
-        row = {"class": label, "trained_by": owners, "child": round(child_classes[label], 6)}
-        row.update({n: round(parent_tables[n][label], 6) for n in names})
-        table.append(row)
-    report["per_class"] = table
-    if ancestor is not None:
-        report["ancestor"] = {"name": ancestor[0], **versus(ancestor[1], child)}
-    owner_of = {}
-    for label in present:
-        owners = [n for n in names if label in parent_classes.get(n, ())]
-        if len(owners) == 1:
-            owner_of[label] = owners[0]
-    if len(owner_of) == len(present) and len(set(owner_of.values())) > 1:
-        oracle = routed(parents, owner_of)
-        report["routed_oracle"] = {"routing": owner_of, **versus(oracle, child)}
-    return report
-
-
-def vigor_summary(report: Mapping[str, Any]) -> str:
-    """One line: vigor against the best parent with its interval and verdict."""
-    best = report["best_parent"]
-    verdict = "beyond noise" if best["positive"] else ("worse than" if best["high"] < 0 else "not distinguishable from")
-    if best["positive"]:
-        return f"vigor {best['value']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}] bpc vs {best['name']} ({verdict})"
-    return f"vigor {best['value']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}] bpc: child {verdict} {best['name']}"
 
 
 def dumps(obj: Any) -> str:

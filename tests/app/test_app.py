@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from studio.app import jobs
+from studio.work import handlers, requests
 from studio.app.tree_view import checkpoint_mime
 from studio.model.sampler import SampleSettings
 
@@ -94,7 +94,7 @@ def test_a_failing_job_shows_a_notice_and_the_app_keeps_working(qtbot, make_wind
     open_and_wait(window, snapshot)
     record = window.library.find_by_name("apehex/styleA")
     with qtbot.waitSignal(window.jobEnded, timeout=20000, check_params_cb=lambda jid, how: how == "failed"):
-        window.worker.submit("bad label", jobs.sample_job(record.path, None, SampleSettings(label="Cats€", count=1)))
+        window.worker.submit("bad label", requests.Sample(record.path, None, SampleSettings(label="Cats€", count=1)))
     assert "does not know" in window.statusBar().currentMessage()
     assert any("does not know" in m for m in window.jobs.messages()), window.jobs.messages()
     _select(qtbot, window, record.id)
@@ -181,7 +181,7 @@ def test_trusting_a_file_imports_it_in_the_worker(qtbot, make_window, open_and_w
     assert len(window.library.checkpoints()) == 1  # the answer Yes loaded it, off the GUI thread
     # the trust is remembered for that content: a later job (sampling) loads it too
     record = window.library.checkpoints()[0]
-    assert jobs.load(record.path) is not None
+    assert handlers.load(record.path) is not None
     with qtbot.waitSignal(window.jobEnded, timeout=30000) as ended:
         window.gallery_actions.sample(SampleSettings(count=1, max_chars=20), record.id)
     assert ended.args[1] == "done"

@@ -6,7 +6,7 @@ import time
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from studio.app import jobs
+from studio.work import requests
 from studio.app.qtdeps import install_line, missing_libraries
 
 CANCEL_WITHIN_S = 2.0  # "about a second", with room for a loaded CI machine
@@ -39,7 +39,7 @@ def test_cancel_stops_a_long_training_and_keeps_its_checkpoint(qtbot, make_windo
     open_and_wait(window, snapshot)
     out = tmp_path / "long" / "model.pt"
     shape = {"dim": 32, "depth": 1, "heads": 2, "dim_head": 16}
-    job_id = window.worker.submit("Train long", jobs.train_job("builtin", out, "conditional", 100000, None, shape,
+    job_id = window.worker.submit("Train long", requests.Train("builtin", out, "conditional", 100000, None, shape,
                                                                name="long-one"))
     row = _cancel_from_jobs_panel(qtbot, window, job_id, started=lambda: "step" in window.jobs.rows[job_id].status.text())
     assert out.exists() and "saved step" in row.status.text()  # the step it reached is kept
@@ -69,7 +69,7 @@ def test_cancel_stops_darwin_and_a_scan(qtbot, make_window, open_and_wait, snaps
     assert "cancelled" in window.bay.result.text() and window.bay.breed_button.isEnabled()
     # a scan along many points, from the Jobs panel
     a, b = (window.library.get(ids[n]) for n in ("apehex/styleA", "apehex/styleB"))
-    job_id = window.worker.submit("Scan long", jobs.scan_job(a.path, b.path, points=400))
+    job_id = window.worker.submit("Scan long", requests.Scan(a.path, b.path, points=400))
     _cancel_from_jobs_panel(qtbot, window, job_id, started=lambda: "point" in window.jobs.rows[job_id].status.text())
 
 

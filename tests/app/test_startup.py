@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-GUI_MODULES = "studio.app.main, studio.app.main_window, studio.library, studio.library.export, studio.breed, studio.model"
+# what the GUI thread imports: the window, and what it hands the worker (requests, a nursery session's state)
+GUI_MODULES = (
+    "studio.app.main, studio.app.main_window, studio.library, studio.library.export, studio.breed, studio.model, "
+    "studio.work.requests, studio.work.state, studio.breed.litters, studio.model.vigor"
+)
 
 
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess:

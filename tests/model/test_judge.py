@@ -16,9 +16,9 @@ from studio.model.judge import (
     heldout_from_text,
     measure,
     paired_difference,
-    vigor_report,
 )
 from studio.model.synthetic import random_checkpoint
+from studio.model.vigor import VigorReport, vigor_report
 
 
 def scores_from_bpc(bpc_per_piece, classes, chars=100):
@@ -124,7 +124,11 @@ def test_vigor_sees_a_generalist_that_averages_two_specialists():
     a = scores_from_bpc(np.r_[np.full(50, 1.0), np.full(50, 3.0)] + noise, classes)
     b = scores_from_bpc(np.r_[np.full(50, 3.0), np.full(50, 1.2)] + noise, classes)
     child = scores_from_bpc(np.full(100, 1.5) + noise, classes)
-    report = vigor_report(child, {"A": a, "B": b}, {"A": ["X"], "B": ["Y"]})
+    typed = vigor_report(child, {"A": a, "B": b}, {"A": ["X"], "B": ["Y"]})
+    report = typed.to_dict()
+    assert VigorReport.from_dict(report).to_dict() == report  # the JSON logs and checkpoints carry reads back
+    assert [c.short for c in typed.comparisons()] == ["vigor", "own classes", "own classes", "oracle"]
+    assert typed.strongest().name == "A on its own 1 classes" and typed.standing()[1] == "worse"
     best = report["best_parent"]
     assert best["name"] == "A" and best["value"] == pytest.approx(2.0 - 1.5, abs=1e-6) and best["positive"]
     assert report["own_classes"]["A"]["value"] == pytest.approx(1.0 - 1.5, abs=1e-6)
