@@ -189,8 +189,9 @@ class Worker(QObject):
                on_cancelled: Callable | None = None, automatic: bool = False,
                on_restart: Callable | None = None) -> int:
         """Queue ``work`` (a request, or a callable ``fn(ctx)``); the callbacks run in the GUI
-        thread (``on_cancelled`` defaults to ``on_failed``, called with the cancellation's message). ``automatic``: the app
-        started it, not the user: it waits behind the user's jobs and pauses for them
+        thread (``on_cancelled`` defaults to ``on_failed``, called with the cancellation's
+        message). ``automatic``: the app started it, not the user: it waits behind the user's
+        jobs and pauses for them
         (``on_restart(why)`` when it was paused and will run again from the start)."""
         job = Job(next(self._ids), title, work, automatic=automatic)
         self._jobs[job.job_id] = job
