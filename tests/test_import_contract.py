@@ -273,7 +273,9 @@ def test_the_core_never_imports_the_lab_or_the_worker_boundary():
         if _within(t, "studio.lab") or _within(t, "studio.work")
     ]
     assert found == []
-    assert [(m, t) for m, ts in import_graph().items() if _within(m, "studio.app") for t in ts if _within(t, "studio.lab")] == []
+    assert [
+        (m, t) for m, ts in import_graph().items() if _within(m, "studio.app") for t in ts if _within(t, "studio.lab")
+    ] == []
 
 
 def test_only_the_worker_imports_the_handlers():

@@ -120,9 +120,7 @@ class Exports(QObject):
                 return None
             self.say(f"A checkpoint is a .pt file: writing {repaired}")
             path = repaired
-        return self.worker.submit(
-            f"Export {record.name}", requests.ExportCheckpoint(record, path), on_done=self._wrote
-        )
+        return self.worker.submit(f"Export {record.name}", requests.ExportCheckpoint(record, path), on_done=self._wrote)
 
 
 def render_gallery_png(title: str, cards, header=None) -> QImage:

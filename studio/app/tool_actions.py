@@ -69,6 +69,7 @@ class ToolActions(QObject):
 
     def open_paths(self, paths, read_only: bool = False, on_done=None) -> int:
         """Import folders/files in the worker; asks about untrusted files afterwards."""
+
         def done(reports):
             added = sum(len(r.added) for r in reports)
             failed = [f for r in reports for f in r.failed]

@@ -48,5 +48,8 @@ def test_a_tie_within_noise_is_neutral_and_a_report_without_controls_is_the_best
     vigor = _report(_entry(0.05, 0.02, 0.08), oracle=_entry(0.0, -0.02, 0.02))
     assert figures.what_holds(vigor) == ("not distinguishable from the routed-parent oracle", figures.NEUTRAL)
     alone = _report(_entry(-0.01, -0.03, 0.01))
-    assert VigorReport.from_dict(alone).strongest().short == "vigor" and figures.tree_badge(alone) == ("vigor -0.010", figures.NEUTRAL)
+    assert VigorReport.from_dict(alone).strongest().short == "vigor" and figures.tree_badge(alone) == (
+        "vigor -0.010",
+        figures.NEUTRAL,
+    )
     assert "vs" not in figures.headline_html(alone)
