@@ -247,7 +247,7 @@ def test_circles_are_found_where_they_are_known():
 
 def test_the_walk_sees_imports_of_submodules_and_by_name():
     graph = import_graph()
-    assert "studio.library.genealogy" in graph["studio.library.store"]  # from studio.library import genealogy
+    assert "studio.library.genealogy" in graph["studio.library.importing"]  # from studio.library import genealogy
     assert "studio.lab.pair_bench" in graph["studio.lab.bench"]  # a suite, by its dotted name
     assert "studio.breed.methods.slerp" in graph["studio.breed.methods"]
 
