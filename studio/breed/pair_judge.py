@@ -33,9 +33,6 @@ from studio.model.judge import (
 )
 from studio.model.vigor import VigorReport, vigor_report
 
-BASELINES = ("A", "B", "ancestor")
-
-
 @dataclass
 class Judgement:
     """A child judged against its pair's baselines on the same pieces."""
@@ -117,10 +114,6 @@ class PairJudge:
                 zip(models, self.score(list(models.values()), data, device=device, cancel=cancel))
             )
         return self._baselines[key]
-
-    def remember(self, data: HeldOut, scores: dict[str, PieceScores]) -> None:
-        """Baseline scores on ``data`` made elsewhere by the same definition (Darwin's memo)."""
-        self._baselines[data.identity.sha256] = dict(scores)
 
     def verdict(self, child: PieceScores, data: HeldOut, baselines: dict[str, PieceScores]) -> Judgement:
         """A child's judgement from its scores and the baselines' on the same ``data``."""

@@ -52,11 +52,6 @@ class CheckpointRecord:
         return value if isinstance(value, int) else None
 
     @property
-    def is_placeholder(self) -> bool:
-        """A parent that a child names but that is not in the library."""
-        return self.path is None
-
-    @property
     def measurements(self) -> list[dict]:
         """The judge's measurements of this checkpoint (dicts of ``Measurement.to_dict``),
         its own first: the one its file carried, or the first the studio made."""

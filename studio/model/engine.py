@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -378,10 +378,6 @@ class Population:
                     alpha_ff=stacked([layer.alpha_ff for layer in layers]).unsqueeze(1),
                 )
             )
-
-    @classmethod
-    def from_checkpoints(cls, checkpoints: Sequence[Any], device: str | torch.device = "cpu") -> "Population":
-        return cls([Engine.from_checkpoint(c, device=device) for c in checkpoints])
 
     @torch.inference_mode()
     def forward(self, ids: torch.Tensor) -> torch.Tensor:

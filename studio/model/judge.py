@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import math
 import shlex
 from collections import Counter
@@ -116,17 +115,6 @@ class HeldOut:
     @property
     def text(self) -> str:
         return "".join(self.texts)
-
-    def restricted(self, keep: Sequence[str]) -> "HeldOut":
-        """The same data, only the pieces of classes in ``keep`` (identity notes it)."""
-        wanted = set(keep)
-        rows = [(t, c) for t, c in zip(self.texts, self.classes) if c in wanted]
-        classes = tuple(c for c in self.identity.classes if c in wanted)
-        chars = tuple(n for c, n in zip(self.identity.classes, self.identity.class_chars) if c in wanted)
-        texts = [t for t, _ in rows]
-        identity = _replace_identity(self.identity, classes=classes, class_chars=chars, pieces=len(rows),
-                                     chars=sum(map(len, texts)), sha256=text_sha256(texts, self.identity.framing))
-        return HeldOut(identity, texts, [c for _, c in rows])
 
     def subset(self, fraction: float, seed: int = 0) -> "HeldOut":
         """A stratified slice: about ``fraction`` of each class's pieces (at least one), in stream order.
@@ -689,7 +677,3 @@ def barrier_with_interval(ts: Sequence[float], scores: Sequence[PieceScores], re
     samples = (path - chord).max(axis=1)
     barrier.interval = _percentile_interval(barrier.value, samples, resamples, seed)
     return barrier
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False)
