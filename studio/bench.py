@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import torch
 
+
 @dataclass
 class Row:
     task: str

@@ -82,7 +82,10 @@ def _run_command(argv: Sequence[str] | None) -> int:
         if os.environ.get("DARWASCII_DEBUG"):
             raise
         detail = terminal_safe(str(exc), keep_newlines=False)[:300]
-        print(f"darwascii: internal error: {type(exc).__name__}: {detail} (set DARWASCII_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"darwascii: internal error: {type(exc).__name__}: {detail} (set DARWASCII_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

@@ -40,12 +40,15 @@ def describe(measurement: Mapping[str, Any]) -> str:
         what = f"text {data.get('name')} ({data.get('chars', 0):,} chars, sha256 {str(data.get('sha256', ''))[:12]})"
     else:
         classes = data.get("classes", [])
-        what = (f"{data.get('name')} {data.get('split')} split, {len(classes)} classes "
-                f"({', '.join(classes)}), {data.get('pieces', 0)} pieces, {data.get('chars', 0):,} chars, stratified")
+        what = (
+            f"{data.get('name')} {data.get('split')} split, {len(classes)} classes "
+            f"({', '.join(classes)}), {data.get('pieces', 0)} pieces, {data.get('chars', 0):,} chars, stratified"
+        )
     lines = [
         bpc_text(measurement, 4),
         f"on {what}",
-        f"context {measurement.get('context')} ({measurement.get('context_note', '')}), stride {measurement.get('stride')}",
+        f"context {measurement.get('context')} ({measurement.get('context_note', '')}), stride "
+        f"{measurement.get('stride')}",
         "95% interval: stratified per-piece bootstrap",
     ]
     if measurement.get("skipped_chars"):
@@ -78,8 +81,10 @@ def headline_html(vigor: VigorReport | Mapping[str, Any], compact: bool = False)
     strongest = report.strongest()
     if strongest.key != "best_parent":
         versus = strongest.versus
-        shown = f"vs {escape(strongest.short)} {versus.value:+.3f}" if compact else (
-            f"vs {escape(strongest.name)} {versus.interval_text()}"
+        shown = (
+            f"vs {escape(strongest.short)} {versus.value:+.3f}"
+            if compact
+            else (f"vs {escape(strongest.name)} {versus.interval_text()}")
         )
         text += f" · <span style='color:{colour_of(versus)}'>{shown}</span>"
     if compact:
@@ -139,7 +144,9 @@ def vigor_table_html(vigor: VigorReport | Mapping[str, Any], measured_on: str = 
         f"95% interval from {RESAMPLES_TEXT}.</p>"
         + (f"<p>Measured {escape(measured_on)}.</p>" if measured_on else "")
         + "<table cellspacing='0' cellpadding='4' border='1'><tr><th>baseline</th><th>baseline bpc</th>"
-        "<th>child bpc</th><th>vigor [95% interval]</th></tr>" + "".join(rows) + "</table>"
+        "<th>child bpc</th><th>vigor [95% interval]</th></tr>"
+        + "".join(rows)
+        + "</table>"
         + "<p><b>Per class</b> (bpc)</p><table cellspacing='0' cellpadding='3' border='1'><tr><th>class</th>"
         f"<th>trained by</th>{head}<th>child</th></tr>" + "".join(classes) + "</table>"
     )
@@ -150,5 +157,7 @@ def barrier_text(scan: Mapping[str, Any]) -> str:
     mid = scan.get("midpoint_excess")
     mid_text = f"; midpoint excess {mid:+.3f}" if mid is not None else ""
     bounds = f" [{interval['low']:+.3f}, {interval['high']:+.3f}]" if interval else ""
-    return (f"Path barrier <b>{scan['barrier']:+.3f}</b>{bounds} bpc at t={scan['barrier_at']:.2f}{mid_text}: "
-            f"{escape(scan['verdict'])}.")
+    return (
+        f"Path barrier <b>{scan['barrier']:+.3f}</b>{bounds} bpc at t={scan['barrier_at']:.2f}{mid_text}: "
+        f"{escape(scan['verdict'])}."
+    )

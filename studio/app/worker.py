@@ -184,10 +184,17 @@ class Worker(QObject):
 
     # -- called from the GUI thread ----------------------------------------------------
 
-    def submit(self, title: str, work: Any, on_done: Callable | None = None,
-               on_partial: Callable | None = None, on_failed: Callable | None = None,
-               on_cancelled: Callable | None = None, automatic: bool = False,
-               on_restart: Callable | None = None) -> int:
+    def submit(
+        self,
+        title: str,
+        work: Any,
+        on_done: Callable | None = None,
+        on_partial: Callable | None = None,
+        on_failed: Callable | None = None,
+        on_cancelled: Callable | None = None,
+        automatic: bool = False,
+        on_restart: Callable | None = None,
+    ) -> int:
         """Queue ``work`` (a request, or a callable ``fn(ctx)``); the callbacks run in the GUI
         thread (``on_cancelled`` defaults to ``on_failed``, called with the cancellation's
         message). ``automatic``: the app started it, not the user: it waits behind the user's
@@ -195,8 +202,13 @@ class Worker(QObject):
         (``on_restart(why)`` when it was paused and will run again from the start)."""
         job = Job(next(self._ids), title, work, automatic=automatic)
         self._jobs[job.job_id] = job
-        self.gui.handlers[job.job_id] = {"done": on_done, "partial": on_partial, "failed": on_failed,
-                                         "cancelled": on_cancelled or on_failed, "restart": on_restart}
+        self.gui.handlers[job.job_id] = {
+            "done": on_done,
+            "partial": on_partial,
+            "failed": on_failed,
+            "cancelled": on_cancelled or on_failed,
+            "restart": on_restart,
+        }
         self.queued.emit(job.job_id, title)
         with self._lock:
             self._enqueue(job)
@@ -233,8 +245,11 @@ class Worker(QObject):
             else:
                 parts.append(f"{running.title} to finish")
         if ahead:
-            parts.append(f"{len(ahead)} job{'s' if len(ahead) > 1 else ''} queued before it ({ahead[0].title}"
-                         + (", …" if len(ahead) > 1 else "") + ")")
+            parts.append(
+                f"{len(ahead)} job{'s' if len(ahead) > 1 else ''} queued before it ({ahead[0].title}"
+                + (", …" if len(ahead) > 1 else "")
+                + ")"
+            )
         return ", then ".join(parts)
 
     def cancel(self, job_id: int | None) -> None:

@@ -111,9 +111,13 @@ class DarwinSettings:
         """The racing settings as the log records them (None when every child sees all the data)."""
         if not self.racing:
             return None
-        return {"rungs": len(self.race_slices) + 1, "slices": [round(f, 6) for f in self.race_slices] + [1.0],
-                "keep": self.race_keep, "order": "successive halving: runners ranked by the rung they reached, "
-                "then by bpc on that rung's slice; the champion is the best on all the fitness data"}
+        return {
+            "rungs": len(self.race_slices) + 1,
+            "slices": [round(f, 6) for f in self.race_slices] + [1.0],
+            "keep": self.race_keep,
+            "order": "successive halving: runners ranked by the rung they reached, "
+            "then by bpc on that rung's slice; the champion is the best on all the fitness data",
+        }
 
 
 @dataclass
@@ -171,9 +175,16 @@ class Evolution:
         self.pair = prepare_pair(a, b)  # raises IncompatibleParentsError
         # Every figure by the pair judge: the parents (and the ancestor) over the union
         # vocabulary as baselines, one context and stride for all.
-        self.judge = PairJudge(a, b, pair=self.pair, ancestor=ancestor, context=settings.context,
-                               stride=settings.stride, batch_size=settings.batch_size,
-                               skip_unknown=settings.skip_unknown)
+        self.judge = PairJudge(
+            a,
+            b,
+            pair=self.pair,
+            ancestor=ancestor,
+            context=settings.context,
+            stride=settings.stride,
+            batch_size=settings.batch_size,
+            skip_unknown=settings.skip_unknown,
+        )
         self.parent_a, self.parent_b = self.judge.parent_a, self.judge.parent_b
         self.names = (a.name, b.name)
         self.parent_info = [
@@ -225,8 +236,13 @@ class Evolution:
 
     def scoring_options(self) -> dict[str, Any]:
         """How every fitness figure is scored (what a remote executor needs besides weights and data)."""
-        return {"context": self.context, "stride": self.stride, "batch_size": self.settings.batch_size,
-                "skip_unknown": self.settings.skip_unknown, "device": str(self.device)}
+        return {
+            "context": self.context,
+            "stride": self.stride,
+            "batch_size": self.settings.batch_size,
+            "skip_unknown": self.settings.skip_unknown,
+            "device": str(self.device),
+        }
 
     def score(self, ckpt: ArtistCheckpoint, data: HeldOut | None = None) -> float:
         """Fitness: the judge's bpc on the fitness data (lower is fitter)."""
@@ -267,8 +283,15 @@ class Evolution:
             return None
         if node not in self._fingerprints:
             self._fingerprints[node] = weights_fingerprint(weights())
-        return (self._fingerprints[node], data.identity.sha256, self.context, self.stride,
-                self.settings.skip_unknown, self.device.type, str(self.device))
+        return (
+            self._fingerprints[node],
+            data.identity.sha256,
+            self.context,
+            self.stride,
+            self.settings.skip_unknown,
+            self.device.type,
+            str(self.device),
+        )
 
     def _remember(self, node: Any, data: HeldOut, scores: PieceScores) -> None:
         # the node is kept with its scores, so an id is never taken for another genome's
@@ -330,9 +353,7 @@ class Evolution:
 
         gen0_genome = {"a": "A", "b": "B", "recipe": BreedRecipe(method="slerp", t=0.5).to_dict()}
         population: list[dict[str, Any]] = [gen0_genome]
-        population += [
-            {"a": "A", "b": "B", "recipe": self.random_recipe().to_dict()} for _ in range(s.population - 1)
-        ]
+        population += [{"a": "A", "b": "B", "recipe": self.random_recipe().to_dict()} for _ in range(s.population - 1)]
         elite: list[Individual] = []
         history: list[dict[str, Any]] = []
         gen0: Individual | None = None
@@ -371,8 +392,17 @@ class Evolution:
             entry["forward_chars"] = self.forward_chars - chars_before
             history.append(entry)
             # The generation's best on all the data: with racing, rung 0's reports cannot know it.
-            self.progress(DarwinProgress(generation, s.generations, self.scored, total, champion.bpc,
-                                         f"generation {generation + 1}/{s.generations} scored", *self._scale()))
+            self.progress(
+                DarwinProgress(
+                    generation,
+                    s.generations,
+                    self.scored,
+                    total,
+                    champion.bpc,
+                    f"generation {generation + 1}/{s.generations} scored",
+                    *self._scale(),
+                )
+            )
             self._live = {id(i.genome): i.checkpoint for i in elite if i.checkpoint is not None}
             if generation + 1 < s.generations:
                 population = [self._offspring(elite) for _ in range(s.population)]
@@ -397,8 +427,17 @@ class Evolution:
         def scored() -> None:
             self.scored += 1
             full = [i.scores[-1] for i in children + elite if len(i.scores) == self._final_rung + 1]
-            self.progress(DarwinProgress(generation, s.generations, self.scored, total, min(full) if full else None,
-                                         f"generation {generation + 1}/{s.generations}", *self._scale()))
+            self.progress(
+                DarwinProgress(
+                    generation,
+                    s.generations,
+                    self.scored,
+                    total,
+                    min(full) if full else None,
+                    f"generation {generation + 1}/{s.generations}",
+                    *self._scale(),
+                )
+            )
 
         return scored
 
@@ -410,8 +449,9 @@ class Evolution:
         known = gen0 is not None and len(gen0.scores) == self._final_rung + 1
         return self._scale_parents, (gen0.scores[-1] if known else None)
 
-    def _race(self, elite: list[Individual], children: list[Individual], generation: int,
-              champion: Individual | None) -> tuple[list[Individual], list[dict[str, Any]]]:
+    def _race(
+        self, elite: list[Individual], children: list[Individual], generation: int, champion: Individual | None
+    ) -> tuple[list[Individual], list[dict[str, Any]]]:
         """Successive halving over the elite and the new children: every runner on the
         first slice, the best ``race_keep`` on the next, ..., the finalists on all the data.
 
@@ -432,11 +472,20 @@ class Evolution:
             runners.sort(key=lambda i: i.scores[rung])
             keep = len(runners) if rung == self._final_rung else max(1, math.ceil(len(runners) * s.race_keep))
             bpcs = [i.scores[rung] for i in runners]
-            rungs.append({"rung": rung, "slice_chars": data.identity.chars, "slice_pieces": data.identity.pieces,
-                          "runners": len(runners), "scored": len(fresh),
-                          "children_scored": sum(id(i) in newcomers for i in fresh), "kept": keep,
-                          "best_bpc": round(bpcs[0], 6), "median_bpc": round(statistics.median(bpcs), 6),
-                          "forward_chars": self.forward_chars - chars_before})
+            rungs.append(
+                {
+                    "rung": rung,
+                    "slice_chars": data.identity.chars,
+                    "slice_pieces": data.identity.pieces,
+                    "runners": len(runners),
+                    "scored": len(fresh),
+                    "children_scored": sum(id(i) in newcomers for i in fresh),
+                    "kept": keep,
+                    "best_bpc": round(bpcs[0], 6),
+                    "median_bpc": round(statistics.median(bpcs), 6),
+                    "forward_chars": self.forward_chars - chars_before,
+                }
+            )
             out.append(runners[keep:])
             runners = runners[:keep]
         ranked = runners[:]
@@ -459,14 +508,19 @@ class Evolution:
             recipe = self.random_recipe(center=self.settings.mutation, spread=self.settings.mutation)
         return {"a": first, "b": second, "recipe": recipe.to_dict()}
 
-    def _report(self, parent_bpc, gen0_bpc, champion: Individual, history, gen0: Individual | None = None) -> dict[str, Any]:
+    def _report(
+        self, parent_bpc, gen0_bpc, champion: Individual, history, gen0: Individual | None = None
+    ) -> dict[str, Any]:
         best_parent_index = 0 if parent_bpc[0] <= parent_bpc[1] else 1
         data = self.report_data or self.fitness
         log: dict[str, Any] = {
             "format": LOG_FORMAT,
             "studio_version": __version__,
-            "settings": {**asdict(self.settings), "elite": self.settings.survivors,
-                         "methods": list(self.settings.search_methods)},
+            "settings": {
+                **asdict(self.settings),
+                "elite": self.settings.survivors,
+                "methods": list(self.settings.search_methods),
+            },
             "scoring": {
                 "context": self.context,
                 "context_note": self.context_note,
@@ -474,17 +528,26 @@ class Evolution:
                 "fitness_data": self.fitness.identity.to_dict(),
                 "report_data": data.identity.to_dict(),
                 "report_split": data.identity.split if self.report_data else "fitness (no separate report data)",
-                "bootstrap": {"resamples": RESAMPLES, "seed": BOOTSTRAP_SEED, "stratified_by": "class", "unit": "piece"},
+                "bootstrap": {
+                    "resamples": RESAMPLES,
+                    "seed": BOOTSTRAP_SEED,
+                    "stratified_by": "class",
+                    "unit": "piece",
+                },
                 "seeds": {"darwin": self.settings.seed, "data": data.identity.seed, "bootstrap": BOOTSTRAP_SEED},
                 "racing": self._racing_log(),
                 "executor": getattr(self.executor, "name", "local"),
             },
-            "parents": [{**info, "bpc": round(bpc, 6), "classes": self.parent_classes[info["name"]]}
-                        for info, bpc in zip(self.parent_info, parent_bpc)],
+            "parents": [
+                {**info, "bpc": round(bpc, 6), "classes": self.parent_classes[info["name"]]}
+                for info, bpc in zip(self.parent_info, parent_bpc)
+            ],
             "fitness_chars": self.fitness.identity.chars,
-            "gen0_child": {"recipe": BreedRecipe(method="slerp", t=0.5).to_dict(),
-                           "bpc": None if gen0_bpc is None else round(gen0_bpc, 6),
-                           **({} if gen0 is None or not self.settings.racing else {"rung": len(gen0.scores) - 1})},
+            "gen0_child": {
+                "recipe": BreedRecipe(method="slerp", t=0.5).to_dict(),
+                "bpc": None if gen0_bpc is None else round(gen0_bpc, 6),
+                **({} if gen0 is None or not self.settings.racing else {"rung": len(gen0.scores) - 1}),
+            },
             "fitness_forward_chars": self.forward_chars,
             "generations": history,
             "champion": {"bpc": round(champion.bpc, 6), "generation": champion.generation, "genome": champion.genome},
@@ -564,8 +627,9 @@ _REFERENCE_SCORES: dict[tuple, tuple[PieceScores, int]] = {}
 
 def weights_fingerprint(ckpt: ArtistCheckpoint) -> str:
     """sha256 of what a checkpoint computes: config, variant, vocabulary and every tensor."""
-    digest = hashlib.sha256(json.dumps([ckpt.config, ckpt.variant, list(ckpt.vocab.chars)], sort_keys=True,
-                                       default=str).encode())
+    digest = hashlib.sha256(
+        json.dumps([ckpt.config, ckpt.variant, list(ckpt.vocab.chars)], sort_keys=True, default=str).encode()
+    )
     for key in sorted(ckpt.state_dict):
         value = ckpt.state_dict[key]
         digest.update(key.encode())
@@ -581,8 +645,14 @@ def _node_key(node: Any) -> Any:
     return node if isinstance(node, str) else id(node)
 
 
-def build_genome(genome: dict[str, Any], pair, parent_a: ArtistCheckpoint, parent_b: ArtistCheckpoint,
-                 live: dict[int, ArtistCheckpoint], cache: dict[int, ArtistCheckpoint]) -> ArtistCheckpoint:
+def build_genome(
+    genome: dict[str, Any],
+    pair,
+    parent_a: ArtistCheckpoint,
+    parent_b: ArtistCheckpoint,
+    live: dict[int, ArtistCheckpoint],
+    cache: dict[int, ArtistCheckpoint],
+) -> ArtistCheckpoint:
     """A child rebuilt from its genome: ``pair`` is the prepared pair of the original
     parents, ``parent_a``/``parent_b`` them over the union vocabulary, ``live`` the
     weights of survivors still in memory (by id of their genome)."""
@@ -605,8 +675,9 @@ def build_genome(genome: dict[str, Any], pair, parent_a: ArtistCheckpoint, paren
     return prepare_pair(resolve(genome["a"]), resolve(genome["b"])).child(recipe)
 
 
-def score_child(ckpt: ArtistCheckpoint, data: HeldOut, options: dict[str, Any],
-                cancel: Callable[[], bool] | None = None) -> tuple[PieceScores, int]:
+def score_child(
+    ckpt: ArtistCheckpoint, data: HeldOut, options: dict[str, Any], cancel: Callable[[], bool] | None = None
+) -> tuple[PieceScores, int]:
     """The judge's per-piece scores of ``ckpt`` on ``data``, and the chars its forward passes saw."""
     device = torch.device(options["device"])
     engine = Engine.from_checkpoint(ckpt, device=device)
@@ -616,9 +687,17 @@ def score_child(ckpt: ArtistCheckpoint, data: HeldOut, options: dict[str, Any],
         seen[0] += ids.numel()
         return engine.forward(ids)
 
-    scores = score_pieces(forward, ckpt.vocab, data, context=options["context"], stride=options["stride"],
-                          batch_size=options["batch_size"], skip_unknown=options["skip_unknown"], device=device,
-                          cancel=cancel)
+    scores = score_pieces(
+        forward,
+        ckpt.vocab,
+        data,
+        context=options["context"],
+        stride=options["stride"],
+        batch_size=options["batch_size"],
+        skip_unknown=options["skip_unknown"],
+        device=device,
+        cancel=cancel,
+    )
     return scores, seen[0]
 
 
@@ -679,4 +758,10 @@ def summarize_log(raw: dict[str, Any]) -> dict[str, Any]:
     vigor_value = _number(vigor)
     if vigor_value is None and champion is not None and best_parent is not None:
         vigor_value = best_parent - champion
-    return {"parents_bpc": parent_values or None, "gen0_bpc": gen0, "champion_bpc": champion, "best_parent_bpc": best_parent, "vigor": vigor_value}
+    return {
+        "parents_bpc": parent_values or None,
+        "gen0_bpc": gen0,
+        "champion_bpc": champion,
+        "best_parent_bpc": best_parent,
+        "vigor": vigor_value,
+    }

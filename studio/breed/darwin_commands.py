@@ -30,10 +30,16 @@ def register(subparsers) -> None:
     darwin.add_argument("b", type=Path, metavar="B")
     add_data_options(darwin, required=False, with_split=False)
     darwin.add_argument("--data", type=Path, dest="text", help=argparse.SUPPRESS)  # the old name of --text
-    darwin.add_argument("--ancestor", type=Path, help="the parents' shared ancestor, to report vigor against "
-                        "(default: found from the parents' lineage when its file is at hand)")
+    darwin.add_argument(
+        "--ancestor",
+        type=Path,
+        help="the parents' shared ancestor, to report vigor against "
+        "(default: found from the parents' lineage when its file is at hand)",
+    )
     add_evolution_options(darwin)
-    darwin.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR", help="folder for darwin_log.json and champion.pt")
+    darwin.add_argument(
+        "-o", "--out", type=Path, required=True, metavar="OUTDIR", help="folder for darwin_log.json and champion.pt"
+    )
     add_align_options(darwin)
     darwin.add_argument("--json", action="store_true", help="print the log as one JSON object")
     cliutil.add_force_option(darwin)
@@ -44,28 +50,53 @@ def register(subparsers) -> None:
 
 def add_evolution_options(parser: argparse.ArgumentParser, seed: bool = True) -> None:
     defaults = DarwinSettings()
-    parser.add_argument("--population", type=cliutil.bounded_int("--population", 2, limits.MAX_POPULATION,
-                                                             "each child is built and scored"),
-                        default=defaults.population,
-                        help=f"children per generation (default {defaults.population}, at most {limits.MAX_POPULATION})")
-    parser.add_argument("--generations", type=cliutil.bounded_int("--generations", 1, limits.MAX_GENERATIONS),
-                        default=defaults.generations,
-                        help=f"generations (default {defaults.generations}, at most {limits.MAX_GENERATIONS:,})")
-    parser.add_argument("--elite", type=cliutil.bounded_int("--elite", 1, limits.MAX_POPULATION - 1), default=None,
-                        help="survivors per generation (default: a quarter of the population)")
-    parser.add_argument("--mutation", type=float, default=defaults.mutation, help=f"spread of t in new recipes (default {defaults.mutation})")
+    parser.add_argument(
+        "--population",
+        type=cliutil.bounded_int("--population", 2, limits.MAX_POPULATION, "each child is built and scored"),
+        default=defaults.population,
+        help=f"children per generation (default {defaults.population}, at most {limits.MAX_POPULATION})",
+    )
+    parser.add_argument(
+        "--generations",
+        type=cliutil.bounded_int("--generations", 1, limits.MAX_GENERATIONS),
+        default=defaults.generations,
+        help=f"generations (default {defaults.generations}, at most {limits.MAX_GENERATIONS:,})",
+    )
+    parser.add_argument(
+        "--elite",
+        type=cliutil.bounded_int("--elite", 1, limits.MAX_POPULATION - 1),
+        default=None,
+        help="survivors per generation (default: a quarter of the population)",
+    )
+    parser.add_argument(
+        "--mutation",
+        type=float,
+        default=defaults.mutation,
+        help=f"spread of t in new recipes (default {defaults.mutation})",
+    )
     if seed:
         parser.add_argument("--seed", type=cliutil.seed_type(), default=0, help="seed of the evolution (default 0)")
-    parser.add_argument("--racing", action=argparse.BooleanOptionalAction, default=defaults.racing,
-                        help="score children on growing stratified slices of the fitness data and keep the best "
-                        f"{defaults.race_keep:g} at each rung; only finalists see all of it (default: "
-                        f"{'on' if defaults.racing else 'off'})")
-    parser.add_argument("--executor", choices=("local", "ray"), default="local",
-                        help="where children are built and scored: here (default), or as Ray tasks "
-                        "(pip install darwascii-studio[cluster])")
-    parser.add_argument("--address", default=None, metavar="ADDR",
-                        help="with --executor ray: the Ray cluster to join (e.g. ray://head:10001 or auto; "
-                        "default: start a local Ray)")
+    parser.add_argument(
+        "--racing",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.racing,
+        help="score children on growing stratified slices of the fitness data and keep the best "
+        f"{defaults.race_keep:g} at each rung; only finalists see all of it (default: "
+        f"{'on' if defaults.racing else 'off'})",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where children are built and scored: here (default), or as Ray tasks "
+        "(pip install darwascii-studio[cluster])",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="with --executor ray: the Ray cluster to join (e.g. ray://head:10001 or auto; default: start a local Ray)",
+    )
 
 
 def settings_from_args(args: argparse.Namespace, seed: int | None = None) -> DarwinSettings:
@@ -108,8 +139,12 @@ def progress_reporter(enabled: bool, prefix: str = ""):
 def pair_data(a: ArtistCheckpoint, b: ArtistCheckpoint, args: argparse.Namespace) -> tuple[HeldOut, HeldOut | None]:
     """(fitness, report) data for a pair: the val and test splits of the union of their
     classes, stratified; a text file is fitness data only."""
-    options = dict(corpus=getattr(args, "corpus", None), classes=getattr(args, "classes", None),
-                   chars_per_class=getattr(args, "chars_per_class", None), seed=getattr(args, "data_seed", 0))
+    options = dict(
+        corpus=getattr(args, "corpus", None),
+        classes=getattr(args, "classes", None),
+        chars_per_class=getattr(args, "chars_per_class", None),
+        seed=getattr(args, "data_seed", 0),
+    )
     text = getattr(args, "text", None)
     if text is not None and text.suffix.lower() not in (".jsonl", ".json", ".parquet"):
         return heldout_for([a, b], "val", text=text), None
@@ -131,8 +166,17 @@ def cmd_darwin(args: argparse.Namespace) -> None:
     b, alignment = aligned_b(args, a, b)  # after the ancestor is found: B's own lineage
     executor = executor_from_args(args)
     try:
-        evolution = Evolution(a, b, fitness, settings, report=report, ancestor=ancestor, device=pick_device(args.device),
-                              progress=progress_reporter(not args.json), executor=executor)
+        evolution = Evolution(
+            a,
+            b,
+            fitness,
+            settings,
+            report=report,
+            ancestor=ancestor,
+            device=pick_device(args.device),
+            progress=progress_reporter(not args.json),
+            executor=executor,
+        )
         log = evolution.run()
     finally:
         if executor is not None:
@@ -150,7 +194,9 @@ def cmd_darwin(args: argparse.Namespace) -> None:
         return
     cliutil.clear_progress()
     print(format_report(log))
-    print(f"\nlog: {args.out / 'darwin_log.json'}\nchampion: {champion_path}\nreproduce: {log['reproduce']['champion']}")
+    print(
+        f"\nlog: {args.out / 'darwin_log.json'}\nchampion: {champion_path}\nreproduce: {log['reproduce']['champion']}"
+    )
 
 
 def format_report(log: dict[str, Any]) -> str:

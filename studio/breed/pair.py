@@ -148,7 +148,7 @@ class AlignedPair:
         return prepare_pair(other, self.parent("A")).child(BreedRecipe("slerp", t=0.0), name=other.name)
 
     def copy_of(self, child: ArtistCheckpoint) -> str | None:
-        """"A" or "B" when the child's weights are exactly that parent's (over the union
+        """ "A" or "B" when the child's weights are exactly that parent's (over the union
         vocabulary), e.g. a discrete child whose every coin fell on one side; else None."""
         for letter, tensors in (("A", self.tensors_a), ("B", self.tensors_b)):
             if all(torch.equal(child.state_dict[key], tensors[key]) for key in self.keys):

@@ -33,6 +33,7 @@ from studio.model.judge import (
 )
 from studio.model.vigor import VigorReport, vigor_report
 
+
 @dataclass
 class Judgement:
     """A child judged against its pair's baselines on the same pieces."""

@@ -334,20 +334,26 @@ def _trained_control(path: Path, logs, report: HeldOut, trust: bool, device, a, 
         "interval": measurement.interval.to_dict() if measurement.interval else None,
         "best_champion_seed": best["settings"]["seed"],
         "control_minus_champion": diff.to_dict(),
-        "about": "the ancestor trained on all classes for 500 steps (styleA's + styleB's fork budget): train instead of breed",
+        "about": "the ancestor trained on all classes for 500 steps (styleA's + styleB's fork budget): "
+        "train instead of breed",
     }
 
 
 def format_experiment(summary: dict[str, Any]) -> str:
-    header = f"{'Parents':<20} {'Origin':<18} {'Gen-0 child':>11} {'Champion (mean ± sd)':>21} {'Best parent':>11}  Vigor vs best parent"
+    header = (
+        f"{'Parents':<20} {'Origin':<18} {'Gen-0 child':>11} {'Champion (mean ± sd)':>21} {'Best parent':>11}  "
+        "Vigor vs best parent"
+    )
     lines = [header, "-" * len(header)]
     for origin, arm in summary["arms"].items():
         champ = arm["champion"]
         vig = arm["vigor_best_parent"]
         runs = len(vig["values"])
         lines.append(
-            f"{' x '.join(arm['pair']):<20} {origin:<18} {arm['gen0_child']:>11.4f} {champ['mean']:>12.4f} ± {champ['sd']:.4f} "
-            f"{arm['best_parent_bpc']:>11.4f}  {vig['mean']:+.4f} ± {vig['sd']:.4f} ({arm['positive_runs']}/{runs} runs positive)"
+            f"{' x '.join(arm['pair']):<20} {origin:<18} {arm['gen0_child']:>11.4f} {champ['mean']:>12.4f} ± "
+            f"{champ['sd']:.4f} "
+            f"{arm['best_parent_bpc']:>11.4f}  {vig['mean']:+.4f} ± {vig['sd']:.4f} "
+            f"({arm['positive_runs']}/{runs} runs positive)"
         )
     lines.append("")
     for origin, arm in summary["arms"].items():
@@ -357,16 +363,19 @@ def format_experiment(summary: dict[str, Any]) -> str:
                 parents = ", ".join(f"{name} {bpc:.4f}" for name, bpc in rep["parents"].items())
                 lines.append(
                     f"  training seed {rep['training_seed']}: parents {parents}; gen-0 child {rep['gen0_child']:.4f}; "
-                    f"champion {rep['champion']['mean']:.4f}; vigor vs best parent {rep['vigor_best_parent']['mean']:+.4f} "
+                    f"champion {rep['champion']['mean']:.4f}; vigor vs best parent "
+                    f"{rep['vigor_best_parent']['mean']:+.4f} "
                     f"({rep['positive_runs']}/{len(rep['vigor_best_parent']['values'])} positive)"
                 )
         for race in arm.get("racing_vs_exhaustive", []):
             lines.append(
                 f"  racing vs exhaustive (training seed {race['training_seed']}, search seed 0): "
                 f"{'same champion' if race['same_champion'] else 'another champion'}; fitness (val) "
-                f"{race['fitness']['racing']:.4f} vs {race['fitness']['exhaustive']:.4f}; test {race['test_bpc']['racing']:.4f}"
+                f"{race['fitness']['racing']:.4f} vs {race['fitness']['exhaustive']:.4f}; test "
+                f"{race['test_bpc']['racing']:.4f}"
                 f" vs {race['test_bpc']['exhaustive']:.4f}"
-                f" ({'within' if race['racing_within_exhaustive_interval'] else 'outside'} the exhaustive champion's interval);"
+                f" ({'within' if race['racing_within_exhaustive_interval'] else 'outside'} the exhaustive "
+                f"champion's interval);"
                 f" forward chars {race['forward_chars']['racing']:,} vs {race['forward_chars']['exhaustive']:,}"
             )
     lines.append("")
@@ -374,7 +383,8 @@ def format_experiment(summary: dict[str, Any]) -> str:
         lines.append(f"{origin}: controls (baseline - champion, mean ± sd over runs; positive: the champion is better)")
         for name, own in arm["own_classes"].items():
             lines.append(
-                f"  {name} on its own classes: {own['baseline_bpc']:.4f} vs champion {own['champion_bpc']['mean']:.4f}: "
+                f"  {name} on its own classes: {own['baseline_bpc']:.4f} vs champion "
+                f"{own['champion_bpc']['mean']:.4f}: "
                 f"{own['vigor']['mean']:+.4f} ± {own['vigor']['sd']:.4f} ({own['positive_runs']}/{runs} positive, "
                 f"{own['negative_runs']}/{runs} worse beyond noise)"
             )
@@ -387,7 +397,8 @@ def format_experiment(summary: dict[str, Any]) -> str:
         if "routed_oracle" in arm:
             orc = arm["routed_oracle"]
             lines.append(
-                f"  routed-parent oracle {orc['baseline_bpc']:.4f}: {orc['vigor']['mean']:+.4f} ± {orc['vigor']['sd']:.4f} "
+                f"  routed-parent oracle {orc['baseline_bpc']:.4f}: {orc['vigor']['mean']:+.4f} ± "
+                f"{orc['vigor']['sd']:.4f} "
                 f"({orc['positive_runs']}/{runs} positive, {orc['negative_runs']}/{runs} worse beyond noise)"
             )
         if "trained_control" in arm:

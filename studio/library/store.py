@@ -59,7 +59,14 @@ if TYPE_CHECKING:
 
 __all__ = ["EVENTS", "Library"]
 
-EVENTS = ("checkpoint_added", "checkpoint_updated", "checkpoint_removed", "edges_changed", "gallery_saved", "piece_updated")
+EVENTS = (
+    "checkpoint_added",
+    "checkpoint_updated",
+    "checkpoint_removed",
+    "edges_changed",
+    "gallery_saved",
+    "piece_updated",
+)
 
 
 def innermost_folder_data(path: str | Path | None, folders: Mapping[str, str]) -> tuple[str, str] | None:
@@ -72,7 +79,6 @@ def innermost_folder_data(path: str | Path | None, folders: Mapping[str, str]) -
         return None
     folder = max(holding, key=len)
     return folder, folders[folder]
-
 
 
 class Library:
@@ -131,7 +137,10 @@ class Library:
     def edges(self) -> list[Edge]:
         with self._index.read() as db:
             rows = db.execute("SELECT * FROM edges ORDER BY child_id, parent_id").fetchall()
-        return [Edge(row["parent_id"], row["child_id"], row["method"], loads(row["params"], {}), row["source"]) for row in rows]
+        return [
+            Edge(row["parent_id"], row["child_id"], row["method"], loads(row["params"], {}), row["source"])
+            for row in rows
+        ]
 
     # -- importing (studio.library.importing) -----------------------------------------------
 
@@ -205,15 +214,21 @@ class Library:
             named = [
                 row["id"]
                 for row in tx.execute(
-                    "SELECT c.id FROM edges e JOIN checkpoints c ON c.id = e.parent_id WHERE e.child_id = ? AND c.path IS NULL",
+                    "SELECT c.id FROM edges e JOIN checkpoints c ON c.id = e.parent_id WHERE e.child_id = ? AND "
+                    "c.path IS NULL",
                     (checkpoint_id,),
                 )
             ]
-            had_edges = tx.one("SELECT 1 FROM edges WHERE parent_id = ? OR child_id = ?", (checkpoint_id, checkpoint_id))
+            had_edges = tx.one(
+                "SELECT 1 FROM edges WHERE parent_id = ? OR child_id = ?", (checkpoint_id, checkpoint_id)
+            )
             tx.execute("DELETE FROM checkpoints WHERE id = ?", (checkpoint_id,))  # edges, galleries, pieces cascade
             tx.emit("checkpoint_removed", checkpoint_id)
             for placeholder_id in named:
-                if tx.one("SELECT 1 FROM edges WHERE parent_id = ? OR child_id = ?", (placeholder_id, placeholder_id)) is None:
+                if (
+                    tx.one("SELECT 1 FROM edges WHERE parent_id = ? OR child_id = ?", (placeholder_id, placeholder_id))
+                    is None
+                ):
                     tx.execute("DELETE FROM checkpoints WHERE id = ?", (placeholder_id,))
                     tx.emit("checkpoint_removed", placeholder_id)
             if had_edges:
@@ -248,7 +263,9 @@ class Library:
             raise StudioError(f"unknown framing {framing!r} (known: {', '.join(FRAMINGS)}).")
         with self._index.write() as tx:
             get_checkpoint(tx.conn, checkpoint_id)
-            tx.execute("UPDATE checkpoints SET framing = ?, framing_source = 'user' WHERE id = ?", (framing, checkpoint_id))
+            tx.execute(
+                "UPDATE checkpoints SET framing = ?, framing_source = 'user' WHERE id = ?", (framing, checkpoint_id)
+            )
             record = get_checkpoint(tx.conn, checkpoint_id)
             tx.emit("checkpoint_updated", record)
         return record

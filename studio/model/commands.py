@@ -39,7 +39,9 @@ def register(subparsers) -> None:
         help=f"number of pieces (default 4, at most {limits.MAX_PIECES:,}; with --max-chars, within a "
         f"{limits.KV_CACHE_BUDGET_BYTES >> 30} GB cache)",
     )
-    sample.add_argument("--temperature", "-t", type=float, default=0.6, help="sampling temperature (default 0.6; 0 = greedy)")
+    sample.add_argument(
+        "--temperature", "-t", type=float, default=0.6, help="sampling temperature (default 0.6; 0 = greedy)"
+    )
     sample.add_argument("--top-k", type=int, default=20, help="keep the k most likely chars (default 20; 0 = all)")
     sample.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass, e.g. 0.9 (default off)")
     sample.add_argument("--seed", type=int, default=0, help="seed; piece i uses seed+i (default 0)")
@@ -86,7 +88,8 @@ def cmd_info(args: argparse.Namespace) -> None:
     arch = ckpt.arch
     lines = [
         f"{ckpt.name}  ({ckpt.path})",
-        f"  model      nGPT {ckpt.variant}, dim {arch['dim']}, depth {arch['depth']}, heads {arch['heads']} x {arch['dim_head']}, "
+        f"  model      nGPT {ckpt.variant}, dim {arch['dim']}, depth {arch['depth']}, heads {arch['heads']} x "
+        f"{arch['dim_head']}, "
         f"ff {arch['ff_inner']}, {ckpt.num_params / 1e6:.2f}M params",
         f"  vocab      {'bytes (256)' if ckpt.vocab.byte_level else f'{len(ckpt.vocab)} chars'}",
         f"  framing    {ckpt.framing} ({ckpt.framing_source})",
@@ -97,13 +100,17 @@ def cmd_info(args: argparse.Namespace) -> None:
     if scalars:
         lines.append("  metrics    " + ", ".join(f"{k} {_fmt(v)}" for k, v in scalars.items()))
     for measurement in measurements_in(ckpt.metrics):
-        lines.append(f"  measured   {measurement.text(4)} on {measurement.data.describe()}, context {measurement.context}, "
-                     f"stride {measurement.stride}")
+        lines.append(
+            f"  measured   {measurement.text(4)} on {measurement.data.describe()}, context {measurement.context}, "
+            f"stride {measurement.stride}"
+        )
     if ckpt.lineage:
         parents = " x ".join(str(p.get("name") or "?") for p in ckpt.lineage.get("parents", []))
         date = ckpt.lineage.get("date")
-        lines.append(f"  lineage    {ckpt.lineage.get('method', '?')} of {parents or 'unknown parents'}"
-                     + (f" ({date})" if date else ""))
+        lines.append(
+            f"  lineage    {ckpt.lineage.get('method', '?')} of {parents or 'unknown parents'}"
+            + (f" ({date})" if date else "")
+        )
     print("\n".join(cliutil.terminal_safe(line, keep_newlines=False) for line in lines))
 
 
@@ -136,7 +143,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
     )
     settings.validate()
     if args.label and not ckpt.is_conditional and ckpt.framing != "text":
-        raise StudioError(f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional to override)")
+        raise StudioError(
+            f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional "
+            f"to override)"
+        )
     if args.label and ckpt.labels and args.label not in ckpt.labels:
         known = cliutil.terminal_safe(", ".join(ckpt.labels), keep_newlines=False)
         if ckpt.vocab.unknown_chars(args.label):
@@ -147,7 +157,9 @@ def cmd_sample(args: argparse.Namespace) -> None:
     engine = Engine.from_checkpoint(ckpt, device=device)
     started = time.perf_counter()
     stream = not args.json and args.count == 1 and sys.stdout.isatty()
-    on_char = (lambda index, char: (sys.stdout.write(cliutil.terminal_safe(char)), sys.stdout.flush())) if stream else None
+    on_char = (
+        (lambda index, char: (sys.stdout.write(cliutil.terminal_safe(char)), sys.stdout.flush())) if stream else None
+    )
     arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char)
     elapsed = time.perf_counter() - started
     if args.out:

@@ -37,13 +37,13 @@ from studio.model import compat
 
 @dataclass
 class _Layer:
-    w_qkv: torch.Tensor      # (3 * inner, dim): q, k, v rows
+    w_qkv: torch.Tensor  # (3 * inner, dim): q, k, v rows
     qk_weight: torch.Tensor  # (heads, 2, 1, dim_head): q's qk_scale (sqrt(dim_head) folded in), then ones for k
     w_attn_out: torch.Tensor  # (dim, inner)
     alpha_attn: torch.Tensor  # (dim,)
-    w_ff_in: torch.Tensor    # (2 * ff_inner, dim): hidden and gate rows, scales folded in
-    w_ff_out: torch.Tensor   # (dim, ff_inner)
-    alpha_ff: torch.Tensor   # (dim,)
+    w_ff_in: torch.Tensor  # (2 * ff_inner, dim): hidden and gate rows, scales folded in
+    w_ff_out: torch.Tensor  # (dim, ff_inner)
+    alpha_ff: torch.Tensor  # (dim,)
 
 
 def _project(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -595,9 +595,10 @@ def pick_device(requested: str | None = None) -> torch.device:
         raise StudioError(f"device {requested!r} was asked for but CUDA is not available")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         count = torch.cuda.device_count()
-        raise StudioError(f"device {requested!r} was asked for but this machine has {count} CUDA device"
-                          f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})")
+        raise StudioError(
+            f"device {requested!r} was asked for but this machine has {count} CUDA device"
+            f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})"
+        )
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise StudioError(f"device {requested!r} was asked for but MPS is not available")
     return device
-

@@ -135,9 +135,16 @@ class HeldOut:
         rows = [i for i in range(len(self.texts)) if i in keep]
         texts = [self.texts[i] for i in rows]
         classes = [self.classes[i] for i in rows]
-        class_chars = tuple(sum(len(t) for t, c in zip(texts, classes) if c == label) for label in self.identity.classes)
-        identity = _replace_identity(self.identity, class_chars=class_chars, pieces=len(rows), chars=sum(map(len, texts)),
-                                     sha256=text_sha256(texts, self.identity.framing))
+        class_chars = tuple(
+            sum(len(t) for t, c in zip(texts, classes) if c == label) for label in self.identity.classes
+        )
+        identity = _replace_identity(
+            self.identity,
+            class_chars=class_chars,
+            pieces=len(rows),
+            chars=sum(map(len, texts)),
+            sha256=text_sha256(texts, self.identity.framing),
+        )
         return HeldOut(identity, texts, classes)
 
 
@@ -160,9 +167,17 @@ def heldout_from_text(text: str, name: str, framing: str = "text") -> HeldOut:
     if len(text) < 2:
         raise StudioError(f"{name}: is too short to score (fewer than 2 chars)")
     blocks = [text[i : i + TEXT_BLOCK_CHARS] for i in range(0, len(text), TEXT_BLOCK_CHARS)]
-    identity = DataIdentity(source="text", name=name, split=None, framing=framing, classes=("",),
-                            class_chars=(len(text),), pieces=len(blocks), chars=len(text),
-                            sha256=text_sha256(blocks, framing))
+    identity = DataIdentity(
+        source="text",
+        name=name,
+        split=None,
+        framing=framing,
+        classes=("",),
+        class_chars=(len(text),),
+        pieces=len(blocks),
+        chars=len(text),
+        sha256=text_sha256(blocks, framing),
+    )
     return HeldOut(identity, blocks, [""] * len(blocks))
 
 
@@ -218,8 +233,14 @@ class PieceScores:
 
     def select(self, keep: Sequence[str]) -> "PieceScores":
         mask = np.isin(np.array(self.classes), list(keep))
-        return PieceScores(self.nats[mask], self.chars[mask], [c for c, m in zip(self.classes, mask) if m],
-                           self.context, self.stride, self.skipped_chars)
+        return PieceScores(
+            self.nats[mask],
+            self.chars[mask],
+            [c for c, m in zip(self.classes, mask) if m],
+            self.context,
+            self.stride,
+            self.skipped_chars,
+        )
 
 
 def default_stride(context: int) -> int:
@@ -241,9 +262,19 @@ def score_pieces(
     cancel: Callable[[], bool] | None = None,
 ) -> PieceScores:
     """Score the stream of pieces once and split the loss by piece."""
-    return score_population(lambda batch: forward(batch).unsqueeze(0), 1, vocab, heldout, context=context,
-                            stride=stride, skip_unknown=skip_unknown, device=device, batch_size=batch_size,
-                            progress=progress, cancel=cancel)[0]
+    return score_population(
+        lambda batch: forward(batch).unsqueeze(0),
+        1,
+        vocab,
+        heldout,
+        context=context,
+        stride=stride,
+        skip_unknown=skip_unknown,
+        device=device,
+        batch_size=batch_size,
+        progress=progress,
+        cancel=cancel,
+    )[0]
 
 
 def score_population(
@@ -265,19 +296,38 @@ def score_population(
     from studio.model.scoring import population_nats
 
     stride = stride or default_stride(context)
-    ids_per_piece, skipped = encode_pieces(vocab, heldout.texts, skip_unknown=skip_unknown,
-                                           what=f"the data ({heldout.identity.describe()})")
+    ids_per_piece, skipped = encode_pieces(
+        vocab, heldout.texts, skip_unknown=skip_unknown, what=f"the data ({heldout.identity.describe()})"
+    )
     ids = [i for piece in ids_per_piece for i in piece]
     if len(ids) < 2:
         raise StudioError(f"the data ({heldout.identity.describe()}) is too short to score")
-    nats = population_nats(forward, ids, models=models, context=context, stride=stride, batch_size=batch_size,
-                           device=device, progress=progress, cancel=cancel).numpy()
+    nats = population_nats(
+        forward,
+        ids,
+        models=models,
+        context=context,
+        stride=stride,
+        batch_size=batch_size,
+        device=device,
+        progress=progress,
+        cancel=cancel,
+    ).numpy()
     # prediction j predicts token j+1; token t belongs to the piece whose span holds it
     lengths = np.array([len(p) for p in ids_per_piece])
     owner = np.repeat(np.arange(len(lengths)), lengths)[1:]
     piece_chars = np.bincount(owner, minlength=len(lengths)).astype(np.float64)
-    return [PieceScores(np.bincount(owner, weights=row, minlength=len(lengths)), piece_chars.copy(),
-                        list(heldout.classes), context, stride, skipped) for row in nats]
+    return [
+        PieceScores(
+            np.bincount(owner, weights=row, minlength=len(lengths)),
+            piece_chars.copy(),
+            list(heldout.classes),
+            context,
+            stride,
+            skipped,
+        )
+        for row in nats
+    ]
 
 
 # Rows (models x windows x chars) one batched forward may hold. On a GPU many: 16 windows of
@@ -341,9 +391,19 @@ def score_models(
             if progress is not None:
                 progress(number * total + done, len(passes) * total)
 
-        scores = score_population(population.forward, len(members), checkpoints[members[0]].vocab, heldout,
-                                  context=context, stride=stride, skip_unknown=skip_unknown,
-                                  device=population.device, batch_size=batch_size, progress=step, cancel=cancel)
+        scores = score_population(
+            population.forward,
+            len(members),
+            checkpoints[members[0]].vocab,
+            heldout,
+            context=context,
+            stride=stride,
+            skip_unknown=skip_unknown,
+            device=population.device,
+            batch_size=batch_size,
+            progress=step,
+            cancel=cancel,
+        )
         for index, score in zip(members, scores):
             out[index] = score
     return out  # type: ignore[return-value]
@@ -404,8 +464,13 @@ class Interval:
         return self.low > 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": round(self.value, 6), "low": round(self.low, 6), "high": round(self.high, 6),
-                "resamples": self.resamples, "seed": self.seed}
+        return {
+            "value": round(self.value, 6),
+            "low": round(self.low, 6),
+            "high": round(self.high, 6),
+            "resamples": self.resamples,
+            "seed": self.seed,
+        }
 
     def text(self, digits: int = 3, signed: bool = False) -> str:
         fmt = f"{{:{'+' if signed else ''}.{digits}f}}"
@@ -423,8 +488,9 @@ def bpc_interval(scores: PieceScores, resamples: int = RESAMPLES, seed: int = BO
     return _percentile_interval(scores.bpc, samples, resamples, seed)
 
 
-def paired_difference(first: PieceScores, second: PieceScores, resamples: int = RESAMPLES,
-                      seed: int = BOOTSTRAP_SEED) -> Interval:
+def paired_difference(
+    first: PieceScores, second: PieceScores, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> Interval:
     """bpc(first) - bpc(second) on the same pieces, with its paired bootstrap interval.
 
     Positive means ``second`` is better (lower bpc). Paired: each resample uses the
@@ -482,9 +548,11 @@ class Measurement:
 
     def describe(self) -> str:
         skipped = f", {self.skipped_chars} unknown chars dropped" if self.skipped_chars else ""
-        return (f"{self.text(4)} on {self.data.describe()}; {self.chars:,} chars scored, context {self.context} "
-                f"({self.context_note}), stride {self.stride}{skipped}; 95% interval from {RESAMPLES} "
-                "stratified per-piece bootstrap resamples")
+        return (
+            f"{self.text(4)} on {self.data.describe()}; {self.chars:,} chars scored, context {self.context} "
+            f"({self.context_note}), stride {self.stride}{skipped}; 95% interval from {RESAMPLES} "
+            "stratified per-piece bootstrap resamples"
+        )
 
     def command(self, checkpoint_path: str = "CKPT") -> str:
         """The CLI line that measures the same number."""
@@ -500,7 +568,8 @@ class Measurement:
             if d.seed:
                 data += f" --data-seed {d.seed}"
         skip = " --skip-unknown" if self.skipped_chars else ""
-        return f"darwascii eval {shlex.quote(checkpoint_path)} {data} --context {self.context} --stride {self.stride}{skip}"
+        where = f"--context {self.context} --stride {self.stride}{skip}"
+        return f"darwascii eval {shlex.quote(checkpoint_path)} {data} {where}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -548,8 +617,9 @@ def measurements_in(metrics: Any) -> list[Measurement]:
     return out
 
 
-def measurement_of(scores: PieceScores, heldout: HeldOut, *, context_note: str = "training context",
-                   checkpoint: Any = None) -> Measurement:
+def measurement_of(
+    scores: PieceScores, heldout: HeldOut, *, context_note: str = "training context", checkpoint: Any = None
+) -> Measurement:
     return Measurement(
         bpc=scores.bpc,
         chars=int(scores.chars.sum()),
@@ -610,8 +680,17 @@ def measure(
 
     context, note = scoring_context([ckpt], context)
     engine = engine or Engine.from_checkpoint(ckpt, device=device)
-    scores = score_pieces(engine.forward, ckpt.vocab, heldout, context=context, stride=stride,
-                          skip_unknown=skip_unknown, device=engine.device, progress=progress, cancel=cancel)
+    scores = score_pieces(
+        engine.forward,
+        ckpt.vocab,
+        heldout,
+        context=context,
+        stride=stride,
+        skip_unknown=skip_unknown,
+        device=engine.device,
+        progress=progress,
+        cancel=cancel,
+    )
     return measurement_of(scores, heldout, context_note=note, checkpoint=ckpt), scores
 
 
@@ -666,8 +745,9 @@ def barrier_of(ts: Sequence[float], losses: Sequence[float]) -> Barrier:
     return Barrier(ts, losses, excess[index], ts[index], mid[0] if mid else None)
 
 
-def barrier_with_interval(ts: Sequence[float], scores: Sequence[PieceScores], resamples: int = RESAMPLES,
-                          seed: int = BOOTSTRAP_SEED) -> Barrier:
+def barrier_with_interval(
+    ts: Sequence[float], scores: Sequence[PieceScores], resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> Barrier:
     """The barrier with a paired bootstrap interval of the max-excess statistic itself."""
     barrier = barrier_of(ts, [s.bpc for s in scores])
     w = bootstrap_weights(scores[0].classes, resamples, seed)

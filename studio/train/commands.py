@@ -122,18 +122,28 @@ def register(subparsers) -> None:
         f"multiple of 64 between 64 and 1024; at most {MAX_CONTEXT:,})",
     )
     t.add_argument("--lr", type=float, default=defaults.lr, help=f"peak learning rate (default {defaults.lr:g})")
-    t.add_argument("--seed", type=cliutil.seed_type(), default=0, help="seed of the initialisation and batches (default 0)")
+    t.add_argument(
+        "--seed", type=cliutil.seed_type(), default=0, help="seed of the initialisation and batches (default 0)"
+    )
     t.add_argument(
         "--checkpoint-every",
         type=int,
         default=defaults.checkpoint_every,
         help=f"save OUT and its resume state every N steps (default {defaults.checkpoint_every})",
     )
-    t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="bf16: the forward under bfloat16 autocast (weights and optimizer stay float32); "
-                   "auto: bf16 on a CUDA device that supports it, else fp32")
-    t.add_argument("--compile", choices=("auto", "on", "off"), default="auto",
-                   help="compile the forward and loss with torch.compile (auto: on CUDA only; falls back to eager)")
+    t.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="bf16: the forward under bfloat16 autocast (weights and optimizer stay float32); "
+        "auto: bf16 on a CUDA device that supports it, else fp32",
+    )
+    t.add_argument(
+        "--compile",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="compile the forward and loss with torch.compile (auto: on CUDA only; falls back to eager)",
+    )
     t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same OUT")
     t.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pt", help="the checkpoint to write")
     t.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -244,7 +254,8 @@ def cmd_corpus_list(args) -> None:
             + ", ".join(f"{k} {v}" for k, v in sorted(art["classes"].items(), key=lambda kv: -kv[1]))
         )
         print(
-            f"{'':<10} hand-drawn art read from {', '.join(found.installed)} (their licences; never copied into the studio)"
+            f"{'':<10} hand-drawn art read from {', '.join(found.installed)} (their licences; never copied into "
+            f"the studio)"
         )
     if found.missing:
         print(f"{SYSTEM_ART:<10} {'missing':>12}: {', '.join(found.missing)}; install with: {found.install_line}")
@@ -409,7 +420,8 @@ def _train_command(args, cancel) -> None:
 
     def progress(p: TrainProgress) -> None:
         show(
-            f"step {p.step}/{p.total_steps}  loss {p.loss:.3f}  acc {p.acc:.3f}  {p.chars_per_s:,.0f} chars/s  eta {p.eta_s:,.0f}s"
+            f"step {p.step}/{p.total_steps}  loss {p.loss:.3f}  acc {p.acc:.3f}  {p.chars_per_s:,.0f} chars/s  "
+            f"eta {p.eta_s:,.0f}s"
         )
 
     result = train_on_corpus(

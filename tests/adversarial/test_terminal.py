@@ -33,7 +33,9 @@ def test_sample_output_is_escaped_and_keeps_newlines(tmp_path, capsys, monkeypat
     path = save_tiny(tmp_path / "x.pt")
 
     def fake_gallery(engine, vocab, framing, settings, on_char=None):
-        return [Art(index=0, label=settings.label, seed=0, text="/\\_/\\\n\x1b]52;c;aGk=\x07( o.o )\x03", complete=True)]
+        return [
+            Art(index=0, label=settings.label, seed=0, text="/\\_/\\\n\x1b]52;c;aGk=\x07( o.o )\x03", complete=True)
+        ]
 
     monkeypatch.setattr(commands, "sample_gallery", fake_gallery)
     code, out, err = run_main(capsys, "sample", path, "-n", "1", "--label", "Cats")

@@ -83,7 +83,9 @@ def test_sampling_streams_into_the_gallery_and_can_be_cancelled(qtbot, make_wind
     assert window.library.latest_gallery(record.id) is not None
     # a long gallery, cancelled: the job ends as cancelled and the buttons come back
     with qtbot.waitSignal(window.jobEnded, timeout=30000, check_params_cb=lambda jid, how: how == "cancelled"):
-        window.gallery_actions.sample(SampleSettings(label="Cats", count=4, max_chars=20000, temperature=2.0, top_k=None))
+        window.gallery_actions.sample(
+            SampleSettings(label="Cats", count=4, max_chars=20000, temperature=2.0, top_k=None)
+        )
         qtbot.waitUntil(lambda: any(card.text for card in window.gallery.model.cards), timeout=20000)
         window.gallery.cancel_button.click()
     assert window.gallery.sample_button.isEnabled()
@@ -144,7 +146,10 @@ def test_trust_prompt_defaults_to_refusal(qtbot, make_window, open_and_wait, tmp
     ckpt = random_checkpoint(dim=32, depth=1)
     folder = tmp_path / "untrusted"
     folder.mkdir()
-    torch.save({"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()}, folder / "m.pt")
+    torch.save(
+        {"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()},
+        folder / "m.pt",
+    )
     asked = []
 
     def default_answer(box):
@@ -161,8 +166,22 @@ def test_trust_prompt_defaults_to_refusal(qtbot, make_window, open_and_wait, tmp
 def test_screenshot_option_writes_a_png(snapshot, tmp_path):
     out = tmp_path / "shot.png"
     env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "studio.app.main", str(snapshot), "--screenshot", str(out),
-                             "--library", str(tmp_path / "shot.sqlite3")], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "studio.app.main",
+            str(snapshot),
+            "--screenshot",
+            str(out),
+            "--library",
+            str(tmp_path / "shot.sqlite3"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -173,7 +192,10 @@ def test_trusting_a_file_imports_it_in_the_worker(qtbot, make_window, open_and_w
     ckpt = random_checkpoint(dim=32, depth=1)
     folder = tmp_path / "untrusted"
     folder.mkdir()
-    torch.save({"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()}, folder / "m.pt")
+    torch.save(
+        {"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()},
+        folder / "m.pt",
+    )
     monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Yes)
     window = make_window()
     with qtbot.waitSignal(window.jobEnded, timeout=20000, check_params_cb=lambda jid, how: jid > 1 and how == "done"):
@@ -191,13 +213,28 @@ def test_screenshot_of_a_folder_with_an_untrusted_file_does_not_wait_for_an_answ
     from studio.model.synthetic import random_checkpoint
 
     ckpt = random_checkpoint(dim=32, depth=1)
-    torch.save({"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()},
-               snapshot / "apehex" / "untrusted.pt")
+    torch.save(
+        {"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()},
+        snapshot / "apehex" / "untrusted.pt",
+    )
     out = tmp_path / "shot.png"
     env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "studio.app.main", str(snapshot), "--screenshot", str(out),
-                             "--library", str(tmp_path / "shot.sqlite3")], env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "studio.app.main",
+            str(snapshot),
+            "--screenshot",
+            str(out),
+            "--library",
+            str(tmp_path / "shot.sqlite3"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -22,7 +22,8 @@ def test_a_child_better_than_the_best_parent_but_worse_than_the_oracle_is_red():
     # the case: +0.165 against the best parent, worse than each control
     vigor = _report(
         _entry(0.165, 0.12, 0.21),
-        own={"styleA": _entry(-0.05, -0.08, -0.02, classes=["Cats"]), "styleB": _entry(-0.03, -0.06, 0.01, classes=["Cars"])},
+        own={"styleA": _entry(-0.05, -0.08, -0.02, classes=["Cats"]),
+             "styleB": _entry(-0.03, -0.06, 0.01, classes=["Cars"])},
         ancestor=_entry(-0.10, -0.14, -0.06),
         oracle=_entry(-0.21, -0.25, -0.17),
     )  # fmt: skip

@@ -53,8 +53,11 @@ def test_barrier_interval_brackets_a_known_bump():
     classes = ["x"] * 200
     base = rng.normal(1.0, 0.2, 200)
     ts = [0, 0.5, 1]
-    path = [scores_from_bpc(base, classes), scores_from_bpc(base + 0.3 + rng.normal(0, 0.05, 200), classes),
-            scores_from_bpc(base, classes)]
+    path = [
+        scores_from_bpc(base, classes),
+        scores_from_bpc(base + 0.3 + rng.normal(0, 0.05, 200), classes),
+        scores_from_bpc(base, classes),
+    ]
     barrier = barrier_with_interval(ts, path)
     assert barrier.value == pytest.approx(0.3, abs=0.02)
     assert barrier.interval.low <= barrier.value <= barrier.interval.high
@@ -95,8 +98,9 @@ def test_paired_interval_covers_the_truth_about_95_percent_of_the_time():
         classes = ["a"] * 40 + ["b"] * 40
         base = np.r_[rng.uniform(0.2, 0.6, 40), rng.uniform(1.5, 2.5, 40)]  # two very different classes
         diff = rng.normal(true_mean, 0.3, 80)
-        interval = paired_difference(scores_from_bpc(base + diff, classes), scores_from_bpc(base, classes),
-                                     resamples=400, seed=trial)
+        interval = paired_difference(
+            scores_from_bpc(base + diff, classes), scores_from_bpc(base, classes), resamples=400, seed=trial
+        )
         hits += interval.low <= true_mean <= interval.high
     assert 0.86 <= hits / trials <= 0.99
 
