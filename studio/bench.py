@@ -1,14 +1,13 @@
-"""``darwascii bench``: side-by-side benchmarks (never timed tests).
+"""What a benchmark suite fills: a report of rows, the naive reference beside ours.
 
 Each benchmark runs the naive reference (plain nGPT-pytorch, the card's way) and
-ours on the same job in one process, and reports both and their ratio. Suites
-live beside the code they measure and register here by dotted name.
+ours on the same job in one process, and reports both and their ratio (never timed
+tests). Suites live beside the code they measure; ``darwascii bench``
+(``studio.lab.bench``) runs them by name.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import platform
 import resource
 import sys
@@ -17,20 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
-
-from studio import cli
-
-# suite name -> "module:function"; function(report, quick) fills the report
-SUITES: dict[str, str] = {
-    "sample": "studio.model.bench:bench_sample",
-    "breed": "studio.breed.bench:bench_breed",
-    "train": "studio.train.bench:bench_train",
-    "eval": "studio.breed.darwin_commands:bench_eval",
-    "darwin": "studio.breed.darwin_commands:bench_darwin",
-    "nursery": "studio.breed.darwin_commands:bench_nursery",
-    "variety": "studio.breed.variety_bench:bench_variety",
-    "startup": "studio.app.startup_bench:bench_startup",
-}
 
 
 @dataclass
@@ -120,31 +105,3 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "bench", help="benchmarks: the naive reference and ours side by side", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("suites", nargs="*", metavar="SUITE",
-                        help=f"which to run: {', '.join(sorted(SUITES))} (default all)")
-    parser.add_argument("--quick", action="store_true", help="smaller jobs, for a fast look")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=cmd_bench)
-
-
-def cmd_bench(args: argparse.Namespace) -> None:
-    from studio.errors import StudioError
-
-    names = args.suites or sorted(SUITES)
-    unknown = [n for n in names if n not in SUITES]
-    if unknown:
-        raise StudioError(f"unknown benchmark {unknown[0]!r} (known: {', '.join(sorted(SUITES))})")
-    report = BenchReport()
-    for name in names:
-        module_name, func_name = SUITES[name].split(":")
-        getattr(importlib.import_module(module_name), func_name)(report, args.quick)
-    if args.json:
-        cli.emit_json(report.to_dict())
-    else:
-        print(report.render())

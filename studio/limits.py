@@ -4,7 +4,7 @@ A count without a bound lets one option ask for terabytes or centuries (``sample
 100000000`` allocated its batch and ran until killed). Each limit here is well above
 what real use asks for and well below what would exhaust a desktop (16 GB, CPU),
 and is stated in its option's help; the CLI refuses a value beyond it in one
-sentence, exit status 2 (``studio.cli.bounded_int``).
+sentence, exit status 2 (``studio.cliutil.bounded_int``).
 """
 
 from __future__ import annotations

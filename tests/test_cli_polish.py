@@ -59,6 +59,11 @@ def test_every_train_option_has_help_with_its_default(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for flag, default in (("--steps", "default 1000"), ("--lr", "default 0.002"), ("--dim", "default 128"),
-                          ("--checkpoint-every", "default 250"), ("--framing", "default conditional")):
+    for flag, default in (
+        ("--steps", "default 1000"),
+        ("--lr", "default 0.002"),
+        ("--dim", "default 128"),
+        ("--checkpoint-every", "default 250"),
+        ("--framing", "default conditional"),
+    ):
         assert flag in text and default in text

@@ -39,7 +39,19 @@ def wheel(tmp_path_factory) -> Path:
     shutil.copytree(ROOT, src, ignore=NOT_SOURCES)
     out = tmp_path_factory.mktemp("wheel")
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-cache-dir", "-q", "-w", str(out), str(src)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-cache-dir",
+            "-q",
+            "-w",
+            str(out),
+            str(src),
+        ],
         capture_output=True,
         text=True,
     )
@@ -87,7 +99,18 @@ print(json.dumps({
 def test_installed_wheel_finds_its_files_from_any_folder(wheel, tmp_path):
     target = tmp_path / "site"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-cache-dir", "-q", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-cache-dir",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         capture_output=True,
         text=True,
     )
@@ -99,12 +122,22 @@ def test_installed_wheel_finds_its_files_from_any_folder(wheel, tmp_path):
     assert probe.returncode == 0, probe.stderr
     found = json.loads(probe.stdout)
     for key, value in found.items():
-        assert Path(value).resolve().is_relative_to(target.resolve()), f"{key} came from {value}, not the installed wheel"
+        assert Path(value).resolve().is_relative_to(target.resolve()), (
+            f"{key} came from {value}, not the installed wheel"
+        )
 
     # The installed app itself: opens the bundled family, samples, saves a screenshot.
     shot = tmp_path / "shot.png"
     app = subprocess.run(
-        [sys.executable, "-m", "studio.app.main", "--screenshot", str(shot), "--library", str(tmp_path / "lib.sqlite3")],
+        [
+            sys.executable,
+            "-m",
+            "studio.app.main",
+            "--screenshot",
+            str(shot),
+            "--library",
+            str(tmp_path / "lib.sqlite3"),
+        ],
         cwd=elsewhere,
         env=env,
         capture_output=True,

@@ -13,11 +13,13 @@ from html import escape
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from studio.app import figures, jobs, palette
+from studio.app import figures, palette
 from studio.app.breeding_bay import BreedingBay
 from studio.app.session import Session
 from studio.errors import StudioError
 from studio.library import bred_dir
+from studio.model.vigor import VigorReport
+from studio.work import requests
 
 
 class BreedingActions(QObject):
@@ -106,7 +108,7 @@ class BreedingActions(QObject):
             )
 
         title = f"Scan {a.name} → {b.name}" + (" (raw and aligned)" if align else "")
-        return self._run(title, jobs.scan_job(a.path, b.path, align=align), done)
+        return self._run(title, requests.Scan(a.path, b.path, align=align), done)
 
     def breed(self, a_id: int, b_id: int, recipe) -> int | None:
         try:
@@ -131,7 +133,7 @@ class BreedingActions(QObject):
             self.select_and_sample(outcome.record.id)
 
         align = self.bay.align_b.isChecked()
-        job = jobs.breed_job(self.library, a, b, recipe, bred_dir(self.library.path), align=align)
+        job = requests.Breed(self.library, a, b, recipe, bred_dir(self.library.path), align=align)
         aligned = ", B aligned to A" if align else ""
         return self._run(f"Breed {a.name} × {b.name} ({recipe.method}{aligned})", job, done)
 
@@ -160,7 +162,7 @@ class BreedingActions(QObject):
             )
 
         def done(result):
-            log, record = result["log"], result["record"]
+            log, record = result.log, result.record
             self.show_vigor(
                 record.name,
                 log["report"]["measurements"]["champion"],
@@ -170,7 +172,7 @@ class BreedingActions(QObject):
             self.select_and_sample(record.id)  # the champion draws, as a bred child does
 
         align = self.bay.align_b.isChecked()
-        job = jobs.darwin_job(self.library, a, b, bred_dir(self.library.path), population, generations, seed, align)
+        job = requests.Darwin(self.library, a, b, bred_dir(self.library.path), population, generations, seed, align)
         aligned = " (B aligned to A)" if align else ""
         job_id = self._run(f"Darwin {a.name} × {b.name}{aligned}", job, done, on_partial=partial)
         # the last run's curve goes now, not when this run's first generation is scored
@@ -181,7 +183,7 @@ class BreedingActions(QObject):
 
     # -- vigor ----------------------------------------------------------------------------------
 
-    def show_vigor(self, name: str, measurement: dict, vigor: dict, extra: str = "") -> None:
+    def show_vigor(self, name: str, measurement: dict, vigor: VigorReport | dict, extra: str = "") -> None:
         """The bay's summary: the child's figure, its vigor against the best parent beside the
         strongest control (each parent on its own classes, the ancestor, the routed oracle:
         the one the child does worst in), coloured by what holds, and what it was measured on."""
@@ -202,7 +204,7 @@ class BreedingActions(QObject):
             name, headline, vigor = self._vigor_shown
         else:
             return
-        if not isinstance(vigor, dict):
+        if not VigorReport.readable(vigor):
             return
         box = QMessageBox(self.parent_widget)
         box.setWindowTitle(f"Vigor of {name}")

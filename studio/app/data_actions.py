@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.app import jobs
 from studio.library.paths import data_dir
+from studio.work import requests, state
 
 BUILT_IN_DATA = ("system-art", "builtin")
 
@@ -164,9 +164,9 @@ class DataActions(QObject):
         self.sync()
 
     def sync(self) -> None:
-        """The worker's jobs read the folders' data from ``jobs.FOLDER_DATA``: keep it current."""
-        jobs.FOLDER_DATA.clear()
-        jobs.FOLDER_DATA.update(self.library.folder_data())
+        """The worker's jobs read the folders' data from ``studio.work.state.FOLDER_DATA``: keep it current."""
+        state.FOLDER_DATA.clear()
+        state.FOLDER_DATA.update(self.library.folder_data())
 
     # -- held-out data ---------------------------------------------------------------------
 
@@ -211,24 +211,6 @@ class DataActions(QObject):
     def build_family(self, corpus: str, out: str, size: str = "auto", replicates: int = 1, **options) -> int:
         """``options`` go to ``studio.train.family.build_family`` as they are (tests use small budgets)."""
 
-        def run(ctx):
-            from studio.train.family import build_family
-
-            def progress(p):
-                eta = f", family ETA {p.eta_s / 60:.0f} min" if p.eta_s is not None else ""
-                ctx.progress(p.fraction, f"{p.member} ({p.index + 1}/{p.members}) step {p.step}/{p.steps}{eta}")
-
-            return build_family(
-                corpus,
-                Path(out),
-                size=size,
-                device=str(ctx.device),
-                replicates=replicates,
-                progress=progress,
-                cancel=ctx.cancelled,
-                **options,
-            )
-
         def done(results):
             trained = sum(r.status != "skipped" for r in results)
             self.say(f"Family in {out}: {trained} trained, {len(results) - trained} already there")
@@ -239,4 +221,5 @@ class DataActions(QObject):
             if Path(out).exists():
                 self.open_paths([out])
 
-        return self.worker.submit(f"Build a family from {corpus}", run, on_done=done, on_cancelled=cancelled)
+        request = requests.BuildFamily(corpus, out, size, replicates, options)
+        return self.worker.submit(f"Build a family from {corpus}", request, on_done=done, on_cancelled=cancelled)

@@ -12,11 +12,11 @@ from PySide6.QtCore import QBuffer, QIODevice, QObject
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
-from studio.app import jobs
 from studio.app.card_painter import CardFace, render_cards
 from studio.app.gallery import card_face
 from studio.fsutil import atomic_write
 from studio.library.export import default_export_name, export_gallery_txt, export_piece_txt
+from studio.work import requests
 
 TEXT, PNG = "Text (*.txt)", "PNG image (*.png)"
 
@@ -120,9 +120,7 @@ class Exports(QObject):
                 return None
             self.say(f"A checkpoint is a .pt file: writing {repaired}")
             path = repaired
-        return self.worker.submit(
-            f"Export {record.name}", jobs.export_checkpoint_job(record, path), on_done=self._wrote
-        )
+        return self.worker.submit(f"Export {record.name}", requests.ExportCheckpoint(record, path), on_done=self._wrote)
 
 
 def render_gallery_png(title: str, cards, header=None) -> QImage:

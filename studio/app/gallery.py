@@ -52,7 +52,6 @@ from studio.app.card_painter import (  # noqa: F401 (art_font, visible_text: the
 )
 from studio.model.art import SampleSettings
 
-CARD_COLUMNS = 40  # the nursery's card width (a gallery card is sized to its art)
 ART_POINT_SIZES = (6.0, 7.0, 8.0, 9.5, 11.0, 13.0)  # the gallery's zoom steps (Ctrl+wheel)
 
 

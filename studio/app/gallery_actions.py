@@ -11,10 +11,12 @@ import time
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.app import figures, jobs
+from studio.app import figures
 from studio.app.gallery import GalleryPanel
 from studio.app.session import Session
 from studio.model.art import SampleSettings
+from studio.model.vigor import VigorReport
+from studio.work import requests
 
 
 class GalleryActions(QObject):
@@ -87,7 +89,7 @@ class GalleryActions(QObject):
         elif record.key_metric:
             details.append(f"{record.key_metric[0]} {record.key_metric[1]:.3f} (training)")
         vigor = record.metrics.get("vigor")
-        if isinstance(vigor, dict) and "best_parent" in vigor:
+        if VigorReport.readable(vigor):
             details.append(f"<a href='vigor' style='text-decoration:none'>{figures.headline_html(vigor)}</a>")
             tooltip += "\n\n" + figures.what_holds(vigor)[0] + " (click for the full table)"
         if not record.exists:
@@ -141,7 +143,7 @@ class GalleryActions(QObject):
         title = f"Sample {record.name}" + (f" · {settings.label}" if settings.label else "")
         job_id = self.worker.submit(
             title,
-            jobs.sample_job(record.path, record.framing, settings),
+            requests.Sample(record.path, record.framing, settings),
             on_done=done,
             on_partial=partial,
             on_failed=lambda message: ended(message, cancelled=False),
@@ -170,7 +172,7 @@ class GalleryActions(QObject):
 
         self.worker.submit(
             f"Re-roll card #{index}",
-            jobs.sample_job(record.path, record.framing, settings, indices=[index]),
+            requests.Sample(record.path, record.framing, settings, indices=[index]),
             on_done=done,
             on_partial=self.gallery.model.append_text,
             on_failed=lambda _message: self.gallery.model.mark_cancelled(),

@@ -15,10 +15,18 @@ from studio.shipped import resource_file
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="darwascii-studio", description="darwASCIInGPT Studio: breed and sample nGPT ASCII artists.")
-    parser.add_argument("paths", nargs="*", help="folders or checkpoints to open (default: the bundled family on first run)")
-    parser.add_argument("--screenshot", metavar="PNG", help="open, sample the first artist, save a screenshot of the window, exit")
-    parser.add_argument("--library", metavar="DB", help="library file to use instead of the one in your user data folder")
+    parser = argparse.ArgumentParser(
+        prog="darwascii-studio", description="darwASCIInGPT Studio: breed and sample nGPT ASCII artists."
+    )
+    parser.add_argument(
+        "paths", nargs="*", help="folders or checkpoints to open (default: the bundled family on first run)"
+    )
+    parser.add_argument(
+        "--screenshot", metavar="PNG", help="open, sample the first artist, save a screenshot of the window, exit"
+    )
+    parser.add_argument(
+        "--library", metavar="DB", help="library file to use instead of the one in your user data folder"
+    )
     parser.add_argument("--device", default=None, help="auto (default), cpu, cuda or mps")
     # For `darwascii bench startup` and the frozen app's smoke test: print how long after
     # the process started the window was painted, then quit.
@@ -166,8 +174,11 @@ def ask_fresh_library(message: str, path: Path) -> bool:
     box.setIcon(QMessageBox.Warning)
     box.setWindowTitle("The library cannot be opened")
     box.setText(message)
-    kept = f"The old file is kept beside it as {path.name}.unusable-…" if path.is_file() else (
-        "A new library is made in your user data folder.")
+    kept = (
+        f"The old file is kept beside it as {path.name}.unusable-…"
+        if path.is_file()
+        else ("A new library is made in your user data folder.")
+    )
     box.setInformativeText(f"Start a new, empty library? {kept}")
     fresh = box.addButton("Start a new library", QMessageBox.AcceptRole)
     box.addButton("Quit", QMessageBox.RejectRole)
@@ -187,7 +198,9 @@ def build_window(args, library=None):
     if library.path is not None and args.library and library.path != Path(args.library).expanduser().resolve():
         args.library = str(library.path)  # a fresh library in place of the one given: its settings beside it
     worker = Worker(args.device)
-    settings = QSettings(str(Path(args.library).with_suffix(".ini")), QSettings.IniFormat) if args.library else QSettings()
+    settings = (
+        QSettings(str(Path(args.library).with_suffix(".ini")), QSettings.IniFormat) if args.library else QSettings()
+    )
     window = MainWindow(library, worker, settings)
     paths = list(args.paths)
     read_only = False
@@ -211,7 +224,9 @@ async def screenshot_flow(window, paths, read_only, out: str) -> int:
     loop = asyncio.get_event_loop()
     imported = loop.create_future()
     if paths:
-        window.open_paths(paths, read_only=read_only, on_done=lambda reports: imported.done() or imported.set_result(reports))
+        window.open_paths(
+            paths, read_only=read_only, on_done=lambda reports: imported.done() or imported.set_result(reports)
+        )
         await imported
     records = window.library.checkpoints()
     if not records:
@@ -250,9 +265,11 @@ async def screenshot_flow(window, paths, read_only, out: str) -> int:
 
 def library_problem(message: str, *, ask: bool = True) -> None:
     """Say why the library cannot be opened and what to do, as a dialog (and on stderr)."""
-    advice = ("Move that file aside (the studio then starts a new library there), "
-              "or start the studio with --library pointing to another file.")
-    from studio.cli import terminal_safe
+    advice = (
+        "Move that file aside (the studio then starts a new library there), "
+        "or start the studio with --library pointing to another file."
+    )
+    from studio.cliutil import terminal_safe
 
     print(f"darwascii-studio: {terminal_safe(message, keep_newlines=False)} {advice}", file=sys.stderr)
     if ask:
@@ -279,7 +296,9 @@ def main(argv=None) -> int:
     # schema): a dialog offers a fresh one, keeping the old file; with no one to ask
     # (--screenshot, --exit-when-shown) it is one sentence and exit status 2.
     interactive = not args.screenshot and not args.exit_when_shown
-    library = open_library(args.library, ask=(lambda *a: (splash.close(), ask_fresh_library(*a))[1]) if interactive else None)
+    library = open_library(
+        args.library, ask=(lambda *a: (splash.close(), ask_fresh_library(*a))[1]) if interactive else None
+    )
     if library is None:
         splash.close()
         return 2

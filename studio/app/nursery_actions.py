@@ -1,7 +1,8 @@
 """What the nursery does: litters, stars, keep, undo and export, run through the worker.
 
-The session (``studio.breed.nursery.Nursery``) is made, bred and judged only in the
-worker's jobs; the GUI reads its litters (plain data) and flips stars. A kept child
+The session is made, bred and judged only by the worker's handlers (requests of
+``studio.work.requests``); the GUI holds it as a ``studio.breed.litters.NurseryState``
+(no PyTorch): it reads its litters and flips stars. A kept child
 is registered in the library from the worker, so the family tree shows it by the
 library's events, as a child bred in the bay is.
 """
@@ -13,13 +14,14 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from studio.app import figures, jobs
+from studio.app import figures
 from studio.app.exports import render_gallery_png
 from studio.app.gallery import Card
 from studio.app.nursery_view import NurseryView, recipe_text
 from studio.errors import StudioError
 from studio.fsutil import atomic_write, atomic_write_text
 from studio.library import bred_dir
+from studio.work import requests
 
 
 class NurseryActions(QObject):
@@ -126,27 +128,10 @@ class NurseryActions(QObject):
         settings = self._sample_settings()
         size, spread = self.view.size.value(), self.view.spread.value()
         align = self.bay.align_b.isChecked()
-
-        def make_nursery():
-            from studio.breed.nursery import Nursery
-
-            parents = jobs.load(a.path), jobs.load(b.path)
-            # the breeding bay's data: the union of the parents' classes, validation split
-            return Nursery(
-                *parents,
-                recipe,
-                seed=settings.seed,
-                log_path=log,
-                heldout=lambda: jobs.heldout_data(parents, "val"),
-                align=align,
-            )
-
-        def first(nursery):
-            return nursery.first_litter(size=size, spread=spread, settings=settings)
-
         aligned = ", B aligned to A" if align else ""
         title = f"Litter of {a.name} × {b.name} ({recipe.method}{aligned})"
-        return self._run(title, jobs.litter_job(first, settings, make_nursery=make_nursery))
+        request = requests.NewLitter(a.path, b.path, recipe, log, settings, size, spread, align)
+        return self._run(title, request)
 
     def resume_dialog(self) -> int | None:
         folder = str(bred_dir(self.library.path) / "nursery")
@@ -159,13 +144,6 @@ class NurseryActions(QObject):
         """A session again from its log (written after every litter, star and keep): its
         last litter, with what each child drew and scored, and its stars."""
 
-        def run(ctx):
-            from studio.breed.nursery import Nursery
-
-            nursery = Nursery.from_log(path, heldout=lambda: jobs.heldout_data(parents, "val"))
-            parents = nursery.a, nursery.b
-            return jobs.LitterOutcome(nursery, nursery.last)
-
         def done(outcome):
             self._show(outcome)
             self._ended()  # after: the buttons follow the litter shown
@@ -175,7 +153,8 @@ class NurseryActions(QObject):
             self._ended()
             self.notice(message)
 
-        self.job_id = self.worker.submit("Resume a nursery session", run, on_done=done, on_failed=failed)
+        request = requests.ResumeNursery(path)
+        self.job_id = self.worker.submit("Resume a nursery session", request, on_done=done, on_failed=failed)
         self.view.set_busy(True)
         return self.job_id
 
@@ -183,19 +162,15 @@ class NurseryActions(QObject):
         if self.nursery is None or self.litter is None:
             return self.new_litter()
         settings = self._sample_settings()
-
-        def bred(nursery):
-            return nursery.next_litter(plan, settings=settings)
-
         title = f"Litter {self.litter.generation + 1} of {' × '.join(self.nursery.names)}"
-        return self._run(title, jobs.litter_job(bred, settings, nursery=self.nursery))
+        return self._run(title, requests.NextLitter(self.nursery, plan, settings))
 
     def undo(self) -> int | None:
         if self.nursery is None or self.litter is None:
             return None
-        return self._run("Undo the last litter", jobs.undo_litter_job(self.nursery))
+        return self._run("Undo the last litter", requests.UndoLitter(self.nursery))
 
-    def _run(self, title: str, fn) -> int:
+    def _run(self, title: str, request) -> int:
         def partial(payload):
             if "litter" in payload:
                 self._show(payload["litter"], drawn=False)
@@ -235,7 +210,7 @@ class NurseryActions(QObject):
             self.say("Litter cancelled: what was drawn stays; Undo litter drops it.")
 
         self.job_id = self.worker.submit(
-            title, fn, on_done=done, on_partial=partial, on_failed=failed, on_cancelled=cancelled
+            title, request, on_done=done, on_partial=partial, on_failed=failed, on_cancelled=cancelled
         )
         self.view.set_busy(True)
         return self.job_id
@@ -245,8 +220,8 @@ class NurseryActions(QObject):
         self.view.set_busy(False, has_litter=self.litter is not None)
 
     def _show(self, outcome, drawn: bool = True) -> None:
-        self.nursery, self.litter = outcome.nursery, outcome.litter
-        self.view.set_labels(self.nursery.pair.labels)
+        self.nursery, self.litter = outcome.session, outcome.litter
+        self.view.set_labels(self.nursery.labels)
         if self.litter is not None:  # the bar says what this litter drew (a resumed one too)
             self.view.show_settings(self.litter.label, self.litter.seed, self.litter.settings)
         self.view.show_litter(self.nursery, self.litter, drawn=drawn)
@@ -280,7 +255,7 @@ class NurseryActions(QObject):
                 card.set_kept()
             self.say(f"Kept {record.name}: it is in the family tree with its lineage.")
 
-        job = jobs.keep_child_job(self.library, self.nursery, self.litter, kid, bred_dir(self.library.path))
+        job = requests.KeepChild(self.library, self.nursery, self.litter, kid, bred_dir(self.library.path))
         return self.worker.submit(f"Keep child {index + 1}", job, on_done=done)
 
     # -- export ---------------------------------------------------------------------------------

@@ -34,8 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio.app import figures, palette
+from studio.model.vigor import VigorReport
 from studio.app.gallery import FlowLayout, art_font, visible_text
-from studio.breed.nursery import LITTER_SIZE, SPREAD, NurseryPlan
+from studio.breed.litters import LITTER_SIZE, SPREAD, NurseryPlan
 from studio.model.art import SampleSettings
 
 STAR, NO_STAR = "★", "☆"
@@ -179,7 +180,7 @@ class KidCard(QFrame):
     def append_text(self, chunk: str) -> None:
         self.set_text(self.text + chunk)
 
-    def show_figure(self, measurement: dict | None, vigor: dict | None) -> None:
+    def show_figure(self, measurement: dict | None, vigor: VigorReport | None) -> None:
         self.judged = measurement is not None
         if measurement is None:
             self.badge.setText(f"<span style='color:{palette.TEXT_FAINT}'>bpc: judging…</span>")
@@ -189,13 +190,9 @@ class KidCard(QFrame):
         if interval:
             text += f" [{interval['low']:.3f}, {interval['high']:.3f}]"
         tip = figures.describe(measurement)
-        if vigor:
+        if vigor is not None:
             text += f" · {figures.headline_html(vigor, compact=True)}"
-            short, name, entry = figures.strongest(vigor)
-            tip += f"\n\n{figures.vigor_badge(vigor)[0]} against the best parent"
-            if short != "vigor":
-                tip += f"\nvs {name}: {entry['value']:+.3f} [{entry['low']:+.3f}, {entry['high']:+.3f}]"
-            tip += "\noverall: " + figures.what_holds(vigor)[0]
+            tip += "\n\n" + "\n".join(figures.vigor_lines(vigor))
         self.badge.setText(text)
         self.badge.setToolTip(tip)
 

@@ -27,8 +27,9 @@ FROZEN_APP = Path(__file__).resolve().parents[2] / "dist" / "darwascii-studio" /
 
 def time_to_window(command: list[str], library: Path) -> float:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = subprocess.run([*command, "--exit-when-shown", "--library", str(library)], env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*command, "--exit-when-shown", "--library", str(library)], env=env, capture_output=True, text=True, timeout=300
+    )
     found = SHOWN.search(done.stdout)
     if done.returncode != 0 or not found:
         raise RuntimeError(f"{command[0]} did not show its window: {done.stderr.strip()[-400:]}")

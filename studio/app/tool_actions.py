@@ -15,9 +15,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
-from studio.app import jobs
 from studio.app.dialogs import EvaluateDialog, LossPlot, TrainDialog
 from studio.library import bred_dir
+from studio.work import requests
 
 
 def ask_keep_cancelled(parent, name: str, message: str) -> bool:
@@ -69,32 +69,6 @@ class ToolActions(QObject):
 
     def open_paths(self, paths, read_only: bool = False, on_done=None) -> int:
         """Import folders/files in the worker; asks about untrusted files afterwards."""
-        library = self.library
-
-        def run(ctx):
-            from studio.errors import CheckpointError, UntrustedCheckpointError
-            from studio.library import ImportReport
-
-            reports = []
-            for path in paths:
-                if Path(path).is_dir():
-                    reports.append(
-                        library.import_folder(
-                            path, read_only=read_only, progress=lambda i, n: ctx.progress(i / n, f"reading {i}/{n}")
-                        )
-                    )
-                    continue
-                report = ImportReport()
-                try:
-                    report.added.append(library.import_file(path, read_only=read_only))
-                except UntrustedCheckpointError as exc:
-                    report.needs_trust.append(str(path))
-                    if exc.sha256:
-                        report.trust_sha256[str(path)] = exc.sha256
-                except CheckpointError as exc:
-                    report.failed.append((str(path), str(exc)))
-                reports.append(report)
-            return reports
 
         def done(reports):
             added = sum(len(r.added) for r in reports)
@@ -116,7 +90,7 @@ class ToolActions(QObject):
 
         title = f"Open {', '.join(Path(p).name for p in paths)}"
         self.say(f"{title}…")  # the first run's import starts as the window shows
-        return self.worker.submit(title, run, on_done=done)
+        return self.worker.submit(title, requests.OpenPaths(self.library, list(paths), read_only), on_done=done)
 
     def import_file(
         self, path, trust: str | None = None, read_only: bool = False, then=None, display_name: str | None = None
@@ -128,14 +102,8 @@ class ToolActions(QObject):
         the name the tree shows for it (a trained artist's typed name).
         """
 
-        def run(ctx):
-            trusted = frozenset({trust}) if trust else frozenset()
-            record = self.library.import_file(path, trust=trusted, read_only=read_only, display_name=display_name)
-            if trust:
-                jobs.remember_trust(trust)
-            return record
-
-        return self.worker.submit(f"Open {Path(path).name}", run, on_done=then)
+        request = requests.ImportFile(self.library, path, trust, read_only, display_name)
+        return self.worker.submit(f"Open {Path(path).name}", request, on_done=then)
 
     # -- training --------------------------------------------------------------------------
 
@@ -177,7 +145,7 @@ class ToolActions(QObject):
                 if row is not None:
                     row.status.setText(f"cancelled ({message}); discarded: nothing kept")
 
-        job = jobs.train_job(
+        job = requests.Train(
             options["corpus"],
             out,
             options["framing"],
@@ -233,6 +201,5 @@ class ToolActions(QObject):
             self.library.add_measurement(checkpoint_id, result.to_dict())
             self.say(f"{record.name}: {result.text(4)} ({result.caption()})", 0)
 
-        return self.worker.submit(
-            f"Evaluate {record.name}", jobs.eval_job(record.path, corpus, split, text_file, skip_unknown), on_done=done
-        )
+        request = requests.Evaluate(record.path, corpus, split, text_file, skip_unknown)
+        return self.worker.submit(f"Evaluate {record.name}", request, on_done=done)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QColor, QDrag, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
 from studio.app import figures, palette
+from studio.model.vigor import VigorReport
 from studio.app.palette import ROLE_COLORS
 from studio.library import CheckpointRecord, Edge
 
@@ -111,12 +112,8 @@ class NodeItem(QGraphicsItem):
             if isinstance(value, float):
                 lines.append(f"{key}: {value:.4f} (training)")
         vigor = r.metrics.get("vigor")
-        if isinstance(vigor, dict) and "best_parent" in vigor:
-            lines += ["", figures.vigor_badge(vigor)[0] + " bpc: " + figures.vigor_verdict(vigor)]
-            short, name, entry = figures.strongest(vigor)
-            if short != "vigor":
-                lines.append(f"vs {name}: {entry['value']:+.3f} [{entry['low']:+.3f}, {entry['high']:+.3f}] bpc")
-            lines.append("overall: " + figures.what_holds(vigor)[0])
+        if VigorReport.readable(vigor):
+            lines += ["", *figures.vigor_lines(vigor)]
         others = len(r.measurements) - 1
         if others > 0:
             lines.append(
@@ -186,7 +183,7 @@ class NodeItem(QGraphicsItem):
                 text += f" · {r.headline.get('data', {}).get('split') or 'text'}"
             painter.drawText(QRectF(12, 43, NODE_W - 20, 15), Qt.AlignLeft | Qt.AlignVCenter, text)
             vigor = r.metrics.get("vigor")
-            if isinstance(vigor, dict) and "best_parent" in vigor:
+            if VigorReport.readable(vigor):
                 text, colour = figures.tree_badge(vigor)  # the comparison it does worst in
                 painter.setPen(QColor(colour))
                 painter.drawText(QRectF(12, 43, NODE_W - 20, 15), Qt.AlignRight | Qt.AlignVCenter, text)

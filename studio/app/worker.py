@@ -1,11 +1,12 @@
 """One QThread owns the device and runs jobs from a queue; the GUI never runs model code.
 
-A job is a plain Python callable ``fn(ctx) -> result`` where ``ctx`` is a
-``JobContext`` offering ``progress(fraction, message)``, ``partial(payload)`` and
-``cancelled()``: the same callbacks the core's functions take. The worker turns
-them into Qt signals, delivered to the GUI thread by queued connections.
+A job is a request of ``studio.work.requests`` (plain data, built by the GUI), which
+the worker thread hands to ``studio.work.handlers.execute``, or a plain Python callable
+``fn(ctx) -> result``. ``ctx`` is a ``JobContext`` offering ``progress(fraction, message)``,
+``partial(payload)`` and ``cancelled()``: the same callbacks the core's functions take.
+The worker turns them into Qt signals, delivered to the GUI thread by queued connections.
 
-One way to run a job: ``submit(title, fn, on_done=…, on_partial=…, on_failed=…,
+One way to run a job: ``submit(title, request, on_done=…, on_partial=…, on_failed=…,
 on_cancelled=…)`` returns a job id; the callbacks run in the GUI thread, then
 ``ended(job_id, "done" | "failed" | "cancelled")`` is emitted. ``cancel(job_id)``
 only sets a ``threading.Event``, so it is safe (and meant) to call from the GUI thread
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -127,9 +127,8 @@ class GuiSide(QObject):
 class Job:
     job_id: int
     title: str
-    fn: Callable[[JobContext], Any]
+    work: Any  # a request of studio.work.requests, or a callable fn(ctx)
     cancel: threading.Event = field(default_factory=threading.Event)
-    started_at: float = 0.0
     automatic: bool = False  # started by the app itself: any job the user asks for goes first
     paused_for: str | None = None  # the user's job it was paused for (run again after it)
     cancelled_by_user: bool = False
@@ -185,18 +184,31 @@ class Worker(QObject):
 
     # -- called from the GUI thread ----------------------------------------------------
 
-    def submit(self, title: str, fn: Callable[[JobContext], Any], on_done: Callable | None = None,
-               on_partial: Callable | None = None, on_failed: Callable | None = None,
-               on_cancelled: Callable | None = None, automatic: bool = False,
-               on_restart: Callable | None = None) -> int:
-        """Queue ``fn``; the callbacks run in the GUI thread (``on_cancelled`` defaults to
-        ``on_failed``, called with the cancellation's message). ``automatic``: the app
-        started it, not the user: it waits behind the user's jobs and pauses for them
+    def submit(
+        self,
+        title: str,
+        work: Any,
+        on_done: Callable | None = None,
+        on_partial: Callable | None = None,
+        on_failed: Callable | None = None,
+        on_cancelled: Callable | None = None,
+        automatic: bool = False,
+        on_restart: Callable | None = None,
+    ) -> int:
+        """Queue ``work`` (a request, or a callable ``fn(ctx)``); the callbacks run in the GUI
+        thread (``on_cancelled`` defaults to ``on_failed``, called with the cancellation's
+        message). ``automatic``: the app started it, not the user: it waits behind the user's
+        jobs and pauses for them
         (``on_restart(why)`` when it was paused and will run again from the start)."""
-        job = Job(next(self._ids), title, fn, automatic=automatic)
+        job = Job(next(self._ids), title, work, automatic=automatic)
         self._jobs[job.job_id] = job
-        self.gui.handlers[job.job_id] = {"done": on_done, "partial": on_partial, "failed": on_failed,
-                                         "cancelled": on_cancelled or on_failed, "restart": on_restart}
+        self.gui.handlers[job.job_id] = {
+            "done": on_done,
+            "partial": on_partial,
+            "failed": on_failed,
+            "cancelled": on_cancelled or on_failed,
+            "restart": on_restart,
+        }
         self.queued.emit(job.job_id, title)
         with self._lock:
             self._enqueue(job)
@@ -233,8 +245,11 @@ class Worker(QObject):
             else:
                 parts.append(f"{running.title} to finish")
         if ahead:
-            parts.append(f"{len(ahead)} job{'s' if len(ahead) > 1 else ''} queued before it ({ahead[0].title}"
-                         + (", …" if len(ahead) > 1 else "") + ")")
+            parts.append(
+                f"{len(ahead)} job{'s' if len(ahead) > 1 else ''} queued before it ({ahead[0].title}"
+                + (", …" if len(ahead) > 1 else "")
+                + ")"
+            )
         return ", then ".join(parts)
 
     def cancel(self, job_id: int | None) -> None:
@@ -298,10 +313,9 @@ class Worker(QObject):
             self._jobs.pop(job.job_id, None)
             self.cancelled.emit(job.job_id, "")
             return
-        job.started_at = time.monotonic()
         self.started.emit(job.job_id)
         try:
-            result = job.fn(JobContext(self, job.job_id, job.cancel))
+            result = run_work(job.work, JobContext(self, job.job_id, job.cancel))
         except Cancelled as exc:
             if job.paused_for is not None and not job.cancelled_by_user:
                 self._pause(job)
@@ -326,3 +340,13 @@ class Worker(QObject):
             self._enqueue(job)
         self.paused.emit(job.job_id, why)
         self._run_requested.emit()
+
+
+def run_work(work: Any, ctx: JobContext) -> Any:
+    """Run a job in the worker thread: a callable itself, a request by its handler (the
+    handlers, and the model code they import, are loaded here, never on the GUI thread)."""
+    if callable(work):
+        return work(ctx)
+    from studio.work.handlers import execute
+
+    return execute(work, ctx)

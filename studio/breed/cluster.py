@@ -38,8 +38,9 @@ class RayExecutor:
         try:
             import ray
         except ImportError:
-            raise StudioError("--executor ray needs Ray, which is not installed: "
-                              "pip install 'darwascii-studio[cluster]'") from None
+            raise StudioError(
+                "--executor ray needs Ray, which is not installed: pip install 'darwascii-studio[cluster]'"
+            ) from None
         self._ray = ray
         self._owns = False
         if not ray.is_initialized():
@@ -63,15 +64,18 @@ class RayExecutor:
         self._data = {}
         self._task = ray.remote(num_cpus=1, num_gpus=1 if gpu else 0)(_score_genome)
 
-    def score(self, genomes: list[dict[str, Any]], data, cancel: Callable[[], bool] | None = None
-              ) -> Iterator[tuple[int, float, int]]:
+    def score(
+        self, genomes: list[dict[str, Any]], data, cancel: Callable[[], bool] | None = None
+    ) -> Iterator[tuple[int, float, int]]:
         """(index, bpc, forward chars) of each genome on ``data``, as the tasks finish."""
         ray = self._ray
         key = data.identity.sha256
         if key not in self._data:
             self._data[key] = ray.put(data)
-        pending = {self._task.remote(self._parents, genome, self._data[key], self._options): index
-                   for index, genome in enumerate(genomes)}
+        pending = {
+            self._task.remote(self._parents, genome, self._data[key], self._options): index
+            for index, genome in enumerate(genomes)
+        }
         try:
             while pending:
                 if cancel is not None and cancel():

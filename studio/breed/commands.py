@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from studio import cli, limits
+from studio import cliutil, limits
 from studio.breed.align import DEFAULT_MAX_SWEEPS, align, aligned_checkpoint, record_alignment, stand_in
 from studio.breed.methods import METHODS
-from studio.breed.pair import breed, copy_note, framing_note, prepare_pair
+from studio.breed.pair import copy_note, framing_note, prepare_pair
 from studio.breed.recipe import BreedRecipe, all_options
 from studio.breed.scan import scan_path
 from studio.errors import StudioError
@@ -34,8 +33,8 @@ def register(subparsers) -> None:
     add_align_options(p)
     p.add_argument("-o", "--out", type=Path, required=True, metavar="CHILD.pt")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    cli.add_force_option(p)
-    cli.add_trust_option(p)
+    cliutil.add_force_option(p)
+    cliutil.add_trust_option(p)
     p.set_defaults(handler=cmd_breed)
 
     s = subparsers.add_parser(
@@ -50,14 +49,14 @@ def register(subparsers) -> None:
     add_data_options(s, required=False)
     s.add_argument(
         "--points",
-        type=cli.bounded_int("--points", 2, limits.MAX_SCAN_POINTS, "each point scores all the data once"),
+        type=cliutil.bounded_int("--points", 2, limits.MAX_SCAN_POINTS, "each point scores all the data once"),
         default=9,
         help=f"points along the path (default 9, at most {limits.MAX_SCAN_POINTS})",
     )
     add_align_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object")
-    cli.add_device_option(s)
-    cli.add_trust_option(s)
+    cliutil.add_device_option(s)
+    cliutil.add_trust_option(s)
     s.set_defaults(handler=cmd_scan)
 
     al = subparsers.add_parser(
@@ -72,15 +71,15 @@ def register(subparsers) -> None:
     al.add_argument("--residual", action="store_true", help="also permute the residual stream (the model dimension)")
     al.add_argument(
         "--max-sweeps",
-        type=cli.bounded_int("--max-sweeps", 1, limits.MAX_ALIGN_SWEEPS),
+        type=cliutil.bounded_int("--max-sweeps", 1, limits.MAX_ALIGN_SWEEPS),
         default=DEFAULT_MAX_SWEEPS,
         help=f"most sweeps over the layers (at most {limits.MAX_ALIGN_SWEEPS:,})",
     )
     al.add_argument("--name", help="name of the aligned model (default B_aligned_to_A)")
     al.add_argument("-o", "--out", type=Path, required=True, metavar="B_ALIGNED.pt")
     al.add_argument("--json", action="store_true", help="print one JSON object")
-    cli.add_force_option(al)
-    cli.add_trust_option(al)
+    cliutil.add_force_option(al)
+    cliutil.add_trust_option(al)
     al.set_defaults(handler=cmd_align)
 
     nr = subparsers.add_parser(
@@ -95,32 +94,9 @@ def register(subparsers) -> None:
     nr.add_argument("--a", type=Path, help="parent A, if it is no longer where the log says")
     nr.add_argument("--b", type=Path, help="parent B, likewise")
     nr.add_argument("-o", "--out", type=Path, required=True, metavar="CHILD.pt")
-    cli.add_force_option(nr)
-    cli.add_trust_option(nr)
+    cliutil.add_force_option(nr)
+    cliutil.add_trust_option(nr)
     nr.set_defaults(handler=cmd_nursery_rebuild)
-
-    ex = subparsers.add_parser(
-        "align-experiment",
-        help="barrier and gen-0 child of the bundled pairs, before and after alignment",
-        description="For the bundled independent pair and shared-ancestor pair: the slerp path's barrier and the "
-        "gen-0 child (slerp t=0.5) on the test split of the union of their classes, raw and with B aligned to A "
-        "(heads and feed-forward units; and with the residual stream too), each with its 95% interval.",
-    )
-    ex.add_argument("--family", type=Path, default=None, help="folder of the bundled family (default: checkpoints/)")
-    ex.add_argument("--corpus", default=None, help="built-in corpus (default: the parents' training corpus)")
-    ex.add_argument("--split", choices=("val", "test"), default="test", help="split to score on (default test)")
-    ex.add_argument(
-        "--points",
-        type=cli.bounded_int("--points", 2, limits.MAX_SCAN_POINTS, "each point scores all the data once"),
-        default=9,
-        help=f"points along each path (default 9, at most {limits.MAX_SCAN_POINTS})",
-    )
-    ex.add_argument("-o", "--out", type=Path, default=None, metavar="RESULTS.json", help="write the results here")
-    ex.add_argument("--json", action="store_true", help="print one JSON object")
-    cli.add_force_option(ex)
-    cli.add_device_option(ex)
-    cli.add_trust_option(ex)
-    ex.set_defaults(handler=cmd_align_experiment)
 
 
 def add_align_options(parser: argparse.ArgumentParser) -> None:
@@ -181,7 +157,7 @@ def method_name(text: str) -> str:
 
 def cmd_breed(args: argparse.Namespace) -> None:
     recipe = recipe_from_args(args)
-    cli.refuse_output_onto_input(args.out, [args.a, args.b], args.force)
+    cliutil.refuse_output_onto_input(args.out, [args.a, args.b], args.force)
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
     b, alignment = aligned_b(args, a, b)
@@ -209,11 +185,11 @@ def cmd_breed(args: argparse.Namespace) -> None:
     if alignment is not None:
         result["align"] = {k: v for k, v in alignment.summary().items() if k != "permutations"}
     if args.json:
-        cli.emit_json(result)
+        cliutil.emit_json(result)
     else:
         print(f"bred {child.name} ({recipe.method}) -> {path}  [{len(child.vocab)} chars]")
         if note:
-            print(cli.terminal_safe(note))
+            print(cliutil.terminal_safe(note))
 
 
 def cmd_scan(args: argparse.Namespace) -> None:
@@ -231,7 +207,7 @@ def cmd_scan(args: argparse.Namespace) -> None:
         chars_per_class=args.chars_per_class,
         seed=args.data_seed,
     )
-    show = cli.progress_printer(not args.json)
+    show = cliutil.progress_printer(not args.json)
     result = scan_path(
         a,
         b,
@@ -247,9 +223,9 @@ def cmd_scan(args: argparse.Namespace) -> None:
         out = result.to_dict()
         if alignment is not None:
             out["align"] = {k: v for k, v in alignment.summary().items() if k != "permutations"}
-        cli.emit_json(out)
+        cliutil.emit_json(out)
         return
-    cli.clear_progress()
+    cliutil.clear_progress()
     if alignment is not None:
         print(f"B aligned to A: {_align_text(alignment)}")
     barrier = result.barrier
@@ -283,7 +259,7 @@ def _align_text(alignment) -> str:
 
 
 def cmd_align(args: argparse.Namespace) -> None:
-    cli.refuse_output_onto_input(args.out, [args.a, args.b], args.force)
+    cliutil.refuse_output_onto_input(args.out, [args.a, args.b], args.force)
     a = load_checkpoint(args.a, trust=args.trust)
     b = load_checkpoint(args.b, trust=args.trust)
     alignment = align(a, b, residual=args.residual, max_sweeps=args.max_sweeps)
@@ -291,7 +267,7 @@ def cmd_align(args: argparse.Namespace) -> None:
     path = save_checkpoint(aligned, args.out)
     if args.json:
         summary = alignment.summary()
-        cli.emit_json({"aligned": str(path), "parents": aligned.lineage["parents"], **summary})
+        cliutil.emit_json({"aligned": str(path), "parents": aligned.lineage["parents"], **summary})
     else:
         print(f"aligned {b.name} to {a.name} -> {path}: {_align_text(alignment)}")
 
@@ -299,133 +275,12 @@ def cmd_align(args: argparse.Namespace) -> None:
 def cmd_nursery_rebuild(args: argparse.Namespace) -> None:
     from studio.breed.nursery import Nursery
 
-    cli.refuse_output_onto_input(args.out, [args.log, args.a, args.b], args.force)
+    cliutil.refuse_output_onto_input(args.out, [args.log, args.a, args.b], args.force)
     given = [load_checkpoint(p, trust=args.trust) if p is not None else None for p in (args.a, args.b)]
     nursery = Nursery.from_log(args.log, *given, trust=args.trust)
     # the parents the log names (and children it kept) are inputs too, wherever they are
     named = [nursery.a.path, nursery.b.path] + [k.kept for lt in nursery.litters for k in lt.kids if k.kept]
-    cli.refuse_output_onto_input(args.out, [Path(p) for p in named if p], args.force)
+    cliutil.refuse_output_onto_input(args.out, [Path(p) for p in named if p], args.force)
     child = nursery.finished_child(nursery.find(args.child))
     path = save_checkpoint(child, args.out)
     print(f"rebuilt {args.child} of {args.log} -> {path}")
-
-
-# -- the alignment experiment ------------------------------------------------------------------
-
-ALIGN_PAIRS = (
-    ("independent", "independent/indA/model.pt", "independent/indB/model.pt"),
-    ("shared ancestor", "apehex/styleA/model.pt", "apehex/styleB/model.pt"),
-)
-# (label, align options or None for the raw pair)
-ALIGN_VARIANTS = (
-    ("raw", None),
-    ("aligned: heads + ff", dict(residual=False)),
-    ("aligned: heads + ff + residual", dict(residual=True)),
-    ("aligned: + residual sign flips", dict(residual=True, flips=True)),
-)
-
-
-def alignment_experiment(
-    family: Path,
-    *,
-    corpus: str | None = None,
-    split: str = "test",
-    points: int = 9,
-    device="cpu",
-    trust: bool = False,
-    progress=None,
-) -> dict:
-    """Barrier and gen-0 child (slerp t=0.5) of each bundled pair, raw and with B aligned to A."""
-    from studio.model.judge import measure, paired_difference
-    from studio.train.heldout import heldout_for
-
-    results: dict = {"split": split, "points": points, "pairs": {}}
-    for origin, path_a, path_b in ALIGN_PAIRS:
-        a = load_checkpoint(family / path_a, trust=trust)
-        b = load_checkpoint(family / path_b, trust=trust)
-        heldout = heldout_for([a, b], split, corpus=corpus)
-        arm: dict = {"a": path_a, "b": path_b, "data": heldout.identity.to_dict(), "variants": {}}
-        raw_child_scores = None
-        for label, options in ALIGN_VARIANTS:
-            if progress:
-                progress(f"{origin}, {label}")
-            entry: dict = {}
-            partner = b
-            if options is not None:
-                alignment = align(a, b, **options)
-                partner = stand_in(b, alignment)
-                entry["align"] = {k: v for k, v in alignment.summary().items() if k != "permutations"}
-            scan = scan_path(a, partner, heldout, points=points, device=device)
-            entry["scan"] = {k: v for k, v in scan.to_dict().items() if k not in ("data", "definition")}
-            child = breed(a, partner, BreedRecipe("slerp", t=0.5))
-            measured, scores = measure(child, heldout, device=device)
-            entry["gen0_child"] = {"bpc": round(measured.bpc, 6), "interval": measured.interval.to_dict()}
-            if raw_child_scores is None:
-                raw_child_scores = scores
-            else:
-                diff = paired_difference(raw_child_scores, scores)
-                entry["gen0_child"]["raw_minus_aligned"] = diff.to_dict()
-            arm["context"], arm["stride"] = measured.context, measured.stride
-            arm["variants"][label] = entry
-        results["pairs"][origin] = arm
-    results["commands"] = [
-        f"darwascii scan {_shown(family / pa)} {_shown(family / pb)} --split {split} --points {points} --json{flag}"
-        for _, pa, pb in ALIGN_PAIRS
-        for flag in ("", " --align", " --align --align-residual")
-    ]
-    return results
-
-
-def _shown(path: Path) -> str:
-    """``path`` relative to the working folder when it is below it (so the record is portable)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def format_alignment_experiment(results: dict) -> str:
-    header = (
-        f"{'pair':<16} {'B':<31} {'barrier [95%]':>27} {'at t':>5} {'mid excess':>10} "
-        f"{'gen-0 child bpc [95%]':>26}  {'cos':>6}"
-    )
-    lines = [header, "-" * len(header)]
-    for origin, arm in results["pairs"].items():
-        for label, entry in arm["variants"].items():
-            scan, child = entry["scan"], entry["gen0_child"]
-            iv, civ = scan["interval"], child["interval"]
-            cos = entry["align"]["mean_cosine_after"] if "align" in entry else None
-            lines.append(
-                f"{origin:<16} {label:<31} {scan['barrier']:>+8.4f} [{iv['low']:+.4f}, {iv['high']:+.4f}] "
-                f"{scan['barrier_at']:>5.3f} {scan['midpoint_excess']:>+10.4f} "
-                f"{child['bpc']:>8.4f} [{civ['low']:.4f}, {civ['high']:.4f}]  "
-                + (f"{cos:>6.3f}" if cos is not None else "     -")
-            )
-    return "\n".join(lines)
-
-
-def cmd_align_experiment(args: argparse.Namespace) -> None:
-    from studio.breed.darwin_commands import bundled_family
-
-    family = args.family or bundled_family()
-    inputs = [family / path for _, path_a, path_b in ALIGN_PAIRS for path in (path_a, path_b)]
-    cli.refuse_output_onto_input(args.out, inputs, args.force)
-    show = cli.progress_printer(not args.json)
-    results = alignment_experiment(
-        family,
-        corpus=args.corpus,
-        split=args.split,
-        points=args.points,
-        device=pick_device(args.device),
-        trust=args.trust,
-        progress=lambda text: show(f"scanning {text}"),
-    )
-    if args.out:
-        from studio.fsutil import atomic_write_text
-
-        atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")
-    if args.json:
-        cli.emit_json(results)
-        return
-    cli.clear_progress()
-    print(format_alignment_experiment(results))

@@ -39,11 +39,13 @@ import torch
 from studio import __version__
 from studio.breed.methods import METHODS, evolvable
 from studio.breed.pair import prepare_pair
+from studio.breed.pair_judge import PairJudge
 from studio.breed.recipe import BreedRecipe, RecipeDraw
 from studio.errors import Cancelled, StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine
+from studio.model.facts import inherited_training
 from studio.model.scoring import scoring_job, window_chars
 from studio.model.judge import (
     BOOTSTRAP_SEED,
@@ -51,14 +53,7 @@ from studio.model.judge import (
     HeldOut,
     Measurement,
     PieceScores,
-    default_stride,
-    inherited_training,
-    measurement_of,
-    score_models,
     score_pieces,
-    scoring_context,
-    training_facts,
-    vigor_report,
 )
 
 LOG_FORMAT = "darwascii-darwin/1"
@@ -116,9 +111,13 @@ class DarwinSettings:
         """The racing settings as the log records them (None when every child sees all the data)."""
         if not self.racing:
             return None
-        return {"rungs": len(self.race_slices) + 1, "slices": [round(f, 6) for f in self.race_slices] + [1.0],
-                "keep": self.race_keep, "order": "successive halving: runners ranked by the rung they reached, "
-                "then by bpc on that rung's slice; the champion is the best on all the fitness data"}
+        return {
+            "rungs": len(self.race_slices) + 1,
+            "slices": [round(f, 6) for f in self.race_slices] + [1.0],
+            "keep": self.race_keep,
+            "order": "successive halving: runners ranked by the rung they reached, "
+            "then by bpc on that rung's slice; the champion is the best on all the fitness data",
+        }
 
 
 @dataclass
@@ -174,18 +173,27 @@ class Evolution:
         self.cancel = cancel or (lambda: False)
         self.rng = random.Random(settings.seed)
         self.pair = prepare_pair(a, b)  # raises IncompatibleParentsError
-        # Parents re-expressed over the union vocabulary (t=0 and t=1 are exact).
-        self.parent_a = self.pair.child(BreedRecipe(method="slerp", t=0.0))
-        self.parent_b = self.pair.child(BreedRecipe(method="slerp", t=1.0))
+        # Every figure by the pair judge: the parents (and the ancestor) over the union
+        # vocabulary as baselines, one context and stride for all.
+        self.judge = PairJudge(
+            a,
+            b,
+            pair=self.pair,
+            ancestor=ancestor,
+            context=settings.context,
+            stride=settings.stride,
+            batch_size=settings.batch_size,
+            skip_unknown=settings.skip_unknown,
+        )
+        self.parent_a, self.parent_b = self.judge.parent_a, self.judge.parent_b
         self.names = (a.name, b.name)
         self.parent_info = [
             {"name": a.name, "sha256": a.sha256, "path": str(a.path) if a.path else None},
             {"name": b.name, "sha256": b.sha256, "path": str(b.path) if b.path else None},
         ]
-        self.parent_classes = {a.name: list(training_facts(a).classes), b.name: list(training_facts(b).classes)}
+        self.parent_classes = self.judge.classes
         self.ancestor = ancestor
-        self.context, self.context_note = scoring_context([a, b], settings.context)
-        self.stride = settings.stride or default_stride(self.context)
+        self.context, self.context_note, self.stride = self.judge.context, self.judge.context_note, self.judge.stride
         self.fitness = fitness
         self.report_data = report
         self.depth = self.parent_a.arch["depth"]
@@ -221,18 +229,20 @@ class Evolution:
         (each child's scores are what it gets scored alone)."""
         if self.cancel():
             raise Cancelled()
-        options = self.scoring_options()
-        scores = score_models(checkpoints, data, context=options["context"], stride=options["stride"],
-                              batch_size=options["batch_size"], skip_unknown=options["skip_unknown"],
-                              device=self.device, cancel=self.cancel)
+        scores = self.judge.score(checkpoints, data, device=self.device, cancel=self.cancel)
         # chars fed through a forward pass: every window of every model
         self.forward_chars += sum(window_chars(int(s.chars.sum()) + 1, s.context, s.stride) for s in scores)
         return scores
 
     def scoring_options(self) -> dict[str, Any]:
         """How every fitness figure is scored (what a remote executor needs besides weights and data)."""
-        return {"context": self.context, "stride": self.stride, "batch_size": self.settings.batch_size,
-                "skip_unknown": self.settings.skip_unknown, "device": str(self.device)}
+        return {
+            "context": self.context,
+            "stride": self.stride,
+            "batch_size": self.settings.batch_size,
+            "skip_unknown": self.settings.skip_unknown,
+            "device": str(self.device),
+        }
 
     def score(self, ckpt: ArtistCheckpoint, data: HeldOut | None = None) -> float:
         """Fitness: the judge's bpc on the fitness data (lower is fitter)."""
@@ -273,8 +283,15 @@ class Evolution:
             return None
         if node not in self._fingerprints:
             self._fingerprints[node] = weights_fingerprint(weights())
-        return (self._fingerprints[node], data.identity.sha256, self.context, self.stride,
-                self.settings.skip_unknown, self.device.type, str(self.device))
+        return (
+            self._fingerprints[node],
+            data.identity.sha256,
+            self.context,
+            self.stride,
+            self.settings.skip_unknown,
+            self.device.type,
+            str(self.device),
+        )
 
     def _remember(self, node: Any, data: HeldOut, scores: PieceScores) -> None:
         # the node is kept with its scores, so an id is never taken for another genome's
@@ -336,9 +353,7 @@ class Evolution:
 
         gen0_genome = {"a": "A", "b": "B", "recipe": BreedRecipe(method="slerp", t=0.5).to_dict()}
         population: list[dict[str, Any]] = [gen0_genome]
-        population += [
-            {"a": "A", "b": "B", "recipe": self.random_recipe().to_dict()} for _ in range(s.population - 1)
-        ]
+        population += [{"a": "A", "b": "B", "recipe": self.random_recipe().to_dict()} for _ in range(s.population - 1)]
         elite: list[Individual] = []
         history: list[dict[str, Any]] = []
         gen0: Individual | None = None
@@ -377,8 +392,17 @@ class Evolution:
             entry["forward_chars"] = self.forward_chars - chars_before
             history.append(entry)
             # The generation's best on all the data: with racing, rung 0's reports cannot know it.
-            self.progress(DarwinProgress(generation, s.generations, self.scored, total, champion.bpc,
-                                         f"generation {generation + 1}/{s.generations} scored", *self._scale()))
+            self.progress(
+                DarwinProgress(
+                    generation,
+                    s.generations,
+                    self.scored,
+                    total,
+                    champion.bpc,
+                    f"generation {generation + 1}/{s.generations} scored",
+                    *self._scale(),
+                )
+            )
             self._live = {id(i.genome): i.checkpoint for i in elite if i.checkpoint is not None}
             if generation + 1 < s.generations:
                 population = [self._offspring(elite) for _ in range(s.population)]
@@ -403,8 +427,17 @@ class Evolution:
         def scored() -> None:
             self.scored += 1
             full = [i.scores[-1] for i in children + elite if len(i.scores) == self._final_rung + 1]
-            self.progress(DarwinProgress(generation, s.generations, self.scored, total, min(full) if full else None,
-                                         f"generation {generation + 1}/{s.generations}", *self._scale()))
+            self.progress(
+                DarwinProgress(
+                    generation,
+                    s.generations,
+                    self.scored,
+                    total,
+                    min(full) if full else None,
+                    f"generation {generation + 1}/{s.generations}",
+                    *self._scale(),
+                )
+            )
 
         return scored
 
@@ -416,8 +449,9 @@ class Evolution:
         known = gen0 is not None and len(gen0.scores) == self._final_rung + 1
         return self._scale_parents, (gen0.scores[-1] if known else None)
 
-    def _race(self, elite: list[Individual], children: list[Individual], generation: int,
-              champion: Individual | None) -> tuple[list[Individual], list[dict[str, Any]]]:
+    def _race(
+        self, elite: list[Individual], children: list[Individual], generation: int, champion: Individual | None
+    ) -> tuple[list[Individual], list[dict[str, Any]]]:
         """Successive halving over the elite and the new children: every runner on the
         first slice, the best ``race_keep`` on the next, ..., the finalists on all the data.
 
@@ -438,11 +472,20 @@ class Evolution:
             runners.sort(key=lambda i: i.scores[rung])
             keep = len(runners) if rung == self._final_rung else max(1, math.ceil(len(runners) * s.race_keep))
             bpcs = [i.scores[rung] for i in runners]
-            rungs.append({"rung": rung, "slice_chars": data.identity.chars, "slice_pieces": data.identity.pieces,
-                          "runners": len(runners), "scored": len(fresh),
-                          "children_scored": sum(id(i) in newcomers for i in fresh), "kept": keep,
-                          "best_bpc": round(bpcs[0], 6), "median_bpc": round(statistics.median(bpcs), 6),
-                          "forward_chars": self.forward_chars - chars_before})
+            rungs.append(
+                {
+                    "rung": rung,
+                    "slice_chars": data.identity.chars,
+                    "slice_pieces": data.identity.pieces,
+                    "runners": len(runners),
+                    "scored": len(fresh),
+                    "children_scored": sum(id(i) in newcomers for i in fresh),
+                    "kept": keep,
+                    "best_bpc": round(bpcs[0], 6),
+                    "median_bpc": round(statistics.median(bpcs), 6),
+                    "forward_chars": self.forward_chars - chars_before,
+                }
+            )
             out.append(runners[keep:])
             runners = runners[:keep]
         ranked = runners[:]
@@ -465,14 +508,19 @@ class Evolution:
             recipe = self.random_recipe(center=self.settings.mutation, spread=self.settings.mutation)
         return {"a": first, "b": second, "recipe": recipe.to_dict()}
 
-    def _report(self, parent_bpc, gen0_bpc, champion: Individual, history, gen0: Individual | None = None) -> dict[str, Any]:
+    def _report(
+        self, parent_bpc, gen0_bpc, champion: Individual, history, gen0: Individual | None = None
+    ) -> dict[str, Any]:
         best_parent_index = 0 if parent_bpc[0] <= parent_bpc[1] else 1
         data = self.report_data or self.fitness
         log: dict[str, Any] = {
             "format": LOG_FORMAT,
             "studio_version": __version__,
-            "settings": {**asdict(self.settings), "elite": self.settings.survivors,
-                         "methods": list(self.settings.search_methods)},
+            "settings": {
+                **asdict(self.settings),
+                "elite": self.settings.survivors,
+                "methods": list(self.settings.search_methods),
+            },
             "scoring": {
                 "context": self.context,
                 "context_note": self.context_note,
@@ -480,17 +528,26 @@ class Evolution:
                 "fitness_data": self.fitness.identity.to_dict(),
                 "report_data": data.identity.to_dict(),
                 "report_split": data.identity.split if self.report_data else "fitness (no separate report data)",
-                "bootstrap": {"resamples": RESAMPLES, "seed": BOOTSTRAP_SEED, "stratified_by": "class", "unit": "piece"},
+                "bootstrap": {
+                    "resamples": RESAMPLES,
+                    "seed": BOOTSTRAP_SEED,
+                    "stratified_by": "class",
+                    "unit": "piece",
+                },
                 "seeds": {"darwin": self.settings.seed, "data": data.identity.seed, "bootstrap": BOOTSTRAP_SEED},
                 "racing": self._racing_log(),
                 "executor": getattr(self.executor, "name", "local"),
             },
-            "parents": [{**info, "bpc": round(bpc, 6), "classes": self.parent_classes[info["name"]]}
-                        for info, bpc in zip(self.parent_info, parent_bpc)],
+            "parents": [
+                {**info, "bpc": round(bpc, 6), "classes": self.parent_classes[info["name"]]}
+                for info, bpc in zip(self.parent_info, parent_bpc)
+            ],
             "fitness_chars": self.fitness.identity.chars,
-            "gen0_child": {"recipe": BreedRecipe(method="slerp", t=0.5).to_dict(),
-                           "bpc": None if gen0_bpc is None else round(gen0_bpc, 6),
-                           **({} if gen0 is None or not self.settings.racing else {"rung": len(gen0.scores) - 1})},
+            "gen0_child": {
+                "recipe": BreedRecipe(method="slerp", t=0.5).to_dict(),
+                "bpc": None if gen0_bpc is None else round(gen0_bpc, 6),
+                **({} if gen0 is None or not self.settings.racing else {"rung": len(gen0.scores) - 1}),
+            },
             "fitness_forward_chars": self.forward_chars,
             "generations": history,
             "champion": {"bpc": round(champion.bpc, 6), "generation": champion.generation, "genome": champion.genome},
@@ -505,16 +562,19 @@ class Evolution:
             (champion.genome, lambda: champion.checkpoint),
             (gen0_node, lambda: self.pair.child(BreedRecipe(method="slerp", t=0.5))),
         ]
-        if self.ancestor is not None:
-            models.append(("ancestor", lambda: self._over_union(self.ancestor)))
+        if self.judge.ancestor is not None:
+            models.append(("ancestor", lambda: self.judge.ancestor))
         scores_a, scores_b, champion_scores, gen0_scores, *rest = self.scores_on(models, data)
-        ancestor = (self.ancestor.name, rest[0]) if self.ancestor is not None else None
-        parents = {self.names[0]: scores_a, self.names[1]: scores_b}
-        vigor = vigor_report(champion_scores, parents, self.parent_classes, ancestor=ancestor)
-        gen0_vigor = vigor_report(gen0_scores, parents, self.parent_classes, ancestor=ancestor)
-        measured = {name: measurement_of(sc, data, context_note=self.context_note).to_dict()
-                    for name, sc in (("champion", champion_scores), ("gen0_child", gen0_scores),
-                                     (self.names[0], scores_a), (self.names[1], scores_b))}
+        baselines = {"A": scores_a, "B": scores_b, **({"ancestor": rest[0]} if rest else {})}
+        champion_judged = self.judge.verdict(champion_scores, data, baselines)
+        gen0_judged = self.judge.verdict(gen0_scores, data, baselines)
+        vigor, gen0_vigor = champion_judged.vigor.to_dict(), gen0_judged.vigor.to_dict()
+        measured = {
+            "champion": champion_judged.measurement.to_dict(),
+            "gen0_child": gen0_judged.measurement.to_dict(),
+            self.names[0]: self.judge.measured(scores_a, data).to_dict(),
+            self.names[1]: self.judge.measured(scores_b, data).to_dict(),
+        }
         best = vigor["best_parent"]
         log["report"] = {"measurements": measured, "vigor": vigor, "gen0_vigor": gen0_vigor}
         log["vigor"] = {
@@ -547,12 +607,6 @@ class Evolution:
         """The ``darwascii eval`` line that gives the champion's reported figure exactly."""
         return Measurement.from_dict(self.log["report"]["measurements"]["champion"]).command(champion_path)
 
-    def _over_union(self, ckpt: ArtistCheckpoint) -> ArtistCheckpoint:
-        """``ckpt`` re-expressed over the pair's vocabulary (exact for the chars it knows)."""
-        if ckpt.vocab.chars == self.pair.vocab.chars:
-            return ckpt
-        return prepare_pair(ckpt, self.parent_a).child(BreedRecipe(method="slerp", t=0.0))
-
     def save_champion(self, path: str | Path, extra_params: dict[str, Any] | None = None) -> Path:
         """Write the champion with its lineage (``extra_params`` join its params, e.g. an alignment)."""
         champion = self.champion
@@ -573,8 +627,9 @@ _REFERENCE_SCORES: dict[tuple, tuple[PieceScores, int]] = {}
 
 def weights_fingerprint(ckpt: ArtistCheckpoint) -> str:
     """sha256 of what a checkpoint computes: config, variant, vocabulary and every tensor."""
-    digest = hashlib.sha256(json.dumps([ckpt.config, ckpt.variant, list(ckpt.vocab.chars)], sort_keys=True,
-                                       default=str).encode())
+    digest = hashlib.sha256(
+        json.dumps([ckpt.config, ckpt.variant, list(ckpt.vocab.chars)], sort_keys=True, default=str).encode()
+    )
     for key in sorted(ckpt.state_dict):
         value = ckpt.state_dict[key]
         digest.update(key.encode())
@@ -590,8 +645,14 @@ def _node_key(node: Any) -> Any:
     return node if isinstance(node, str) else id(node)
 
 
-def build_genome(genome: dict[str, Any], pair, parent_a: ArtistCheckpoint, parent_b: ArtistCheckpoint,
-                 live: dict[int, ArtistCheckpoint], cache: dict[int, ArtistCheckpoint]) -> ArtistCheckpoint:
+def build_genome(
+    genome: dict[str, Any],
+    pair,
+    parent_a: ArtistCheckpoint,
+    parent_b: ArtistCheckpoint,
+    live: dict[int, ArtistCheckpoint],
+    cache: dict[int, ArtistCheckpoint],
+) -> ArtistCheckpoint:
     """A child rebuilt from its genome: ``pair`` is the prepared pair of the original
     parents, ``parent_a``/``parent_b`` them over the union vocabulary, ``live`` the
     weights of survivors still in memory (by id of their genome)."""
@@ -614,8 +675,9 @@ def build_genome(genome: dict[str, Any], pair, parent_a: ArtistCheckpoint, paren
     return prepare_pair(resolve(genome["a"]), resolve(genome["b"])).child(recipe)
 
 
-def score_child(ckpt: ArtistCheckpoint, data: HeldOut, options: dict[str, Any],
-                cancel: Callable[[], bool] | None = None) -> tuple[PieceScores, int]:
+def score_child(
+    ckpt: ArtistCheckpoint, data: HeldOut, options: dict[str, Any], cancel: Callable[[], bool] | None = None
+) -> tuple[PieceScores, int]:
     """The judge's per-piece scores of ``ckpt`` on ``data``, and the chars its forward passes saw."""
     device = torch.device(options["device"])
     engine = Engine.from_checkpoint(ckpt, device=device)
@@ -625,9 +687,17 @@ def score_child(ckpt: ArtistCheckpoint, data: HeldOut, options: dict[str, Any],
         seen[0] += ids.numel()
         return engine.forward(ids)
 
-    scores = score_pieces(forward, ckpt.vocab, data, context=options["context"], stride=options["stride"],
-                          batch_size=options["batch_size"], skip_unknown=options["skip_unknown"], device=device,
-                          cancel=cancel)
+    scores = score_pieces(
+        forward,
+        ckpt.vocab,
+        data,
+        context=options["context"],
+        stride=options["stride"],
+        batch_size=options["batch_size"],
+        skip_unknown=options["skip_unknown"],
+        device=device,
+        cancel=cancel,
+    )
     return scores, seen[0]
 
 
@@ -688,4 +758,10 @@ def summarize_log(raw: dict[str, Any]) -> dict[str, Any]:
     vigor_value = _number(vigor)
     if vigor_value is None and champion is not None and best_parent is not None:
         vigor_value = best_parent - champion
-    return {"parents_bpc": parent_values or None, "gen0_bpc": gen0, "champion_bpc": champion, "best_parent_bpc": best_parent, "vigor": vigor_value}
+    return {
+        "parents_bpc": parent_values or None,
+        "gen0_bpc": gen0,
+        "champion_bpc": champion,
+        "best_parent_bpc": best_parent,
+        "vigor": vigor_value,
+    }

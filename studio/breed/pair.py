@@ -20,7 +20,7 @@ from studio.breed.sphere import SphereLerp
 from studio.errors import IncompatibleParentsError
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record
-from studio.model.judge import inherited_training
+from studio.model.facts import inherited_training
 from studio.model.vocab import Vocab
 
 _SHAPE_KEYS = ("dim", "depth", "heads", "dim_head", "ff_inner", "tied_embedding", "num_hyperspheres")
@@ -134,9 +134,21 @@ class AlignedPair:
             framing_source="file",
         )
 
+    def parent(self, letter: str) -> ArtistCheckpoint:
+        """Parent "A" or "B" over the pair's union vocabulary (exact: slerp at t = 0 or 1),
+        named after it: the baseline its children are judged against."""
+        parent = self.a if letter == "A" else self.b
+        return self.child(BreedRecipe("slerp", t=0.0 if letter == "A" else 1.0), name=parent.name)
+
+    def over_union(self, other: ArtistCheckpoint) -> ArtistCheckpoint:
+        """Another model of the family (the shared ancestor) over the pair's vocabulary: exact
+        for the chars it knows; a char only the pair knows takes A's row (or B's, for B's own)."""
+        if other.vocab.chars == self.vocab.chars:
+            return other
+        return prepare_pair(other, self.parent("A")).child(BreedRecipe("slerp", t=0.0), name=other.name)
 
     def copy_of(self, child: ArtistCheckpoint) -> str | None:
-        """"A" or "B" when the child's weights are exactly that parent's (over the union
+        """ "A" or "B" when the child's weights are exactly that parent's (over the union
         vocabulary), e.g. a discrete child whose every coin fell on one side; else None."""
         for letter, tensors in (("A", self.tensors_a), ("B", self.tensors_b)):
             if all(torch.equal(child.state_dict[key], tensors[key]) for key in self.keys):

@@ -92,7 +92,15 @@ def scan_path(
     # every point of the path in one batched pass (each point's scores are what it gets alone)
     with scoring_job(device):
         children = [pair.child(BreedRecipe(method="slerp", t=t)) for t in ts]
-        scores = score_models(children, heldout, context=context, stride=stride, skip_unknown=skip_unknown,
-                              device=device, cancel=cancel, progress=progress_over(progress, points))
+        scores = score_models(
+            children,
+            heldout,
+            context=context,
+            stride=stride,
+            skip_unknown=skip_unknown,
+            device=device,
+            cancel=cancel,
+            progress=progress_over(progress, points),
+        )
     barrier = barrier_with_interval(ts, scores)
     return ScanResult(barrier, heldout.identity, context, stride, note, int(scores[0].chars.sum()), (a.name, b.name))

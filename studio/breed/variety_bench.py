@@ -38,7 +38,8 @@ def bench_variety(report, quick: bool) -> None:
 
 
 def _bench_variety(report, quick: bool) -> None:
-    from studio.breed.nursery import RECIPE_TRIES, SEED_TRIES, Nursery
+    from studio.breed.litters import RECIPE_TRIES, SEED_TRIES
+    from studio.breed.nursery import Nursery
     from studio.breed.recipe import BreedRecipe
     from studio.model.art import SampleSettings
     from studio.model.checkpoint import load_checkpoint

@@ -1,4 +1,4 @@
-"""How a snapshot's files say who is whose child: pure functions over paths and metadata.
+"""How a snapshot's files say who is whose child, and the family tree drawn from it.
 
 A released snapshot carries its family tree in three ways, read in this order (the
 first that names parents wins, so two sources never draw contradicting edges):
@@ -8,21 +8,31 @@ first that names parents wins, so two sources never draw contradicting edges):
    (``X/*/model.pt``, ``X/*.pt``), the method read from its folder name;
 3. ``A__x__B`` in the file or folder name names the parents A and B.
 
-The library (``store.py``) turns these answers into rows; nothing here touches the
-database or the disk, so the rules are easy to test and to read.
+The rules are pure functions over paths and metadata (nothing touches the disk), so
+they are easy to test and to read. ``link`` and ``mark_ancestors`` (the end of this
+module) apply them to the library's index inside its write transaction: they find each
+parent by content hash, then by name (the nearest on disk), and stand a placeholder
+(role "missing") in for a parent that is not in the library, which the real file fills
+when it is imported.
+
+The merge methods' names come from their registry (``studio.breed.methods``): a
+lineage or a ``breed/`` folder names its method by them, so a new method is read
+correctly here with no change (docs/design.md §2).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import sqlite3
 from pathlib import Path, PurePath
 from typing import Any, Mapping
 
 from studio.breed.methods import METHODS
 from studio.fsutil import GENERIC_STEMS
+from studio.library.db import Transaction, dumps, get_checkpoint, loads, now, unique_qualified
 from studio.model.vocab import TEXT
-
-ROLES = ("artist", "bred", "ablation", "sweep", "text", "ancestor", "missing")
 
 BREED_FOLDER = "breed"
 NAME_CROSS = "__x__"
@@ -37,6 +47,7 @@ OTHER_BREEDING_METHODS = frozenset({"darwin", "bred"})
 def is_breeding_method(method: str | None) -> bool:
     """Whether a lineage's method makes a bred child (read from the registry, so a new method counts)."""
     return method in METHODS or method in OTHER_BREEDING_METHODS
+
 
 # Words a Darwin run puts before the parents' names: ``offspring_forkL__x__forkR``.
 _CHILD_PREFIXES = ("offspring", "champion", "child", "hybrid", "kid", "bred")
@@ -211,3 +222,149 @@ def infer_role(path: PurePath, *, framing: str, lineage: Mapping[str, Any] | Non
     if framing == TEXT:
         return "text"
     return "artist"
+
+
+# ---------------------------------------------------------------------------
+# drawing the tree in the library (inside its write transaction)
+
+
+def link(tx: Transaction, child_id: int, *, names_anywhere: bool) -> None:
+    """Draw a checkpoint's edges to its parents from the first source that names them
+    (lineage, then the breed/ layout, then A__x__B: the rules above)."""
+    child = tx.one("SELECT * FROM checkpoints WHERE id = ?", (child_id,))
+    if child is None or child["path"] is None:
+        return
+    file = Path(child["path"])
+    root = child["source_root"]
+    lineage = loads(child["lineage"], None)
+    parents = lineage_parents(lineage)
+    if parents:
+        method = lineage_method(lineage) or "bred"
+        params = lineage.get("params") if isinstance(lineage.get("params"), Mapping) else {}
+        parent_ids = [_lineage_parent(tx, entry, child, names_anywhere) for entry in parents]
+        _add_edges(tx, parent_ids, child_id, method, params, "lineage")
+        return
+    family = breed_family(file)
+    if family is not None:
+        family_dir, method = family
+        parent_ids = _family_artists(tx, family_dir, child_id)
+        if parent_ids:
+            _add_edges(tx, parent_ids, child_id, method, {}, "layout")
+            return
+    crossed = crossed_names(file)
+    if crossed is not None:
+        names, method = crossed
+        parent_ids = []
+        for position, name in enumerate(names):
+            parent_id = None
+            for variant in name_variants(name, leading=position == 0):
+                parent_id = _by_name(tx, variant, root, file, child_id)
+                if parent_id is not None:
+                    break
+            if parent_id is None:
+                sibling = Path(qualified_name(file, Path(root))).parent.as_posix() if root else "."
+                wanted = name if sibling == "." else f"{sibling}/{name}"
+                parent_id = _placeholder(tx, name, wanted, root, None, child["framing"])
+            parent_ids.append(parent_id)
+        _add_edges(tx, parent_ids, child_id, method, {}, "name")
+
+
+def _lineage_parent(tx: Transaction, entry: dict, child: sqlite3.Row, names_anywhere: bool) -> int:
+    """A lineage parent's id: by content hash, then by name, else a placeholder."""
+    sha, name = entry["sha256"], entry["name"]
+    if sha:
+        row = tx.one(
+            "SELECT id FROM checkpoints WHERE sha256 = ? OR expected_sha256 = ? ORDER BY path IS NULL", (sha, sha)
+        )
+        if row is not None:
+            return row["id"]
+    if name:
+        scope = None if names_anywhere else child["source_root"]
+        parent_id = _by_name(tx, name, scope, Path(child["path"]), child["id"])
+        if parent_id is not None:
+            return parent_id
+    label = name or f"sha256:{sha[:12]}"
+    return _placeholder(tx, label, label, child["source_root"], sha, child["framing"])
+
+
+def _by_name(tx: Transaction, name: str, root: str | None, near: Path, exclude_id: int) -> int | None:
+    """A checkpoint called ``name`` (its name or the last part of its qualified name),
+    in ``root`` when given, else anywhere; the nearest to ``near`` on disk wins."""
+    # instr() narrows in SQL (LIKE would ignore case); the exact test is in Python.
+    rows = tx.execute(
+        "SELECT id, name, qualified_name, path, source_root, added_at FROM checkpoints"
+        " WHERE (name = ? OR instr(qualified_name, ?) > 0) AND id <> ?",
+        (name, name, exclude_id),
+    ).fetchall()
+    rows = [
+        row
+        for row in rows
+        if (row["name"] == name or row["qualified_name"] == name or row["qualified_name"].endswith("/" + name))
+        and (root is None or row["source_root"] == root)
+    ]
+    if not rows:
+        return None
+
+    def nearness(row: sqlite3.Row) -> tuple:
+        shared = -1
+        if row["path"]:
+            with contextlib.suppress(ValueError):  # paths on different Windows drives
+                shared = len(os.path.commonpath([row["path"], str(near)]))
+        return (row["path"] is not None, shared, row["added_at"], row["id"])
+
+    return max(rows, key=nearness)["id"]
+
+
+def _family_artists(tx: Transaction, family_dir: Path, child_id: int) -> list[int]:
+    """The parents the layout gives a ``family_dir/breed/...`` child: the models directly in it."""
+    prefix = str(family_dir) + os.sep
+    rows = tx.execute(
+        "SELECT id, path, role FROM checkpoints WHERE substr(path, 1, ?) = ? AND id <> ? ORDER BY path",
+        (len(prefix), prefix, child_id),
+    ).fetchall()
+    return [row["id"] for row in rows if row["role"] != "bred" and is_family_artist(Path(row["path"]), family_dir)]
+
+
+def _placeholder(tx: Transaction, name: str, wanted: str, root: str | None, sha: str | None, framing: str) -> int:
+    """A ``missing`` record for a named parent that is not in the library, so the
+    tree shows the gap; the real file fills it when it is imported."""
+    if sha:
+        row = tx.one("SELECT id FROM checkpoints WHERE path IS NULL AND expected_sha256 = ?", (sha,))
+    else:
+        row = tx.one("SELECT id FROM checkpoints WHERE path IS NULL AND name = ? AND source_root IS ?", (name, root))
+    if row is not None:
+        return row["id"]
+    record_id = tx.execute(
+        "INSERT INTO checkpoints (path, sha256, expected_sha256, name, qualified_name, role, framing, read_only,"
+        " source_root, added_at) VALUES (NULL, NULL, ?, ?, ?, 'missing', ?, 1, ?, ?)",
+        (sha, name, unique_qualified(tx, wanted), framing, root, now()),
+    ).lastrowid
+    tx.emit("checkpoint_added", get_checkpoint(tx.conn, record_id))
+    return record_id
+
+
+def _add_edges(
+    tx: Transaction, parent_ids: list[int], child_id: int, method: str, params: Mapping, source: str
+) -> None:
+    # The first source to draw an edge keeps it (INSERT OR IGNORE): lineage beats layout.
+    encoded = dumps(dict(params))
+    for parent_id in dict.fromkeys(parent_ids):
+        if parent_id == child_id:
+            continue
+        inserted = tx.execute(
+            "INSERT OR IGNORE INTO edges (parent_id, child_id, method, params, source) VALUES (?, ?, ?, ?, ?)",
+            (parent_id, child_id, method, encoded, source),
+        ).rowcount
+        if inserted:
+            tx.emit("edges_changed")
+
+
+def mark_ancestors(tx: Transaction) -> None:
+    """A model that others were forked from is their ancestor (unless it is itself bred)."""
+    rows = tx.execute(
+        "SELECT id FROM checkpoints WHERE role NOT IN ('bred', 'missing', 'ancestor')"
+        " AND id IN (SELECT parent_id FROM edges WHERE method = 'fork')"
+    ).fetchall()
+    for row in rows:
+        tx.execute("UPDATE checkpoints SET role = 'ancestor' WHERE id = ?", (row["id"],))
+        tx.emit("checkpoint_updated", get_checkpoint(tx.conn, row["id"]))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from studio.library.genealogy import ROLES
-
 __all__ = ["ROLES", "CheckpointRecord", "Edge", "GalleryRecord", "ImportReport", "PieceRecord"]
+
+# What a checkpoint is in the tree (``studio.library.genealogy.infer_role`` picks one).
+ROLES = ("artist", "bred", "ablation", "sweep", "text", "ancestor", "missing")
 
 # The metric the tree shows beside a node: a measured bpc first, then training losses.
 _KEY_METRICS = ("bpc", "val_bpc", "stream_loss", "val_loss", "loss")
@@ -49,11 +50,6 @@ class CheckpointRecord:
             return self.param_count
         value = self.config.get("num_params")
         return value if isinstance(value, int) else None
-
-    @property
-    def is_placeholder(self) -> bool:
-        """A parent that a child names but that is not in the library."""
-        return self.path is None
 
     @property
     def measurements(self) -> list[dict]:

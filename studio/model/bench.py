@@ -101,19 +101,30 @@ def _static_rows(report: BenchReport, model, vocab, prompt: str, engine: Engine,
     pieces, length = (8, 200) if quick else (16, 400)
     dynamic_s, _ = _gallery(engine, vocab, prompt, pieces, length, static=False)
     static_s, first_ms = _gallery(engine, vocab, prompt, pieces, length, static=True)
-    report.add(f"CPU gallery {pieces} x {length}: growing cache vs static cache", static_s, dynamic_s,
-               first_char_ms=first_ms)
+    report.add(
+        f"CPU gallery {pieces} x {length}: growing cache vs static cache", static_s, dynamic_s, first_char_ms=first_ms
+    )
     if not torch.cuda.is_available():
-        report.note("sample: CUDA not available: no eager-vs-graph rows (the static cache above is the graph's "
-                    "path, run eagerly on the CPU)")
+        report.note(
+            "sample: CUDA not available: no eager-vs-graph rows (the static cache above is the graph's "
+            "path, run eagerly on the CPU)"
+        )
         return
-    report.note(f"sample: on CUDA, galleries of up to {STATIC_MAX_ROWS} pieces use the CUDA graph by default, "
-                "larger ones the growing cache")
+    report.note(
+        f"sample: on CUDA, galleries of up to {STATIC_MAX_ROWS} pieces use the CUDA graph by default, "
+        "larger ones the growing cache"
+    )
     gpu = Engine(model, device="cuda")
     for pieces in (16, 64, 256, 1024):
         eager_s, _ = _gallery(gpu, vocab, prompt, pieces, length, static=False)
         capture_s, _ = _gallery(gpu, vocab, prompt, pieces, length, static=True)  # first use captures the graph
         graph_s, first_ms = _gallery(gpu, vocab, prompt, pieces, length, static=True)
-        report.add(f"CUDA gallery {pieces} x {length}: eager vs CUDA graph", graph_s, eager_s,
-                   chars_per_s=round(pieces * length / graph_s), first_char_ms=first_ms,
-                   first_use_with_capture_s=round(capture_s, 3), gpu=torch.cuda.get_device_name(0))
+        report.add(
+            f"CUDA gallery {pieces} x {length}: eager vs CUDA graph",
+            graph_s,
+            eager_s,
+            chars_per_s=round(pieces * length / graph_s),
+            first_char_ms=first_ms,
+            first_use_with_capture_s=round(capture_s, 3),
+            gpu=torch.cuda.get_device_name(0),
+        )

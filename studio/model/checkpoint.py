@@ -127,7 +127,6 @@ class ArtistCheckpoint:
         return payload
 
 
-
 def _is_buffer_key(key: str) -> bool:
     return key.endswith("rotary_embed.freqs")
 
@@ -137,7 +136,9 @@ def count_parameters(state_dict: Mapping[str, torch.Tensor]) -> int:
     return sum(t.numel() for k, t in state_dict.items() if not _is_buffer_key(k))
 
 
-def canonical_state_dict(state_dict: Mapping[str, torch.Tensor], *, manual_norm_weights: bool) -> dict[str, torch.Tensor]:
+def canonical_state_dict(
+    state_dict: Mapping[str, torch.Tensor], *, manual_norm_weights: bool
+) -> dict[str, torch.Tensor]:
     """Keys in the form ``nGPT(manual_norm_weights=...)`` expects; tensors on CPU, contiguous."""
     return {
         compat.norm_weight_key(key, plain=manual_norm_weights): value.detach().to("cpu").contiguous()
@@ -154,7 +155,20 @@ def canonical_state_dict(state_dict: Mapping[str, torch.Tensor], *, manual_norm_
 # sub-array dtypes) are how a 421-byte pickle allocates gigabytes or crashes numpy.
 _NUMPY_NUMBER_DTYPES = frozenset(
     {"f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "b1"}
-    | {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"}
+    | {
+        "float16",
+        "float32",
+        "float64",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "bool",
+    }
 )
 
 
@@ -243,7 +257,8 @@ def _check_archive(path: Path, data: bytes) -> None:
     limit = min(max_file_bytes(), 2 * size + (16 << 20))
     if unpacked > limit or len(records) > 1_000_000:
         raise CheckpointError(
-            f"{path}: unpacks to {unpacked:,} bytes from a {size:,}-byte file, which no checkpoint does; it is not read."
+            f"{path}: unpacks to {unpacked:,} bytes from a {size:,}-byte file, which no checkpoint does; it is "
+            f"not read."
         )
 
 
@@ -334,7 +349,11 @@ def _read_payload(path: Path, trust: Trust) -> tuple[Any, str]:
 
 
 def _infer_framing(payload: Mapping[str, Any], path: Path | None, vocab: Vocab) -> tuple[str, str]:
-    stated = payload.get("framing") or payload.get("config", {}).get("framing") or (payload.get("config_extra") or {}).get("framing")
+    stated = (
+        payload.get("framing")
+        or payload.get("config", {}).get("framing")
+        or (payload.get("config_extra") or {}).get("framing")
+    )
     if stated in FRAMINGS:
         return stated, "file"
     if vocab.byte_level:
@@ -392,13 +411,17 @@ def _check_metadata(payload: Mapping[str, Any], where: str) -> None:
         raise CheckpointError(f"{where}: its config has keys that are not text.")
     for key in ("config_extra", "metrics"):
         if payload.get(key) is not None and not isinstance(payload[key], Mapping):
-            raise CheckpointError(f"{where}: its '{key}' entry holds a value of type {type(payload[key]).__name__}, not a dict.")
+            raise CheckpointError(
+                f"{where}: its '{key}' entry holds a value of type {type(payload[key]).__name__}, not a dict."
+            )
         if isinstance(payload.get(key), Mapping) and not all(isinstance(k, str) for k in payload[key]):
             raise CheckpointError(f"{where}: its '{key}' entry has keys that are not text.")
     lineage = payload.get("lineage")
     if lineage is not None:
         if not isinstance(lineage, Mapping):
-            raise CheckpointError(f"{where}: its 'lineage' entry holds a value of type {type(lineage).__name__}, not a dict.")
+            raise CheckpointError(
+                f"{where}: its 'lineage' entry holds a value of type {type(lineage).__name__}, not a dict."
+            )
         parents = lineage.get("parents", [])
         if not isinstance(parents, (list, tuple)) or not all(isinstance(p, Mapping) for p in parents):
             raise CheckpointError(f"{where}: its lineage 'parents' is not a list of records.")
@@ -463,7 +486,9 @@ def _check_geometry(value: torch.Tensor, key: str, where: str) -> None:
     item = value.element_size()
     available = value.untyped_storage().nbytes()
     if any(st < 1 for st, n in zip(value.stride(), value.shape) if n > 1):
-        raise CheckpointError(f"{where}: the weight {key} repeats its elements (a broadcast view), so it is not a weight.")
+        raise CheckpointError(
+            f"{where}: the weight {key} repeats its elements (a broadcast view), so it is not a weight."
+        )
     last = value.storage_offset() + sum((n - 1) * st for n, st in zip(value.shape, value.stride()))
     if (last + 1) * item > available or numel * item > available:
         raise CheckpointError(
@@ -474,7 +499,9 @@ def _check_geometry(value: torch.Tensor, key: str, where: str) -> None:
 def _check_finite(state: Mapping[str, torch.Tensor], where: str) -> None:
     for key, value in state.items():
         if value.is_floating_point() and value.numel() and not bool(torch.isfinite(value).all()):
-            raise CheckpointError(f"{where}: the weight {key} holds NaN or infinite values, so the model cannot be used.")
+            raise CheckpointError(
+                f"{where}: the weight {key} holds NaN or infinite values, so the model cannot be used."
+            )
 
 
 def _check_size_against_config(state: Mapping[str, torch.Tensor], config: Mapping[str, Any], where: str) -> None:
@@ -574,7 +601,9 @@ def checkpoint_from_payload(payload: Any, path: Path | None = None, *, framing: 
     )
 
 
-def load_checkpoint(path: str | Path, *, trust: Trust = False, framing: str | None = None, validate: bool = True) -> ArtistCheckpoint:
+def load_checkpoint(
+    path: str | Path, *, trust: Trust = False, framing: str | None = None, validate: bool = True
+) -> ArtistCheckpoint:
     """Read a checkpoint file safely; every failure is a one-sentence CheckpointError.
 
     ``trust``: True to allow full unpickling of this path (--trust), or the sha256
@@ -622,13 +651,16 @@ def validate_weights(ckpt: ArtistCheckpoint) -> None:
     missing = [k for k in expected if k not in adapted and not _is_buffer_key(k)]
     unexpected = [k for k in adapted if k not in expected]
     if missing:
-        raise CheckpointError(f"{ckpt.display_path}: the weights lack {missing[0]} (and {len(missing) - 1} more) that the config needs.")
+        raise CheckpointError(
+            f"{ckpt.display_path}: the weights lack {missing[0]} (and {len(missing) - 1} more) that the config needs."
+        )
     if unexpected:
         raise CheckpointError(f"{ckpt.display_path}: holds a weight {unexpected[0]} that the config does not have.")
     for key, value in adapted.items():
         if tuple(value.shape) != expected[key]:
             raise CheckpointError(
-                f"{ckpt.display_path}: the weight {key} has shape {tuple(value.shape)} but the config needs {expected[key]}."
+                f"{ckpt.display_path}: the weight {key} has shape {tuple(value.shape)} but the config needs "
+                f"{expected[key]}."
             )
         if not value.is_floating_point():
             raise CheckpointError(f"{ckpt.display_path}: the weight {key} is not a floating-point tensor.")
@@ -693,6 +725,7 @@ def locate_parent(child: ArtistCheckpoint, record: Mapping[str, Any]) -> Path | 
 
 def shared_ancestor(a: ArtistCheckpoint, b: ArtistCheckpoint) -> Path | None:
     """The file of a parent both checkpoints were forked from (by lineage sha256), if found."""
+
     def parents(ckpt):
         lineage = ckpt.lineage if isinstance(ckpt.lineage, Mapping) else {}
         records = lineage.get("parents") if isinstance(lineage.get("parents"), list) else []

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from studio import cli, limits
+from studio import cliutil, limits
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text
 from studio.model.checkpoint import ArtistCheckpoint, load_checkpoint
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
     info.add_argument("checkpoint", type=Path, metavar="CKPT")
     info.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
     info.add_argument("--json", action="store_true", help="print one JSON object")
-    cli.add_trust_option(info)
+    cliutil.add_trust_option(info)
     info.set_defaults(handler=cmd_info)
 
     sample = subparsers.add_parser(
@@ -34,27 +34,29 @@ def register(subparsers) -> None:
     sample.add_argument(
         "-n",
         "--count",
-        type=cli.bounded_int("-n/--count", 1, limits.MAX_PIECES, "pieces are drawn as one batch"),
+        type=cliutil.bounded_int("-n/--count", 1, limits.MAX_PIECES, "pieces are drawn as one batch"),
         default=4,
         help=f"number of pieces (default 4, at most {limits.MAX_PIECES:,}; with --max-chars, within a "
         f"{limits.KV_CACHE_BUDGET_BYTES >> 30} GB cache)",
     )
-    sample.add_argument("--temperature", "-t", type=float, default=0.6, help="sampling temperature (default 0.6; 0 = greedy)")
+    sample.add_argument(
+        "--temperature", "-t", type=float, default=0.6, help="sampling temperature (default 0.6; 0 = greedy)"
+    )
     sample.add_argument("--top-k", type=int, default=20, help="keep the k most likely chars (default 20; 0 = all)")
     sample.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass, e.g. 0.9 (default off)")
     sample.add_argument("--seed", type=int, default=0, help="seed; piece i uses seed+i (default 0)")
     sample.add_argument(
         "--max-chars",
-        type=cli.bounded_int("--max-chars", 1, limits.MAX_PIECE_CHARS, "about a minute a piece on a CPU"),
+        type=cliutil.bounded_int("--max-chars", 1, limits.MAX_PIECE_CHARS, "about a minute a piece on a CPU"),
         default=3000,
         help=f"stop a piece after this many chars (default 3000, at most {limits.MAX_PIECE_CHARS:,})",
     )
     sample.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
     sample.add_argument("--out", "-o", type=Path, help="also write the gallery to this .txt file")
     sample.add_argument("--json", action="store_true", help="print one JSON object")
-    cli.add_force_option(sample)
-    cli.add_device_option(sample)
-    cli.add_trust_option(sample)
+    cliutil.add_force_option(sample)
+    cliutil.add_device_option(sample)
+    cliutil.add_trust_option(sample)
     sample.set_defaults(handler=cmd_sample)
 
 
@@ -81,12 +83,13 @@ def cmd_info(args: argparse.Namespace) -> None:
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
     info = describe(ckpt)
     if args.json:
-        cli.emit_json(info)
+        cliutil.emit_json(info)
         return
     arch = ckpt.arch
     lines = [
         f"{ckpt.name}  ({ckpt.path})",
-        f"  model      nGPT {ckpt.variant}, dim {arch['dim']}, depth {arch['depth']}, heads {arch['heads']} x {arch['dim_head']}, "
+        f"  model      nGPT {ckpt.variant}, dim {arch['dim']}, depth {arch['depth']}, heads {arch['heads']} x "
+        f"{arch['dim_head']}, "
         f"ff {arch['ff_inner']}, {ckpt.num_params / 1e6:.2f}M params",
         f"  vocab      {'bytes (256)' if ckpt.vocab.byte_level else f'{len(ckpt.vocab)} chars'}",
         f"  framing    {ckpt.framing} ({ckpt.framing_source})",
@@ -97,14 +100,18 @@ def cmd_info(args: argparse.Namespace) -> None:
     if scalars:
         lines.append("  metrics    " + ", ".join(f"{k} {_fmt(v)}" for k, v in scalars.items()))
     for measurement in measurements_in(ckpt.metrics):
-        lines.append(f"  measured   {measurement.text(4)} on {measurement.data.describe()}, context {measurement.context}, "
-                     f"stride {measurement.stride}")
+        lines.append(
+            f"  measured   {measurement.text(4)} on {measurement.data.describe()}, context {measurement.context}, "
+            f"stride {measurement.stride}"
+        )
     if ckpt.lineage:
         parents = " x ".join(str(p.get("name") or "?") for p in ckpt.lineage.get("parents", []))
         date = ckpt.lineage.get("date")
-        lines.append(f"  lineage    {ckpt.lineage.get('method', '?')} of {parents or 'unknown parents'}"
-                     + (f" ({date})" if date else ""))
-    print("\n".join(cli.terminal_safe(line, keep_newlines=False) for line in lines))
+        lines.append(
+            f"  lineage    {ckpt.lineage.get('method', '?')} of {parents or 'unknown parents'}"
+            + (f" ({date})" if date else "")
+        )
+    print("\n".join(cliutil.terminal_safe(line, keep_newlines=False) for line in lines))
 
 
 def check_cache_size(ckpt: ArtistCheckpoint, count: int, max_chars: int) -> None:
@@ -123,7 +130,7 @@ def _fmt(value) -> str:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    cli.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
+    cliutil.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
     settings = SampleSettings(
         label=args.label,
@@ -136,9 +143,12 @@ def cmd_sample(args: argparse.Namespace) -> None:
     )
     settings.validate()
     if args.label and not ckpt.is_conditional and ckpt.framing != "text":
-        raise StudioError(f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional to override)")
+        raise StudioError(
+            f"{ckpt.display_path}: is an unconditional model, so it takes no --label (use --framing conditional "
+            f"to override)"
+        )
     if args.label and ckpt.labels and args.label not in ckpt.labels:
-        known = cli.terminal_safe(", ".join(ckpt.labels), keep_newlines=False)
+        known = cliutil.terminal_safe(", ".join(ckpt.labels), keep_newlines=False)
         if ckpt.vocab.unknown_chars(args.label):
             raise StudioError(f"{ckpt.name} does not know the label {args.label!r}; its labels are {known}")
         print(f"note: {args.label!r} is not one of {ckpt.name}'s labels ({known}); drawing it anyway", file=sys.stderr)
@@ -147,13 +157,15 @@ def cmd_sample(args: argparse.Namespace) -> None:
     engine = Engine.from_checkpoint(ckpt, device=device)
     started = time.perf_counter()
     stream = not args.json and args.count == 1 and sys.stdout.isatty()
-    on_char = (lambda index, char: (sys.stdout.write(cli.terminal_safe(char)), sys.stdout.flush())) if stream else None
+    on_char = (
+        (lambda index, char: (sys.stdout.write(cliutil.terminal_safe(char)), sys.stdout.flush())) if stream else None
+    )
     arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char)
     elapsed = time.perf_counter() - started
     if args.out:
         atomic_write_text(args.out, gallery_text(ckpt.name, settings, arts))
     if args.json:
-        cli.emit_json(
+        cliutil.emit_json(
             {
                 "checkpoint": str(ckpt.path),
                 "settings": {**settings.to_dict(), "device": str(device), "framing": ckpt.framing},
@@ -165,6 +177,6 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if stream:
         print()
         return
-    print(cli.terminal_safe(gallery_text(ckpt.name, settings, arts)), end="")
+    print(cliutil.terminal_safe(gallery_text(ckpt.name, settings, arts)), end="")
     done = sum(a.complete for a in arts)
-    print(f"-- {cli.plural(len(arts), 'piece')} ({done} complete) in {elapsed:.2f}s on {device}", file=sys.stderr)
+    print(f"-- {cliutil.plural(len(arts), 'piece')} ({done} complete) in {elapsed:.2f}s on {device}", file=sys.stderr)

@@ -118,9 +118,20 @@ MAX_PARAMS = 2**30
 
 _BOOL_KWARGS = ("attn_norm_qk", "manual_norm_weights", "tied_embedding", "causal", "add_value_residual")
 _REAL_KWARGS = (
-    "alpha_init", "s_logit_init", "s_logit_scale", "alpha_attn_init", "alpha_attn_scale", "alpha_ff_init",
-    "alpha_ff_scale", "s_qk_init", "s_qk_scale", "s_ff_hidden_init", "s_ff_hidden_scale", "s_ff_gate_init",
-    "s_ff_gate_scale", "norm_eps",
+    "alpha_init",
+    "s_logit_init",
+    "s_logit_scale",
+    "alpha_attn_init",
+    "alpha_attn_scale",
+    "alpha_ff_init",
+    "alpha_ff_scale",
+    "s_qk_init",
+    "s_qk_scale",
+    "s_ff_hidden_init",
+    "s_ff_hidden_scale",
+    "s_ff_gate_init",
+    "s_ff_gate_scale",
+    "norm_eps",
 )
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -37,13 +37,13 @@ from studio.model import compat
 
 @dataclass
 class _Layer:
-    w_qkv: torch.Tensor      # (3 * inner, dim): q, k, v rows
+    w_qkv: torch.Tensor  # (3 * inner, dim): q, k, v rows
     qk_weight: torch.Tensor  # (heads, 2, 1, dim_head): q's qk_scale (sqrt(dim_head) folded in), then ones for k
     w_attn_out: torch.Tensor  # (dim, inner)
     alpha_attn: torch.Tensor  # (dim,)
-    w_ff_in: torch.Tensor    # (2 * ff_inner, dim): hidden and gate rows, scales folded in
-    w_ff_out: torch.Tensor   # (dim, ff_inner)
-    alpha_ff: torch.Tensor   # (dim,)
+    w_ff_in: torch.Tensor  # (2 * ff_inner, dim): hidden and gate rows, scales folded in
+    w_ff_out: torch.Tensor  # (dim, ff_inner)
+    alpha_ff: torch.Tensor  # (dim,)
 
 
 def _project(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -184,7 +184,7 @@ class Engine:
         a parametrization), so one module per architecture is kept and each checkpoint's
         weights are loaded into it; the engine copies what it reads, so nothing is shared.
         It decodes within the checkpoint's training context when it records one."""
-        from studio.model.judge import training_facts
+        from studio.model.facts import training_facts
 
         key = (json.dumps(ckpt.config, sort_keys=True, default=str), ckpt.variant)
         with _TEMPLATES_LOCK:
@@ -378,10 +378,6 @@ class Population:
                     alpha_ff=stacked([layer.alpha_ff for layer in layers]).unsqueeze(1),
                 )
             )
-
-    @classmethod
-    def from_checkpoints(cls, checkpoints: Sequence[Any], device: str | torch.device = "cpu") -> "Population":
-        return cls([Engine.from_checkpoint(c, device=device) for c in checkpoints])
 
     @torch.inference_mode()
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -599,9 +595,10 @@ def pick_device(requested: str | None = None) -> torch.device:
         raise StudioError(f"device {requested!r} was asked for but CUDA is not available")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         count = torch.cuda.device_count()
-        raise StudioError(f"device {requested!r} was asked for but this machine has {count} CUDA device"
-                          f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})")
+        raise StudioError(
+            f"device {requested!r} was asked for but this machine has {count} CUDA device"
+            f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})"
+        )
     if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise StudioError(f"device {requested!r} was asked for but MPS is not available")
     return device
-

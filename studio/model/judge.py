@@ -17,7 +17,9 @@ One definition, used by the CLI, the app and Darwin alike:
 * **Vigor** = best parent minus child on the same data (positive: the child is
   better), "positive" only when the 95% interval of that difference excludes zero;
   reported beside each parent on its own classes, the shared ancestor and the
-  routed-parent oracle (each class scored by the parent trained on it).
+  routed-parent oracle (each class scored by the parent trained on it): the typed
+  report is ``studio.model.vigor``, and ``studio.breed.pair_judge`` judges a child of
+  two parents against all of them.
 
 A :class:`Measurement` carries a bpc with its provenance; ``caption()`` is what the
 app writes beside the number ("test · 13 classes · ctx 128") and ``command()`` the
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import math
 import shlex
 from collections import Counter
@@ -38,6 +39,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from studio.errors import StudioError
+from studio.model.facts import training_facts
 from studio.model.vocab import Vocab, describe_char
 
 LN2 = math.log(2.0)
@@ -114,17 +116,6 @@ class HeldOut:
     def text(self) -> str:
         return "".join(self.texts)
 
-    def restricted(self, keep: Sequence[str]) -> "HeldOut":
-        """The same data, only the pieces of classes in ``keep`` (identity notes it)."""
-        wanted = set(keep)
-        rows = [(t, c) for t, c in zip(self.texts, self.classes) if c in wanted]
-        classes = tuple(c for c in self.identity.classes if c in wanted)
-        chars = tuple(n for c, n in zip(self.identity.classes, self.identity.class_chars) if c in wanted)
-        texts = [t for t, _ in rows]
-        identity = _replace_identity(self.identity, classes=classes, class_chars=chars, pieces=len(rows),
-                                     chars=sum(map(len, texts)), sha256=text_sha256(texts, self.identity.framing))
-        return HeldOut(identity, texts, [c for _, c in rows])
-
     def subset(self, fraction: float, seed: int = 0) -> "HeldOut":
         """A stratified slice: about ``fraction`` of each class's pieces (at least one), in stream order.
 
@@ -144,9 +135,16 @@ class HeldOut:
         rows = [i for i in range(len(self.texts)) if i in keep]
         texts = [self.texts[i] for i in rows]
         classes = [self.classes[i] for i in rows]
-        class_chars = tuple(sum(len(t) for t, c in zip(texts, classes) if c == label) for label in self.identity.classes)
-        identity = _replace_identity(self.identity, class_chars=class_chars, pieces=len(rows), chars=sum(map(len, texts)),
-                                     sha256=text_sha256(texts, self.identity.framing))
+        class_chars = tuple(
+            sum(len(t) for t, c in zip(texts, classes) if c == label) for label in self.identity.classes
+        )
+        identity = _replace_identity(
+            self.identity,
+            class_chars=class_chars,
+            pieces=len(rows),
+            chars=sum(map(len, texts)),
+            sha256=text_sha256(texts, self.identity.framing),
+        )
         return HeldOut(identity, texts, classes)
 
 
@@ -169,9 +167,17 @@ def heldout_from_text(text: str, name: str, framing: str = "text") -> HeldOut:
     if len(text) < 2:
         raise StudioError(f"{name}: is too short to score (fewer than 2 chars)")
     blocks = [text[i : i + TEXT_BLOCK_CHARS] for i in range(0, len(text), TEXT_BLOCK_CHARS)]
-    identity = DataIdentity(source="text", name=name, split=None, framing=framing, classes=("",),
-                            class_chars=(len(text),), pieces=len(blocks), chars=len(text),
-                            sha256=text_sha256(blocks, framing))
+    identity = DataIdentity(
+        source="text",
+        name=name,
+        split=None,
+        framing=framing,
+        classes=("",),
+        class_chars=(len(text),),
+        pieces=len(blocks),
+        chars=len(text),
+        sha256=text_sha256(blocks, framing),
+    )
     return HeldOut(identity, blocks, [""] * len(blocks))
 
 
@@ -227,8 +233,14 @@ class PieceScores:
 
     def select(self, keep: Sequence[str]) -> "PieceScores":
         mask = np.isin(np.array(self.classes), list(keep))
-        return PieceScores(self.nats[mask], self.chars[mask], [c for c, m in zip(self.classes, mask) if m],
-                           self.context, self.stride, self.skipped_chars)
+        return PieceScores(
+            self.nats[mask],
+            self.chars[mask],
+            [c for c, m in zip(self.classes, mask) if m],
+            self.context,
+            self.stride,
+            self.skipped_chars,
+        )
 
 
 def default_stride(context: int) -> int:
@@ -250,9 +262,19 @@ def score_pieces(
     cancel: Callable[[], bool] | None = None,
 ) -> PieceScores:
     """Score the stream of pieces once and split the loss by piece."""
-    return score_population(lambda batch: forward(batch).unsqueeze(0), 1, vocab, heldout, context=context,
-                            stride=stride, skip_unknown=skip_unknown, device=device, batch_size=batch_size,
-                            progress=progress, cancel=cancel)[0]
+    return score_population(
+        lambda batch: forward(batch).unsqueeze(0),
+        1,
+        vocab,
+        heldout,
+        context=context,
+        stride=stride,
+        skip_unknown=skip_unknown,
+        device=device,
+        batch_size=batch_size,
+        progress=progress,
+        cancel=cancel,
+    )[0]
 
 
 def score_population(
@@ -274,19 +296,38 @@ def score_population(
     from studio.model.scoring import population_nats
 
     stride = stride or default_stride(context)
-    ids_per_piece, skipped = encode_pieces(vocab, heldout.texts, skip_unknown=skip_unknown,
-                                           what=f"the data ({heldout.identity.describe()})")
+    ids_per_piece, skipped = encode_pieces(
+        vocab, heldout.texts, skip_unknown=skip_unknown, what=f"the data ({heldout.identity.describe()})"
+    )
     ids = [i for piece in ids_per_piece for i in piece]
     if len(ids) < 2:
         raise StudioError(f"the data ({heldout.identity.describe()}) is too short to score")
-    nats = population_nats(forward, ids, models=models, context=context, stride=stride, batch_size=batch_size,
-                           device=device, progress=progress, cancel=cancel).numpy()
+    nats = population_nats(
+        forward,
+        ids,
+        models=models,
+        context=context,
+        stride=stride,
+        batch_size=batch_size,
+        device=device,
+        progress=progress,
+        cancel=cancel,
+    ).numpy()
     # prediction j predicts token j+1; token t belongs to the piece whose span holds it
     lengths = np.array([len(p) for p in ids_per_piece])
     owner = np.repeat(np.arange(len(lengths)), lengths)[1:]
     piece_chars = np.bincount(owner, minlength=len(lengths)).astype(np.float64)
-    return [PieceScores(np.bincount(owner, weights=row, minlength=len(lengths)), piece_chars.copy(),
-                        list(heldout.classes), context, stride, skipped) for row in nats]
+    return [
+        PieceScores(
+            np.bincount(owner, weights=row, minlength=len(lengths)),
+            piece_chars.copy(),
+            list(heldout.classes),
+            context,
+            stride,
+            skipped,
+        )
+        for row in nats
+    ]
 
 
 # Rows (models x windows x chars) one batched forward may hold. On a GPU many: 16 windows of
@@ -350,9 +391,19 @@ def score_models(
             if progress is not None:
                 progress(number * total + done, len(passes) * total)
 
-        scores = score_population(population.forward, len(members), checkpoints[members[0]].vocab, heldout,
-                                  context=context, stride=stride, skip_unknown=skip_unknown,
-                                  device=population.device, batch_size=batch_size, progress=step, cancel=cancel)
+        scores = score_population(
+            population.forward,
+            len(members),
+            checkpoints[members[0]].vocab,
+            heldout,
+            context=context,
+            stride=stride,
+            skip_unknown=skip_unknown,
+            device=population.device,
+            batch_size=batch_size,
+            progress=step,
+            cancel=cancel,
+        )
         for index, score in zip(members, scores):
             out[index] = score
     return out  # type: ignore[return-value]
@@ -413,8 +464,13 @@ class Interval:
         return self.low > 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": round(self.value, 6), "low": round(self.low, 6), "high": round(self.high, 6),
-                "resamples": self.resamples, "seed": self.seed}
+        return {
+            "value": round(self.value, 6),
+            "low": round(self.low, 6),
+            "high": round(self.high, 6),
+            "resamples": self.resamples,
+            "seed": self.seed,
+        }
 
     def text(self, digits: int = 3, signed: bool = False) -> str:
         fmt = f"{{:{'+' if signed else ''}.{digits}f}}"
@@ -432,8 +488,9 @@ def bpc_interval(scores: PieceScores, resamples: int = RESAMPLES, seed: int = BO
     return _percentile_interval(scores.bpc, samples, resamples, seed)
 
 
-def paired_difference(first: PieceScores, second: PieceScores, resamples: int = RESAMPLES,
-                      seed: int = BOOTSTRAP_SEED) -> Interval:
+def paired_difference(
+    first: PieceScores, second: PieceScores, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> Interval:
     """bpc(first) - bpc(second) on the same pieces, with its paired bootstrap interval.
 
     Positive means ``second`` is better (lower bpc). Paired: each resample uses the
@@ -491,9 +548,11 @@ class Measurement:
 
     def describe(self) -> str:
         skipped = f", {self.skipped_chars} unknown chars dropped" if self.skipped_chars else ""
-        return (f"{self.text(4)} on {self.data.describe()}; {self.chars:,} chars scored, context {self.context} "
-                f"({self.context_note}), stride {self.stride}{skipped}; 95% interval from {RESAMPLES} "
-                "stratified per-piece bootstrap resamples")
+        return (
+            f"{self.text(4)} on {self.data.describe()}; {self.chars:,} chars scored, context {self.context} "
+            f"({self.context_note}), stride {self.stride}{skipped}; 95% interval from {RESAMPLES} "
+            "stratified per-piece bootstrap resamples"
+        )
 
     def command(self, checkpoint_path: str = "CKPT") -> str:
         """The CLI line that measures the same number."""
@@ -509,7 +568,8 @@ class Measurement:
             if d.seed:
                 data += f" --data-seed {d.seed}"
         skip = " --skip-unknown" if self.skipped_chars else ""
-        return f"darwascii eval {shlex.quote(checkpoint_path)} {data} --context {self.context} --stride {self.stride}{skip}"
+        where = f"--context {self.context} --stride {self.stride}{skip}"
+        return f"darwascii eval {shlex.quote(checkpoint_path)} {data} {where}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -557,8 +617,9 @@ def measurements_in(metrics: Any) -> list[Measurement]:
     return out
 
 
-def measurement_of(scores: PieceScores, heldout: HeldOut, *, context_note: str = "training context",
-                   checkpoint: Any = None) -> Measurement:
+def measurement_of(
+    scores: PieceScores, heldout: HeldOut, *, context_note: str = "training context", checkpoint: Any = None
+) -> Measurement:
     return Measurement(
         bpc=scores.bpc,
         chars=int(scores.chars.sum()),
@@ -576,46 +637,6 @@ def measurement_of(scores: PieceScores, heldout: HeldOut, *, context_note: str =
 
 def _ordered(values: Mapping[str, float], order: Sequence[str]) -> dict[str, float]:
     return {k: values[k] for k in order if k in values} | {k: v for k, v in values.items() if k not in order}
-
-
-# -- what a checkpoint was trained on -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrainingFacts:
-    context: int | None  # training window in chars
-    classes: tuple[str, ...]  # classes it was trained on (empty: unknown)
-    corpus: str | None  # corpus name or path of its recipe
-
-
-def training_facts(ckpt: Any) -> TrainingFacts:
-    """What the checkpoint says about its training: its recipe, or what a bred child inherited."""
-    extra = ckpt.extra if isinstance(getattr(ckpt, "extra", None), dict) else {}
-    recipe = extra.get("recipe") if isinstance(extra.get("recipe"), dict) else {}
-    inherited = extra.get("training") if isinstance(extra.get("training"), dict) else {}
-    train = recipe.get("train") if isinstance(recipe.get("train"), dict) else {}
-    context = train.get("context", inherited.get("context"))
-    classes = recipe.get("classes") or inherited.get("classes") or []
-    if not classes and getattr(ckpt, "framing", None) == "conditional":
-        classes = list(getattr(ckpt, "labels", []) or [])
-    # the spec that loads the corpus again, when recorded (newer recipes); else its name
-    corpus = recipe.get("corpus_source") or recipe.get("corpus") or inherited.get("corpus")
-    return TrainingFacts(int(context) if isinstance(context, (int, float)) and context >= 2 else None,
-                         tuple(str(c) for c in classes), str(corpus) if corpus else None)
-
-
-def inherited_training(parents: Sequence[Any]) -> dict[str, Any]:
-    """The ``extra["training"]`` a child carries: the union of its parents' classes, the
-    shortest training context, and their corpus when they share one."""
-    facts = [training_facts(p) for p in parents]
-    contexts = [f.context for f in facts if f.context]
-    corpora = {f.corpus for f in facts}
-    out: dict[str, Any] = {"classes": list(dict.fromkeys(c for f in facts for c in f.classes))}
-    if contexts:
-        out["context"] = min(contexts)
-    if len(corpora) == 1 and None not in corpora:
-        out["corpus"] = corpora.pop()
-    return out
 
 
 def scoring_context(checkpoints: Sequence[Any], requested: int | None = None) -> tuple[int, str]:
@@ -659,8 +680,17 @@ def measure(
 
     context, note = scoring_context([ckpt], context)
     engine = engine or Engine.from_checkpoint(ckpt, device=device)
-    scores = score_pieces(engine.forward, ckpt.vocab, heldout, context=context, stride=stride,
-                          skip_unknown=skip_unknown, device=engine.device, progress=progress, cancel=cancel)
+    scores = score_pieces(
+        engine.forward,
+        ckpt.vocab,
+        heldout,
+        context=context,
+        stride=stride,
+        skip_unknown=skip_unknown,
+        device=engine.device,
+        progress=progress,
+        cancel=cancel,
+    )
     return measurement_of(scores, heldout, context_note=note, checkpoint=ckpt), scores
 
 
@@ -715,8 +745,9 @@ def barrier_of(ts: Sequence[float], losses: Sequence[float]) -> Barrier:
     return Barrier(ts, losses, excess[index], ts[index], mid[0] if mid else None)
 
 
-def barrier_with_interval(ts: Sequence[float], scores: Sequence[PieceScores], resamples: int = RESAMPLES,
-                          seed: int = BOOTSTRAP_SEED) -> Barrier:
+def barrier_with_interval(
+    ts: Sequence[float], scores: Sequence[PieceScores], resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> Barrier:
     """The barrier with a paired bootstrap interval of the max-excess statistic itself."""
     barrier = barrier_of(ts, [s.bpc for s in scores])
     w = bootstrap_weights(scores[0].classes, resamples, seed)
@@ -726,81 +757,3 @@ def barrier_with_interval(ts: Sequence[float], scores: Sequence[PieceScores], re
     samples = (path - chord).max(axis=1)
     barrier.interval = _percentile_interval(barrier.value, samples, resamples, seed)
     return barrier
-
-
-# -- vigor ----------------------------------------------------------------------------------
-
-
-def vigor_report(
-    child: PieceScores,
-    parents: Mapping[str, PieceScores],
-    parent_classes: Mapping[str, Sequence[str]],
-    *,
-    ancestor: tuple[str, PieceScores] | None = None,
-    resamples: int = RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-) -> dict[str, Any]:
-    """Vigor of ``child`` against (a) the best parent on all the data, (b) each parent on
-    its own classes, (c) the shared ancestor, (d) the routed-parent oracle.
-
-    Every difference is ``baseline - child`` in bpc (positive: the child is better)
-    with its paired, class-stratified 95% bootstrap interval.
-    """
-    names = list(parents)
-    best = min(names, key=lambda n: parents[n].bpc)
-
-    def versus(baseline: PieceScores, kid: PieceScores) -> dict[str, Any]:
-        diff = paired_difference(baseline, kid, resamples, seed)
-        return {"baseline_bpc": round(baseline.bpc, 6), "child_bpc": round(kid.bpc, 6), **diff.to_dict(),
-                "positive": diff.positive}
-
-    report: dict[str, Any] = {
-        "definition": "baseline bpc - child bpc on the same pieces (positive: the child is better); 95% interval "
-        f"from {resamples} paired per-piece bootstrap resamples stratified by class (seed {seed})",
-        "child_bpc": round(child.bpc, 6),
-        "best_parent": {"name": best, **versus(parents[best], child)},
-        "parents": {n: round(s.bpc, 6) for n, s in parents.items()},
-    }
-    present = set(child.classes)
-    own: dict[str, Any] = {}
-    for name in names:
-        mine = [c for c in parent_classes.get(name, ()) if c in present]
-        if mine and len(mine) < len(present):
-            own[name] = {"classes": mine, **versus(parents[name].select(mine), child.select(mine))}
-    report["own_classes"] = own
-    # per-class table: every model's bpc on each class
-    table = []
-    child_classes = child.class_bpc()
-    parent_tables = {n: s.class_bpc() for n, s in parents.items()}
-    # rows in the parents' class order (A's classes, then B's), then any others
-    known = [c for n in names for c in parent_classes.get(n, ()) if c in present]
-    for label in dict.fromkeys(known + list(child.classes)):
-        owners = [n for n in names if label in parent_classes.get(n, ())]
-        row = {"class": label, "trained_by": owners, "child": round(child_classes[label], 6)}
-        row.update({n: round(parent_tables[n][label], 6) for n in names})
-        table.append(row)
-    report["per_class"] = table
-    if ancestor is not None:
-        report["ancestor"] = {"name": ancestor[0], **versus(ancestor[1], child)}
-    owner_of = {}
-    for label in present:
-        owners = [n for n in names if label in parent_classes.get(n, ())]
-        if len(owners) == 1:
-            owner_of[label] = owners[0]
-    if len(owner_of) == len(present) and len(set(owner_of.values())) > 1:
-        oracle = routed(parents, owner_of)
-        report["routed_oracle"] = {"routing": owner_of, **versus(oracle, child)}
-    return report
-
-
-def vigor_summary(report: Mapping[str, Any]) -> str:
-    """One line: vigor against the best parent with its interval and verdict."""
-    best = report["best_parent"]
-    verdict = "beyond noise" if best["positive"] else ("worse than" if best["high"] < 0 else "not distinguishable from")
-    if best["positive"]:
-        return f"vigor {best['value']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}] bpc vs {best['name']} ({verdict})"
-    return f"vigor {best['value']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}] bpc: child {verdict} {best['name']}"
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False)

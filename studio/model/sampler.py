@@ -182,8 +182,13 @@ def sample_gallery(
             logits = step(lambda: engine.step(fed, cache), len(alive))  # noqa: B023 (called at once)
 
     return [
-        Art(index=indices[row], label=settings.label, seed=settings.seed + indices[row], text=vocab.decode(drawn[row]),
-            complete=complete[row])
+        Art(
+            index=indices[row],
+            label=settings.label,
+            seed=settings.seed + indices[row],
+            text=vocab.decode(drawn[row]),
+            complete=complete[row],
+        )
         for row in range(batch)
     ]
 

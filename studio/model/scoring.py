@@ -60,26 +60,6 @@ def window_chars(tokens: int, context: int, stride: int | None = None) -> int:
     return sum(w.length for w in plan_windows(tokens, context, stride))
 
 
-def token_nats(
-    forward: Callable[[torch.Tensor], torch.Tensor],
-    ids: Sequence[int] | torch.Tensor,
-    *,
-    context: int = 256,
-    stride: int | None = None,
-    batch_size: int = 16,
-    device: torch.device | str = "cpu",
-    progress: Callable[[int, int], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
-) -> torch.Tensor:
-    """Nats of every prediction: entry ``j`` is ``-ln p(ids[j+1] | window before it)``.
-
-    The per-token form lets callers attribute loss to the piece each predicted char
-    belongs to (the judge's per-piece bootstrap); ``bits_per_char`` is its mean.
-    """
-    return population_nats(lambda batch: forward(batch).unsqueeze(0), ids, models=1, context=context,
-                           stride=stride, batch_size=batch_size, device=device, progress=progress, cancel=cancel)[0]
-
-
 def population_nats(
     forward: Callable[[torch.Tensor], torch.Tensor],
     ids: Sequence[int] | torch.Tensor,
@@ -92,8 +72,11 @@ def population_nats(
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> torch.Tensor:
-    """``token_nats`` of ``models`` models at once: ``forward`` maps windows (B, T) to every
-    model's logits (models, B, T, vocab), e.g. ``Population.forward``. Returns (models, n-1)."""
+    """Nats of every prediction of ``models`` models at once: entry ``[k, j]`` is model k's
+    ``-ln p(ids[j+1] | window before it)``; the per-token form lets callers attribute loss
+    to the piece each predicted char belongs to (the judge's per-piece bootstrap).
+    ``forward`` maps windows (B, T) to every model's logits (models, B, T, vocab), e.g.
+    ``Population.forward``. Returns (models, n-1)."""
     ids = torch.as_tensor(ids, dtype=torch.long)
     windows = plan_windows(len(ids), context, stride)
     out = torch.empty(models, len(ids) - 1, dtype=torch.float64)
@@ -211,15 +194,3 @@ CPU_THREADS = ThreadChoice()
 def scoring_job(device: torch.device | str) -> contextlib.AbstractContextManager:
     """Context for a long scoring job (``ThreadChoice.job`` on the CPU, nothing elsewhere)."""
     return CPU_THREADS.job() if torch.device(device).type == "cpu" else contextlib.nullcontext()
-
-
-def bits_per_char(forward: Callable[[torch.Tensor], torch.Tensor], ids: Sequence[int] | torch.Tensor,
-                  **options) -> tuple[float, int]:
-    """(bpc, number of scored chars) of ``ids`` under ``forward`` (ids -> logits);
-    ``options`` as for :func:`token_nats` (context, stride, batch_size, device, ...).
-
-    ``forward`` is ``Engine.forward`` normally; nGPT-pytorch's ``model`` works too,
-    which is how tests check the engine against the reference.
-    """
-    nats = token_nats(forward, ids, **options)
-    return float(nats.sum()) / len(nats) / LN2, len(nats)

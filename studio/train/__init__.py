@@ -1,1 +1,1 @@
-"""Corpora, training, evaluation and the Darwin experiment."""
+"""Corpora (built-in and imported), training, evaluation and held-out data; the bundled family."""

@@ -64,24 +64,43 @@ def bench_train(report: BenchReport, quick: bool) -> None:
     reference_s = min(reference_s, timed(plain)[0])
     ours_s = min(ours_s, timed(ours)[0])
     chars = steps * batch * context
-    report.add(f"train {steps} steps x {batch}x{context} (3.2M params)", ours_s, reference_s,
-               chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / reference_s))
+    report.add(
+        f"train {steps} steps x {batch}x{context} (3.2M params)",
+        ours_s,
+        reference_s,
+        chars_per_s=round(chars / ours_s),
+        reference_chars_per_s=round(chars / reference_s),
+    )
     fp32_s, fp32_loss = timed(ours)
     bf16_s, bf16_loss = timed(lambda: ours(precision="bf16"))
-    report.add(f"train {steps} steps on the CPU: ours fp32 vs ours bf16 autocast", bf16_s, fp32_s,
-               chars_per_s=round(chars / bf16_s), loss_fp32=round(fp32_loss, 4), loss_bf16=round(bf16_loss, 4))
+    report.add(
+        f"train {steps} steps on the CPU: ours fp32 vs ours bf16 autocast",
+        bf16_s,
+        fp32_s,
+        chars_per_s=round(chars / bf16_s),
+        loss_fp32=round(fp32_loss, 4),
+        loss_bf16=round(bf16_loss, 4),
+    )
     if not torch.cuda.is_available():
-        report.note("train: CUDA not available: no rows for bf16 autocast + fused AdamW + compiled step on a GPU "
-                    "(the CPU row above is the same code under autocast; its loss parity over 200 steps is in "
-                    "tests/train/test_training_speed.py)")
+        report.note(
+            "train: CUDA not available: no rows for bf16 autocast + fused AdamW + compiled step on a GPU "
+            "(the CPU row above is the same code under autocast; its loss parity over 200 steps is in "
+            "tests/train/test_training_speed.py)"
+        )
         return
     plain("cuda")  # CUDA context and kernels, for both sides
     reference_s, _ = timed(lambda: plain("cuda"))  # float(loss) waits for the device
     warm_s, _ = timed(lambda: ours("cuda", "auto", "auto"))  # the first compiled step compiles
     ours_s, loss = timed(lambda: ours("cuda", "auto", "auto"))
-    report.add(f"train {steps} steps on CUDA: plain nGPT-pytorch fp32 vs ours (bf16, fused AdamW, compiled)",
-               ours_s, reference_s, chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / reference_s),
-               first_run_with_compile_s=round(warm_s, 2), gpu=torch.cuda.get_device_name(0))
+    report.add(
+        f"train {steps} steps on CUDA: plain nGPT-pytorch fp32 vs ours (bf16, fused AdamW, compiled)",
+        ours_s,
+        reference_s,
+        chars_per_s=round(chars / ours_s),
+        reference_chars_per_s=round(chars / reference_s),
+        first_run_with_compile_s=round(warm_s, 2),
+        gpu=torch.cuda.get_device_name(0),
+    )
 
 
 def todays_forward(engine: Engine, ids: torch.Tensor) -> torch.Tensor:
@@ -147,5 +166,10 @@ def bench_eval(report: BenchReport, quick: bool) -> None:
     ours_s = min(ours_s, timed(lambda: CPU_THREADS.run(lambda: engine.forward(ids), ids.numel()))[0])
     assert (expected - got).abs().max() < 1e-3  # the same numbers, or the timing means nothing
     chars = batch * context
-    report.add(f"eval forward {batch}x{context} (3.2M params): nGPT-pytorch vs ours", ours_s, reference_s,
-               chars_per_s=round(chars / ours_s), reference_chars_per_s=round(chars / reference_s))
+    report.add(
+        f"eval forward {batch}x{context} (3.2M params): nGPT-pytorch vs ours",
+        ours_s,
+        reference_s,
+        chars_per_s=round(chars / ours_s),
+        reference_chars_per_s=round(chars / reference_s),
+    )

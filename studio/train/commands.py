@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from studio import cli
+from studio import cliutil
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text, check_input_file
 from studio.limits import MAX_CHARS_PER_CLASS, MAX_CONTEXT, MAX_PER_CLASS, MAX_TRAIN_CHARS_PER_STEP
@@ -42,14 +42,14 @@ def register(subparsers) -> None:
     build.add_argument("-o", "--out", type=Path, required=True)
     build.add_argument(
         "--per-class",
-        type=cli.bounded_int("--per-class", 1, MAX_PER_CLASS, "about 30 s"),
+        type=cliutil.bounded_int("--per-class", 1, MAX_PER_CLASS, "about 30 s"),
         help=f"built-in corpora only: drawings per class (default 400, at most {MAX_PER_CLASS:,})",
     )
     build.add_argument(
-        "--seed", type=cli.seed_type(), default=0, help="built-in corpora only: seed of the drawings (default 0)"
+        "--seed", type=cliutil.seed_type(), default=0, help="built-in corpora only: seed of the drawings (default 0)"
     )
     build.add_argument("--json", action="store_true")
-    cli.add_force_option(build)
+    cliutil.add_force_option(build)
     build.set_defaults(handler=cmd_corpus_build)
     variety = actions.add_parser(
         "variety",
@@ -76,7 +76,7 @@ def register(subparsers) -> None:
     imp.add_argument("--art-field", help="JSONL field / parquet column of the art (default art / content)")
     imp.add_argument("--label-field", help="JSONL field / parquet column of the label (default label / labels)")
     imp.add_argument("--json", action="store_true")
-    cli.add_force_option(imp)
+    cliutil.add_force_option(imp)
     imp.set_defaults(handler=cmd_corpus_import)
 
     t = subparsers.add_parser(
@@ -117,29 +117,39 @@ def register(subparsers) -> None:
     )
     t.add_argument(
         "--context",
-        type=cli.bounded_int("--context", 1, MAX_CONTEXT),
+        type=cliutil.bounded_int("--context", 1, MAX_CONTEXT),
         help="training window in chars (default: long enough for the corpus's 95th-percentile piece, a "
         f"multiple of 64 between 64 and 1024; at most {MAX_CONTEXT:,})",
     )
     t.add_argument("--lr", type=float, default=defaults.lr, help=f"peak learning rate (default {defaults.lr:g})")
-    t.add_argument("--seed", type=cli.seed_type(), default=0, help="seed of the initialisation and batches (default 0)")
+    t.add_argument(
+        "--seed", type=cliutil.seed_type(), default=0, help="seed of the initialisation and batches (default 0)"
+    )
     t.add_argument(
         "--checkpoint-every",
         type=int,
         default=defaults.checkpoint_every,
         help=f"save OUT and its resume state every N steps (default {defaults.checkpoint_every})",
     )
-    t.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="bf16: the forward under bfloat16 autocast (weights and optimizer stay float32); "
-                   "auto: bf16 on a CUDA device that supports it, else fp32")
-    t.add_argument("--compile", choices=("auto", "on", "off"), default="auto",
-                   help="compile the forward and loss with torch.compile (auto: on CUDA only; falls back to eager)")
+    t.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="bf16: the forward under bfloat16 autocast (weights and optimizer stay float32); "
+        "auto: bf16 on a CUDA device that supports it, else fp32",
+    )
+    t.add_argument(
+        "--compile",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="compile the forward and loss with torch.compile (auto: on CUDA only; falls back to eager)",
+    )
     t.add_argument("--resume", action="store_true", help="continue an interrupted run of the same OUT")
     t.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pt", help="the checkpoint to write")
     t.add_argument("--json", action="store_true", help="print the result as JSON")
-    cli.add_force_option(t)
-    cli.add_device_option(t)
-    cli.add_trust_option(t)
+    cliutil.add_force_option(t)
+    cliutil.add_device_option(t)
+    cliutil.add_trust_option(t)
     t.set_defaults(handler=cmd_train)
 
     e = subparsers.add_parser(
@@ -152,8 +162,8 @@ def register(subparsers) -> None:
     add_data_options(e, required=False)
     e.add_argument("--max-chars", type=int, help="score only the first M chars of --text")
     e.add_argument("--json", action="store_true")
-    cli.add_device_option(e)
-    cli.add_trust_option(e)
+    cliutil.add_device_option(e)
+    cliutil.add_trust_option(e)
     e.set_defaults(handler=cmd_eval)
 
 
@@ -182,24 +192,24 @@ def add_data_options(
     )
     parser.add_argument(
         "--chars-per-class",
-        type=cli.bounded_int("--chars-per-class", 1, MAX_CHARS_PER_CLASS),
+        type=cliutil.bounded_int("--chars-per-class", 1, MAX_CHARS_PER_CLASS),
         help="chars taken from each class (default: the mean of the classes' chars; smaller classes "
         "give all they have)",
     )
     parser.add_argument(
         "--data-seed",
-        type=cli.seed_type("--data-seed"),
+        type=cliutil.seed_type("--data-seed"),
         default=0,
         help="seed of the piece selection and order (default 0)",
     )
     parser.add_argument(
         "--context",
-        type=cli.bounded_int("--context", 1, MAX_CONTEXT, "attention grows as its square"),
+        type=cliutil.bounded_int("--context", 1, MAX_CONTEXT, "attention grows as its square"),
         help=f"scoring window in chars (default: the training context; at most {MAX_CONTEXT:,})",
     )
     parser.add_argument(
         "--stride",
-        type=cli.bounded_int("--stride", 1, MAX_CONTEXT),
+        type=cliutil.bounded_int("--stride", 1, MAX_CONTEXT),
         help="chars between windows (default: half the context)",
     )
     parser.add_argument(
@@ -231,20 +241,21 @@ def cmd_corpus_list(args) -> None:
         "install": found.install_line,
     }
     if args.json:
-        cli.emit_json({"corpora": rows, SYSTEM_ART: art})
+        cliutil.emit_json({"corpora": rows, SYSTEM_ART: art})
         return
     for name, counts in rows.items():
         print(
-            f"{name:<10} {cli.plural(sum(counts.values()), 'piece'):>12}: "
+            f"{name:<10} {cliutil.plural(sum(counts.values()), 'piece'):>12}: "
             + ", ".join(f"{k} {v}" for k, v in counts.items())
         )
     if found.pieces:
         print(
-            f"{SYSTEM_ART:<10} {cli.plural(len(found.pieces), 'piece'):>12}: "
+            f"{SYSTEM_ART:<10} {cliutil.plural(len(found.pieces), 'piece'):>12}: "
             + ", ".join(f"{k} {v}" for k, v in sorted(art["classes"].items(), key=lambda kv: -kv[1]))
         )
         print(
-            f"{'':<10} hand-drawn art read from {', '.join(found.installed)} (their licences; never copied into the studio)"
+            f"{'':<10} hand-drawn art read from {', '.join(found.installed)} (their licences; never copied into "
+            f"the studio)"
         )
     if found.missing:
         print(f"{SYSTEM_ART:<10} {'missing':>12}: {', '.join(found.missing)}; install with: {found.install_line}")
@@ -263,7 +274,7 @@ def _write_jsonl(path: Path, pieces) -> None:
 
 
 def cmd_corpus_build(args) -> None:
-    cli.refuse_output_onto_input(args.out, [Path(split_spec(args.name)[0])], args.force)
+    cliutil.refuse_output_onto_input(args.out, [Path(split_spec(args.name)[0])], args.force)
     if args.per_class is not None or args.seed:
         base, _ = split_spec(args.name)
         if base not in BUILTIN_CORPORA:
@@ -280,9 +291,9 @@ def cmd_corpus_build(args) -> None:
     _write_jsonl(args.out, pieces)
     what = f"the {args.split} split of {name}" if args.split else name
     if args.json:
-        cli.emit_json({"out": str(args.out), "pieces": len(pieces), "corpus": name, "split": args.split})
+        cliutil.emit_json({"out": str(args.out), "pieces": len(pieces), "corpus": name, "split": args.split})
     else:
-        print(f"wrote {cli.plural(len(pieces), 'piece')} ({what}) to {args.out}")
+        print(f"wrote {cliutil.plural(len(pieces), 'piece')} ({what}) to {args.out}")
 
 
 def cmd_corpus_variety(args) -> None:
@@ -299,7 +310,7 @@ def cmd_corpus_variety(args) -> None:
         )
     rows = [class_variety(label, args.per_class) for label in classes]
     if args.json:
-        cli.emit_json({"per_class": args.per_class, "classes": [row.to_dict() for row in rows]})
+        cliutil.emit_json({"per_class": args.per_class, "classes": [row.to_dict() for row in rows]})
         return
     print(
         f"{'class':<10} {'renders':>7} {'exact':>6} {'visibly':>7} {'median':>6} {'p95':>5} {'width':>5} {'height':>6}"
@@ -317,7 +328,7 @@ def cmd_corpus_variety(args) -> None:
 
 
 def cmd_corpus_import(args) -> None:
-    cli.refuse_output_onto_input(args.out, [args.path], args.force)
+    cliutil.refuse_output_onto_input(args.out, [args.path], args.force)
     options = {}
     if args.path.suffix == ".jsonl":
         options = {k: v for k, v in (("art_field", args.art_field), ("label_field", args.label_field)) if v}
@@ -332,9 +343,9 @@ def cmd_corpus_import(args) -> None:
         "out": str(args.out),
     }
     if args.json:
-        cli.emit_json(summary)
+        cliutil.emit_json(summary)
     else:
-        print(f"imported {cli.plural(len(result.pieces), 'piece')} ({result.skipped} skipped) to {args.out}")
+        print(f"imported {cliutil.plural(len(result.pieces), 'piece')} ({result.skipped} skipped) to {args.out}")
         for problem in result.problems:
             print(f"  skipped: {problem}")
 
@@ -369,7 +380,7 @@ def _stop_on_signals():
 
 
 def cmd_train(args) -> None:
-    cli.refuse_output_onto_input(args.out, [args.start, Path(args.corpus)], args.force)
+    cliutil.refuse_output_onto_input(args.out, [args.start, Path(args.corpus)], args.force)
     TrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
@@ -405,11 +416,12 @@ def _train_command(args, cancel) -> None:
         compile=args.compile,
     )
     shape = ModelShape(args.dim, args.depth, args.heads, args.dim_head, args.variant)
-    show = cli.progress_printer(not args.json)
+    show = cliutil.progress_printer(not args.json)
 
     def progress(p: TrainProgress) -> None:
         show(
-            f"step {p.step}/{p.total_steps}  loss {p.loss:.3f}  acc {p.acc:.3f}  {p.chars_per_s:,.0f} chars/s  eta {p.eta_s:,.0f}s"
+            f"step {p.step}/{p.total_steps}  loss {p.loss:.3f}  acc {p.acc:.3f}  {p.chars_per_s:,.0f} chars/s  "
+            f"eta {p.eta_s:,.0f}s"
         )
 
     result = train_on_corpus(
@@ -425,9 +437,9 @@ def _train_command(args, cancel) -> None:
         cancel=cancel,
     )
     if args.json:
-        cli.emit_json({"checkpoint": str(result.path), "metrics": result.checkpoint.metrics})
+        cliutil.emit_json({"checkpoint": str(result.path), "metrics": result.checkpoint.metrics})
     else:
-        cli.clear_progress()
+        cliutil.clear_progress()
         scalars = {k: v for k, v in result.checkpoint.metrics.items() if k != "measurements"}
         print(f"wrote {result.path}: " + ", ".join(f"{k} {v}" for k, v in scalars.items()))
         for measurement in measurements_in(result.checkpoint.metrics):
@@ -455,7 +467,7 @@ def cmd_eval(args) -> None:
         data_seed=args.data_seed,
         max_chars=args.max_chars,
     )
-    show = cli.progress_printer(not args.json)
+    show = cliutil.progress_printer(not args.json)
     result = evaluate(
         ckpt,
         heldout,
@@ -466,9 +478,9 @@ def cmd_eval(args) -> None:
         progress=lambda i, n: show(f"scoring window batch {i}/{n}"),
     )
     if args.json:
-        cli.emit_json({**result.to_dict(), "command": result.command(str(args.checkpoint))})
+        cliutil.emit_json({**result.to_dict(), "command": result.command(str(args.checkpoint))})
         return
-    cli.clear_progress()
+    cliutil.clear_progress()
     print(f"{result.text(4)}  ({result.caption()})")
     print(f"measured on {result.data.describe()}")
     print(

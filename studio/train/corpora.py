@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.errors import StudioError
-from studio.train.corpus import BUILTIN_CORPORA, GROUP_A, GROUP_B, Piece, load_builtin
+from studio.train.corpus import BUILTIN_CORPORA, Piece, load_builtin
 
 SYSTEM_ART = "system-art"
 HALVES: dict[str, str] = {"creatures": "creatures & nature", "objects": "objects & tech"}
@@ -131,7 +131,3 @@ def load_corpus(spec: str) -> LoadedCorpus:
         known = ", ".join([*BUILTIN_CORPORA, SYSTEM_ART])
         raise StudioError(f"unknown corpus {spec!r}: neither a known corpus ({known}) nor a file or folder")
     return _from_path(path, half)
-
-
-def builtin_classes(half: str | None) -> tuple[str, ...]:
-    return GROUP_A if half == "creatures" else GROUP_B if half == "objects" else GROUP_A + GROUP_B

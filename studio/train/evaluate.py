@@ -70,7 +70,9 @@ def heldout_for_eval(
         raise StudioError(f"--max-chars must be at least 2, not {max_chars}")
     if text is not None:
         if text.suffix.lower() in CORPUS_SUFFIXES:
-            return text_heldout(text, ckpt.framing, split, classes=classes, chars_per_class=chars_per_class, seed=data_seed)
+            return text_heldout(
+                text, ckpt.framing, split, classes=classes, chars_per_class=chars_per_class, seed=data_seed
+            )
         raw, name = read_text_for(ckpt, text, split)
         return heldout_from_text(raw[:max_chars] if max_chars else raw, name, ckpt.framing)
     if max_chars is not None:
@@ -94,6 +96,14 @@ def evaluate(
         context = scoring_context([ckpt])[0]
     if stride is not None and not 0 < stride < (context or 0):
         raise StudioError(f"--stride must be between 1 and the context minus 1 ({(context or 2) - 1}), not {stride}")
-    measurement, _ = measure(ckpt, heldout, context=context, stride=stride, skip_unknown=skip_unknown,
-                             device=pick_device(device), progress=progress, cancel=cancel)
+    measurement, _ = measure(
+        ckpt,
+        heldout,
+        context=context,
+        stride=stride,
+        skip_unknown=skip_unknown,
+        device=pick_device(device),
+        progress=progress,
+        cancel=cancel,
+    )
     return measurement

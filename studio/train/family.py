@@ -386,7 +386,7 @@ def _samples(ckpt, classes) -> str:
 
 
 def _readme(member: Member, ckpt, data, seconds: float, device, size: str, config) -> str:
-    from studio.model.judge import training_facts
+    from studio.model.facts import training_facts
 
     m = ckpt.metrics
     measured = m.get("measurements") or []
@@ -401,7 +401,8 @@ def _readme(member: Member, ckpt, data, seconds: float, device, size: str, confi
         f"classes: {', '.join(c or '(unlabelled)' for c in classes)}\n"
         f"- model: nGPT {member.variant}, dim {shape['dim']}, depth {shape['depth']}, heads {shape['heads']} x "
         f"{shape['dim_head']}, {ckpt.num_params / 1e6:.2f}M params, vocab {len(ckpt.vocab)} chars\n"
-        f"- recipe: {'fork of ' + member.parent.rsplit('/model.pt', 1)[0] + ', ' if member.parent else 'from scratch, '}"
+        f"- recipe: "
+        f"{'fork of ' + member.parent.rsplit('/model.pt', 1)[0] + ', ' if member.parent else 'from scratch, '}"
         f"{config.steps} steps x {config.batch_size} windows x {config.context} chars, AdamW lr {member.lr} "
         f"(warm-up, cosine), seed {member.seed}\n"
         f"- final: stream_loss {m.get('stream_loss')}, acc {m.get('acc')} (trained in {seconds / 60:.1f} min on "
@@ -415,7 +416,7 @@ def _readme(member: Member, ckpt, data, seconds: float, device, size: str, confi
 
 
 def register(subparsers) -> None:
-    from studio import cli
+    from studio import cliutil
 
     f = subparsers.add_parser(
         "family",
@@ -454,12 +455,12 @@ def register(subparsers) -> None:
     f.add_argument("--only", nargs="*", help="train only members whose path contains one of these")
     f.add_argument("--force", action="store_true", help="retrain members whose file exists")
     f.add_argument("--json", action="store_true", help="print the members' results as JSON")
-    cli.add_device_option(f)
+    cliutil.add_device_option(f)
     f.set_defaults(handler=cmd_family)
 
 
 def cmd_family(args) -> None:
-    from studio import cli
+    from studio import cliutil
     from studio.train.commands import _stop_on_signals
 
     stop, restore = _stop_on_signals()
@@ -493,15 +494,15 @@ def cmd_family(args) -> None:
             cancel=stop.is_set,
         )
     except Cancelled as exc:
-        cli.clear_progress()
+        cliutil.clear_progress()
         print(f"stopped: {exc}; run the same command again to continue", file=sys.stderr)
         raise SystemExit(130) from None
     finally:
         restore()
     if args.json:
-        cli.emit_json({"family": str(args.out), "members": [asdict(r) for r in results]})
+        cliutil.emit_json({"family": str(args.out), "members": [asdict(r) for r in results]})
         return
-    cli.clear_progress()
+    cliutil.clear_progress()
     for r in results:
         timing = f" in {r.seconds / 60:.1f} min" if r.status != "skipped" else " (exists)"
         loss = f", stream_loss {r.metrics.get('stream_loss')}" if r.metrics else ""

@@ -18,7 +18,8 @@ from typing import Any, Sequence
 
 from studio.errors import NoHeldOutData, StudioError
 from studio.fsutil import read_text_input
-from studio.model.judge import DataIdentity, HeldOut, heldout_from_text, text_sha256, training_facts
+from studio.model.facts import training_facts
+from studio.model.judge import DataIdentity, HeldOut, heldout_from_text, text_sha256
 from studio.model.vocab import frame_piece
 from studio.train.corpora import SYSTEM_ART, base_corpus, load_corpus, split_spec
 from studio.train.corpus import BUILTIN_CORPORA, SPLITS, Piece, split_pieces
@@ -89,8 +90,10 @@ def stratified(
     present = list(dict.fromkeys(p.label for p in chosen))
     missing = [c for c in (classes or ()) if c not in present]
     if missing:
-        raise StudioError(f"the {split} split of {name} has no pieces of class {missing[0]!r} "
-                          f"(it has: {', '.join(c or UNLABELLED for c in present) or 'none'})")
+        raise StudioError(
+            f"the {split} split of {name} has no pieces of class {missing[0]!r} "
+            f"(it has: {', '.join(c or UNLABELLED for c in present) or 'none'})"
+        )
     if chars_per_class is not None and chars_per_class < 1:
         raise StudioError(f"chars per class must be at least 1, not {chars_per_class}")
     # The same set of classes gives the same data whatever order it was asked in: classes
@@ -119,21 +122,46 @@ def stratified(
         class_chars.append(total)
     rng.shuffle(rows)
     texts = [t for t, _ in rows]
-    identity = DataIdentity(source="corpus", name=name, split=split, framing=framing, classes=tuple(wanted),
-                            class_chars=tuple(class_chars), pieces=len(rows), chars=sum(map(len, texts)),
-                            chars_per_class=chars_per_class, seed=seed, sha256=text_sha256(texts, framing))
+    identity = DataIdentity(
+        source="corpus",
+        name=name,
+        split=split,
+        framing=framing,
+        classes=tuple(wanted),
+        class_chars=tuple(class_chars),
+        pieces=len(rows),
+        chars=sum(map(len, texts)),
+        chars_per_class=chars_per_class,
+        seed=seed,
+        sha256=text_sha256(texts, framing),
+    )
     return HeldOut(identity, texts, [c for _, c in rows])
 
 
-def corpus_heldout(corpus: str, split: str, framing: str, *, classes: Sequence[str] | None = None,
-                   chars_per_class: int | None = None, seed: int = 0) -> HeldOut:
+def corpus_heldout(
+    corpus: str,
+    split: str,
+    framing: str,
+    *,
+    classes: Sequence[str] | None = None,
+    chars_per_class: int | None = None,
+    seed: int = 0,
+) -> HeldOut:
     pieces, name = _corpus_pieces(corpus)
-    return stratified(pieces, name=name, split=split, framing=framing, classes=classes,
-                      chars_per_class=chars_per_class, seed=seed)
+    return stratified(
+        pieces, name=name, split=split, framing=framing, classes=classes, chars_per_class=chars_per_class, seed=seed
+    )
 
 
-def text_heldout(path: Path, framing: str, split: str = "val", *, classes: Sequence[str] | None = None,
-                 chars_per_class: int | None = None, seed: int = 0) -> HeldOut:
+def text_heldout(
+    path: Path,
+    framing: str,
+    split: str = "val",
+    *,
+    classes: Sequence[str] | None = None,
+    chars_per_class: int | None = None,
+    seed: int = 0,
+) -> HeldOut:
     """The user's ``--text``: a corpus file (.jsonl/.json/.parquet) is read as a corpus,
     anything else is plain UTF-8 text scored as it is."""
     if path.is_dir():
@@ -206,5 +234,6 @@ def heldout_for(
         # classes scored)
         in_split = {p.label for p in split_pieces(pieces)[split]} if split in SPLITS else set()
         classes = [c for c in classes_for(checkpoints) if c in in_split] or None
-    return stratified(pieces, name=name, split=split, framing=framing, classes=classes,
-                      chars_per_class=chars_per_class, seed=seed)
+    return stratified(
+        pieces, name=name, split=split, framing=framing, classes=classes, chars_per_class=chars_per_class, seed=seed
+    )

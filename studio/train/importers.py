@@ -209,14 +209,6 @@ def import_parquet(
     return result if allow_empty else _finish(result, path)
 
 
-def import_text(path: str | Path) -> str:
-    path = Path(path)
-    try:
-        return read_text_input(path)  # in chunks, within the text limit; NUL bytes are not text
-    except StudioError as exc:
-        raise CorpusImportError(str(exc)) from None
-
-
 def pieces_from_any(path: str | Path, **options) -> ImportResult:
     """Pick the importer by what ``path`` is: a folder, .jsonl or .parquet."""
     path = Path(path)

@@ -31,7 +31,8 @@ from studio.limits import MAX_CONTEXT, MAX_TRAIN_CHARS_PER_STEP
 from studio.model import compat
 from studio.model.checkpoint import ArtistCheckpoint, lineage_record, save_checkpoint
 from studio.model.engine import Engine, pick_device
-from studio.model.judge import HeldOut, measurement_of, score_pieces, training_facts
+from studio.model.facts import training_facts
+from studio.model.judge import HeldOut, measurement_of, score_pieces
 from studio.model.vocab import CONDITIONAL, FRAMINGS, Vocab, frame_piece
 from studio.train.corpus import Piece, corpus_hash
 
@@ -203,8 +204,9 @@ def _check_pair(out: Path, state_file: Path, checkpoint: ArtistCheckpoint, state
         )
 
 
-def _check_same_data(out: Path, previous: ArtistCheckpoint, state: dict[str, Any], pieces: Sequence[Piece],
-                     vocab: Vocab, framing: str) -> None:
+def _check_same_data(
+    out: Path, previous: ArtistCheckpoint, state: dict[str, Any], pieces: Sequence[Piece], vocab: Vocab, framing: str
+) -> None:
     """A resumed run trains on the corpus, alphabet and framing it started with.
 
     The same number of chars is not enough: another corpus of as many chars would map
@@ -296,15 +298,25 @@ def train(
         model = start.build_model("cpu").train()
     else:
         vocab = Vocab.for_corpus(texts)
-        model_config = {"num_tokens": len(vocab), "dim": shape.dim, "depth": shape.depth, "heads": shape.heads,
-                        "dim_head": shape.dim_head}
+        model_config = {
+            "num_tokens": len(vocab),
+            "dim": shape.dim,
+            "depth": shape.depth,
+            "heads": shape.heads,
+            "dim_head": shape.dim_head,
+        }
         compat.validate_config(model_config)
         variant = shape.variant
         model = compat.build_model(model_config, variant).train()
     model.to(dev)
     plan = AcceleratorPlan.for_device(config, dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95),
-                                  fused=plan.fused_optimizer or None)
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        betas=(0.9, 0.95),
+        fused=plan.fused_optimizer or None,
+    )
 
     step_loss = forward_loss_fn(model, plan, dev)
 
@@ -406,8 +418,9 @@ def train(
         model.eval()
         engine = Engine(model, device=dev)
         try:
-            scores = score_pieces(engine.forward, vocab, heldout, context=config.context, skip_unknown=True,
-                                  device=dev, cancel=cancel)
+            scores = score_pieces(
+                engine.forward, vocab, heldout, context=config.context, skip_unknown=True, device=dev, cancel=cancel
+            )
         except Cancelled:
             model.train()
             save({"step": step, "stream_loss": loss_value, "acc": acc_value})
@@ -420,6 +433,7 @@ def train(
     start_step = step
     window = config.context + 1
     loss_value = acc_value = float("nan")
+
     def stop_if_cancelled() -> None:
         """Checked before a step and between its forward and backward passes, so a cancel
         waits for at most half a step (the weights are those of the last whole step)."""
@@ -561,8 +575,15 @@ def train_on_corpus(corpus: Any, out: str | Path, *, config: TrainConfig, **opti
         # a fork keeps its parent's context; a new artist gets one that fits its corpus
         config = replace(config, context=inherited or default_context(corpus.pieces, framing))
     heldout = stratified(corpus.pieces, name=corpus.source, split="val", framing=framing)
-    return train(split_pieces(corpus.pieces)["train"], out, config=config, heldout=heldout, corpus_name=corpus.name,
-                 corpus_source=corpus.source, **options)
+    return train(
+        split_pieces(corpus.pieces)["train"],
+        out,
+        config=config,
+        heldout=heldout,
+        corpus_name=corpus.name,
+        corpus_source=corpus.source,
+        **options,
+    )
 
 
 def _list_state(state: Any) -> Any:

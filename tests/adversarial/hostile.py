@@ -46,8 +46,15 @@ def _limit_memory(limit: int):
     return apply
 
 
-def run_cli(*argv, cwd: Path | None = None, env: dict | None = None, memory: int = MEMORY_LIMIT,
-            timeout: float = TIMEOUT_S, repo: Path = REPO, stdin=subprocess.DEVNULL) -> Run:
+def run_cli(
+    *argv,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    memory: int = MEMORY_LIMIT,
+    timeout: float = TIMEOUT_S,
+    repo: Path = REPO,
+    stdin=subprocess.DEVNULL,
+) -> Run:
     """``python -m studio.cli ARGV`` in a memory-limited child; exit code, output, time and peak RSS."""
     child_env = {**os.environ, "PYTHONPATH": str(repo), "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     child_env.pop("DARWASCII_DEBUG", None)
@@ -55,7 +62,11 @@ def run_cli(*argv, cwd: Path | None = None, env: dict | None = None, memory: int
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "studio.cli", *[str(a) for a in argv]],
-            cwd=str(cwd or repo), env=child_env, stdin=stdin, stdout=out_file, stderr=err_file,
+            cwd=str(cwd or repo),
+            env=child_env,
+            stdin=stdin,
+            stdout=out_file,
+            stderr=err_file,
             preexec_fn=_limit_memory(memory),
         )
         timer = threading.Timer(timeout, proc.kill)
@@ -221,7 +232,8 @@ def evil_checkpoint(path: Path, marker: Path) -> Path:
     command = f"touch {marker}".encode()
     pickle_bytes = (
         b"\x80\x02}(X\x06\x00\x00\x00configcposix\nsystem\nX"
-        + len(command).to_bytes(4, "little") + command
+        + len(command).to_bytes(4, "little")
+        + command
         + b"\x85RX\x05\x00\x00\x00model}u."
     )
     return torch_zip(path, pickle_bytes)
@@ -305,7 +317,11 @@ def amplifying_numpy_pickle(path: Path, width: int = 100, levels: int = 4, cls: 
         ops = b"(" + ops + bytes([0x68, level - 1]) * (width - 1) + b"t" + bytes([0x71, level])
     pickle_bytes = (
         b"\x80\x02}(X\x06\x00\x00\x00config}X\x05\x00\x00\x00model}X\x07\x00\x00\x00metrics}X\x04\x00\x00\x00loss"
-        + b"c" + cls + b"\n" + ops + b"\x85Rsu."
+        + b"c"
+        + cls
+        + b"\n"
+        + ops
+        + b"\x85Rsu."
     )
     return torch_zip(path, pickle_bytes)
 
@@ -320,7 +336,9 @@ def broadcast_weight(payload, rows: int = 100_000, cols: int = 100_000):
 
 
 def float8_weights(payload):
-    payload["model"] = {k: v.to(torch.float8_e4m3fn) if v.is_floating_point() else v for k, v in payload["model"].items()}
+    payload["model"] = {
+        k: v.to(torch.float8_e4m3fn) if v.is_floating_point() else v for k, v in payload["model"].items()
+    }
 
 
 def long_vocab_entry(payload, length: int = 100_000):

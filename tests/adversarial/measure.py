@@ -29,8 +29,15 @@ def build(d: Path) -> dict:
     f = {}
     f["good"] = save_tiny(d / "good.pt", seed=1)
     f["b"] = save_tiny(d / "b.pt", seed=2)
-    for field, value in [("depth", 10**4), ("heads", 10**6), ("dim", 10**6), ("num_tokens", 10**9),
-                         ("dim_head", 10**6), ("ff_expand_factor", 1e7), ("depth30", 10**30)]:
+    for field, value in [
+        ("depth", 10**4),
+        ("heads", 10**6),
+        ("dim", 10**6),
+        ("num_tokens", 10**9),
+        ("dim_head", 10**6),
+        ("ff_expand_factor", 1e7),
+        ("depth30", 10**30),
+    ]:
         f[field] = save_payload(d / f"{field}.pt", with_config(**{field.rstrip("30"): value}))
     os.mkfifo(d / "fifo.pt")
     f["fifo"] = d / "fifo.pt"
@@ -42,6 +49,7 @@ def build(d: Path) -> dict:
     def setter(key, value):
         def edit(p):
             p[key] = value
+
         return edit
 
     def nan(p):
@@ -72,7 +80,10 @@ def build(d: Path) -> dict:
     f["surrogate"] = save_payload(d / "surrogate.pt", surrogate)
     f["nan"] = save_payload(d / "nan.pt", nan)
     f["dtype"] = torch_zip(d / "dtype.pt", b"\x80\x02cnumpy\ndtype\nK\x05\x85R.")
-    f["system"] = torch_zip(d / "system.pt", b"\x80\x02}(X\x06\x00\x00\x00configcposix\nsystem\nX\x04\x00\x00\x00true\x85RX\x05\x00\x00\x00model}u.")
+    f["system"] = torch_zip(
+        d / "system.pt",
+        b"\x80\x02}(X\x06\x00\x00\x00configcposix\nsystem\nX\x04\x00\x00\x00true\x85RX\x05\x00\x00\x00model}u.",
+    )
     f["deeplist"] = deep_labels_checkpoint(d / "deeplist.pt")
     (d / "text.txt").write_text("hello cats\n" * 50)
     f["text"] = d / "text.txt"
@@ -87,8 +98,10 @@ def build(d: Path) -> dict:
 
 def tries(f: dict, d: Path) -> list[tuple[str, list, dict]]:
     hang = {"timeout": 10}
-    t = [(f"info config {k}", ["info", f[k]], {}) for k in
-         ("depth", "heads", "dim", "num_tokens", "dim_head", "ff_expand_factor", "depth30")]
+    t = [
+        (f"info config {k}", ["info", f[k]], {})
+        for k in ("depth", "heads", "dim", "num_tokens", "dim_head", "ff_expand_factor", "depth30")
+    ]
     t += [
         ("info FIFO", ["info", f["fifo"]], hang),
         ("info /dev/zero", ["info", "/dev/zero"], hang),
@@ -106,18 +119,30 @@ def tries(f: dict, d: Path) -> list[tuple[str, list, dict]]:
         ("info posix.system", ["info", f["system"]], {}),
         ("sample NaN weights", ["sample", f["nan"], "-n", "1", "--max-chars", "5"], {}),
         ("eval NaN weights", ["eval", f["nan"], "--text", f["text"]], {}),
-        ("sample --seed 2**70", ["sample", f["good"], "--seed", "1180591620717411303424", "-n", "1", "--max-chars", "5"], {}),
+        (
+            "sample --seed 2**70",
+            ["sample", f["good"], "--seed", "1180591620717411303424", "-n", "1", "--max-chars", "5"],
+            {},
+        ),
         ("sample -t nan", ["sample", f["good"], "-t", "nan", "-n", "1", "--max-chars", "5"], {}),
         ("train --lr nan", ["train", "--corpus", "builtin", "--lr", "nan", "--steps", "1", "-o", d / "t1.pt"], {}),
         ("train --dim 0", ["train", "--corpus", "builtin", "--dim", "0", "--steps", "1", "-o", d / "t2.pt"], {}),
-        ("train --dim-head 0", ["train", "--corpus", "builtin", "--dim-head", "0", "--steps", "1", "-o", d / "t3.pt"], {}),
+        (
+            "train --dim-head 0",
+            ["train", "--corpus", "builtin", "--dim-head", "0", "--steps", "1", "-o", d / "t3.pt"],
+            {},
+        ),
         ("eval --text FOLDER", ["eval", f["good"], "--text", d], {}),
         ("eval --context 0", ["eval", f["good"], "--text", f["text"], "--context", "0"], {}),
         ("eval --max-chars -1", ["eval", f["good"], "--text", f["text"], "--max-chars", "-1"], {}),
         ("corpus build --per-class 0", ["corpus", "build", "builtin", "--per-class", "0", "-o", d / "c.jsonl"], {}),
         ("corpus import nested row", ["corpus", "import", f["nested"], "-o", d / "n.jsonl"], {}),
         ("corpus import dir x.txt", ["corpus", "import", f["folder"], "-o", d / "f.jsonl"], {}),
-        ("sample C --out C", ["sample", d / "victim1.pt", "-n", "1", "--max-chars", "5", "--out", d / "victim1.pt"], {}),
+        (
+            "sample C --out C",
+            ["sample", d / "victim1.pt", "-n", "1", "--max-chars", "5", "--out", d / "victim1.pt"],
+            {},
+        ),
         ("breed A B -o A", ["breed", d / "victim2.pt", f["b"], "-o", d / "victim2.pt"], {}),
     ]
     return t
@@ -162,15 +187,60 @@ def tries22(f: dict, d: Path) -> list[tuple[str, list, dict]]:
         ("sample -n 10**8", ["sample", f["good"], "-n", big, "--max-chars", "2"], quick),
         ("sample --max-chars 10**8", ["sample", f["good"], "-n", "1", "--max-chars", big], quick),
         ("scan --points 10**8", ["scan", f["good"], f["b"], "--text", d / "t.txt", "--points", big], quick),
-        ("darwin --population 10**8", ["darwin", f["good"], f["b"], "--text", d / "t.txt", "--population", big,
-                                       "-o", d / "dd"], quick),
-        ("corpus build --per-class 10**8", ["corpus", "build", "builtin", "--per-class", big, "-o", d / "cb.jsonl"], quick),
+        (
+            "darwin --population 10**8",
+            ["darwin", f["good"], f["b"], "--text", d / "t.txt", "--population", big, "-o", d / "dd"],
+            quick,
+        ),
+        (
+            "corpus build --per-class 10**8",
+            ["corpus", "build", "builtin", "--per-class", big, "-o", d / "cb.jsonl"],
+            quick,
+        ),
         ("eval --context 10**8", ["eval", f["good"], "--text", d / "t.txt", "--context", big], quick),
-        ("train --seed 2**70", ["train", "--corpus", d / "c.jsonl", "--seed", str(2**70), "--steps", "1", "--dim", "16",
-                                "--depth", "1", "--heads", "1", "--dim-head", "8", "--context", "16", "-o", d / "t.pt"], {}),
-        ("darwin -o DIR, DIR/champion.pt is parent A", ["darwin", d / "run" / "champion.pt", f["b"], "--text", d / "t.txt",
-                                                        "--population", "2", "--generations", "1", "--no-racing",
-                                                        "-o", d / "run"], {}),
+        (
+            "train --seed 2**70",
+            [
+                "train",
+                "--corpus",
+                d / "c.jsonl",
+                "--seed",
+                str(2**70),
+                "--steps",
+                "1",
+                "--dim",
+                "16",
+                "--depth",
+                "1",
+                "--heads",
+                "1",
+                "--dim-head",
+                "8",
+                "--context",
+                "16",
+                "-o",
+                d / "t.pt",
+            ],
+            {},
+        ),
+        (
+            "darwin -o DIR, DIR/champion.pt is parent A",
+            [
+                "darwin",
+                d / "run" / "champion.pt",
+                f["b"],
+                "--text",
+                d / "t.txt",
+                "--population",
+                "2",
+                "--generations",
+                "1",
+                "--no-racing",
+                "-o",
+                d / "run",
+            ],
+            {},
+        ),
         ("corpus import X -o X", ["corpus", "import", d / "c.jsonl", "-o", d / "c.jsonl"], {}),
     ]
 
@@ -195,7 +265,10 @@ def main() -> None:
                 run = run_cli(*argv, cwd=d, repo=root, **options)
                 first = (run.err.strip().splitlines() or [""])[-1][:110]
                 results.setdefault(label, []).append((run, first))
-                print(f"{root.name}: {label}: {run.code} {run.seconds:.1f}s {run.peak_rss_mb:.0f}MB {first}", file=sys.stderr)
+                print(
+                    f"{root.name}: {label}: {run.code} {run.seconds:.1f}s {run.peak_rss_mb:.0f}MB {first}",
+                    file=sys.stderr,
+                )
     print("| try | before: exit, time, peak RSS | after: exit, time, peak RSS | after: message |")
     print("| --- | --- | --- | --- |")
     for label, runs in results.items():

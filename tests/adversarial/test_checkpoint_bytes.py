@@ -51,13 +51,13 @@ def test_app_load_trusts_the_bytes_it_hashed_not_the_path(tmp_path, monkeypatch)
     """The app hashed a trusted file, then opened the path again: a file renamed onto the
     path in between was fully unpickled. Here the swap happens right after any hashing."""
     import studio.fsutil as fsutil
-    from studio.app import jobs
+    from studio.work import handlers, state
     from studio.errors import UntrustedCheckpointError
 
     path = needs_trust_checkpoint(tmp_path / "artist.pt")
     marker = tmp_path / "pwned"
     evil = evil_checkpoint(tmp_path / "evil.pt", marker)
-    monkeypatch.setattr(jobs, "TRUSTED_SHA256", {_sha(path)})
+    monkeypatch.setattr(state, "TRUSTED_SHA256", {_sha(path)})
     real_hash = fsutil.sha256_file
 
     def hash_then_swap(target, *args, **kwargs):
@@ -68,15 +68,15 @@ def test_app_load_trusts_the_bytes_it_hashed_not_the_path(tmp_path, monkeypatch)
 
     monkeypatch.setattr(fsutil, "sha256_file", hash_then_swap)
     try:
-        ckpt = jobs.load(str(path))
+        ckpt = handlers.load(str(path))
     except UntrustedCheckpointError:
         ckpt = None  # the swapped file refused: fine
     assert not marker.exists()
-    assert ckpt is None or ckpt.sha256 in jobs.TRUSTED_SHA256  # or the trusted bytes loaded
+    assert ckpt is None or ckpt.sha256 in state.TRUSTED_SHA256  # or the trusted bytes loaded
     if evil.exists():
         os.replace(evil, path)
     with pytest.raises(UntrustedCheckpointError):  # the other bytes at the trusted path
-        jobs.load(str(path))
+        handlers.load(str(path))
     assert not marker.exists()
 
 

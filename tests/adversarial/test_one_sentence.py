@@ -84,7 +84,11 @@ def _deep_metrics(payload):
 def test_wrong_metadata_is_one_sentence(tmp_path, capsys, name, edit, fragment):
     bad = save_payload(tmp_path / name, edit)
     for command in ("info", "sample"):
-        code, out, err = run_main(capsys, command, bad, "-n", "1", "--max-chars", "5") if command == "sample" else run_main(capsys, command, bad)
+        code, out, err = (
+            run_main(capsys, command, bad, "-n", "1", "--max-chars", "5")
+            if command == "sample"
+            else run_main(capsys, command, bad)
+        )
         assert code == 2 and one_sentence(err), err
         assert name in err and fragment in err, err
 
@@ -96,7 +100,7 @@ def test_meta_tensors_on_sample_in_a_subprocess(tmp_path):
 
 
 def test_blocklisted_global_needs_full_unpickling(tmp_path, capsys):
-    payload = (b"\x80\x02}(X\x06\x00\x00\x00configcposix\nsystem\nX\x04\x00\x00\x00true\x85RX\x05\x00\x00\x00model}u.")
+    payload = b"\x80\x02}(X\x06\x00\x00\x00configcposix\nsystem\nX\x04\x00\x00\x00true\x85RX\x05\x00\x00\x00model}u."
     bad = torch_zip(tmp_path / "system.pt", payload)
     code, out, err = run_main(capsys, "info", bad)
     assert code == 2 and one_sentence(err) and "needs full unpickling" in err and "--trust" in err
@@ -144,7 +148,9 @@ def test_output_path_that_is_a_folder(tmp_path, capsys, good_ckpt):
         ("mkstemp", errno.EACCES, "permission denied"),
     ],
 )
-def test_write_failures_are_one_sentence_and_keep_the_old_file(tmp_path, capsys, monkeypatch, good_ckpt, where, error, fragment):
+def test_write_failures_are_one_sentence_and_keep_the_old_file(
+    tmp_path, capsys, monkeypatch, good_ckpt, where, error, fragment
+):
     import studio.fsutil as fsutil
 
     child = tmp_path / "child.pt"
@@ -218,7 +224,11 @@ def test_app_on_a_bad_library_says_what_to_do(tmp_path, kind):
     env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.run(
         [sys.executable, "-m", "studio.app.main", "--library", str(library), "--screenshot", str(tmp_path / "s.png")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr

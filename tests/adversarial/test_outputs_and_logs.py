@@ -18,7 +18,8 @@ def parents(tmp_path):
 @pytest.fixture
 def log(tmp_path, parents):
     """A real nursery session's log: a first litter and a second bred from a star."""
-    from studio.breed.nursery import Nursery, NurseryPlan
+    from studio.breed.litters import NurseryPlan
+    from studio.breed.nursery import Nursery
     from studio.breed.recipe import BreedRecipe
     from studio.model.checkpoint import load_checkpoint
 

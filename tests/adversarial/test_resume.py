@@ -14,14 +14,31 @@ import torch
 from hostile import one_sentence, run_main
 from hostile import REPO, torch_zip
 
-SHAPE = ["--dim", "16", "--depth", "1", "--heads", "1", "--dim-head", "8", "--context", "16", "--batch-size", "2",
-         "--device", "cpu", "--json"]
+SHAPE = [
+    "--dim",
+    "16",
+    "--depth",
+    "1",
+    "--heads",
+    "1",
+    "--dim-head",
+    "8",
+    "--context",
+    "16",
+    "--batch-size",
+    "2",
+    "--device",
+    "cpu",
+    "--json",
+]
 
 
 @pytest.fixture
 def corpus(tmp_path):
     path = tmp_path / "c.jsonl"
-    rows = [{"label": ["Cats", "Fish"][i % 2], "art": f"/\\_/\\ {i}\n( o.o ) {'~' * (i % 7)}\n > ^ <"} for i in range(60)]
+    rows = [
+        {"label": ["Cats", "Fish"][i % 2], "art": f"/\\_/\\ {i}\n( o.o ) {'~' * (i % 7)}\n > ^ <"} for i in range(60)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
 
@@ -85,9 +102,26 @@ def test_signal_saves_then_exits_130(tmp_path, corpus, signum):
     out = tmp_path / "m.pt"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio.cli", "train", "--corpus", str(corpus), "-o", str(out), "--steps", "1000000",
-         "--checkpoint-every", "1", *SHAPE],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "studio.cli",
+            "train",
+            "--corpus",
+            str(corpus),
+            "-o",
+            str(out),
+            "--steps",
+            "1000000",
+            "--checkpoint-every",
+            "1",
+            *SHAPE,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         # the first checkpoint (step 1) shows the loop runs, with the signal handlers in place

@@ -33,7 +33,9 @@ def test_sample_output_is_escaped_and_keeps_newlines(tmp_path, capsys, monkeypat
     path = save_tiny(tmp_path / "x.pt")
 
     def fake_gallery(engine, vocab, framing, settings, on_char=None):
-        return [Art(index=0, label=settings.label, seed=0, text="/\\_/\\\n\x1b]52;c;aGk=\x07( o.o )\x03", complete=True)]
+        return [
+            Art(index=0, label=settings.label, seed=0, text="/\\_/\\\n\x1b]52;c;aGk=\x07( o.o )\x03", complete=True)
+        ]
 
     monkeypatch.setattr(commands, "sample_gallery", fake_gallery)
     code, out, err = run_main(capsys, "sample", path, "-n", "1", "--label", "Cats")
@@ -43,7 +45,7 @@ def test_sample_output_is_escaped_and_keeps_newlines(tmp_path, capsys, monkeypat
 
 
 def test_terminal_safe_handles_lone_surrogates_and_c1():
-    from studio.cli import terminal_safe
+    from studio.cliutil import terminal_safe
 
     assert terminal_safe("a\ud800b\x85c\n") == "a\\ud800b\\x85c\n"
     assert terminal_safe("a\nb", keep_newlines=False) == "a\\nb"

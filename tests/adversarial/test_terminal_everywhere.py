@@ -76,7 +76,7 @@ def test_json_output_stays_json_and_keeps_the_name(tmp_path, capsys, files):
 
 
 def test_terminal_safe_escapes_bidi_controls():
-    from studio.cli import terminal_safe
+    from studio.cliutil import terminal_safe
 
     assert terminal_safe("a\u202eb\u2066c\u200fd") == "a\\u202eb\\u2066c\\u200fd"
 

@@ -14,7 +14,11 @@ SHAPE = dict(dim=32, depth=1, heads=2, dim_head=16)
 @pytest.fixture
 def snapshot(tmp_path):
     root = tmp_path / "snapshot"
-    for rel, seed in (("apehex/styleA/model.pt", 1), ("apehex/styleB/model.pt", 2), ("apehex/breed/child_slerp/model.pt", 3)):
+    for rel, seed in (
+        ("apehex/styleA/model.pt", 1),
+        ("apehex/styleB/model.pt", 2),
+        ("apehex/breed/child_slerp/model.pt", 3),
+    ):
         ckpt = random_checkpoint(**SHAPE, seed=seed)
         ckpt.labels = ["Cats", "Fish"]
         # the judge scores an artist on the data it was trained on: these say builtin

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from studio.app import jobs
+from studio.work import handlers, requests
 from studio.app.tree_view import checkpoint_mime
 from studio.model.sampler import SampleSettings
 
@@ -83,7 +83,9 @@ def test_sampling_streams_into_the_gallery_and_can_be_cancelled(qtbot, make_wind
     assert window.library.latest_gallery(record.id) is not None
     # a long gallery, cancelled: the job ends as cancelled and the buttons come back
     with qtbot.waitSignal(window.jobEnded, timeout=30000, check_params_cb=lambda jid, how: how == "cancelled"):
-        window.gallery_actions.sample(SampleSettings(label="Cats", count=4, max_chars=20000, temperature=2.0, top_k=None))
+        window.gallery_actions.sample(
+            SampleSettings(label="Cats", count=4, max_chars=20000, temperature=2.0, top_k=None)
+        )
         qtbot.waitUntil(lambda: any(card.text for card in window.gallery.model.cards), timeout=20000)
         window.gallery.cancel_button.click()
     assert window.gallery.sample_button.isEnabled()
@@ -94,7 +96,7 @@ def test_a_failing_job_shows_a_notice_and_the_app_keeps_working(qtbot, make_wind
     open_and_wait(window, snapshot)
     record = window.library.find_by_name("apehex/styleA")
     with qtbot.waitSignal(window.jobEnded, timeout=20000, check_params_cb=lambda jid, how: how == "failed"):
-        window.worker.submit("bad label", jobs.sample_job(record.path, None, SampleSettings(label="Cats€", count=1)))
+        window.worker.submit("bad label", requests.Sample(record.path, None, SampleSettings(label="Cats€", count=1)))
     assert "does not know" in window.statusBar().currentMessage()
     assert any("does not know" in m for m in window.jobs.messages()), window.jobs.messages()
     _select(qtbot, window, record.id)
@@ -144,7 +146,10 @@ def test_trust_prompt_defaults_to_refusal(qtbot, make_window, open_and_wait, tmp
     ckpt = random_checkpoint(dim=32, depth=1)
     folder = tmp_path / "untrusted"
     folder.mkdir()
-    torch.save({"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()}, folder / "m.pt")
+    torch.save(
+        {"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()},
+        folder / "m.pt",
+    )
     asked = []
 
     def default_answer(box):
@@ -161,8 +166,22 @@ def test_trust_prompt_defaults_to_refusal(qtbot, make_window, open_and_wait, tmp
 def test_screenshot_option_writes_a_png(snapshot, tmp_path):
     out = tmp_path / "shot.png"
     env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "studio.app.main", str(snapshot), "--screenshot", str(out),
-                             "--library", str(tmp_path / "shot.sqlite3")], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "studio.app.main",
+            str(snapshot),
+            "--screenshot",
+            str(out),
+            "--library",
+            str(tmp_path / "shot.sqlite3"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -173,7 +192,10 @@ def test_trusting_a_file_imports_it_in_the_worker(qtbot, make_window, open_and_w
     ckpt = random_checkpoint(dim=32, depth=1)
     folder = tmp_path / "untrusted"
     folder.mkdir()
-    torch.save({"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()}, folder / "m.pt")
+    torch.save(
+        {"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()},
+        folder / "m.pt",
+    )
     monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Yes)
     window = make_window()
     with qtbot.waitSignal(window.jobEnded, timeout=20000, check_params_cb=lambda jid, how: jid > 1 and how == "done"):
@@ -181,7 +203,7 @@ def test_trusting_a_file_imports_it_in_the_worker(qtbot, make_window, open_and_w
     assert len(window.library.checkpoints()) == 1  # the answer Yes loaded it, off the GUI thread
     # the trust is remembered for that content: a later job (sampling) loads it too
     record = window.library.checkpoints()[0]
-    assert jobs.load(record.path) is not None
+    assert handlers.load(record.path) is not None
     with qtbot.waitSignal(window.jobEnded, timeout=30000) as ended:
         window.gallery_actions.sample(SampleSettings(count=1, max_chars=20), record.id)
     assert ended.args[1] == "done"
@@ -191,13 +213,28 @@ def test_screenshot_of_a_folder_with_an_untrusted_file_does_not_wait_for_an_answ
     from studio.model.synthetic import random_checkpoint
 
     ckpt = random_checkpoint(dim=32, depth=1)
-    torch.save({"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()},
-               snapshot / "apehex" / "untrusted.pt")
+    torch.save(
+        {"config": ckpt.model_kwargs, "model": ckpt.state_dict, "itos": list(ckpt.vocab.chars), "x": Sneaky()},
+        snapshot / "apehex" / "untrusted.pt",
+    )
     out = tmp_path / "shot.png"
     env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "studio.app.main", str(snapshot), "--screenshot", str(out),
-                             "--library", str(tmp_path / "shot.sqlite3")], env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "studio.app.main",
+            str(snapshot),
+            "--screenshot",
+            str(out),
+            "--library",
+            str(tmp_path / "shot.sqlite3"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

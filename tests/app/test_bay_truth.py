@@ -5,7 +5,8 @@ asks for before an automatic one."""
 import threading
 import time
 
-from studio.app import figures, jobs
+from studio.app import figures
+from studio.work import requests
 from studio.errors import Cancelled
 
 
@@ -143,4 +144,4 @@ def test_the_bay_says_what_its_job_waits_for(qtbot, make_window, open_and_wait, 
     assert "waiting for Train my-artist to finish" in window.bay.job_status.text()
     gate.set()
     qtbot.waitUntil(lambda: window.bay.job_id is None, timeout=60000)
-    assert jobs  # the module the jobs come from
+    assert requests  # the module the jobs come from

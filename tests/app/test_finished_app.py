@@ -6,7 +6,7 @@ import time
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from studio.app import jobs
+from studio.work import requests
 from studio.app.qtdeps import install_line, missing_libraries
 
 CANCEL_WITHIN_S = 2.0  # "about a second", with room for a loaded CI machine
@@ -18,8 +18,10 @@ def _ids(window):
 
 def _cancel_from_jobs_panel(qtbot, window, job_id, started=lambda: True):
     """Wait until the job is running, click its ✕ in the Jobs panel, time the stop."""
-    qtbot.waitUntil(lambda: job_id in window.jobs.rows and window.jobs.rows[job_id].status.text() != "queued"
-                    and started(), timeout=30000)
+    qtbot.waitUntil(
+        lambda: job_id in window.jobs.rows and window.jobs.rows[job_id].status.text() != "queued" and started(),
+        timeout=30000,
+    )
     time.sleep(0.3)  # well into the job
     row = window.jobs.rows[job_id]
     ended = []
@@ -39,9 +41,12 @@ def test_cancel_stops_a_long_training_and_keeps_its_checkpoint(qtbot, make_windo
     open_and_wait(window, snapshot)
     out = tmp_path / "long" / "model.pt"
     shape = {"dim": 32, "depth": 1, "heads": 2, "dim_head": 16}
-    job_id = window.worker.submit("Train long", jobs.train_job("builtin", out, "conditional", 100000, None, shape,
-                                                               name="long-one"))
-    row = _cancel_from_jobs_panel(qtbot, window, job_id, started=lambda: "step" in window.jobs.rows[job_id].status.text())
+    job_id = window.worker.submit(
+        "Train long", requests.Train("builtin", out, "conditional", 100000, None, shape, name="long-one")
+    )
+    row = _cancel_from_jobs_panel(
+        qtbot, window, job_id, started=lambda: "step" in window.jobs.rows[job_id].status.text()
+    )
     assert out.exists() and "saved step" in row.status.text()  # the step it reached is kept
 
 
@@ -69,7 +74,7 @@ def test_cancel_stops_darwin_and_a_scan(qtbot, make_window, open_and_wait, snaps
     assert "cancelled" in window.bay.result.text() and window.bay.breed_button.isEnabled()
     # a scan along many points, from the Jobs panel
     a, b = (window.library.get(ids[n]) for n in ("apehex/styleA", "apehex/styleB"))
-    job_id = window.worker.submit("Scan long", jobs.scan_job(a.path, b.path, points=400))
+    job_id = window.worker.submit("Scan long", requests.Scan(a.path, b.path, points=400))
     _cancel_from_jobs_panel(qtbot, window, job_id, started=lambda: "point" in window.jobs.rows[job_id].status.text())
 
 
@@ -131,8 +136,14 @@ def test_bay_hints_follow_the_slots(qtbot, make_window, open_and_wait, snapshot)
 def test_quit_closes_every_window_including_the_loss_plot(qtbot, make_window, open_and_wait, snapshot):
     window = make_window()
     open_and_wait(window, snapshot)
-    options = {"corpus": "builtin", "framing": "conditional", "from_selected": False, "steps": 100000,
-               "shape": {"dim": 32, "depth": 1, "heads": 2, "dim_head": 16}, "name": "quitter"}
+    options = {
+        "corpus": "builtin",
+        "framing": "conditional",
+        "from_selected": False,
+        "steps": 100000,
+        "shape": {"dim": 32, "depth": 1, "heads": 2, "dim_head": 16},
+        "name": "quitter",
+    }
     job_id = window.tools.train(options)
     plot = window.tools.loss_plots[0]
     assert plot.isVisible() and "quitter" in plot.windowTitle()
@@ -145,8 +156,14 @@ def test_quit_closes_every_window_including_the_loss_plot(qtbot, make_window, op
 def test_a_trained_artist_has_the_typed_name_and_no_state_file(qtbot, make_window, open_and_wait, snapshot):
     window = make_window()
     open_and_wait(window, snapshot)
-    options = {"corpus": "builtin", "framing": "conditional", "from_selected": False, "steps": 10,
-               "shape": {"dim": 32, "depth": 1, "heads": 2, "dim_head": 16}, "name": "My Artist"}
+    options = {
+        "corpus": "builtin",
+        "framing": "conditional",
+        "from_selected": False,
+        "steps": 10,
+        "shape": {"dim": 32, "depth": 1, "heads": 2, "dim_head": 16},
+        "name": "My Artist",
+    }
     window.tools.train(options)
     qtbot.waitUntil(lambda: window.library.find_by_name("My Artist") is not None, timeout=120000)
     record = window.library.find_by_name("My Artist")
@@ -187,8 +204,9 @@ def test_an_evaluation_stays_in_the_header(qtbot, make_window, open_and_wait, sn
     assert "test" in window.gallery.subtitle.text() and "[" in window.gallery.subtitle.text()  # with its interval
 
 
-def test_exports_remember_the_folder_and_the_gallery_export_offers_png(qtbot, make_window, open_and_wait, snapshot,
-                                                                       tmp_path, monkeypatch):
+def test_exports_remember_the_folder_and_the_gallery_export_offers_png(
+    qtbot, make_window, open_and_wait, snapshot, tmp_path, monkeypatch
+):
     from PySide6.QtWidgets import QFileDialog
 
     from studio.app.exports import PNG

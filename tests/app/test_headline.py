@@ -1,6 +1,7 @@
 """The bay's headline carries the strongest comparison, not the kindest (known answers)."""
 
 from studio.app import figures
+from studio.model.vigor import VigorReport
 
 
 def _entry(value, low, high, **extra):
@@ -21,12 +22,13 @@ def test_a_child_better_than_the_best_parent_but_worse_than_the_oracle_is_red():
     # the issue's case: +0.165 against the best parent, worse than each control
     vigor = _report(
         _entry(0.165, 0.12, 0.21),
-        own={"styleA": _entry(-0.05, -0.08, -0.02, classes=["Cats"]), "styleB": _entry(-0.03, -0.06, 0.01, classes=["Cars"])},
+        own={"styleA": _entry(-0.05, -0.08, -0.02, classes=["Cats"]),
+             "styleB": _entry(-0.03, -0.06, 0.01, classes=["Cars"])},
         ancestor=_entry(-0.10, -0.14, -0.06),
         oracle=_entry(-0.21, -0.25, -0.17),
     )  # fmt: skip
-    short, name, entry = figures.strongest(vigor)
-    assert (short, entry["value"]) == ("oracle", -0.21) and "oracle" in name
+    strongest = VigorReport.from_dict(vigor).strongest()
+    assert (strongest.short, strongest.versus.value) == ("oracle", -0.21) and "oracle" in strongest.name
     verdict, colour = figures.what_holds(vigor)
     assert colour == figures.BAD and verdict == "worse than the routed-parent oracle beyond noise"
     html = figures.headline_html(vigor)
@@ -38,7 +40,7 @@ def test_a_child_better_than_the_best_parent_but_worse_than_the_oracle_is_red():
 
 def test_green_only_when_every_comparison_holds():
     vigor = _report(_entry(0.05, 0.02, 0.08), ancestor=_entry(0.09, 0.05, 0.12), oracle=_entry(0.03, 0.01, 0.05))
-    assert figures.strongest(vigor)[0] == "oracle"  # the smallest upper bound is the hardest test
+    assert VigorReport.from_dict(vigor).strongest().short == "oracle"  # the smallest upper bound is the hardest test
     assert figures.what_holds(vigor) == ("better than the best parent and every control beyond noise", figures.GOOD)
     assert figures.tree_badge(vigor)[1] == figures.GOOD
 
@@ -47,5 +49,8 @@ def test_a_tie_within_noise_is_neutral_and_a_report_without_controls_is_the_best
     vigor = _report(_entry(0.05, 0.02, 0.08), oracle=_entry(0.0, -0.02, 0.02))
     assert figures.what_holds(vigor) == ("not distinguishable from the routed-parent oracle", figures.NEUTRAL)
     alone = _report(_entry(-0.01, -0.03, 0.01))
-    assert figures.strongest(alone)[0] == "vigor" and figures.tree_badge(alone) == ("vigor -0.010", figures.NEUTRAL)
+    assert VigorReport.from_dict(alone).strongest().short == "vigor" and figures.tree_badge(alone) == (
+        "vigor -0.010",
+        figures.NEUTRAL,
+    )
     assert "vs" not in figures.headline_html(alone)

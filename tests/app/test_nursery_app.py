@@ -217,7 +217,7 @@ def test_the_nursery_shows_and_logs_its_settings_folds_repeats_and_a_kept_child_
 def test_cards_flow_at_their_own_sizes_and_arrows_move_between_lines(qtbot):
     from studio.app.main import make_app
     from studio.app.nursery_view import NurseryView
-    from studio.breed.nursery import Kid, Litter
+    from studio.breed.litters import Kid, Litter
 
     make_app()
     view = NurseryView()

@@ -3,7 +3,7 @@ from the Tools menu (pytest-qt, offscreen)."""
 
 from pathlib import Path
 
-from studio.app import jobs
+from studio.work import requests, state
 from studio.model.checkpoint import save_checkpoint
 from studio.model.synthetic import random_checkpoint
 
@@ -36,17 +36,17 @@ def test_without_data_a_child_is_bred_but_not_judged_then_the_folder_gets_data(
     assert "bred, not judged" in window.bay.result.text() and "Held-out data" in window.bay.result.text()
     # the folder is given its data once; every figure of its artists uses it from then on
     window.data.set_data(str(root), "builtin")
-    assert jobs.FOLDER_DATA == {str(root.resolve()): "builtin"}
+    assert state.FOLDER_DATA == {str(root.resolve()): "builtin"}
     assert window.library.data_for(root / "apehex/styleA/model.pt")[1] == "builtin"
     results = []
     job = window.worker.submit(
-        "eval", jobs.eval_job(window.library.get(a).path, None, "val", None), on_done=results.append
+        "eval", requests.Evaluate(window.library.get(a).path, None, "val", None), on_done=results.append
     )
     qtbot.waitUntil(lambda: bool(results), timeout=60000)
     assert results[0].data.name == "builtin" and set(results[0].data.classes) == {"Cats", "Fish"}
     assert job
     window.data.set_data(str(root), None)
-    assert jobs.FOLDER_DATA == {}
+    assert state.FOLDER_DATA == {}
 
 
 def test_build_a_family_from_the_tools_menu(qtbot, make_window, tmp_path):

@@ -128,7 +128,7 @@ def test_evaluate_defaults_to_the_artists_own_data_and_offers_skip_unknown(qtbot
     assert dialog.options()["text_file"].endswith("notes.txt") and dialog.options()["skip_unknown"] is True
 
     # a model that does not know the data's chars: the message names the dialog's option
-    from studio.app import jobs
+    from studio.work import requests
     from studio.model.checkpoint import save_checkpoint
     from studio.model.synthetic import random_checkpoint
 
@@ -136,8 +136,8 @@ def test_evaluate_defaults_to_the_artists_own_data_and_offers_skip_unknown(qtbot
     small.labels = ["Cats"]
     path = save_checkpoint(small, tmp_path / "small.pt")
     failed, done = [], []
-    window.worker.submit("eval", jobs.eval_job(str(path), "builtin", "val", None), on_failed=failed.append)
-    window.worker.submit("eval skip", jobs.eval_job(str(path), "builtin", "val", None, True), on_done=done.append)
+    window.worker.submit("eval", requests.Evaluate(str(path), "builtin", "val", None), on_failed=failed.append)
+    window.worker.submit("eval skip", requests.Evaluate(str(path), "builtin", "val", None, True), on_done=done.append)
     qtbot.waitUntil(lambda: bool(failed and done), timeout=60000)
     assert "tick 'skip chars the model does not know'" in failed[0] and "--skip-unknown" not in failed[0]
     assert done[0].skipped_chars > 0

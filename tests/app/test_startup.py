@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-GUI_MODULES = "studio.app.main, studio.app.main_window, studio.library, studio.library.export, studio.breed, studio.model"
+# what the GUI thread imports: the window, and what it hands the worker (requests, a nursery session's state)
+GUI_MODULES = (
+    "studio.app.main, studio.app.main_window, studio.library, studio.library.export, studio.breed, studio.model, "
+    "studio.work.requests, studio.work.state, studio.breed.litters, studio.model.vigor"
+)
 
 
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
@@ -17,13 +21,17 @@ def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_window_modules_do_not_import_torch():
-    probe = run_python(f"import sys; import {GUI_MODULES}; print([m for m in ('torch', 'nGPT_pytorch') if m in sys.modules])")
+    probe = run_python(
+        f"import sys; import {GUI_MODULES}; print([m for m in ('torch', 'nGPT_pytorch') if m in sys.modules])"
+    )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == "[]"
 
 
 def test_exit_when_shown_reports_the_time_to_the_window(tmp_path):
-    shown = run_python("from studio.app.main import run; run()", "--exit-when-shown", "--library", str(tmp_path / "lib.sqlite3"))
+    shown = run_python(
+        "from studio.app.main import run; run()", "--exit-when-shown", "--library", str(tmp_path / "lib.sqlite3")
+    )
     assert shown.returncode == 0, shown.stderr
     assert re.search(r"window shown \d+\.\d{3} s after the process started", shown.stdout)
 

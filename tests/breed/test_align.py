@@ -120,11 +120,13 @@ def test_aligning_a_model_to_itself_moves_nothing(residual):
 @pytest.mark.parametrize("value_residual", [True, False])
 def test_a_permuted_copy_is_put_back_exactly(residual, value_residual):
     """The known answer: shuffle A's heads, units (and residual stream); alignment undoes it."""
-    a = random_checkpoint(dim=64, depth=2, heads=4, dim_head=16, seed=5, scale_jitter=0.3,
-                          add_value_residual=value_residual)
+    a = random_checkpoint(
+        dim=64, depth=2, heads=4, dim_head=16, seed=5, scale_jitter=0.3, add_value_residual=value_residual
+    )
     arch = a.arch
-    shuffled = replace(a, state_dict=permute_state(a.state_dict, arch,
-                                                    _random_permutations(arch, residual, tied=value_residual)))
+    shuffled = replace(
+        a, state_dict=permute_state(a.state_dict, arch, _random_permutations(arch, residual, tied=value_residual))
+    )
     assert not all(torch.equal(shuffled.state_dict[k], a.state_dict[k]) for k in a.state_dict)
     alignment = align(a, shuffled, residual=residual)
     assert alignment.cosine_after == pytest.approx(1.0)
@@ -133,7 +135,9 @@ def test_a_permuted_copy_is_put_back_exactly(residual, value_residual):
 
 def test_residual_sign_flips_keep_the_function_and_are_undone():
     a = random_checkpoint(dim=64, depth=2, heads=4, dim_head=16, seed=6, scale_jitter=0.3)
-    flipped = replace(a, state_dict=permute_state(a.state_dict, a.arch, _random_permutations(a.arch, True, True, 4, True)))
+    flipped = replace(
+        a, state_dict=permute_state(a.state_dict, a.arch, _random_permutations(a.arch, True, True, 4, True))
+    )
     _assert_same_function(a, flipped, len(a.vocab))
     alignment = align(a, flipped, residual=True, flips=True)
     assert alignment.permutations.moved()["residual_flips"] > 0
@@ -220,8 +224,27 @@ def test_cli_darwin_align(files, tmp_path, capsys):
     a, b = files
     data = tmp_path / "data.txt"
     data.write_text("/\\_/\\\n( o.o )\n > ^ <\n" * 20)
-    code = main(["darwin", str(a), str(b), "--align", "--text", str(data), "--population", "3", "--generations", "1",
-                 "--elite", "1", "--context", "64", "-o", str(tmp_path / "run"), "--json"])
+    code = main(
+        [
+            "darwin",
+            str(a),
+            str(b),
+            "--align",
+            "--text",
+            str(data),
+            "--population",
+            "3",
+            "--generations",
+            "1",
+            "--elite",
+            "1",
+            "--context",
+            "64",
+            "-o",
+            str(tmp_path / "run"),
+            "--json",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     log = json.loads(capsys.readouterr().out)
     assert log["align"]["b_to_a"] and log["align"]["moved"]["ff_units"] > 0

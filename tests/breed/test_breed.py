@@ -109,7 +109,10 @@ def test_discrete_units_come_whole_from_one_parent(same_vocab_parents, granulari
             (_key(A, "gate_scale"), lambda t: t[j]),
             (_key(A, "1.fn.to_out"), lambda t: t[:, j]),
         ]
-        sources = {"a" if torch.equal(f(child[k]), f(A[k])) else "b" if torch.equal(f(child[k]), f(B[k])) else "?" for k, f in parts}
+        sources = {
+            "a" if torch.equal(f(child[k]), f(A[k])) else "b" if torch.equal(f(child[k]), f(B[k])) else "?"
+            for k, f in parts
+        }
         assert len(sources) == 1 and "?" not in sources, (j, sources)
     # attention head h: q, k, v rows, qk_scale entries, out columns
     dh = a.arch["dim_head"]
@@ -117,7 +120,10 @@ def test_discrete_units_come_whole_from_one_parent(same_vocab_parents, granulari
         rows = slice(h * dh, (h + 1) * dh)
         parts = [(_key(A, f"{m}."), lambda t: t[rows]) for m in ("to_q", "to_k", "to_v", "qk_scale")]
         parts.append((_key(A, "0.fn.to_out"), lambda t: t[:, rows]))
-        sources = {"a" if torch.equal(f(child[k]), f(A[k])) else "b" if torch.equal(f(child[k]), f(B[k])) else "?" for k, f in parts}
+        sources = {
+            "a" if torch.equal(f(child[k]), f(A[k])) else "b" if torch.equal(f(child[k]), f(B[k])) else "?"
+            for k, f in parts
+        }
         assert len(sources) == 1 and "?" not in sources, (h, sources)
 
 
@@ -140,17 +146,24 @@ def test_vocab_alignment_matches_rows_by_character(parents):
     assert len(child0.vocab) == 109 and child0.vocab.chars[:106] == a.vocab.chars
     only_b = [c for c in b.vocab.chars if c not in a.vocab.stoi]
     assert only_b
-    for key in ("token_embed.linear.parametrizations.weight.original", "to_logits.linear.parametrizations.weight.original"):
+    for key in (
+        "token_embed.linear.parametrizations.weight.original",
+        "to_logits.linear.parametrizations.weight.original",
+    ):
         for char in (a.vocab.chars[10], only_b[0]):
             row = child0.vocab.stoi[char]
             parent = a if char in a.vocab.stoi else b
             assert torch.equal(child0.state_dict[key][row], parent.state_dict[key][parent.vocab.stoi[char]])
             common = a.vocab.chars[10]
-            assert torch.equal(child1.state_dict[key][child1.vocab.stoi[common]], b.state_dict[key][b.vocab.stoi[common]])
+            assert torch.equal(
+                child1.state_dict[key][child1.vocab.stoi[common]], b.state_dict[key][b.vocab.stoi[common]]
+            )
     # a char only B knows keeps B's row at any t
     mid = breed(a, b, BreedRecipe(t=0.5))
     key = "token_embed.linear.parametrizations.weight.original"
-    assert torch.allclose(mid.state_dict[key][mid.vocab.stoi[only_b[0]]], b.state_dict[key][b.vocab.stoi[only_b[0]]], atol=1e-6)
+    assert torch.allclose(
+        mid.state_dict[key][mid.vocab.stoi[only_b[0]]], b.state_dict[key][b.vocab.stoi[only_b[0]]], atol=1e-6
+    )
 
 
 def test_lineage_names_parents_and_their_hashes(parents):
@@ -176,7 +189,12 @@ def test_child_loads_with_the_cards_snippet_and_samples(parents, tmp_path):
     """)
     subprocess.run([sys.executable, "-c", snippet], check=True)
     loaded = load_checkpoint(path)
-    arts = sample_gallery(Engine.from_checkpoint(loaded), loaded.vocab, loaded.framing, SampleSettings(label="Cats", count=2, max_chars=20))
+    arts = sample_gallery(
+        Engine.from_checkpoint(loaded),
+        loaded.vocab,
+        loaded.framing,
+        SampleSettings(label="Cats", count=2, max_chars=20),
+    )
     assert len(arts) == 2
 
 
@@ -195,8 +213,22 @@ def test_mismatched_parents_are_refused_and_nothing_is_written(tmp_path, capsys)
 
 def test_cli_breed_json(parents, tmp_path, capsys):
     a, b = parents
-    code = main(["breed", str(a.path), str(b.path), "--method", "frozen-attn", "--attn-from", "b", "--t", "0.25",
-                 "-o", str(tmp_path / "kid.pt"), "--json"])
+    code = main(
+        [
+            "breed",
+            str(a.path),
+            str(b.path),
+            "--method",
+            "frozen-attn",
+            "--attn-from",
+            "b",
+            "--t",
+            "0.25",
+            "-o",
+            str(tmp_path / "kid.pt"),
+            "--json",
+        ]
+    )
     import json
 
     result = json.loads(capsys.readouterr().out)

@@ -106,8 +106,26 @@ def test_cli_darwin_writes_log_and_champion(parents, tmp_path, capsys):
     pb = save_checkpoint(b, tmp_path / "b.pt")
     data = tmp_path / "data.txt"
     data.write_text(TEXT[:600])
-    code = main(["darwin", str(pa), str(pb), "--text", str(data), "--population", "3", "--generations", "1",
-                 "--elite", "1", "--context", "64", "-o", str(tmp_path / "run"), "--json"])
+    code = main(
+        [
+            "darwin",
+            str(pa),
+            str(pb),
+            "--text",
+            str(data),
+            "--population",
+            "3",
+            "--generations",
+            "1",
+            "--elite",
+            "1",
+            "--context",
+            "64",
+            "-o",
+            str(tmp_path / "run"),
+            "--json",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     log = json.loads(out)
@@ -133,10 +151,29 @@ def test_log_says_what_it_measured_and_eval_reproduces_the_champion(parents, tmp
     pa = save_checkpoint(a, tmp_path / "a.pt")
     pb = save_checkpoint(b, tmp_path / "b.pt")
     corpus = tmp_path / "tiny.jsonl"
-    corpus.write_text("".join(json.dumps({"label": p.label, "art": p.art}) + "\n"
-                              for p in build_corpus(("Cats", "Fish"), per_class=200)))
-    code = main(["darwin", str(pa), str(pb), "--corpus", str(corpus), "--population", "3", "--generations", "1",
-                 "--context", "64", "-o", str(tmp_path / "run"), "--json"])
+    corpus.write_text(
+        "".join(
+            json.dumps({"label": p.label, "art": p.art}) + "\n" for p in build_corpus(("Cats", "Fish"), per_class=200)
+        )
+    )
+    code = main(
+        [
+            "darwin",
+            str(pa),
+            str(pb),
+            "--corpus",
+            str(corpus),
+            "--population",
+            "3",
+            "--generations",
+            "1",
+            "--context",
+            "64",
+            "-o",
+            str(tmp_path / "run"),
+            "--json",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     log = json.loads(capsys.readouterr().out)
     scoring = log["scoring"]

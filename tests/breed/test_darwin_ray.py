@@ -14,9 +14,13 @@ from studio.model.synthetic import random_checkpoint
 
 from test_darwin import FITNESS, REPORT
 
-ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'darwascii-studio[cluster]' to test the Ray executor")
+ray = pytest.importorskip(
+    "ray", reason="Ray is not installed: pip install 'darwascii-studio[cluster]' to test the Ray executor"
+)
 
-SETTINGS = DarwinSettings(population=6, generations=2, elite=2, seed=5, context=64, race_slices=(0.25, 0.5), race_keep=0.5)
+SETTINGS = DarwinSettings(
+    population=6, generations=2, elite=2, seed=5, context=64, race_slices=(0.25, 0.5), race_keep=0.5
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +54,8 @@ def test_ray_executor_writes_the_local_log(local_ray, racing):
 
 
 def test_ray_is_not_imported_unless_asked_for():
-    code = ("import sys, studio.cli, studio.breed.darwin, studio.breed.darwin_commands; "
-            "studio.cli.build_parser(); assert 'ray' not in sys.modules, 'ray imported'")
+    code = (
+        "import sys, studio.cli, studio.breed.darwin, studio.breed.darwin_commands; "
+        "studio.cli.build_parser(); assert 'ray' not in sys.modules, 'ray imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -3,7 +3,7 @@
 
 import pytest
 
-from studio.breed import darwin as darwin_module
+from studio.breed import pair_judge as pair_judge_module
 from studio.breed.darwin import DarwinSettings, Evolution, weights_fingerprint
 from studio.model.engine import Engine
 from studio.model.judge import score_pieces
@@ -32,13 +32,13 @@ _seeds = iter(range(100, 10_000, 2))
 def _count_scored(monkeypatch) -> list[int]:
     """How many models each batched pass scored."""
     passes: list[int] = []
-    real = darwin_module.score_models
+    real = pair_judge_module.score_models
 
     def counting(checkpoints, *args, **kwargs):
         passes.append(len(checkpoints))
         return real(checkpoints, *args, **kwargs)
 
-    monkeypatch.setattr(darwin_module, "score_models", counting)
+    monkeypatch.setattr(pair_judge_module, "score_models", counting)
     return passes
 
 

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from studio.breed.methods import METHODS
-from studio.breed.nursery import Nursery, NurseryPlan, recipe_around
+from studio.breed.litters import NurseryPlan, recipe_around
+from studio.breed.nursery import Nursery
 from studio.breed.recipe import BreedRecipe, RecipeDraw
 from studio.cli import main
 from studio.errors import StudioError
@@ -173,7 +174,7 @@ CAT, HOUSE, BOAT = " /\\_/\\\n( o.o )\n > ^ <", "  /\\\n /  \\\n|[]  |\n|____|",
 
 
 def test_a_litter_draws_until_its_children_differ(nursery, monkeypatch):
-    from studio.breed.nursery import RECIPE_TRIES, SEED_TRIES
+    from studio.breed.litters import RECIPE_TRIES, SEED_TRIES
 
     settings = SampleSettings(label="Cats", count=1, seed=7, temperature=0.8, top_k=12, max_chars=60)
     litter = nursery.first_litter(size=3, spread=0.1, settings=settings)

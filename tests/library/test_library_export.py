@@ -10,7 +10,13 @@ from library_fixtures import snapshot  # noqa: F401  (the fixture)
 from studio.errors import CheckpointError
 from studio.fsutil import sha256_file
 from studio.library import Library
-from studio.library.export import default_export_name, export_checkpoint, export_gallery_txt, export_piece_txt, gallery_to_text
+from studio.library.export import (
+    default_export_name,
+    export_checkpoint,
+    export_gallery_txt,
+    export_piece_txt,
+    gallery_to_text,
+)
 from studio.model.checkpoint import lineage_record, load_checkpoint
 from studio.model.art import gallery_text
 from studio.model.sampler import Art, SampleSettings
@@ -37,20 +43,30 @@ def _card_snippet_loads(path):
 def test_gallery_and_piece_text(library, tmp_path):
     styleA = library.find_by_name("apehex/styleA")
     settings = {"label": "Cats", "count": 2, "temperature": 0.6, "top_k": 20, "seed": 3, "engine": "ours"}
-    gallery = library.save_gallery(styleA.id, settings, [Art(0, "Cats", 3, CAT, True), Art(1, "Cats", 4, "half a c", False)])
+    gallery = library.save_gallery(
+        styleA.id, settings, [Art(0, "Cats", 3, CAT, True), Art(1, "Cats", 4, "half a c", False)]
+    )
 
     folder = tmp_path / "exports"
-    out = export_gallery_txt(folder / default_export_name(styleA, "gallery", "Cats"), styleA.name, gallery.settings, gallery.pieces)
+    out = export_gallery_txt(
+        folder / default_export_name(styleA, "gallery", "Cats"), styleA.name, gallery.settings, gallery.pieces
+    )
 
-    expected = gallery_text("styleA", SampleSettings(label="Cats", count=2, temperature=0.6, top_k=20, seed=3),
-                            [Art(0, "Cats", 3, CAT, True), Art(1, "Cats", 4, "half a c", False)])
+    expected = gallery_text(
+        "styleA",
+        SampleSettings(label="Cats", count=2, temperature=0.6, top_k=20, seed=3),
+        [Art(0, "Cats", 3, CAT, True), Art(1, "Cats", 4, "half a c", False)],
+    )
     assert out.name == "styleA-cats-gallery.txt" and out.read_bytes().decode() == expected
     assert expected.startswith("=== styleA #0 label=Cats seed=3 T=0.6 top_k=20 (complete) ===\n" + CAT)
     assert gallery_to_text("styleA", settings, gallery.pieces) == expected
 
     piece = export_piece_txt(folder / default_export_name(styleA, "piece", index=0), gallery.pieces[0])
     assert piece.name == "styleA-piece-0.txt" and piece.read_bytes() == (CAT + "\n").encode()
-    assert sorted(p.name for p in folder.iterdir()) == ["styleA-cats-gallery.txt", "styleA-piece-0.txt"]  # no temp files
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "styleA-cats-gallery.txt",
+        "styleA-piece-0.txt",
+    ]  # no temp files
 
 
 def test_checkpoint_in_card_format_is_copied_byte_for_byte(library, tmp_path):
@@ -65,9 +81,12 @@ def test_checkpoint_in_card_format_is_copied_byte_for_byte(library, tmp_path):
 def test_a_file_not_in_card_format_is_resaved_with_its_lineage(tmp_path):
     parent = save(tiny(1), tmp_path / "A" / "model.pt")
     legacy = tiny(2)
-    payload = {"config": {**legacy.model_kwargs, "framing": "conditional", "lr": 3e-4},  # metadata in config
-               "model": legacy.state_dict, "itos": list(legacy.vocab.chars),
-               "lineage": lineage_record([parent], "slerp", {"t": 0.5})}
+    payload = {
+        "config": {**legacy.model_kwargs, "framing": "conditional", "lr": 3e-4},  # metadata in config
+        "model": legacy.state_dict,
+        "itos": list(legacy.vocab.chars),
+        "lineage": lineage_record([parent], "slerp", {"t": 0.5}),
+    }
     source = tmp_path / "legacy.pt"
     torch.save(payload, source)
     with pytest.raises(TypeError):

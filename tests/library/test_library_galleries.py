@@ -25,21 +25,31 @@ def test_save_load_pin_and_reroll(library):
     events = []
     library.subscribe(lambda event, payload: events.append((event, payload)))
 
-    first = library.save_gallery(styleA.id, {"label": "Cats", "count": 3, "temperature": 0.6, "top_k": 20, "seed": 10}, _arts("Cats"))
+    first = library.save_gallery(
+        styleA.id, {"label": "Cats", "count": 3, "temperature": 0.6, "top_k": 20, "seed": 10}, _arts("Cats")
+    )
     second = library.save_gallery(styleA.id, SampleSettings(label="Fish", count=2, seed=5), _arts("Fish", n=2, seed=5))
 
     assert [g.id for g in library.galleries(styleA.id)] == [second.id, first.id]  # newest first
     assert library.latest_gallery(styleA.id) == second
     assert second.settings["label"] == "Fish" and second.settings["count"] == 2
     assert [p.text for p in first.pieces] == [a.text for a in _arts("Cats")]  # whitespace kept
-    assert [(p.index, p.seed, p.complete, p.pinned) for p in first.pieces] == [(0, 10, True, False), (1, 11, False, False), (2, 12, True, False)]
+    assert [(p.index, p.seed, p.complete, p.pinned) for p in first.pieces] == [
+        (0, 10, True, False),
+        (1, 11, False, False),
+        (2, 12, True, False),
+    ]
     assert ("gallery_saved", second) in events
 
     pinned = library.set_pinned(first.pieces[1].id, True)
     rerolled = library.replace_piece(first.pieces[1].id, Art(1, "Cats", 99, "new cat", True))
     assert pinned.pinned and rerolled.pinned and rerolled.index == 1
     assert (rerolled.seed, rerolled.text, rerolled.complete) == (99, "new cat", True)
-    assert [p.text for p in library.galleries(styleA.id)[1].pieces] == [first.pieces[0].text, "new cat", first.pieces[2].text]
+    assert [p.text for p in library.galleries(styleA.id)[1].pieces] == [
+        first.pieces[0].text,
+        "new cat",
+        first.pieces[2].text,
+    ]
     assert [e for e, _ in events].count("piece_updated") == 2
     assert library.latest_gallery(library.find_by_name("apehex/styleB").id) is None
     with pytest.raises(KeyError):
@@ -58,8 +68,13 @@ def test_label_history_most_recent_first(library):
 
 
 def _measured(bpc, data="d1", context=128, split="val"):
-    return {"bpc": bpc, "context": context, "stride": context // 2, "caption": f"{split} · ctx {context}",
-            "data": {"sha256": data, "split": split, "name": "builtin"}}
+    return {
+        "bpc": bpc,
+        "context": context,
+        "stride": context // 2,
+        "caption": f"{split} · ctx {context}",
+        "data": {"sha256": data, "split": split, "name": "builtin"},
+    }
 
 
 def test_measurements_are_kept_by_data_and_never_overwrite_each_other(library):

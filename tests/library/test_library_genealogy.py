@@ -8,7 +8,10 @@ from studio.library import genealogy as g
 def test_qualified_names_drop_generic_file_names_and_suffix():
     root = P("/data/snapshot")
     assert g.qualified_name(root / "apehex/breed/child_slerp/model.pt", root) == "apehex/breed/child_slerp"
-    assert g.qualified_name(root / "enwik8-darwin/offspring_forkL__x__forkR.pt", root) == "enwik8-darwin/offspring_forkL__x__forkR"
+    assert (
+        g.qualified_name(root / "enwik8-darwin/offspring_forkL__x__forkR.pt", root)
+        == "enwik8-darwin/offspring_forkL__x__forkR"
+    )
     assert g.qualified_name(root / "model.pt", root) == "snapshot"
     assert g.single_file_root(P("/a/styleA/model.pt")) == P("/a")
     assert g.single_file_root(P("/a/bred/kid.pt")) == P("/a/bred")
@@ -56,5 +59,8 @@ def test_roles_follow_the_card():
 
 def test_lineage_parents_tolerate_odd_entries():
     lineage = {"parents": [{"name": "a", "sha256": "1"}, "b", 3, {"path": "x"}], "method": "darwin"}
-    assert g.lineage_parents(lineage) == [{"name": "a", "sha256": "1", "path": None}, {"name": "b", "sha256": None, "path": None}]
+    assert g.lineage_parents(lineage) == [
+        {"name": "a", "sha256": "1", "path": None},
+        {"name": "b", "sha256": None, "path": None},
+    ]
     assert g.lineage_parents(None) == [] and g.lineage_method({"method": "fork"}) == "fork"

@@ -107,7 +107,12 @@ def test_lineage_draws_fork_and_breeding_edges(tmp_path):
         ("forks/styleA", "forks/breed/champion", "darwin"),
         ("forks/styleB", "forks/breed/champion", "darwin"),
     }
-    assert roles(library) == {"ancestor": "ancestor", "forks/styleA": "artist", "forks/styleB": "artist", "forks/breed/champion": "bred"}
+    assert roles(library) == {
+        "ancestor": "ancestor",
+        "forks/styleA": "artist",
+        "forks/styleB": "artist",
+        "forks/breed/champion": "bred",
+    }
     edge = next(e for e in library.edges() if e.method == "darwin")
     assert edge.params == {"generations": 3} and edge.source == "lineage"
 
@@ -197,7 +202,9 @@ def test_untrusted_and_corrupt_files_are_reported_and_the_rest_import(snapshot):
     whole = (snapshot / "apehex" / "styleA" / "model.pt").read_bytes()
     (snapshot / "truncated.pt").write_bytes(whole[: len(whole) // 2])
     (snapshot / "wrong.pt").parent.mkdir(exist_ok=True)
-    torch.save({"config": {"num_tokens": 10, "dim": 32, "depth": 1}, "model": {"w": torch.zeros(2)}}, snapshot / "wrong.pt")
+    torch.save(
+        {"config": {"num_tokens": 10, "dim": 32, "depth": 1}, "model": {"w": torch.zeros(2)}}, snapshot / "wrong.pt"
+    )
     library = Library(":memory:")
     RAN.clear()
 
@@ -261,7 +268,9 @@ def test_progress_and_cancel(snapshot):
     library = Library(":memory:")
     seen = []
     with pytest.raises(Cancelled):
-        library.import_folder(snapshot, progress=lambda done, total: seen.append((done, total)), cancel=lambda: len(seen) >= 3)
+        library.import_folder(
+            snapshot, progress=lambda done, total: seen.append((done, total)), cancel=lambda: len(seen) >= 3
+        )
     assert seen == [(1, 7), (2, 7), (3, 7)]
     assert len([r for r in library.checkpoints() if r.exists]) == 3  # what was read stays, consistent
     stop = threading.Event()

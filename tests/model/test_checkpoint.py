@@ -26,7 +26,14 @@ def _write_raw(path, payload):
 def _card_like_payload(manual=False, itos_as_list=False, **config):
     ckpt = random_checkpoint(vocab_size=109, dim=32, depth=1, manual_norm_weights=manual, seed=5, **config)
     itos = list(ckpt.vocab.chars) if itos_as_list else ckpt.vocab.itos
-    return {"config": ckpt.model_kwargs, "model": ckpt.state_dict, "stoi": ckpt.vocab.stoi, "itos": itos, "step": 1200, "stream_loss": 0.031}
+    return {
+        "config": ckpt.model_kwargs,
+        "model": ckpt.state_dict,
+        "stoi": ckpt.vocab.stoi,
+        "itos": itos,
+        "step": 1200,
+        "stream_loss": 0.031,
+    }
 
 
 @pytest.mark.parametrize("manual", [False, True], ids=["parametrized-keys", "plain-keys"])
@@ -83,9 +90,9 @@ def test_round_trip_loads_with_the_cards_own_snippet(tmp_path):
         model = nGPT(**ck["config"]); model.load_state_dict(ck["model"]); model.eval()
         stoi, itos = ck["stoi"], ck["itos"]
         assert len(stoi) == len(itos) == 106
-        ids = torch.load({str(tmp_path / 'ids.pt')!r})
+        ids = torch.load({str(tmp_path / "ids.pt")!r})
         with torch.no_grad():
-            torch.save(model(ids), {str(tmp_path / 'logits.pt')!r})
+            torch.save(model(ids), {str(tmp_path / "logits.pt")!r})
         """
     )
     subprocess.run([sys.executable, "-c", snippet], check=True)

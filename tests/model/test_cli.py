@@ -26,13 +26,39 @@ def test_info_json(capsys, ckpt_path):
     code, out, err = run(capsys, "info", ckpt_path, "--json")
     assert code == 0 and err == ""
     info = json.loads(out)
-    assert {"name", "path", "framing", "variant", "vocab_size", "num_params", "config", "labels", "lineage", "metrics"} <= set(info)
+    assert {
+        "name",
+        "path",
+        "framing",
+        "variant",
+        "vocab_size",
+        "num_params",
+        "config",
+        "labels",
+        "lineage",
+        "metrics",
+    } <= set(info)
     assert info["name"] == "styleA" and info["labels"] == ["Cats", "Fish"] and info["vocab_size"] == 106
 
 
 def test_sample_json_and_out_file(capsys, ckpt_path, tmp_path):
     out_file = tmp_path / "gallery.txt"
-    code, out, err = run(capsys, "sample", ckpt_path, "--label", "Cats", "-n", "3", "--max-chars", "20", "--seed", "5", "--json", "--out", out_file)
+    code, out, err = run(
+        capsys,
+        "sample",
+        ckpt_path,
+        "--label",
+        "Cats",
+        "-n",
+        "3",
+        "--max-chars",
+        "20",
+        "--seed",
+        "5",
+        "--json",
+        "--out",
+        out_file,
+    )
     assert code == 0
     result = json.loads(out)  # exactly one object on stdout
     assert set(result) == {"checkpoint", "settings", "arts", "elapsed_s"}

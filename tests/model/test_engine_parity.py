@@ -14,7 +14,9 @@ VARIANTS = ["standard", "smith"]
 @pytest.fixture(params=[(v, n) for v in VARIANTS for n in (106, 109)], ids=lambda p: f"{p[0]}-{p[1]}")
 def model_and_engine(request):
     variant, vocab_size = request.param
-    ckpt = random_checkpoint(vocab_size=vocab_size, dim=48, depth=2, heads=3, dim_head=16, variant=variant, seed=vocab_size, scale_jitter=0.5)
+    ckpt = random_checkpoint(
+        vocab_size=vocab_size, dim=48, depth=2, heads=3, dim_head=16, variant=variant, seed=vocab_size, scale_jitter=0.5
+    )
     model = ckpt.build_model()
     return ckpt, model, Engine(model)
 

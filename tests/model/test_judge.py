@@ -16,9 +16,9 @@ from studio.model.judge import (
     heldout_from_text,
     measure,
     paired_difference,
-    vigor_report,
 )
 from studio.model.synthetic import random_checkpoint
+from studio.model.vigor import VigorReport, vigor_report
 
 
 def scores_from_bpc(bpc_per_piece, classes, chars=100):
@@ -53,8 +53,11 @@ def test_barrier_interval_brackets_a_known_bump():
     classes = ["x"] * 200
     base = rng.normal(1.0, 0.2, 200)
     ts = [0, 0.5, 1]
-    path = [scores_from_bpc(base, classes), scores_from_bpc(base + 0.3 + rng.normal(0, 0.05, 200), classes),
-            scores_from_bpc(base, classes)]
+    path = [
+        scores_from_bpc(base, classes),
+        scores_from_bpc(base + 0.3 + rng.normal(0, 0.05, 200), classes),
+        scores_from_bpc(base, classes),
+    ]
     barrier = barrier_with_interval(ts, path)
     assert barrier.value == pytest.approx(0.3, abs=0.02)
     assert barrier.interval.low <= barrier.value <= barrier.interval.high
@@ -95,8 +98,9 @@ def test_paired_interval_covers_the_truth_about_95_percent_of_the_time():
         classes = ["a"] * 40 + ["b"] * 40
         base = np.r_[rng.uniform(0.2, 0.6, 40), rng.uniform(1.5, 2.5, 40)]  # two very different classes
         diff = rng.normal(true_mean, 0.3, 80)
-        interval = paired_difference(scores_from_bpc(base + diff, classes), scores_from_bpc(base, classes),
-                                     resamples=400, seed=trial)
+        interval = paired_difference(
+            scores_from_bpc(base + diff, classes), scores_from_bpc(base, classes), resamples=400, seed=trial
+        )
         hits += interval.low <= true_mean <= interval.high
     assert 0.86 <= hits / trials <= 0.99
 
@@ -124,7 +128,11 @@ def test_vigor_sees_a_generalist_that_averages_two_specialists():
     a = scores_from_bpc(np.r_[np.full(50, 1.0), np.full(50, 3.0)] + noise, classes)
     b = scores_from_bpc(np.r_[np.full(50, 3.0), np.full(50, 1.2)] + noise, classes)
     child = scores_from_bpc(np.full(100, 1.5) + noise, classes)
-    report = vigor_report(child, {"A": a, "B": b}, {"A": ["X"], "B": ["Y"]})
+    typed = vigor_report(child, {"A": a, "B": b}, {"A": ["X"], "B": ["Y"]})
+    report = typed.to_dict()
+    assert VigorReport.from_dict(report).to_dict() == report  # the JSON logs and checkpoints carry reads back
+    assert [c.short for c in typed.comparisons()] == ["vigor", "own classes", "own classes", "oracle"]
+    assert typed.strongest().name == "A on its own 1 classes" and typed.standing()[1] == "worse"
     best = report["best_parent"]
     assert best["name"] == "A" and best["value"] == pytest.approx(2.0 - 1.5, abs=1e-6) and best["positive"]
     assert report["own_classes"]["A"]["value"] == pytest.approx(1.0 - 1.5, abs=1e-6)

@@ -41,7 +41,10 @@ def test_streamed_chars_are_exactly_the_text(artist):
     ckpt, engine = artist
     streamed: dict[int, str] = {}
     arts = sample_gallery(
-        engine, ckpt.vocab, UNCONDITIONAL, SampleSettings(count=3, temperature=1.0, max_chars=30),
+        engine,
+        ckpt.vocab,
+        UNCONDITIONAL,
+        SampleSettings(count=3, temperature=1.0, max_chars=30),
         on_char=lambda i, c: streamed.__setitem__(i, streamed.get(i, "") + c),
     )
     for art in arts:
@@ -52,7 +55,9 @@ def test_streamed_chars_are_exactly_the_text(artist):
 
 def test_incomplete_when_max_chars_reached(artist):
     ckpt, engine = artist
-    arts = sample_gallery(engine, ckpt.vocab, CONDITIONAL, SampleSettings(label="x", count=2, max_chars=3, temperature=1.0, top_k=None))
+    arts = sample_gallery(
+        engine, ckpt.vocab, CONDITIONAL, SampleSettings(label="x", count=2, max_chars=3, temperature=1.0, top_k=None)
+    )
     for art in arts:
         assert len(art.text) <= 3
         assert art.complete or len(art.text) == 3
@@ -75,7 +80,14 @@ def test_cancellation_stops_promptly(artist):
             cancel.set()
 
     with pytest.raises(Cancelled):
-        sample_gallery(engine, ckpt.vocab, CONDITIONAL, SampleSettings(label="a", count=4, max_chars=3000, temperature=2.0, top_k=None), on_char=on_char, cancel=cancel)
+        sample_gallery(
+            engine,
+            ckpt.vocab,
+            CONDITIONAL,
+            SampleSettings(label="a", count=4, max_chars=3000, temperature=2.0, top_k=None),
+            on_char=on_char,
+            cancel=cancel,
+        )
     assert len(seen) < 10 + 4  # stopped within one step of the request
 
 
@@ -92,7 +104,9 @@ def test_top_k_and_top_p_filtering():
     assert choose_tokens(logits, settings, u).item() == 1
 
 
-@pytest.mark.parametrize("bad", [dict(count=0), dict(temperature=-1), dict(top_k=0), dict(top_p=1.5), dict(max_chars=0)])
+@pytest.mark.parametrize(
+    "bad", [dict(count=0), dict(temperature=-1), dict(top_k=0), dict(top_p=1.5), dict(max_chars=0)]
+)
 def test_bad_settings_are_user_errors(bad):
     with pytest.raises(StudioError):
         SampleSettings(**bad).validate()

@@ -11,7 +11,16 @@ from studio.errors import Cancelled, StudioError
 from studio.model.checkpoint import load_checkpoint
 from studio.model.judge import heldout_from_text, measurements_in
 from studio.model.synthetic import random_checkpoint
-from studio.train.corpus import ALL_CLASSES, GROUP_A, GROUP_B, build_corpus, corpus_hash, load_builtin, render, split_pieces
+from studio.train.corpus import (
+    ALL_CLASSES,
+    GROUP_A,
+    GROUP_B,
+    build_corpus,
+    corpus_hash,
+    load_builtin,
+    render,
+    split_pieces,
+)
 from studio.train.evaluate import ENWIK8_SPLIT_BYTES, enwik8_slice, evaluate
 from studio.train.heldout import stratified
 from studio.train.importers import CorpusImportError, import_folder, import_jsonl, import_parquet
@@ -105,9 +114,14 @@ def tiny_run(tmp_path_factory):
     pieces = build_corpus(("Cats", "Fish"), per_class=20, seed=1)
     out = tmp_path_factory.mktemp("run") / "model.pt"
     losses = []
-    result = train(pieces, out, config=TrainConfig(steps=30, batch_size=8, context=64, lr=5e-3, warmup=5, checkpoint_every=0),
-                   shape=TINY, heldout=stratified(pieces, name="tiny", split="val", framing="conditional"),
-                   progress=lambda p: losses.append(p.loss))
+    result = train(
+        pieces,
+        out,
+        config=TrainConfig(steps=30, batch_size=8, context=64, lr=5e-3, warmup=5, checkpoint_every=0),
+        shape=TINY,
+        heldout=stratified(pieces, name="tiny", split="val", framing="conditional"),
+        progress=lambda p: losses.append(p.loss),
+    )
     return pieces, out, result, losses
 
 
@@ -119,7 +133,10 @@ def test_training_lowers_the_loss_and_writes_a_loadable_checkpoint(tiny_run):
     (measured,) = measurements_in(ckpt.metrics)  # the figure says what it was measured on
     assert measured.bpc == pytest.approx(ckpt.metrics["val_bpc"], abs=1e-5)
     assert measured.data.split == "val" and measured.data.name == "tiny" and measured.context == 64
-    assert set(measured.data.classes) == {"Cats", "Fish"} and measured.interval.low <= measured.bpc <= measured.interval.high
+    assert (
+        set(measured.data.classes) == {"Cats", "Fish"}
+        and measured.interval.low <= measured.bpc <= measured.interval.high
+    )
     assert ckpt.extra["recipe"]["classes"] == ["Cats", "Fish"]
     assert ckpt.labels == ["Cats", "Fish"]
     assert ckpt.extra["recipe"]["corpus_sha256"]
@@ -133,8 +150,15 @@ def test_resume_continues_from_the_same_step(tmp_path):
     reached = []  # the steps done (cancel is checked before the first step and twice a step)
 
     with pytest.raises(Cancelled):
-        train(pieces, tmp_path / "b.pt", config=config, shape=TINY, device="cpu",
-              progress=lambda p: reached.append(p.step), cancel=lambda: bool(reached) and reached[-1] >= 6)
+        train(
+            pieces,
+            tmp_path / "b.pt",
+            config=config,
+            shape=TINY,
+            device="cpu",
+            progress=lambda p: reached.append(p.step),
+            cancel=lambda: bool(reached) and reached[-1] >= 6,
+        )
     assert load_checkpoint(tmp_path / "b.pt").metrics["step"] == 6  # cancel saved the work
     resumed = train(pieces, tmp_path / "b.pt", config=config, shape=TINY, device="cpu", resume=True)
     assert resumed.checkpoint.metrics["step"] == 12
@@ -167,7 +191,9 @@ def test_unknown_chars_are_counted_or_skipped():
     ckpt = random_checkpoint(dim=32, depth=1)
     with pytest.raises(StudioError, match="2 chars"):
         evaluate(ckpt, heldout_from_text("ab€cd€", "t"), context=16, device="cpu")
-    assert evaluate(ckpt, heldout_from_text("ab€cd€", "t"), context=16, device="cpu", skip_unknown=True).skipped_chars == 2
+    assert (
+        evaluate(ckpt, heldout_from_text("ab€cd€", "t"), context=16, device="cpu", skip_unknown=True).skipped_chars == 2
+    )
 
 
 def test_cli_eval_and_train_bad_input_exit_2(tiny_run, tmp_path, capsys):

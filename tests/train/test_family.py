@@ -5,7 +5,7 @@ import pytest
 from studio.cli import main
 from studio.errors import Cancelled, StudioError
 from studio.model.checkpoint import load_checkpoint
-from studio.model.judge import training_facts
+from studio.model.facts import training_facts
 from studio.train.family import build_family, forks_folder, plan
 
 

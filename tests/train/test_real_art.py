@@ -71,7 +71,10 @@ shapes { }
 END kitty
 """
 
-FORTUNES = "  /\\\n /  \\\n/____\\  jgs\n%\nThis is a joke told in words\nand only in words, nothing drawn.\n%\n  /\\\n /  \\\n/____\\  jgs\n%\n"
+FORTUNES = (
+    "  /\\\n /  \\\n/____\\  jgs\n%\nThis is a joke told in words\nand only in words, nothing drawn.\n%\n"
+    "  /\\\n /  \\\n/____\\  jgs\n%\n"
+)
 
 
 def _fake_packages(tmp_path: Path):
