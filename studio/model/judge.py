@@ -457,11 +457,12 @@ class Interval:
 
     @property
     def excludes_zero(self) -> bool:
-        return self.low > 0 or self.high < 0
+        """Beyond noise, and beyond float rounding (``BPC_ROUNDING``)."""
+        return self.low > BPC_ROUNDING or self.high < -BPC_ROUNDING
 
     @property
     def positive(self) -> bool:
-        return self.low > 0
+        return self.low > BPC_ROUNDING
 
     def to_dict(self) -> dict[str, Any]:
         return {

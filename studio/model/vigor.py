@@ -22,6 +22,7 @@ from typing import Any, Mapping, Sequence
 
 from studio.model.judge import (
     BOOTSTRAP_SEED,
+    BPC_ROUNDING,
     RESAMPLES,
     PieceScores,
     paired_difference,
@@ -47,12 +48,14 @@ class Versus:
 
     def __post_init__(self) -> None:
         if self.positive is None:
-            object.__setattr__(self, "positive", self.low > 0)
+            # beyond float rounding too: the same model scored twice differs by ~1e-7 bpc, the
+            # same way on every piece, which a bootstrap alone would call significant
+            object.__setattr__(self, "positive", self.low > BPC_ROUNDING)
 
     @property
     def worse(self) -> bool:
-        """Worse than the baseline beyond noise."""
-        return self.high < 0
+        """Worse than the baseline beyond noise (and float rounding)."""
+        return self.high < -BPC_ROUNDING
 
     def interval_text(self, digits: int = 3) -> str:
         """``+0.165 [+0.120, +0.210]``"""

@@ -87,9 +87,9 @@ def test_cancel_during_the_final_validation_saves_the_steps(tmp_path):
     config = TrainConfig(steps=3, batch_size=2, context=16, checkpoint_every=0, eval_every=0)
     calls = []
 
-    def cancel() -> bool:  # polled once a step; the fourth poll is inside the final validation
+    def cancel() -> bool:  # polled twice before training and twice a step; the next poll is in the final validation
         calls.append(1)
-        return len(calls) > config.steps
+        return len(calls) > 2 + 2 * config.steps
 
     out = tmp_path / "m.pt"
     with pytest.raises(Cancelled, match="saved step 3"):
