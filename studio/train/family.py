@@ -126,7 +126,7 @@ MEMBERS: tuple[Member, ...] = (
         5,
         "ancestor/model.pt",
         lr=1.5e-3,
-        about="control: the ancestor trained on the whole corpus for 500 steps (styleA + styleB's budget)",
+        about="control: the ancestor trained on the whole corpus for as many steps as styleA and styleB together",
     ),
     Member(
         "smith-experiment/ngpt/model.pt",
@@ -536,6 +536,7 @@ def main(argv=None) -> int:
         size="small",
         device="cpu",
         steps_scale=args.scale,
+        replicates=args.replicates,
         only=args.only,
         force=args.force,
         progress=show,
