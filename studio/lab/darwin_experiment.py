@@ -112,7 +112,7 @@ def replicate_family(family: Path, replicates: int, where: Path | None = None) -
         import shutil
 
         from studio.identity import cache_dir
-        from studio.train.family import build_family
+        from studio.train.family import build_family, steps_scale_of
 
         if not os.access(family, os.W_OK):
             root = where or (cache_dir() / "replicates")
@@ -125,6 +125,7 @@ def replicate_family(family: Path, replicates: int, where: Path | None = None) -
             root,
             size="small",
             device="cpu",
+            steps_scale=steps_scale_of(family),  # the family's own budget, so replicates are comparable
             replicates=replicates,
             only=[f"replicates/seed{k}/" for k in needed],
             readmes=False,

@@ -192,6 +192,25 @@ def plan(corpus_name: str, builtin: bool, replicates: int = 1, only: list[str] |
     return members
 
 
+def steps_scale_of(family: Path) -> float:
+    """The ``--scale`` a family was built with, read from its styleA fork's recipe (the
+    steps it trained over the plan's steps), so members trained later into the same
+    family (replicates) get the budget the family's own members had; 1.0 when unknown."""
+    from studio.model.checkpoint import load_checkpoint
+
+    fork = next((m for m in MEMBERS if m.path == "FORKS/styleA/model.pt"), None)
+    for path in sorted(family.glob("*/styleA/model.pt")):
+        if path.parent.parent.name in ("uncond", "replicates"):
+            continue
+        try:
+            steps = load_checkpoint(path).extra["recipe"]["train"]["steps"]
+        except (StudioError, KeyError, TypeError):
+            continue
+        if fork and isinstance(steps, int) and steps > 0:
+            return steps / fork.steps
+    return 1.0
+
+
 @dataclass
 class FamilyProgress:
     member: str

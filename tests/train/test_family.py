@@ -6,7 +6,7 @@ from studio.cli import main
 from studio.errors import Cancelled, StudioError
 from studio.model.checkpoint import load_checkpoint
 from studio.model.facts import training_facts
-from studio.train.family import build_family, forks_folder, plan
+from studio.train.family import build_family, forks_folder, plan, steps_scale_of
 
 
 def test_the_plan_is_the_cards_structure():
@@ -81,3 +81,14 @@ def test_a_corpus_without_halves_is_one_sentence(tmp_path):
     with pytest.raises(StudioError, match="halves"):
         build_family(str(corpus), tmp_path / "f", device="cpu")
     assert main(["family", "--corpus", "builtin-a", "-o", str(tmp_path / "g")]) == 2
+
+
+def test_replicates_get_the_familys_own_budget(tmp_path):
+    """darwin-experiment trains missing replicates with the scale the family was built with
+    (read from its styleA fork), so a retrained fork has the budget the bundled fork had."""
+    from studio.lab import bundled_family
+
+    bundled = bundled_family()
+    fork_steps = load_checkpoint(bundled / "apehex/styleA/model.pt").extra["recipe"]["train"]["steps"]
+    assert steps_scale_of(bundled) * 250 == fork_steps  # 250: the plan's styleA steps at scale 1
+    assert steps_scale_of(tmp_path) == 1.0  # nothing to read: the plan as written
