@@ -335,9 +335,17 @@ def _trained_control(path: Path, logs, report: HeldOut, trust: bool, device, a, 
         "interval": measurement.interval.to_dict() if measurement.interval else None,
         "best_champion_seed": best["settings"]["seed"],
         "control_minus_champion": diff.to_dict(),
-        "about": "the ancestor trained on all classes for 500 steps (styleA's + styleB's fork budget): "
-        "train instead of breed",
+        "about": f"the ancestor trained on all classes for {_steps(control)} steps (styleA's + styleB's fork "
+        "budget): train instead of breed",
     }
+
+
+def _steps(checkpoint) -> str:
+    """A checkpoint's training steps from its recipe ("?" when it does not say)."""
+    try:
+        return str(checkpoint.extra["recipe"]["train"]["steps"])
+    except (KeyError, TypeError):
+        return "?"
 
 
 def format_experiment(summary: dict[str, Any]) -> str:
