@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from studio.app import palette
 from studio.model.vigor import Comparison, Versus, VigorReport
+from studio.model.vocab import class_name
 
 GOOD, BAD, NEUTRAL = palette.GOOD, palette.BAD, palette.TEXT_DIM
 STANDING_COLOURS = {"better": GOOD, "worse": BAD, "same": NEUTRAL}  # VigorReport.standing()
@@ -136,7 +137,7 @@ def vigor_table_html(vigor: VigorReport | Mapping[str, Any], measured_on: str = 
         owners = ", ".join(row.trained_by) or "–"
         cells = "".join(f"<td align='right'>{row.parents[p]:.3f}</td>" for p in parents)
         classes.append(
-            f"<tr><td>{escape(row.label)}</td><td>{escape(owners)}</td>{cells}"
+            f"<tr><td>{escape(class_name(row.label))}</td><td>{escape(owners)}</td>{cells}"
             f"<td align='right'>{row.child:.3f}</td></tr>"
         )
     return (

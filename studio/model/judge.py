@@ -40,7 +40,7 @@ import numpy as np
 
 from studio.errors import StudioError
 from studio.model.facts import training_facts
-from studio.model.vocab import Vocab, describe_char
+from studio.model.vocab import Vocab, class_name, describe_char
 
 LN2 = math.log(2.0)
 RESAMPLES = 1000
@@ -86,7 +86,7 @@ class DataIdentity:
     def describe(self) -> str:
         if self.source == "text":
             return f"text {self.name} ({self.chars:,} chars, sha256 {self.sha256[:12]})"
-        classes = ", ".join(self.classes) if len(self.classes) <= 4 else f"{len(self.classes)} classes"
+        classes = ", ".join(map(class_name, self.classes)) if len(self.classes) <= 4 else f"{len(self.classes)} classes"
         return f"{self.name} {self.split} split, {classes}, {self.pieces} pieces, {self.chars:,} chars, stratified"
 
     def to_dict(self) -> dict[str, Any]:
@@ -563,7 +563,7 @@ class Measurement:
         else:
             data = f"--corpus {shlex.quote(d.name)} --split {d.split}"
             if d.classes:
-                data += f" --classes {shlex.quote(','.join(d.classes))}"
+                data += f" --classes {shlex.quote(','.join(map(class_name, d.classes)))}"
             if d.chars_per_class:
                 data += f" --chars-per-class {d.chars_per_class}"
             if d.seed:

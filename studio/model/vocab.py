@@ -28,6 +28,19 @@ UNCONDITIONAL = "unconditional"
 TEXT = "text"
 FRAMINGS = (CONDITIONAL, UNCONDITIONAL, TEXT)
 
+# Pieces without a label form their own class (label ""); people see and type it as this.
+UNLABELLED = "(unlabelled)"
+
+
+def class_name(label: str) -> str:
+    """A class as people read and type it (``--classes``): the unlabelled class by name."""
+    return label or UNLABELLED
+
+
+def class_from_name(name: str) -> str:
+    """The inverse of ``class_name``: the label a typed class stands for."""
+    return "" if name == UNLABELLED else name
+
 
 def frame_piece(art: str, label: str | None, framing: str) -> str:
     """The training form of one piece under ``framing``."""

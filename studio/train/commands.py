@@ -17,7 +17,7 @@ from studio.model.judge import measurements_in
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
 from studio.train.corpus import BUILTIN_CORPORA, load_builtin, split_pieces
 from studio.train.evaluate import evaluate, heldout_for_eval
-from studio.train.heldout import UNLABELLED
+from studio.model.vocab import class_from_name, class_name
 from studio.train.corpora import SYSTEM_ART, load_corpus, split_spec
 from studio.train.importers import pieces_from_any
 from studio.train.training import ModelShape, TrainConfig, TrainProgress, train_on_corpus
@@ -218,14 +218,14 @@ def add_data_options(
 
 
 def _class_list(text: str) -> list[str]:
-    classes = [c.strip() for c in text.split(",") if c.strip()]
+    classes = [class_from_name(c.strip()) for c in text.split(",") if c.strip()]
     if not classes:
         raise argparse.ArgumentTypeError("give at least one class")
     return classes
 
 
 def _class_counts(pieces) -> dict[str, int]:
-    return dict(Counter(p.label or UNLABELLED for p in pieces))
+    return dict(Counter(class_name(p.label) for p in pieces))
 
 
 def cmd_corpus_list(args) -> None:
@@ -488,4 +488,4 @@ def cmd_eval(args) -> None:
         + (f", {result.skipped_chars} unknown chars dropped" if result.skipped_chars else "")
     )
     if result.per_class and len(result.per_class) > 1:
-        print("per class: " + ", ".join(f"{k} {v:.3f}" for k, v in result.per_class.items()))
+        print("per class: " + ", ".join(f"{class_name(k)} {v:.3f}" for k, v in result.per_class.items()))

@@ -20,12 +20,11 @@ from studio.errors import NoHeldOutData, StudioError
 from studio.fsutil import read_text_input
 from studio.model.facts import training_facts
 from studio.model.judge import DataIdentity, HeldOut, heldout_from_text, text_sha256
-from studio.model.vocab import frame_piece
+from studio.model.vocab import class_name, frame_piece
 from studio.train.corpora import SYSTEM_ART, base_corpus, load_corpus, split_spec
 from studio.train.corpus import BUILTIN_CORPORA, SPLITS, Piece, split_pieces
 
 CORPUS_SUFFIXES = (".jsonl", ".json", ".parquet")
-UNLABELLED = "(unlabelled)"  # how the class of unlabelled pieces is named to people
 MIN_PIECES_PER_CLASS = 2
 
 
@@ -92,7 +91,7 @@ def stratified(
     if missing:
         raise StudioError(
             f"the {split} split of {name} has no pieces of class {missing[0]!r} "
-            f"(it has: {', '.join(c or UNLABELLED for c in present) or 'none'})"
+            f"(it has: {', '.join(map(class_name, present)) or 'none'})"
         )
     if chars_per_class is not None and chars_per_class < 1:
         raise StudioError(f"chars per class must be at least 1, not {chars_per_class}")

@@ -92,3 +92,39 @@ def test_the_same_classes_give_the_same_data_in_any_order():
     first = stratified(pieces, name="builtin", split="test", framing="conditional", classes=["Cats", "Cars", "Fish"])
     again = stratified(pieces, name="builtin", split="test", framing="conditional", classes=["Fish", "Cats", "Cars"])
     assert first.identity == again.identity and first.texts == again.texts
+
+
+def test_the_unlabelled_class_is_named_and_its_measurement_reproduces(tmp_path, capsys):
+    """A corpus with unlabelled pieces (system-art, most of the apehex layout) scores them as
+    their own class, "(unlabelled)": the printed figure names it, and the command the
+    measurement gives (whose --classes lists it) measures the same pieces to the same bpc."""
+    import shlex
+
+    from studio.cli import main
+    from studio.model.checkpoint import save_checkpoint
+
+    rows = []
+    for i in range(160):
+        label = ["cats", "", ""][i % 3]  # two thirds unlabelled, as in real corpora
+        art = "\n".join(f"{' ' * (i % 7)}/\\_{'o' * (1 + i % 5)}_/\\ {i}" for _ in range(2 + i % 3))
+        rows.append(json.dumps({"label": label, "art": art}))
+    corpus = tmp_path / "art.jsonl"
+    corpus.write_text("\n".join(rows) + "\n")
+    ckpt = random_checkpoint(dim=32, depth=1, seed=3)
+    ckpt.labels = ["cats"]
+    path = save_checkpoint(ckpt, tmp_path / "artist.pt")
+
+    assert main(["eval", str(path), "--corpus", str(corpus), "--split", "test", "--context", "64"]) == 0
+    printed = capsys.readouterr().out
+    per_class = next(line for line in printed.splitlines() if line.startswith("per class:"))
+    assert "(unlabelled) " in per_class and "cats " in per_class
+
+    assert main(["eval", str(path), "--corpus", str(corpus), "--split", "test", "--context", "64", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert set(first["data"]["classes"]) == {"", "cats"}
+    command = shlex.split(first["command"])
+    assert "(unlabelled)" in command[command.index("--classes") + 1]
+    assert main([*command[1:], "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["data"]["sha256"] == first["data"]["sha256"]
+    assert again["bpc"] == first["bpc"]
