@@ -68,3 +68,25 @@ def test_build_a_family_from_the_tools_menu(qtbot, make_window, tmp_path):
     qtbot.waitUntil(lambda: {"ancestor", "apehex/styleA"} <= set(_ids(window)), timeout=60000)
     menu_titles = [a.text() for m in window.menuBar().actions() for a in m.menu().actions()]
     assert "Build a family from real art…" in menu_titles
+
+
+def test_the_vigor_table_names_the_unlabelled_class():
+    """Real corpora score their unlabelled pieces as a class of their own (label ""): the
+    table behind the vigor badge names it instead of leaving the row blank."""
+    import numpy as np
+
+    from studio.app.figures import vigor_table_html
+    from studio.model.judge import LN2, PieceScores
+    from studio.model.vigor import vigor_report
+
+    def scores(bpc):
+        n = np.full(4, 100.0)
+        return PieceScores(np.asarray(bpc) * n * LN2, n, ["", "", "animals", "animals"], context=512, stride=256)
+
+    report = vigor_report(
+        scores([1.0, 1.1, 1.2, 1.3]),
+        {"A": scores([1.2, 1.2, 1.4, 1.4]), "B": scores([1.1, 1.3, 1.1, 1.5])},
+        {"A": ["", "animals"], "B": ["animals"]},
+    )
+    html = vigor_table_html(report)
+    assert "<td>(unlabelled)</td>" in html and "<td></td>" not in html
