@@ -179,10 +179,28 @@ def clear_progress() -> None:
         terminal.flush()
 
 
+# Piped or redirected (a long run logged to a file), progress is a plain line this often:
+# a log that stays silent for the 40 minutes of a training run looks like a hang.
+PIPED_PROGRESS_EVERY_S = 60.0
+
+
 def progress_printer(enabled: bool) -> Callable[[str], None]:
-    """A one-line progress reporter on stderr (silent under --json or when piped)."""
-    if not enabled or not sys.stderr.isatty():
+    """A one-line progress reporter on stderr (silent under --json). On a terminal the line
+    is redrawn in place; piped, a plain line is written once a minute (none for a job that
+    ends sooner)."""
+    if not enabled:
         return lambda message: None
+    if not sys.stderr.isatty():
+        started = [time.monotonic()]
+
+        def log_line(message: str) -> None:
+            now = time.monotonic()
+            if now - started[0] >= PIPED_PROGRESS_EVERY_S:
+                started[0] = now
+                sys.stderr.write(terminal_safe(message, keep_newlines=False) + "\n")
+                sys.stderr.flush()
+
+        return log_line
     last = [0.0]
 
     def show(message: str) -> None:

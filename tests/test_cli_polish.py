@@ -67,3 +67,28 @@ def test_every_train_option_has_help_with_its_default(capsys):
         ("--framing", "default conditional"),
     ):
         assert flag in text and default in text
+
+
+def test_progress_piped_to_a_log_is_a_plain_line_a_minute(capsys, monkeypatch):
+    """A long run logged to a file says how far it is (a line a minute, no escapes); a
+    short one writes nothing; --json writes nothing."""
+    from studio import cliutil
+
+    clock = [1000.0]
+    monkeypatch.setattr(cliutil.time, "monotonic", lambda: clock[0])
+    show = cliutil.progress_printer(True)  # capsys: stderr is not a terminal
+    show("step 1/100")
+    clock[0] += 30
+    show("step 2/100")
+    assert capsys.readouterr().err == ""
+    clock[0] += 31
+    show("step 40/100 \x1b[31mred\x1b[0m")
+    err = capsys.readouterr().err
+    assert err.startswith("step 40/100") and err.endswith("\n") and "\x1b" not in err and "\r" not in err
+    clock[0] += 10
+    show("step 41/100")
+    assert capsys.readouterr().err == ""
+    silent = cliutil.progress_printer(False)
+    clock[0] += 600
+    silent("step 99/100")
+    assert capsys.readouterr().err == ""
