@@ -27,6 +27,7 @@ from studio.breed.darwin_commands import (
 from studio.lab import bundled_family
 from studio.model.checkpoint import load_checkpoint
 from studio.model.engine import pick_device
+from studio.model.facts import training_facts
 from studio.model.judge import HeldOut, measure, paired_difference, score_pieces
 
 # The arms of the card's headline experiment, in the bundled family.
@@ -335,17 +336,9 @@ def _trained_control(path: Path, logs, report: HeldOut, trust: bool, device, a, 
         "interval": measurement.interval.to_dict() if measurement.interval else None,
         "best_champion_seed": best["settings"]["seed"],
         "control_minus_champion": diff.to_dict(),
-        "about": f"the ancestor trained on all classes for {_steps(control)} steps (styleA's + styleB's fork "
-        "budget): train instead of breed",
+        "about": f"the ancestor trained on all classes for {training_facts(control).steps or '?'} steps "
+        "(styleA's + styleB's fork budget): train instead of breed",
     }
-
-
-def _steps(checkpoint) -> str:
-    """A checkpoint's training steps from its recipe ("?" when it does not say)."""
-    try:
-        return str(checkpoint.extra["recipe"]["train"]["steps"])
-    except (KeyError, TypeError):
-        return "?"
 
 
 def format_experiment(summary: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ class TrainingFacts:
     context: int | None  # training window in chars
     classes: tuple[str, ...]  # classes it was trained on (empty: unknown)
     corpus: str | None  # corpus name or path of its recipe
+    steps: int | None = None  # optimizer steps of its recipe (a bred child has none)
 
 
 def training_facts(ckpt: Any) -> TrainingFacts:
@@ -30,10 +31,12 @@ def training_facts(ckpt: Any) -> TrainingFacts:
         classes = list(getattr(ckpt, "labels", []) or [])
     # the spec that loads the corpus again, when recorded (newer recipes); else its name
     corpus = recipe.get("corpus_source") or recipe.get("corpus") or inherited.get("corpus")
+    steps = train.get("steps")
     return TrainingFacts(
         int(context) if isinstance(context, (int, float)) and context >= 2 else None,
         tuple(str(c) for c in classes),
         str(corpus) if corpus else None,
+        steps if isinstance(steps, int) and steps > 0 else None,
     )
 
 

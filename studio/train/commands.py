@@ -14,10 +14,9 @@ from studio.fsutil import atomic_write_text, check_input_file
 from studio.limits import MAX_CHARS_PER_CLASS, MAX_CONTEXT, MAX_PER_CLASS, MAX_TRAIN_CHARS_PER_STEP
 from studio.model.checkpoint import load_checkpoint
 from studio.model.judge import measurements_in
-from studio.model.vocab import CONDITIONAL, UNCONDITIONAL
+from studio.model.vocab import CONDITIONAL, UNCONDITIONAL, class_from_name, class_name
 from studio.train.corpus import BUILTIN_CORPORA, load_builtin, split_pieces
 from studio.train.evaluate import evaluate, heldout_for_eval
-from studio.model.vocab import class_from_name, class_name
 from studio.train.corpora import SYSTEM_ART, load_corpus, split_spec
 from studio.train.importers import pieces_from_any
 from studio.train.training import ModelShape, TrainConfig, TrainProgress, train_on_corpus

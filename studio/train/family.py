@@ -197,17 +197,18 @@ def steps_scale_of(family: Path) -> float:
     steps it trained over the plan's steps), so members trained later into the same
     family (replicates) get the budget the family's own members had; 1.0 when unknown."""
     from studio.model.checkpoint import load_checkpoint
+    from studio.model.facts import training_facts
 
-    fork = next((m for m in MEMBERS if m.path == "FORKS/styleA/model.pt"), None)
-    for path in sorted(family.glob("*/styleA/model.pt")):
-        if path.parent.parent.name in ("uncond", "replicates"):
+    planned = next(m.steps for m in MEMBERS if m.path == "FORKS/styleA/model.pt")
+    for path in sorted(family.glob("*/styleA/model.pt")):  # FORKS/styleA, never uncond/styleA
+        if path.parent.parent.name == "uncond":
             continue
         try:
-            steps = load_checkpoint(path).extra["recipe"]["train"]["steps"]
-        except (StudioError, KeyError, TypeError):
+            steps = training_facts(load_checkpoint(path)).steps
+        except StudioError:
             continue
-        if fork and isinstance(steps, int) and steps > 0:
-            return steps / fork.steps
+        if steps:
+            return steps / planned
     return 1.0
 
 
