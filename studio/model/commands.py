@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from studio import cliutil, limits
 from studio.errors import StudioError
@@ -30,33 +31,10 @@ def register(subparsers) -> None:
         "sample", help="draw a gallery of pieces", description="Draw a gallery of pieces from a checkpoint."
     )
     sample.add_argument("checkpoint", type=Path, metavar="CKPT")
-    sample.add_argument("--label", "-l", help="class to draw (conditional models), e.g. Cats")
-    sample.add_argument(
-        "-n",
-        "--count",
-        type=cliutil.bounded_int("-n/--count", 1, limits.MAX_PIECES, "pieces are drawn as one batch"),
-        default=4,
-        help=f"number of pieces (default 4, at most {limits.MAX_PIECES:,}; with --max-chars, within a "
-        f"{limits.KV_CACHE_BUDGET_BYTES >> 30} GB cache)",
-    )
-    sample.add_argument(
-        "--temperature", "-t", type=float, default=0.6, help="sampling temperature (default 0.6; 0 = greedy)"
-    )
-    sample.add_argument("--top-k", type=int, default=20, help="keep the k most likely chars (default 20; 0 = all)")
-    sample.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass, e.g. 0.9 (default off)")
-    sample.add_argument("--seed", type=int, default=0, help="seed; piece i uses seed+i (default 0)")
-    sample.add_argument(
-        "--max-chars",
-        type=cliutil.bounded_int("--max-chars", 1, limits.MAX_PIECE_CHARS, "about a minute a piece on a CPU"),
-        default=3000,
-        help=f"stop a piece after this many chars (default 3000, at most {limits.MAX_PIECE_CHARS:,})",
-    )
-    sample.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
+    add_sampling_options(sample)
     sample.add_argument("--out", "-o", type=Path, help="also write the gallery to this .txt file")
     sample.add_argument("--json", action="store_true", help="print one JSON object")
     cliutil.add_force_option(sample)
-    cliutil.add_device_option(sample)
-    cliutil.add_trust_option(sample)
     sample.set_defaults(handler=cmd_sample)
 
 
@@ -114,6 +92,35 @@ def cmd_info(args: argparse.Namespace) -> None:
     print("\n".join(cliutil.terminal_safe(line, keep_newlines=False) for line in lines))
 
 
+def add_sampling_options(parser: argparse.ArgumentParser) -> None:
+    """The options that say what gallery to draw and with what (``draw_gallery`` reads
+    them): ``sample``'s, shared with every command that draws one (``originality``)."""
+    parser.add_argument("--label", "-l", help="class to draw (conditional models), e.g. Cats")
+    parser.add_argument(
+        "-n",
+        "--count",
+        type=cliutil.bounded_int("-n/--count", 1, limits.MAX_PIECES, "pieces are drawn as one batch"),
+        default=4,
+        help=f"number of pieces (default 4, at most {limits.MAX_PIECES:,}; with --max-chars, within a "
+        f"{limits.KV_CACHE_BUDGET_BYTES >> 30} GB cache)",
+    )
+    parser.add_argument(
+        "--temperature", "-t", type=float, default=0.6, help="sampling temperature (default 0.6; 0 = greedy)"
+    )
+    parser.add_argument("--top-k", type=int, default=20, help="keep the k most likely chars (default 20; 0 = all)")
+    parser.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass, e.g. 0.9 (default off)")
+    parser.add_argument("--seed", type=int, default=0, help="seed; piece i uses seed+i (default 0)")
+    parser.add_argument(
+        "--max-chars",
+        type=cliutil.bounded_int("--max-chars", 1, limits.MAX_PIECE_CHARS, "about a minute a piece on a CPU"),
+        default=3000,
+        help=f"stop a piece after this many chars (default 3000, at most {limits.MAX_PIECE_CHARS:,})",
+    )
+    parser.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
+    cliutil.add_device_option(parser)
+    cliutil.add_trust_option(parser)
+
+
 def check_cache_size(ckpt: ArtistCheckpoint, count: int, max_chars: int) -> None:
     """-n and --max-chars together: the gallery's KV cache must fit the budget."""
     needed = limits.kv_cache_bytes(ckpt.arch, count, max_chars + 64)  # max_chars: with the label; 64: framing
@@ -129,8 +136,9 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def cmd_sample(args: argparse.Namespace) -> None:
-    cliutil.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
+def draw_gallery(args: argparse.Namespace, on_char=None) -> tuple[ArtistCheckpoint, SampleSettings, list, float, Any]:
+    """Load ``args.checkpoint`` and draw the gallery the sampling options ask for:
+    (checkpoint, settings, pieces, seconds, device). Bad options are one sentence."""
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
     settings = SampleSettings(
         label=args.label,
@@ -156,12 +164,17 @@ def cmd_sample(args: argparse.Namespace) -> None:
     device = pick_device(args.device)
     engine = Engine.from_checkpoint(ckpt, device=device)
     started = time.perf_counter()
+    arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char)
+    return ckpt, settings, arts, time.perf_counter() - started, device
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    cliutil.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
     stream = not args.json and args.count == 1 and sys.stdout.isatty()
     on_char = (
         (lambda index, char: (sys.stdout.write(cliutil.terminal_safe(char)), sys.stdout.flush())) if stream else None
     )
-    arts = sample_gallery(engine, ckpt.vocab, ckpt.framing, settings, on_char=on_char)
-    elapsed = time.perf_counter() - started
+    ckpt, settings, arts, elapsed, device = draw_gallery(args, on_char)
     if args.out:
         atomic_write_text(args.out, gallery_text(ckpt.name, settings, arts))
     if args.json:

@@ -70,3 +70,18 @@ def distinct_drawings(texts: Sequence[str], threshold: float = SAME_DRAWING) -> 
     """How many visibly different (non-empty) drawings ``texts`` holds."""
     groups = drawing_groups(texts, threshold)
     return sum(1 for i, g in enumerate(groups) if g == i and drawing_of(texts[i]))
+
+
+def nearest_drawings(texts: Sequence[str], references: Sequence[str]) -> list[tuple[int, float]]:
+    """For each text, (index of the nearest reference drawing, its distance): how close a
+    generated piece comes to copying one it was trained on. An empty drawing, or no
+    references, is (-1, 1.0): nothing to copy."""
+    from rapidfuzz import process
+
+    drawings = [drawing_of(r) for r in references]
+    found: list[tuple[int, float]] = []
+    for text in texts:
+        drawing = drawing_of(text)
+        best = process.extractOne(drawing, drawings, scorer=Levenshtein.normalized_distance) if drawing else None
+        found.append((-1, 1.0) if best is None else (int(best[2]), float(best[1])))
+    return found

@@ -12,8 +12,11 @@ from studio import cliutil
 from studio.errors import StudioError
 from studio.fsutil import atomic_write_text, check_input_file
 from studio.limits import MAX_CHARS_PER_CLASS, MAX_CONTEXT, MAX_PER_CLASS, MAX_TRAIN_CHARS_PER_STEP
+from studio.model.art import gallery_text
 from studio.model.checkpoint import load_checkpoint
+from studio.model.commands import add_sampling_options, draw_gallery
 from studio.model.judge import measurements_in
+from studio.model.variety import SAME_DRAWING, distinct_drawings, nearest_drawings
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL, class_from_name, class_name
 from studio.train.corpus import BUILTIN_CORPORA, load_builtin, split_pieces
 from studio.train.evaluate import evaluate, heldout_for_eval
@@ -46,6 +49,11 @@ def register(subparsers) -> None:
     )
     build.add_argument(
         "--seed", type=cliutil.seed_type(), default=0, help="built-in corpora only: seed of the drawings (default 0)"
+    )
+    build.add_argument(
+        "--max-chars",
+        type=cliutil.bounded_int("--max-chars", 1, 10**9),
+        help="keep only the pieces of at most this many chars (e.g. the ones a short training context holds whole)",
     )
     build.add_argument("--json", action="store_true")
     cliutil.add_force_option(build)
@@ -164,6 +172,22 @@ def register(subparsers) -> None:
     cliutil.add_device_option(e)
     cliutil.add_trust_option(e)
     e.set_defaults(handler=cmd_eval)
+
+    o = subparsers.add_parser(
+        "originality",
+        help="draw a gallery and find each piece's nearest training piece: drawing or copying?",
+        description="Draws a gallery (the options of `sample`) and compares every piece with the train split of "
+        "the corpus the artist was trained on: the nearest training drawing, its source, and their distance "
+        f"(normalised edit distance with the margin removed; under {SAME_DRAWING} it is the same drawing, a "
+        "near-copy).",
+    )
+    o.add_argument("checkpoint", type=Path, metavar="CKPT")
+    add_sampling_options(o)
+    o.add_argument("--corpus", help="compare with this corpus's train split (default: the corpus the artist records)")
+    o.add_argument("--out", "-o", type=Path, help="also write the gallery to this .txt file")
+    o.add_argument("--json", action="store_true", help="print one JSON object")
+    cliutil.add_force_option(o)
+    o.set_defaults(handler=cmd_originality)
 
 
 def add_data_options(
@@ -286,11 +310,24 @@ def cmd_corpus_build(args) -> None:
         corpus = load_corpus(args.name)
         pieces, name = corpus.pieces, corpus.name
     if args.split:
+        # the split is decided on the whole corpus, piece by piece (by its drawing), so a
+        # length filter after it keeps every piece in the split it has in the whole
         pieces = split_pieces(pieces)[args.split]
+    if args.max_chars is not None:
+        pieces = [p for p in pieces if len(p.art) <= args.max_chars]
+        name = f"{name}, pieces of at most {args.max_chars:,} chars"
     _write_jsonl(args.out, pieces)
     what = f"the {args.split} split of {name}" if args.split else name
     if args.json:
-        cliutil.emit_json({"out": str(args.out), "pieces": len(pieces), "corpus": name, "split": args.split})
+        cliutil.emit_json(
+            {
+                "out": str(args.out),
+                "pieces": len(pieces),
+                "corpus": name,
+                "split": args.split,
+                "max_chars": args.max_chars,
+            }
+        )
     else:
         print(f"wrote {cliutil.plural(len(pieces), 'piece')} ({what}) to {args.out}")
 
@@ -488,3 +525,75 @@ def cmd_eval(args) -> None:
     )
     if result.per_class and len(result.per_class) > 1:
         print("per class: " + ", ".join(f"{class_name(k)} {v:.3f}" for k, v in result.per_class.items()))
+
+
+def cmd_originality(args) -> None:
+    from studio.train.heldout import recorded_corpus
+
+    cliutil.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
+    ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
+    spec = args.corpus or recorded_corpus([ckpt])
+    if spec is None:
+        raise StudioError(
+            f"{ckpt.display_path}: records no training corpus; pass --corpus NAME (builtin, system-art, a file) "
+            "to compare its pieces with"
+        )
+    corpus = load_corpus(spec)  # before drawing: a missing corpus is said at once
+    training = split_pieces(corpus.pieces)["train"]
+    _, settings, arts, elapsed, device = draw_gallery(args)
+    nearest = nearest_drawings([a.text for a in arts], [p.art for p in training])
+    rows = []
+    for art, (index, distance) in zip(arts, nearest):
+        piece = training[index] if index >= 0 else None
+        where = (piece.source or f"{class_name(piece.label)} piece {index} of the train split") if piece else None
+        rows.append(
+            {
+                "index": art.index,
+                "seed": art.seed,
+                "complete": art.complete,
+                "chars": len(art.text),
+                "nearest": where,
+                "nearest_label": piece.label if piece else None,
+                "distance": round(distance, 4),
+                "near_copy": piece is not None and distance < SAME_DRAWING,
+            }
+        )
+    distances = sorted(r["distance"] for r in rows)
+    summary = {
+        "pieces": len(rows),
+        "complete": sum(r["complete"] for r in rows),
+        "distinct": distinct_drawings([a.text for a in arts]),
+        "near_copies": sum(r["near_copy"] for r in rows),
+        "median_distance": distances[len(distances) // 2] if distances else None,
+        "compared_with": f"the train split of {corpus.name} ({len(training):,} pieces)",
+        "corpus": corpus.source,
+        "same_drawing_below": SAME_DRAWING,
+    }
+    if args.out:
+        atomic_write_text(args.out, gallery_text(ckpt.name, settings, arts))
+    if args.json:
+        cliutil.emit_json(
+            {
+                "checkpoint": str(ckpt.path),
+                "settings": {**settings.to_dict(), "device": str(device), "framing": ckpt.framing},
+                "summary": summary,
+                "pieces": rows,
+                "arts": [art.to_dict() for art in arts],
+                "elapsed_s": round(elapsed, 4),
+            }
+        )
+        return
+    print(cliutil.terminal_safe(gallery_text(ckpt.name, settings, arts)), end="")
+    print(f"\n{ckpt.name}: each piece's nearest drawing in {summary['compared_with']}")
+    print(f"{'#':>4} {'done':>4} {'chars':>6} {'distance':>8}  nearest training piece")
+    for r in rows:
+        flag = "  NEAR-COPY" if r["near_copy"] else ""
+        print(
+            f"{r['index']:>4} {'yes' if r['complete'] else 'no':>4} {r['chars']:>6} {r['distance']:>8.3f}  "
+            f"{cliutil.terminal_safe(r['nearest'] or '-', keep_newlines=False)}{flag}"
+        )
+    print(
+        f"{cliutil.plural(len(rows), 'piece')}: {summary['complete']} complete, {summary['distinct']} different "
+        f"drawings, {summary['near_copies']} near-copies (distance under {SAME_DRAWING}) of a training piece, "
+        f"median distance {summary['median_distance']:.3f}; drawn in {elapsed:.1f}s on {device}"
+    )

@@ -252,6 +252,23 @@ def test_corpus_build_writes_one_split_of_an_imported_corpus(tmp_path):
     assert main(["corpus", "build", str(root), "--per-class", "3", "-o", str(out)]) == 2
 
 
+def test_corpus_build_keeps_short_pieces_in_the_split_they_have_in_the_whole(tmp_path):
+    from studio.train.corpus import piece_split
+
+    whole = tmp_path / "whole.jsonl"
+    assert main(["corpus", "build", "builtin-a", "-o", str(whole)]) == 0
+    short = tmp_path / "short.jsonl"
+    assert main(["corpus", "build", "builtin-a", "--max-chars", "150", "-o", str(short)]) == 0
+    rows = [json.loads(line) for line in short.read_text().splitlines()]
+    everything = [json.loads(line) for line in whole.read_text().splitlines()]
+    assert rows == [r for r in everything if len(r["art"]) <= 150] and 0 < len(rows) < len(everything)
+    test = tmp_path / "test.jsonl"
+    assert main(["corpus", "build", "builtin-a", "--max-chars", "150", "--split", "test", "-o", str(test)]) == 0
+    test_rows = [json.loads(line) for line in test.read_text().splitlines()]
+    assert test_rows and all(piece_split(Piece(r["label"], r["art"])) == "test" for r in test_rows)
+    assert main(["corpus", "build", "builtin-a", "--max-chars", "0", "-o", str(short)]) == 2
+
+
 # -- stratification on an imbalanced corpus; the bootstrap on one-piece classes --------------
 
 
@@ -416,3 +433,59 @@ def test_bootstrap_without_one_piece_classes_is_unchanged():
         for row in range(20):
             before[row, members] += np.bincount(draws[row], minlength=len(members))
     assert (bootstrap_weights(classes, resamples=20, seed=7) == before).all()
+
+
+# -- originality: drawing or copying? ----------------------------------------------------------
+
+
+def _jsonl_artist(tmp_path: Path, rows) -> Path:
+    from studio.model.checkpoint import save_checkpoint
+
+    corpus = tmp_path / "mine.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    artist = _artist({"corpus": "mine.jsonl", "corpus_source": str(corpus.resolve()), "classes": ["Cats"]})
+    path = tmp_path / "artist.pt"
+    save_checkpoint(artist, path)
+    return path
+
+
+def test_originality_flags_a_shifted_copy_of_a_training_piece_and_not_a_new_drawing(tmp_path, capsys, monkeypatch):
+    from studio.model.art import Art, SampleSettings
+
+    rows = [{"label": "Cats", "art": f" /\\_/\\\n( {c}.{c} )\n > ^ <  {'~' * i}"} for i, c in enumerate("oxq^*-")]
+    rows += [{"label": "Cats", "art": f"|{'=' * (8 + i)}|\n|{i:^{8 + i}}|"} for i in range(30)]
+    path = _jsonl_artist(tmp_path, rows)
+    train = [p.art for p in split_pieces(load_corpus(str(tmp_path / "mine.jsonl")).pieces)["train"]]
+    copied = "\n".join("      " + line for line in train[0].split("\n"))  # shifted: the same drawing
+    new = "  ____\n /    \\\n/______\\\n|  []  |"
+
+    def fake_gallery(args, on_char=None):
+        arts = [Art(0, "Cats", 0, copied, True), Art(1, "Cats", 1, new, True), Art(2, "Cats", 2, "", False)]
+        return None, SampleSettings(label="Cats", count=3), arts, 0.1, "cpu"
+
+    monkeypatch.setattr("studio.train.commands.draw_gallery", fake_gallery)
+    assert main(["originality", str(path), "-n", "3", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    first, second, empty = result["pieces"]
+    assert first["distance"] == 0.0 and first["near_copy"]
+    assert second["distance"] > 0.5 and not second["near_copy"]
+    assert empty["nearest"] is None and not empty["near_copy"]
+    summary = result["summary"]
+    assert summary["near_copies"] == 1 and summary["distinct"] == 2 and summary["complete"] == 2
+    assert summary["compared_with"] == f"the train split of mine.jsonl ({len(train)} pieces)"
+
+
+def test_originality_draws_and_compares_end_to_end_and_needs_a_corpus(tmp_path, capsys):
+    from studio.model.checkpoint import save_checkpoint
+
+    rows = [{"label": "Cats", "art": f"/{'-' * (i % 17)}\\\n|{i:>4}|\n\\__/"} for i in range(40)]
+    path = _jsonl_artist(tmp_path, rows)
+    assert main(["originality", str(path), "-n", "2", "--max-chars", "40", "-l", "Cats"]) == 0
+    out = capsys.readouterr().out
+    assert "nearest drawing in the train split of mine.jsonl" in out and "2 pieces:" in out
+    bare = tmp_path / "bare.pt"
+    save_checkpoint(_artist(), bare)
+    assert main(["originality", str(bare), "-n", "1"]) == 2
+    assert "records no training corpus" in capsys.readouterr().err
+    assert main(["originality", str(bare), "-n", "1", "--max-chars", "20", "--corpus", "builtin-a"]) == 0
+    assert "the train split of builtin-a" in capsys.readouterr().out
