@@ -11,6 +11,7 @@ card, no widget per char, so a gallery of hundreds of pieces scrolls smoothly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -122,6 +123,7 @@ class Card:
     pinned: bool = False
     piece_id: int | None = None
     cancelled: bool = False
+    nearest: Any = None  # studio.train.originality.NearestPiece, once compared with the training pieces
 
 
 class GalleryModel(QAbstractListModel):
@@ -130,6 +132,9 @@ class GalleryModel(QAbstractListModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.cards: list[Card] = []
+        # what the cards' nearest training drawings were found in, or why they were not
+        self.comparison = ""
+        self.reproduce = ""  # the command that repeats the comparison for one card ({seed})
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.cards)
@@ -143,13 +148,22 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.DisplayRole:
             return card.text
         if role == Qt.ToolTipRole:
-            return f"#{card.index} seed {card.seed}" + (f" · {card.label}" if card.label else "")
+            return card_tooltip(card, self.comparison, self.reproduce)
         return None
 
     def set_cards(self, cards: list[Card]) -> None:
         self.beginResetModel()
         self.cards = cards
+        self.comparison = self.reproduce = ""
         self.endResetModel()
+
+    def set_nearest(self, nearest: dict[int, Any], comparison: str, reproduce: str = "") -> None:
+        """Each card's nearest training drawing (by card index), and what they were found in."""
+        self.comparison, self.reproduce = comparison, reproduce
+        for card in self.cards:
+            card.nearest = nearest.get(card.index)
+        if self.cards:
+            self.dataChanged.emit(self.index(0), self.index(len(self.cards) - 1))
 
     def row_of(self, index: int) -> int | None:
         for row, card in enumerate(self.cards):
@@ -177,9 +191,27 @@ class GalleryModel(QAbstractListModel):
             self.dataChanged.emit(self.index(0), self.index(len(self.cards) - 1))
 
     def update_card(self, row: int, **changes) -> None:
+        if "text" in changes:
+            changes.setdefault("nearest", None)  # a redrawn card is compared again
         for key, value in changes.items():
             setattr(self.cards[row], key, value)
         self.dataChanged.emit(self.index(row), self.index(row))
+
+
+def card_tooltip(card: Card, comparison: str = "", reproduce: str = "") -> str:
+    """The card's number, seed and label; and its nearest training drawing, with what it
+    was found in and the command that finds it again."""
+    lines = [f"#{card.index} seed {card.seed}" + (f" · {card.label}" if card.label else "")]
+    near = card.nearest
+    if near is not None and near.where is not None:
+        verdict = "a near-copy (the same drawing)" if near.near_copy else "not a copy"
+        lines.append(f"Nearest training drawing: {near.where}, distance {near.distance:.2f}: {verdict}")
+        lines.append(f"Found in {comparison}; normalised edit distance, margin removed; under 0.2 is the same drawing.")
+        if reproduce:
+            lines.append(reproduce.format(seed=card.seed))
+    elif comparison and near is None and card.complete is not None:
+        lines.append(comparison)  # why there is no comparison
+    return "\n".join(lines)
 
 
 def card_face(card: Card) -> CardFace:
@@ -192,6 +224,8 @@ def card_face(card: Card) -> CardFace:
         status, colour = "✓ complete", palette.GOOD
     else:
         status, colour = "… cut at max chars", palette.BAD
+    if card.nearest is not None and card.nearest.near_copy:
+        status, colour = status + "  ·  ⚠ near-copy", palette.WARN
     if card.pinned:
         status = "★  " + status
     title = f"#{card.index}  seed {card.seed}" + (f"  ·  {card.label}" if card.label else "")

@@ -7,6 +7,7 @@ match the cards. Cancelling marks the cards still drawing as cancelled.
 
 from __future__ import annotations
 
+import shlex
 import time
 
 from PySide6.QtCore import QObject, Signal
@@ -27,6 +28,7 @@ class GalleryActions(QObject):
         self.library, self.worker, self.session, self.gallery, self.notice = library, worker, session, gallery, notice
         self.sample_job_id: int | None = None
         self.sample_checkpoint: int | None = None
+        self.compare_job_id: int | None = None
         gallery.sampleRequested.connect(self.sample)
         gallery.cancelRequested.connect(self.cancel)  # GUI thread; Worker.cancel only sets an Event
         gallery.rerollRequested.connect(self.reroll)
@@ -64,6 +66,7 @@ class GalleryActions(QObject):
         if latest is not None:
             self.gallery.apply_settings(latest.settings)
             self.gallery.show_pieces(latest.pieces)
+            self.compare_with_training(checkpoint_id, latest)
         elif sample_if_empty and record.exists:
             # the app's own idea, not the user's: a job the user asks for goes first
             self.sample(self.gallery.settings(), checkpoint_id, automatic=True)
@@ -112,6 +115,7 @@ class GalleryActions(QObject):
         if record.framing == "conditional" and not settings.label and record.labels:
             settings = SampleSettings(**{**settings.to_dict(), "label": record.labels[0]})
         self.worker.cancel(self.sample_job_id)
+        self.worker.cancel(self.compare_job_id)  # its cards are about to be replaced
         self.gallery.start_gallery(settings)
         self.gallery.set_busy(True)
 
@@ -122,6 +126,7 @@ class GalleryActions(QObject):
             gallery = self.library.save_gallery(checkpoint_id, settings.to_dict(), arts)
             if self.session.current == checkpoint_id and self.sample_job_id is None:
                 self.gallery.show_pieces(gallery.pieces)
+                self.compare_with_training(checkpoint_id, gallery)
             self.sampled.emit(checkpoint_id)
 
         def ended(message, cancelled=True):
@@ -169,6 +174,8 @@ class GalleryActions(QObject):
         def done(arts):
             updated = self.library.replace_piece(piece.id, arts[0])
             self.gallery.model.update_card(row, text=updated.text, complete=updated.complete, seed=updated.seed)
+            if self.session.current == current:
+                self.compare_with_training(current, self.library.latest_gallery(current))
 
         self.worker.submit(
             f"Re-roll card #{index}",
@@ -176,6 +183,52 @@ class GalleryActions(QObject):
             on_done=done,
             on_partial=self.gallery.model.append_text,
             on_failed=lambda _message: self.gallery.model.mark_cancelled(),
+        )
+
+    # -- drawing or copying? -------------------------------------------------------------------
+
+    def compare_with_training(self, checkpoint_id: int, gallery) -> None:
+        """Find each card's nearest drawing in the artist's own training pieces, in the
+        background (an automatic job: the user's jobs go first); a near-copy says so on its
+        card, and every card's tooltip names its nearest piece and the distance."""
+        record = self.library.get(checkpoint_id)
+        pieces = [p for p in gallery.pieces if p.text] if gallery is not None else []
+        if not record.exists or not pieces:
+            return
+        settings = gallery.settings
+        reproduce = (
+            f"Reproduce: darwascii originality {shlex.quote(str(record.path))}"
+            + (f" -l {shlex.quote(settings['label'])}" if settings.get("label") else "")
+            + f" -n 1 --seed {{seed}} -t {settings.get('temperature')} --top-k {settings.get('top_k') or 0}"
+            + (f" --top-p {settings['top_p']}" if settings.get("top_p") else "")
+            + f" --max-chars {settings.get('max_chars')}"
+        )
+
+        def still_shown() -> bool:  # not when the user moved on, or a new gallery is being drawn
+            return self.session.current == checkpoint_id and self.sample_job_id is None
+
+        def failed(message):
+            if still_shown():
+                self.gallery.model.set_nearest({}, f"Not compared with training pieces: {message}")
+
+        def done(found):
+            if not still_shown():
+                return
+            if found is None:
+                why = "No training pieces are known for this artist to compare its drawings with."
+                self.gallery.model.set_nearest({}, why)
+                return
+            nearest = {p.index: near for p, near in zip(pieces, found.nearest)}
+            self.gallery.model.set_nearest(nearest, found.compared_with, reproduce)
+
+        self.worker.cancel(self.compare_job_id)  # an older gallery's comparison is moot
+        self.compare_job_id = self.worker.submit(
+            f"Compare {record.name}'s gallery with its training pieces",
+            requests.CompareWithTraining(record.path, tuple(p.text for p in pieces)),
+            on_done=done,
+            on_failed=failed,
+            on_cancelled=lambda _message: None,
+            automatic=True,
         )
 
     def toggle_pin(self, row: int) -> None:

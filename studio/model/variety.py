@@ -14,7 +14,7 @@ is decided by its drawing, so no shifted copy of a test piece is in train).
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
@@ -72,16 +72,15 @@ def distinct_drawings(texts: Sequence[str], threshold: float = SAME_DRAWING) -> 
     return sum(1 for i, g in enumerate(groups) if g == i and drawing_of(texts[i]))
 
 
-def nearest_drawings(texts: Sequence[str], references: Sequence[str]) -> list[tuple[int, float]]:
-    """For each text, (index of the nearest reference drawing, its distance): how close a
-    generated piece comes to copying one it was trained on. An empty drawing, or no
-    references, is (-1, 1.0): nothing to copy."""
+def nearest_drawings(texts: Sequence[str], references: Sequence[str]) -> Iterator[tuple[int, float]]:
+    """For each text in turn, (index of the nearest reference drawing, its distance): how
+    close a generated piece comes to copying one it was trained on. An empty drawing, or
+    no references, is (-1, 1.0): nothing to copy. A generator: a caller can stop between
+    pieces (a long gallery against a big corpus takes seconds)."""
     from rapidfuzz import process
 
     drawings = [drawing_of(r) for r in references]
-    found: list[tuple[int, float]] = []
     for text in texts:
         drawing = drawing_of(text)
         best = process.extractOne(drawing, drawings, scorer=Levenshtein.normalized_distance) if drawing else None
-        found.append((-1, 1.0) if best is None else (int(best[2]), float(best[1])))
-    return found
+        yield (-1, 1.0) if best is None else (int(best[2]), float(best[1]))

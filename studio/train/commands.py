@@ -16,7 +16,7 @@ from studio.model.art import gallery_text
 from studio.model.checkpoint import load_checkpoint
 from studio.model.commands import add_sampling_options, draw_gallery
 from studio.model.judge import measurements_in
-from studio.model.variety import SAME_DRAWING, distinct_drawings, nearest_drawings
+from studio.model.variety import SAME_DRAWING, distinct_drawings
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL, class_from_name, class_name
 from studio.train.corpus import BUILTIN_CORPORA, load_builtin, split_pieces
 from studio.train.evaluate import evaluate, heldout_for_eval
@@ -528,45 +528,41 @@ def cmd_eval(args) -> None:
 
 
 def cmd_originality(args) -> None:
-    from studio.train.heldout import recorded_corpus
+    from studio.train.originality import originality, training_corpus
 
     cliutil.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
     ckpt = load_checkpoint(args.checkpoint, trust=args.trust, framing=args.framing)
-    spec = args.corpus or recorded_corpus([ckpt])
+    spec = args.corpus or training_corpus(ckpt)
     if spec is None:
         raise StudioError(
             f"{ckpt.display_path}: records no training corpus; pass --corpus NAME (builtin, system-art, a file) "
             "to compare its pieces with"
         )
-    corpus = load_corpus(spec)  # before drawing: a missing corpus is said at once
-    training = split_pieces(corpus.pieces)["train"]
+    load_corpus(spec)  # before drawing: a corpus that cannot be read is said at once
     _, settings, arts, elapsed, device = draw_gallery(args)
-    nearest = nearest_drawings([a.text for a in arts], [p.art for p in training])
-    rows = []
-    for art, (index, distance) in zip(arts, nearest):
-        piece = training[index] if index >= 0 else None
-        where = (piece.source or f"{class_name(piece.label)} piece {index} of the train split") if piece else None
-        rows.append(
-            {
-                "index": art.index,
-                "seed": art.seed,
-                "complete": art.complete,
-                "chars": len(art.text),
-                "nearest": where,
-                "nearest_label": piece.label if piece else None,
-                "distance": round(distance, 4),
-                "near_copy": piece is not None and distance < SAME_DRAWING,
-            }
-        )
+    found = originality([a.text for a in arts], spec)
+    rows = [
+        {
+            "index": art.index,
+            "seed": art.seed,
+            "complete": art.complete,
+            "chars": len(art.text),
+            "nearest": near.where,
+            "nearest_label": near.label,
+            "distance": round(near.distance, 4),
+            "near_copy": near.near_copy,
+        }
+        for art, near in zip(arts, found.nearest)
+    ]
     distances = sorted(r["distance"] for r in rows)
     summary = {
         "pieces": len(rows),
         "complete": sum(r["complete"] for r in rows),
         "distinct": distinct_drawings([a.text for a in arts]),
-        "near_copies": sum(r["near_copy"] for r in rows),
-        "median_distance": distances[len(distances) // 2] if distances else None,
-        "compared_with": f"the train split of {corpus.name} ({len(training):,} pieces)",
-        "corpus": corpus.source,
+        "near_copies": found.near_copies,
+        "median_distance": distances[len(distances) // 2],
+        "compared_with": found.compared_with,
+        "corpus": found.corpus,
         "same_drawing_below": SAME_DRAWING,
     }
     if args.out:
@@ -584,7 +580,7 @@ def cmd_originality(args) -> None:
         )
         return
     print(cliutil.terminal_safe(gallery_text(ckpt.name, settings, arts)), end="")
-    print(f"\n{ckpt.name}: each piece's nearest drawing in {summary['compared_with']}")
+    print(f"\n{ckpt.name}: each piece's nearest drawing in {found.compared_with}")
     print(f"{'#':>4} {'done':>4} {'chars':>6} {'distance':>8}  nearest training piece")
     for r in rows:
         flag = "  NEAR-COPY" if r["near_copy"] else ""

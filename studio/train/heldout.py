@@ -28,7 +28,7 @@ CORPUS_SUFFIXES = (".jsonl", ".json", ".parquet")
 MIN_PIECES_PER_CLASS = 2
 
 
-def _corpus_pieces(corpus: str) -> tuple[list[Piece], str]:
+def corpus_pieces(corpus: str) -> tuple[list[Piece], str]:
     """The corpus's pieces and the spec that loads them again (the data identity names it,
     so the measurement's ``darwascii eval`` line reproduces it), loaded once per process
     while its files are unchanged (a Darwin run asks for the val and the test split; the
@@ -146,7 +146,7 @@ def corpus_heldout(
     chars_per_class: int | None = None,
     seed: int = 0,
 ) -> HeldOut:
-    pieces, name = _corpus_pieces(corpus)
+    pieces, name = corpus_pieces(corpus)
     return stratified(
         pieces, name=name, split=split, framing=framing, classes=classes, chars_per_class=chars_per_class, seed=seed
     )
@@ -222,7 +222,7 @@ def heldout_for(
             "pass --corpus NAME or --text FILE (in the app: right-click the artist, Held-out data...)"
         )
     try:
-        pieces, name = _corpus_pieces(corpus)
+        pieces, name = corpus_pieces(corpus)
     except StudioError as exc:
         if given:
             raise

@@ -33,6 +33,7 @@ from studio.train.evaluate import evaluate as evaluate_on
 from studio.train.evaluate import heldout_for_eval
 from studio.train.family import build_family as train_family
 from studio.train.heldout import heldout_for
+from studio.train.originality import originality, training_corpus
 from studio.train.training import ModelShape, TrainConfig, train_on_corpus
 from studio.work import requests as rq
 from studio.work import state
@@ -56,12 +57,23 @@ def load(path: str, framing: str | None = None) -> ArtistCheckpoint:
     return load_checkpoint(path, trust=frozenset(state.TRUSTED_SHA256), framing=framing)
 
 
+def folder_data(checkpoints) -> str | None:
+    """The held-out data the user gave these checkpoints' folder (a corpus spec or a text
+    file), for checkpoints that record none of their own."""
+    found = [innermost_folder_data(getattr(c, "path", None), state.FOLDER_DATA) for c in checkpoints]
+    return next((data for _, data in filter(None, found)), None)
+
+
+def is_plain_text(data: str) -> bool:
+    """Folder data that is a text file scored as it is, not a corpus of pieces."""
+    return Path(data).suffix.lower() not in ("", ".jsonl", ".json", ".parquet")
+
+
 def heldout_data(checkpoints, split: str, **options):
     """The judge's data for these checkpoints (``studio.train.heldout.heldout_for``), with
     the data the user gave their folder when they record none of their own."""
-    found = [innermost_folder_data(getattr(c, "path", None), state.FOLDER_DATA) for c in checkpoints]
-    fallback = next((data for _, data in filter(None, found)), None)
-    if fallback is not None and Path(fallback).suffix.lower() not in ("", ".jsonl", ".json", ".parquet"):
+    fallback = folder_data(checkpoints)
+    if fallback is not None and is_plain_text(fallback):
         return heldout_for(checkpoints, split, text=Path(fallback), **options)
     return heldout_for(checkpoints, split, fallback=fallback, **options)
 
@@ -125,6 +137,18 @@ def sample(request: rq.Sample, ctx) -> list:
         )
     finally:
         stream.flush()
+
+
+def compare_with_training(request: rq.CompareWithTraining, ctx):
+    ckpt = load(request.path)
+    fallback = folder_data([ckpt])
+    corpus = training_corpus(ckpt, None if fallback is None or is_plain_text(fallback) else fallback)
+    if corpus is None:
+        return None  # no pieces to compare with: the cards say nothing rather than guess
+    found = originality(request.texts, corpus, ctx.cancelled)
+    if found is None:
+        raise Cancelled()
+    return found
 
 
 def breed(request: rq.Breed, ctx) -> rq.BreedOutcome:
@@ -463,6 +487,7 @@ def draw_and_judge(nursery: Nursery, litter: Litter, settings: SampleSettings, c
 
 HANDLERS: dict[type, Callable[[Any, Any], Any]] = {
     rq.Sample: sample,
+    rq.CompareWithTraining: compare_with_training,
     rq.Breed: breed,
     rq.ExportCheckpoint: export,
     rq.Scan: scan,

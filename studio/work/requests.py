@@ -34,6 +34,15 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class CompareWithTraining:
+    """Each drawing's nearest piece in the train split of the artist's own corpus (an
+    ``studio.train.originality.Originality``), or None when no training data is known."""
+
+    path: str
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Breed:
     """Breed, judge, save and register the child (a BreedOutcome)."""
 

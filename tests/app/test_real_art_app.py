@@ -3,6 +3,8 @@ from the Tools menu (pytest-qt, offscreen)."""
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from studio.work import requests, state
 from studio.model.checkpoint import save_checkpoint
 from studio.model.synthetic import random_checkpoint
@@ -90,3 +92,39 @@ def test_the_vigor_table_names_the_unlabelled_class():
     )
     html = vigor_table_html(report)
     assert "<td>(unlabelled)</td>" in html and "<td></td>" not in html
+
+
+def test_gallery_cards_name_their_nearest_training_drawing(qtbot, make_window, open_and_wait, tmp_path):
+    """The cards of an artist that records its corpus are compared with that corpus's train
+    split in the background: each tooltip names the nearest training drawing, the distance
+    and the command that finds it again; a near-copy says so on its card."""
+    import json
+
+    from studio.app.gallery import Card, card_face, card_tooltip
+    from studio.train.originality import NearestPiece
+
+    corpus = tmp_path / "mine.jsonl"
+    rows = [{"label": "Cats", "art": f"/{'-' * (i % 17)}\\\n|{i:>4}|\n\\__/"} for i in range(40)]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ckpt = random_checkpoint(dim=32, depth=1, heads=2, dim_head=16, seed=4)
+    ckpt.labels = ["Cats"]
+    ckpt.extra = {"recipe": {"corpus": "mine.jsonl", "corpus_source": str(corpus.resolve()), "classes": ["Cats"]}}
+    folder = tmp_path / "mine"
+    save_checkpoint(ckpt, folder / "artist.pt")
+    window = make_window()
+    open_and_wait(window, folder)
+    window.gallery.max_chars.setValue(60)
+    window.gallery.count.setValue(3)
+    with qtbot.waitSignal(window.gallerySampled, timeout=60000):
+        window.select_and_sample(_ids(window)["artist"])
+    model = window.gallery.model
+    qtbot.waitUntil(lambda: any(card.nearest is not None for card in model.cards), timeout=60000)
+    assert model.comparison.startswith("the train split of mine.jsonl (")
+    tip = model.data(model.index(0), Qt.ToolTipRole)
+    assert "Nearest training drawing:" in tip and "darwascii originality" in tip and "--seed" in tip
+
+    copy = Card(0, "Cats", 5, "x", True, nearest=NearestPiece("mine.jsonl#3", "Cats", 0.05))
+    new = Card(1, "Cats", 6, "y", True, nearest=NearestPiece("mine.jsonl#4", "Cats", 0.6))
+    assert "near-copy" in card_face(copy).status and "near-copy" not in card_face(new).status
+    assert "a near-copy (the same drawing)" in card_tooltip(copy, "the train split of mine.jsonl (36 pieces)")
+    assert "not a copy" in card_tooltip(new, "the train split of mine.jsonl (36 pieces)")

@@ -32,9 +32,9 @@ def test_nearest_drawing_finds_a_shifted_copy_and_measures_a_new_one():
     from studio.model.variety import nearest_drawings
 
     shifted_house = "\n".join("    " + line for line in HOUSE.split("\n"))
-    found = nearest_drawings([shifted_house, "abcdX", "", CAT], [CAT, HOUSE, "abcde"])
+    found = list(nearest_drawings([shifted_house, "abcdX", "", CAT], [CAT, HOUSE, "abcde"]))
     assert found[0] == (1, 0.0)  # the house, margin ignored
     assert found[1] == (2, 0.2)  # one substitution in five chars
     assert found[2] == (-1, 1.0)  # nothing drawn: nothing copied
     assert found[3] == (0, 0.0)
-    assert nearest_drawings([CAT], []) == [(-1, 1.0)]
+    assert list(nearest_drawings([CAT], [])) == [(-1, 1.0)]
