@@ -89,12 +89,15 @@ class CardPainter:
         header = QRect(rect.left() + PADDING, rect.top() + 4, rect.width() - 2 * PADDING, TITLE_HEIGHT)
         painter.setFont(self.title_font)
         painter.setPen(QColor(palette.TEXT_DIM))
-        status_width = self.title_metrics.horizontalAdvance(face.status) + (PADDING if face.status else 0)
+        status_width = self.title_metrics.horizontalAdvance(face.status) + (2 * PADDING if face.status else 0)
         title = self.title_metrics.elidedText(face.title, Qt.ElideRight, max(0, header.width() - status_width))
         painter.drawText(header, Qt.AlignLeft | Qt.AlignVCenter, title)
         if face.status:
+            # right after the title, not at the card's right edge: a card wider than the
+            # gallery (it scrolls sideways) still shows how its drawing went
             painter.setPen(QColor(face.status_colour))
-            painter.drawText(header, Qt.AlignRight | Qt.AlignVCenter, face.status)
+            status = header.adjusted(self.title_metrics.horizontalAdvance(title) + 2 * PADDING, 0, 0, 0)
+            painter.drawText(status, Qt.AlignLeft | Qt.AlignVCenter, face.status)
         lines = visible_text(face.text).split("\n")
         shown = lines[:ART_MAX_LINES]
         cut_lines = len(lines) - len(shown)

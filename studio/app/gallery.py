@@ -205,8 +205,11 @@ def card_tooltip(card: Card, comparison: str = "", reproduce: str = "") -> str:
     near = card.nearest
     if near is not None and near.where is not None:
         verdict = "a near-copy (the same drawing)" if near.near_copy else "not a copy"
-        lines.append(f"Nearest training drawing: {near.where}, distance {near.distance:.2f}: {verdict}")
-        lines.append(f"Found in {comparison}; normalised edit distance, margin removed; under 0.2 is the same drawing.")
+        lines.append(f"Nearest training drawing: {near.where}")
+        lines.append(f"distance {near.distance:.2f}: {verdict}")
+        lines.append(f"Found in {comparison};")
+        lines.append("normalised edit distance of the ink (margin removed, runs of spaces folded);")
+        lines.append("under 0.2 is the same drawing.")
         if reproduce:
             lines.append(reproduce.format(seed=card.seed))
     elif comparison and near is None and card.complete is not None:

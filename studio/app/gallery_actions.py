@@ -197,7 +197,7 @@ class GalleryActions(QObject):
             return
         settings = gallery.settings
         reproduce = (
-            f"Reproduce: darwascii originality {shlex.quote(str(record.path))}"
+            f"Reproduce:\ndarwascii originality {shlex.quote(str(record.path))}"
             + (f" -l {shlex.quote(settings['label'])}" if settings.get("label") else "")
             + f" -n 1 --seed {{seed}} -t {settings.get('temperature')} --top-k {settings.get('top_k') or 0}"
             + (f" --top-p {settings['top_p']}" if settings.get("top_p") else "")

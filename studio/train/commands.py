@@ -178,8 +178,8 @@ def register(subparsers) -> None:
         help="draw a gallery and find each piece's nearest training piece: drawing or copying?",
         description="Draws a gallery (the options of `sample`) and compares every piece with the train split of "
         "the corpus the artist was trained on: the nearest training drawing, its source, and their distance "
-        f"(normalised edit distance with the margin removed; under {SAME_DRAWING} it is the same drawing, a "
-        "near-copy).",
+        f"(normalised edit distance of their ink: margin removed, runs of spaces folded; under {SAME_DRAWING} it is "
+        "the same drawing, a near-copy).",
     )
     o.add_argument("checkpoint", type=Path, metavar="CKPT")
     add_sampling_options(o)

@@ -38,3 +38,13 @@ def test_nearest_drawing_finds_a_shifted_copy_and_measures_a_new_one():
     assert found[2] == (-1, 1.0)  # nothing drawn: nothing copied
     assert found[3] == (0, 0.0)
     assert list(nearest_drawings([CAT], [])) == [(-1, 1.0)]
+
+
+def test_two_blank_canvases_with_a_few_unlike_marks_are_not_copies_of_each_other():
+    from studio.model.variety import ink_of, nearest_drawings
+
+    scatter = "/" + " " * 40 + "\\\n" + " " * 20 + "|"
+    sparse = "#" + " " * 40 + "#\n" + " " * 20 + "@"
+    assert drawing_distance(scatter, sparse) < 0.2  # the whole drawings: mostly matching spaces
+    assert ink_of(scatter) == "/ \\\n |" and ink_of(sparse) == "# #\n @"
+    assert list(nearest_drawings([scatter], [sparse])) == [(0, 0.5)]  # 3 of 6 marks differ
