@@ -168,6 +168,18 @@ def draw_gallery(args: argparse.Namespace, on_char=None) -> tuple[ArtistCheckpoi
     return ckpt, settings, arts, time.perf_counter() - started, device
 
 
+def gallery_json(ckpt: ArtistCheckpoint, settings: SampleSettings, arts: list, elapsed: float, device, **more) -> dict:
+    """The ``--json`` object of a command that drew a gallery: what drew it, how, the
+    pieces, and ``more`` (e.g. originality's comparison) before them."""
+    return {
+        "checkpoint": str(ckpt.path),
+        "settings": {**settings.to_dict(), "device": str(device), "framing": ckpt.framing},
+        **more,
+        "arts": [art.to_dict() for art in arts],
+        "elapsed_s": round(elapsed, 4),
+    }
+
+
 def cmd_sample(args: argparse.Namespace) -> None:
     cliutil.refuse_output_onto_input(args.out, [args.checkpoint], args.force)
     stream = not args.json and args.count == 1 and sys.stdout.isatty()
@@ -178,14 +190,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if args.out:
         atomic_write_text(args.out, gallery_text(ckpt.name, settings, arts))
     if args.json:
-        cliutil.emit_json(
-            {
-                "checkpoint": str(ckpt.path),
-                "settings": {**settings.to_dict(), "device": str(device), "framing": ckpt.framing},
-                "arts": [art.to_dict() for art in arts],
-                "elapsed_s": round(elapsed, 4),
-            }
-        )
+        cliutil.emit_json(gallery_json(ckpt, settings, arts, elapsed, device))
         return
     if stream:
         print()

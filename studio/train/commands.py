@@ -14,7 +14,7 @@ from studio.fsutil import atomic_write_text, check_input_file
 from studio.limits import MAX_CHARS_PER_CLASS, MAX_CONTEXT, MAX_PER_CLASS, MAX_TRAIN_CHARS_PER_STEP
 from studio.model.art import gallery_text
 from studio.model.checkpoint import load_checkpoint
-from studio.model.commands import add_sampling_options, draw_gallery
+from studio.model.commands import add_sampling_options, draw_gallery, gallery_json
 from studio.model.judge import measurements_in
 from studio.model.variety import SAME_DRAWING, distinct_drawings
 from studio.model.vocab import CONDITIONAL, UNCONDITIONAL, class_from_name, class_name
@@ -568,16 +568,7 @@ def cmd_originality(args) -> None:
     if args.out:
         atomic_write_text(args.out, gallery_text(ckpt.name, settings, arts))
     if args.json:
-        cliutil.emit_json(
-            {
-                "checkpoint": str(ckpt.path),
-                "settings": {**settings.to_dict(), "device": str(device), "framing": ckpt.framing},
-                "summary": summary,
-                "pieces": rows,
-                "arts": [art.to_dict() for art in arts],
-                "elapsed_s": round(elapsed, 4),
-            }
-        )
+        cliutil.emit_json(gallery_json(ckpt, settings, arts, elapsed, device, summary=summary, pieces=rows))
         return
     print(cliutil.terminal_safe(gallery_text(ckpt.name, settings, arts)), end="")
     print(f"\n{ckpt.name}: each piece's nearest drawing in {found.compared_with}")
