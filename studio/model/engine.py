@@ -122,6 +122,7 @@ class Engine:
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
         window: int | None = None,
+        line_limit: int | None = None,
     ):
         # NormLinear.scale is 1 / num_hyperspheres; grouped hyperspheres normalize
         # per group, which this engine does not implement.
@@ -133,6 +134,8 @@ class Engine:
         # a piece longer than the context is drawn as the model was trained, on windows
         # of that many chars, not on an attention span it never saw. None: all of them.
         self.window = window
+        # The sampler ends a line this wide (``studio.model.facts.line_limit``); None: never.
+        self.line_limit = line_limit
         self.heads = model.heads
         self.dim_head = model.dim_head
         self.dim = model.dim
@@ -183,8 +186,9 @@ class Engine:
         a small model's engine (~60 ms of ~70 for a dim-96 artist: every NormLinear registers
         a parametrization), so one module per architecture is kept and each checkpoint's
         weights are loaded into it; the engine copies what it reads, so nothing is shared.
-        It decodes within the checkpoint's training context when it records one."""
-        from studio.model.facts import training_facts
+        It decodes within the checkpoint's training context when it records one, and its
+        sampler ends a line at the widest line the artist was trained on (``line_limit``)."""
+        from studio.model.facts import line_limit, training_facts
 
         key = (json.dumps(ckpt.config, sort_keys=True, default=str), ckpt.variant)
         with _TEMPLATES_LOCK:
@@ -199,7 +203,7 @@ class Engine:
                 if len(_TEMPLATES) >= 4:
                     _TEMPLATES.pop(next(iter(_TEMPLATES)))
                 _TEMPLATES[key] = template
-            return cls(template, device=device, window=training_facts(ckpt).context)
+            return cls(template, device=device, window=training_facts(ckpt).context, line_limit=line_limit(ckpt))
 
     @property
     def inner(self) -> int:

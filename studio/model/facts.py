@@ -17,6 +17,7 @@ class TrainingFacts:
     classes: tuple[str, ...]  # classes it was trained on (empty: unknown)
     corpus: str | None  # corpus name or path of its recipe
     steps: int | None = None  # optimizer steps of its recipe (a bred child has none)
+    widest_line: int | None = None  # the widest line of any piece it was trained on, in chars
 
 
 def training_facts(ckpt: Any) -> TrainingFacts:
@@ -32,12 +33,30 @@ def training_facts(ckpt: Any) -> TrainingFacts:
     # the spec that loads the corpus again, when recorded (newer recipes); else its name
     corpus = recipe.get("corpus_source") or recipe.get("corpus") or inherited.get("corpus")
     steps = train.get("steps")
+    widest = recipe.get("widest_line", inherited.get("widest_line"))
     return TrainingFacts(
         int(context) if isinstance(context, (int, float)) and context >= 2 else None,
         tuple(str(c) for c in classes),
         str(corpus) if corpus else None,
         steps if isinstance(steps, int) and steps > 0 else None,
+        widest if isinstance(widest, int) and widest > 0 else None,
     )
+
+
+# Art is drawn at most this wide when the artist records no widest line of its own
+# (checkpoints from before recipes recorded it, the card's): the gallery's width, wider
+# than any piece of the built-in corpus (78) or the card's apehex art (80 columns).
+DEFAULT_LINE_LIMIT = 100
+
+
+def line_limit(ckpt: Any) -> int | None:
+    """How wide a line the sampler lets an artist draw: the widest line it was trained on
+    (``DEFAULT_LINE_LIMIT`` when it records none); None for text models, whose lines are
+    paragraphs. A small model loses count of its columns and runs a line of spaces off to
+    the side, hundreds of columns past anything it saw; at its widest line the line ends."""
+    if getattr(ckpt, "framing", None) == "text":
+        return None
+    return training_facts(ckpt).widest_line or DEFAULT_LINE_LIMIT
 
 
 def inherited_training(parents: Sequence[Any]) -> dict[str, Any]:
@@ -45,10 +64,13 @@ def inherited_training(parents: Sequence[Any]) -> dict[str, Any]:
     shortest training context, and their corpus when they share one."""
     facts = [training_facts(p) for p in parents]
     contexts = [f.context for f in facts if f.context]
+    widest = [f.widest_line for f in facts]
     corpora = {f.corpus for f in facts}
     out: dict[str, Any] = {"classes": list(dict.fromkeys(c for f in facts for c in f.classes))}
     if contexts:
         out["context"] = min(contexts)
+    if widest and None not in widest:
+        out["widest_line"] = max(widest)
     if len(corpora) == 1 and None not in corpora:
         out["corpus"] = corpora.pop()
     return out

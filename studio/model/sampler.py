@@ -57,6 +57,15 @@ def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) 
     return logits
 
 
+def end_lines(logits: torch.Tensor, rows: list[int], allowed: list[int]) -> torch.Tensor:
+    """``logits`` with every token but ``allowed`` masked (-inf) in ``rows``."""
+    logits = logits.clone()
+    keep = logits[rows][:, allowed]
+    logits[rows] = float("-inf")
+    logits[torch.tensor(rows, device=logits.device)[:, None], torch.tensor(allowed, device=logits.device)] = keep
+    return logits
+
+
 def choose_tokens(logits: torch.Tensor, settings: SampleSettings, uniforms: torch.Tensor) -> torch.Tensor:
     """One token per row: greedy for T=0 or top-k 1, else inverse-CDF with ``uniforms``."""
     if settings.temperature == 0 or settings.top_k == 1:
@@ -115,6 +124,12 @@ def sample_gallery(
         return []
     prompt = encode_prompt(vocab, framing, settings.label)
     eoa = vocab.token_id(EOA) if framing != TEXT else None
+    # A line as wide as the artist's widest training line ends there: only a newline (or
+    # the end of the piece) may follow. Without it a small model that lost count of its
+    # columns draws hundreds of spaces past anything it saw (studio.model.facts.line_limit).
+    limit = engine.line_limit if framing != TEXT and "\n" in vocab.chars else None
+    newline = vocab.token_id("\n") if limit else None
+    line_enders = [newline, eoa] if limit else []
 
     streams = []
     for index in indices:
@@ -141,6 +156,7 @@ def sample_gallery(
     # On the CPU each decode step picks its thread count by timing (see scoring.ThreadChoice)
     step = DECODE_THREADS.run if engine.device.type == "cpu" else (lambda fn, work: fn())
     drawn: list[list[int]] = [[] for _ in indices]
+    columns = [0] * batch  # chars since the last newline, per row
     complete = [False] * batch
     alive = list(range(batch))  # positions into `indices` of rows still drawing
     chars = vocab.chars
@@ -152,6 +168,10 @@ def sample_gallery(
         uniforms = torch.tensor([streams[row].next() for row in alive], dtype=torch.float64)
         if usable is not None:
             logits = logits[:, :usable]
+        if limit:
+            full = [slot for slot, row in enumerate(alive) if columns[row] >= limit]
+            if full:
+                logits = end_lines(logits, full, line_enders)
         tokens = choose_tokens(logits, settings, uniforms.to(logits.device))
         token_list = tokens.tolist()
         finished_rows = []
@@ -161,6 +181,7 @@ def sample_gallery(
                 finished_rows.append(slot)
                 continue
             drawn[row].append(token)
+            columns[row] = 0 if token == newline else columns[row] + 1
             if on_char is not None:
                 on_char(indices[row], chars[token])
         if finished_rows:

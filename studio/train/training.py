@@ -364,6 +364,12 @@ def train(
         "pieces": len(pieces),
         # "" stands for the unlabelled pieces, when some were trained on (real corpora)
         "classes": sorted({p.label for p in pieces}),
+        # the sampler draws no wider (studio.model.facts.line_limit); a fork keeps what its
+        # start saw too
+        "widest_line": max(
+            [max(len(line) for line in p.art.split("\n")) for p in pieces]
+            + ([training_facts(start).widest_line or 0] if start is not None else [])
+        ),
     }
     labels = _labels(pieces) if framing == CONDITIONAL else []
     lineage = None

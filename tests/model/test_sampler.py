@@ -110,3 +110,30 @@ def test_top_k_and_top_p_filtering():
 def test_bad_settings_are_user_errors(bad):
     with pytest.raises(StudioError):
         SampleSettings(**bad).validate()
+
+
+def test_a_line_ends_at_the_widest_line_the_artist_was_trained_on():
+    from studio.model.facts import DEFAULT_LINE_LIMIT, inherited_training, line_limit
+
+    ckpt = random_checkpoint(dim=32, depth=1, seed=12, scale_jitter=0.3)
+    settings = SampleSettings(label="Cats", count=6, temperature=1.0, top_k=None, max_chars=300, seed=1)
+    free = Engine.from_checkpoint(ckpt)
+    free.line_limit = None
+    lines = [line for art in sample_gallery(free, ckpt.vocab, CONDITIONAL, settings) for line in art.text.split("\n")]
+    assert max(map(len, lines)) > 7  # a random model rarely draws a newline
+    ckpt.extra = {"recipe": {"widest_line": 7}}
+    assert line_limit(ckpt) == 7
+    engine = Engine.from_checkpoint(ckpt)
+    arts = sample_gallery(engine, ckpt.vocab, CONDITIONAL, settings)
+    lines = [line for art in arts for line in art.text.split("\n")]
+    assert max(map(len, lines)) == 7 and sum(len(line) == 7 for line in lines) > 10
+    # what it draws within a line is the free gallery's until a line first reaches the limit
+    assert all(a.text[:7] == f.text[:7] for a, f in zip(arts, sample_gallery(free, ckpt.vocab, CONDITIONAL, settings)))
+    # children inherit the widest of their parents' lines; no record: the gallery's width; text: no limit
+    other = random_checkpoint(dim=32, depth=1, seed=13)
+    other.extra = {"recipe": {"widest_line": 40}}
+    assert inherited_training([ckpt, other])["widest_line"] == 40
+    bare = random_checkpoint(dim=32, depth=1, seed=14)
+    assert line_limit(bare) == DEFAULT_LINE_LIMIT and "widest_line" not in inherited_training([ckpt, bare])
+    bare.framing = "text"
+    assert line_limit(bare) is None

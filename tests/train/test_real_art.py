@@ -383,6 +383,9 @@ def test_training_records_where_its_corpus_came_from_and_the_unlabelled_class(tm
     recipe = load_checkpoint(out).extra["recipe"]
     assert recipe["corpus_source"] == str(corpus.resolve()) and recipe["classes"] == ["", "Boats", "Cats"]
     assert recipe["train"]["context"] == 64  # the corpus's pieces are short: the smallest context
+    # the widest line of its training pieces: the sampler draws no wider (split_pieces: its train split)
+    train = split_pieces([Piece(r["label"], r["art"]) for r in rows])["train"]
+    assert recipe["widest_line"] == max(len(line) for p in train for line in p.art.split("\n"))
     # its figures are on its own corpus, unlabelled pieces included
     data = heldout_for([load_checkpoint(out)], "val")
     assert data.identity.name == str(corpus.resolve()) and "" in data.classes
