@@ -145,7 +145,17 @@ def import_jsonl(path: str | Path, art_field: str = "art", label_field: str = "l
             if not isinstance(label, str):
                 result.skip(f"{path}:{number}: its {label_field!r} is not text")
                 continue
-            _add_piece(result, f"{path}:{number}", label, row[art_field])
+            # where the piece came from: the row's own record (``corpus build`` writes the
+            # package and file, or the parquet row), else this file and line
+            source, licence = row.get("source"), row.get("licence")
+            _add_piece(
+                result,
+                f"{path}:{number}",
+                label,
+                row[art_field],
+                source=source if isinstance(source, str) and source else f"{path.name}:{number}",
+                licence=licence if isinstance(licence, str) else "",
+            )
     except StudioError as exc:
         raise CorpusImportError(str(exc)) from None
     except OSError as exc:

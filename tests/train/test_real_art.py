@@ -249,6 +249,8 @@ def test_corpus_build_writes_one_split_of_an_imported_corpus(tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["label"] for r in rows] == ["Cats", "Cows", "Dragons", "Boats", "Swords", "Cars", ""]
     assert rows[0]["source"] == "0000.parquet#1"
+    again = load_corpus(str(out)).pieces
+    assert again[0].source == "0000.parquet#1" and again[0].licence == rows[0].get("licence", "")
     assert main(["corpus", "build", str(root), "--per-class", "3", "-o", str(out)]) == 2
 
 
@@ -262,6 +264,8 @@ def test_corpus_build_keeps_short_pieces_in_the_split_they_have_in_the_whole(tmp
     rows = [json.loads(line) for line in short.read_text().splitlines()]
     everything = [json.loads(line) for line in whole.read_text().splitlines()]
     assert rows == [r for r in everything if len(r["art"]) <= 150] and 0 < len(rows) < len(everything)
+    # read back, a piece keeps where it came from: the row's source, else the file and line
+    assert {p.source for p in load_corpus(str(short)).pieces} == {f"short.jsonl:{i}" for i in range(1, len(rows) + 1)}
     test = tmp_path / "test.jsonl"
     assert main(["corpus", "build", "builtin-a", "--max-chars", "150", "--split", "test", "-o", str(test)]) == 0
     test_rows = [json.loads(line) for line in test.read_text().splitlines()]
