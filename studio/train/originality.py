@@ -6,9 +6,8 @@ recognisable, and not its own. The distance to the nearest training drawing tell
 two apart: the normalised edit distance of their ink (the drawing with its margin
 removed and its runs of spaces folded, ``studio.model.variety.ink_of``, so two mostly
 blank pieces are not "the same" for their spaces); under ``SAME_DRAWING`` (0.2) a
-piece is a near-copy. The
-comparison is with the train split of the artist's own corpus: what it saw. Used by
-``darwascii originality`` and by the app's gallery cards.
+piece is a near-copy. The comparison is with the train split of the artist's own
+corpus: what it saw. Used by ``darwascii originality`` and by the app's gallery cards.
 """
 
 from __future__ import annotations
