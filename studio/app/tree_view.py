@@ -10,7 +10,7 @@ Drag a node onto another node to breed them, or onto a slot of the breeding bay.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from PySide6.QtCore import QByteArray, QLineF, QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QDrag, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
@@ -23,6 +23,39 @@ from studio.library import CheckpointRecord, Edge
 
 MIME_CHECKPOINT = "application/x-darwascii-checkpoint"
 NODE_W, NODE_H = 190, 62
+
+
+def elide_path(name: str, metrics, width: float, folder_counts: Counter | None = None) -> str:
+    """`name` ("replicates/seed1/independent/indA") made to fit `width` by whole folders.
+
+    The qualified name tells apehex/styleA from uncond/styleA and seed1's indA from
+    seed2's. Eliding characters in the middle cut "seed1" in half. This drops whole
+    folders instead, those most names in the family share first (`folder_counts`: how
+    many names each folder is in; "replicates" says less than "seed1"), then those nearest
+    the model's own name, which always stays ("…/seed1/…/indA"). Only then are characters
+    elided.
+    """
+    if metrics.horizontalAdvance(name) <= width:
+        return name
+    *folders, own = name.split("/")
+    counts = folder_counts or Counter()
+    order = sorted(range(len(folders)), key=lambda i: (-counts[folders[i]], -i))
+    dropped: set[int] = set()
+    candidate = own
+    for i in order:
+        dropped.add(i)
+        shown: list[str] = []
+        for j, folder in enumerate(folders):
+            if j not in dropped:
+                shown.append(folder)
+            elif not shown or shown[-1] != "…":
+                shown.append("…")
+        candidate = "/".join(shown + [own])
+        if metrics.horizontalAdvance(candidate) <= width:
+            return candidate
+    return metrics.elidedText(candidate, Qt.ElideMiddle, width)
+
+
 LAYER_GAP, ROW_GAP = 90, 22
 
 
@@ -153,12 +186,10 @@ class NodeItem(QGraphicsItem):
         font.setBold(True)
         font.setPointSizeF(9.5)
         painter.setFont(font)
-        # The qualified name tells apehex/styleA from uncond/styleA; elide in the middle
-        # so both the folder's start and the model's own name's end show.
         painter.drawText(
             QRectF(12, 6, NODE_W - 20, 18),
             Qt.AlignLeft | Qt.AlignVCenter,
-            painter.fontMetrics().elidedText(r.qualified_name, Qt.ElideMiddle, NODE_W - 20),
+            elide_path(r.qualified_name, painter.fontMetrics(), NODE_W - 20, self.view.folder_counts),
         )
         font.setBold(False)
         font.setPointSizeF(8)
@@ -390,6 +421,7 @@ class FamilyTreeView(QGraphicsView):
         self.setBackgroundBrush(QColor(palette.WINDOW))
         self.setAcceptDrops(True)
         self.nodes: dict[int, NodeItem] = {}
+        self.folder_counts: Counter = Counter()  # how many names each folder is in (see elide_path)
         self.edge_layer: EdgeLayer | None = None
         self._filter = ""
         self._match_index = -1
@@ -404,6 +436,7 @@ class FamilyTreeView(QGraphicsView):
         for gone in [i for i in self.nodes if i not in wanted]:
             scene.removeItem(self.nodes.pop(gone))
         positions = layered_layout([r.id for r in records], edges)
+        self.folder_counts = Counter(f for r in records for f in set(r.qualified_name.split("/")[:-1]))
         for record in records:
             item = self.nodes.get(record.id)
             if item is None:

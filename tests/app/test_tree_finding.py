@@ -109,3 +109,27 @@ def test_a_long_label_is_elided():
 
     layer = EdgeLayer([(QPointF(0, 0), QPointF(400, 0), "a-method-with-a-very-long-name-indeed")])
     assert layer.labels and layer.labels[0][1].endswith("…")
+
+
+def test_long_names_drop_whole_folders_so_the_seed_and_the_name_stay(qtbot):
+    """Eliding characters in the middle cut "replicates/seed1/independent/indA" to
+    "replicates…ndent/indA", losing which seed it was. Folders most names share go first."""
+    from collections import Counter
+
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from studio.app.main import make_app
+    from studio.app.tree_view import elide_path
+
+    make_app()
+    metrics = QFontMetrics(QFont())
+    fits = metrics.horizontalAdvance
+    name = "replicates/seed1/independent/indA"
+    shared = Counter({"replicates": 8, "independent": 6, "apehex": 6, "seed1": 4})
+    assert elide_path(name, metrics, fits(name), shared) == name
+    assert elide_path(name, metrics, fits("…/seed1/independent/indA"), shared) == "…/seed1/independent/indA"
+    assert elide_path(name, metrics, fits("…/seed1/…/indA"), shared) == "…/seed1/…/indA"
+    # Knowing nothing of the family: the folders nearest the name go first.
+    assert elide_path(name, metrics, fits("replicates/seed1/…/indA")) == "replicates/seed1/…/indA"
+    assert elide_path(name, metrics, fits("…/indA"), shared) == "…/indA"
+    assert fits(elide_path(name, metrics, 20, shared)) <= 20
