@@ -166,7 +166,7 @@ class GalleryActions(QObject):
         if piece is None:
             return
         record = self.library.get(current)
-        base = SampleSettings(**{k: v for k, v in gallery.settings.items() if k in SampleSettings.__dataclass_fields__})
+        base = SampleSettings.from_record(gallery.settings)
         settings = SampleSettings(**{**base.to_dict(), "seed": base.seed + 7919 * (1 + int(time.time()) % 1000)})
         row = self.gallery.model.row_of(index)
         self.gallery.model.update_card(row, text="", complete=None, cancelled=False)
@@ -201,6 +201,7 @@ class GalleryActions(QObject):
             + (f" -l {shlex.quote(settings['label'])}" if settings.get("label") else "")
             + f" -n 1 --seed {{seed}} -t {settings.get('temperature')} --top-k {settings.get('top_k') or 0}"
             + (f" --top-p {settings['top_p']}" if settings.get("top_p") else "")
+            + (" --temper-spaces" if settings.get("temper_spaces") else "")
             + f" --max-chars {settings.get('max_chars')}"
         )
 

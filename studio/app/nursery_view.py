@@ -72,6 +72,8 @@ def settings_text(litter) -> str:
         parts.append(f"top-p {settings['top_p']:.2f}")
     if settings.get("max_chars") is not None:
         parts.append(f"up to {settings['max_chars']} chars")
+    if settings and settings.get("temper_spaces", True):  # logged without it: drawn before spaces kept their odds
+        parts.append("spaces tempered")
     return ", ".join(parts)
 
 

@@ -41,7 +41,7 @@ LOG_VERSION = 1
 # of 8 holds 2 different drawings with one try, 8 with these.
 RECIPE_TRIES, SEED_TRIES = 4, 2
 MAX_SPREAD = 0.5
-SETTINGS_KEYS = ("label", "temperature", "top_k", "top_p", "max_chars", "seed")
+SETTINGS_KEYS = ("label", "temperature", "top_k", "top_p", "max_chars", "seed", "temper_spaces")
 
 
 def settings_record(settings) -> dict[str, Any]:
@@ -140,9 +140,11 @@ class Litter:
         """The SampleSettings a child drew with (one piece), from the litter's settings."""
         from studio.model.art import SampleSettings
 
-        values = {k: v for k, v in (self.settings or {}).items() if k in SETTINGS_KEYS}
-        values.update(label=self.label, seed=self.seed if kid is None else self.seed_of(kid), count=1)
-        return SampleSettings(**values)
+        seed = self.seed if kid is None else self.seed_of(kid)
+        if not self.settings:
+            return SampleSettings(label=self.label, seed=seed, count=1)
+        values = {k: v for k, v in self.settings.items() if k in SETTINGS_KEYS}
+        return SampleSettings.from_record(values, label=self.label, seed=seed, count=1)
 
     def same_as(self) -> dict[int, int]:
         """Children whose drawing is the same as an earlier child's: index -> that child's index

@@ -10,7 +10,9 @@ apehex/styleB with the studio's default sampling (T 0.6, top-k 20, up to 800 cha
   child the same seed); "after" is ``Nursery.draw_litter`` (a child that repeats an
   earlier child's drawing is bred again with a recipe spread further, then drawn with
   the next seeds). Both from the same run, on the same litters' first recipes.
-- a 16-piece gallery (seeds 0-15) of each parent and of the t = 0.5 slerp child, per label.
+- a 16-piece gallery (seeds 0-15) of each parent and of the t = 0.5 slerp child, per label,
+  drawn twice: spaces tempered like every char (the card's sampler, the reference) and
+  spaces at the model's odds (the studio's default, ``sampler.token_probabilities``).
 
 Variety is not speed: the rows' time columns say what each way cost (before as the
 reference), the details carry the counts.
@@ -92,22 +94,34 @@ def _bench_variety(report, quick: bool) -> None:
     for artist in (a, b, child):
         engine = Engine.from_checkpoint(artist, device="cpu")
         own = [x for x in labels if x in (artist.labels or labels)]
-        counts, finished = [], []
-        start = time.perf_counter()
-        for label in own:
-            settings = SampleSettings(**{**base.to_dict(), "label": label, "count": GALLERY, "seed": 0})
-            pieces = sample_gallery(engine, artist.vocab, artist.framing, settings)
-            counts.append(distinct_drawings([p.text for p in pieces]))
-            # a piece cut at max chars (whitespace drift, a run of slashes) is not a drawing
-            # a person wants: the complete pieces are counted on their own
-            finished.append(distinct_drawings([p.text for p in pieces if p.complete]))
+
+        def galleries(temper_spaces: bool) -> tuple[float, list[int], list[int]]:
+            counts, finished = [], []
+            start = time.perf_counter()
+            for label in own:
+                settings = SampleSettings(
+                    **{**base.to_dict(), "label": label, "count": GALLERY, "seed": 0, "temper_spaces": temper_spaces}
+                )
+                pieces = sample_gallery(engine, artist.vocab, artist.framing, settings)  # noqa: B023 (called at once)
+                counts.append(distinct_drawings([p.text for p in pieces]))
+                # a piece cut at max chars (whitespace drift, a run of slashes) is not a drawing
+                # a person wants: the complete pieces are counted on their own
+                finished.append(distinct_drawings([p.text for p in pieces if p.complete]))
+            return time.perf_counter() - start, counts, finished
+
+        # The reference tempers spaces like every char (the card's sampler); ours keeps their odds.
+        tempered_s, tempered, tempered_finished = galleries(True)
+        kept_s, counts, finished = galleries(False)
         report.add(
-            f"gallery of {GALLERY} ({artist.name}): distinct drawings per label",
-            time.perf_counter() - start,
-            median=statistics.median(counts),
-            median_complete=statistics.median(finished),
+            f"gallery of {GALLERY} ({artist.name}): distinct drawings per label (reference: spaces tempered)",
+            kept_s,
+            tempered_s,
+            median=f"{statistics.median(tempered)} vs {statistics.median(counts)}",
+            median_complete=f"{statistics.median(tempered_finished)} vs {statistics.median(finished)}",
             counts=" ".join(f"{label}:{n}" for label, n in zip(own, counts)),
             complete=" ".join(f"{label}:{n}" for label, n in zip(own, finished)),
+            counts_tempered=" ".join(f"{label}:{n}" for label, n in zip(own, tempered)),
+            complete_tempered=" ".join(f"{label}:{n}" for label, n in zip(own, tempered_finished)),
         )
     report.note(
         "variety: distinct = studio.model.variety (normalised edit distance < 0.2 after the margin); complete = "

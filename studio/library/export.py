@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -23,14 +22,12 @@ from studio.model.art import Art, SampleSettings, gallery_text
 
 __all__ = ["default_export_name", "export_checkpoint", "export_gallery_txt", "export_piece_txt", "gallery_to_text"]
 
-_SETTINGS_FIELDS = frozenset(f.name for f in fields(SampleSettings))
-
 
 def _as_settings(settings: Mapping[str, Any] | SampleSettings) -> SampleSettings:
     """A gallery's stored settings as the sampler's dataclass (unknown keys ignored)."""
     if isinstance(settings, SampleSettings):
         return settings
-    return SampleSettings(**{k: v for k, v in dict(settings).items() if k in _SETTINGS_FIELDS})
+    return SampleSettings.from_record(dict(settings))
 
 
 def _as_art(piece: Any) -> Art:

@@ -18,7 +18,13 @@ DEFAULT_MAX_CHARS = 3000
 
 @dataclass(frozen=True)
 class SampleSettings:
-    """What to draw and how; the card recommends T≈0.6, top-k≈20."""
+    """What to draw and how; the card recommends T≈0.6, top-k≈20.
+
+    The temperature sharpens which mark is drawn; a space keeps the model's own odds
+    (``temper_spaces`` False, the default). Art is mostly spaces: at T 0.6 a space the
+    model gives 0.8 becomes 0.9+, and a weak model's pieces are runs of blank lines.
+    ``temper_spaces`` tempers spaces too, as the card's own sampler does.
+    """
 
     label: str | None = None
     count: int = 8
@@ -27,6 +33,7 @@ class SampleSettings:
     top_p: float | None = None
     seed: int = 0
     max_chars: int = DEFAULT_MAX_CHARS
+    temper_spaces: bool = False
 
     def validate(self) -> None:
         if self.label is not None and len(self.label) > MAX_LABEL_CHARS:
@@ -48,6 +55,15 @@ class SampleSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict, **changes) -> "SampleSettings":
+        """Settings stored with a gallery or a litter (unknown keys ignored), with
+        ``changes``. A record without ``temper_spaces`` was drawn before spaces kept the
+        model's odds, so it says True: redrawing it draws the same pieces."""
+        values = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
+        values.setdefault("temper_spaces", True)
+        return cls(**{**values, **changes})
 
 
 @dataclass
@@ -72,7 +88,8 @@ def gallery_text(ckpt_name: str, settings: SampleSettings, arts: list[Art]) -> s
         status = "complete" if art.complete else "incomplete"
         parts.append(
             f"=== {ckpt_name} #{art.index}{label} seed={art.seed} T={settings.temperature} "
-            f"top_k={settings.top_k or 'all'}{f' top_p={settings.top_p}' if settings.top_p else ''} ({status}) ===\n"
+            f"top_k={settings.top_k or 'all'}{f' top_p={settings.top_p}' if settings.top_p else ''}"
+            f"{' spaces=tempered' if settings.temper_spaces else ''} ({status}) ===\n"
             f"{art.text}\n"
         )
     return "\n".join(parts)

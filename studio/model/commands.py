@@ -116,6 +116,12 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
         default=3000,
         help=f"stop a piece after this many chars (default 3000, at most {limits.MAX_PIECE_CHARS:,})",
     )
+    parser.add_argument(
+        "--temper-spaces",
+        action="store_true",
+        help="temper spaces like every other char, as the card's own sampler does (default: a space keeps the "
+        "model's odds and T only sharpens which mark is drawn; tempered, a low T draws blank lines)",
+    )
     parser.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
     cliutil.add_device_option(parser)
     cliutil.add_trust_option(parser)
@@ -148,6 +154,7 @@ def draw_gallery(args: argparse.Namespace, on_char=None) -> tuple[ArtistCheckpoi
         top_p=args.top_p,
         seed=args.seed,
         max_chars=args.max_chars,
+        temper_spaces=args.temper_spaces,
     )
     settings.validate()
     if args.label and not ckpt.is_conditional and ckpt.framing != "text":

@@ -66,12 +66,39 @@ def end_lines(logits: torch.Tensor, rows: list[int], allowed: list[int]) -> torc
     return logits
 
 
-def choose_tokens(logits: torch.Tensor, settings: SampleSettings, uniforms: torch.Tensor) -> torch.Tensor:
-    """One token per row: greedy for T=0 or top-k 1, else inverse-CDF with ``uniforms``."""
+def token_probabilities(logits: torch.Tensor, settings: SampleSettings, space: int | None = None) -> torch.Tensor:
+    """The distribution a row's next token is drawn from (T > 0).
+
+    Top-k and top-p pick the candidates as usual, on the tempered logits. With a
+    ``space`` token id (art, unless ``settings.temper_spaces``) the space keeps its
+    untempered probability among them and the temperature only shares the rest among
+    the marks: it sharpens which mark is drawn, not how much of a piece is blank.
+    Tempering spaces too makes the likeliest char, the space, likelier at every step, so
+    runs of blanks grow geometrically longer as T falls (a weak artist's T 0.6 gallery:
+    lines of spaces to the line limit).
+    """
+    tempered = filter_logits(logits.float() / settings.temperature, settings.top_k, settings.top_p)
+    if space is None or settings.temper_spaces:
+        return tempered.softmax(dim=-1)
+    candidates = torch.isfinite(tempered)
+    plain = logits.float().masked_fill(~candidates, float("-inf")).softmax(dim=-1)
+    space_share = plain[:, space : space + 1]  # 0 where the space is not a candidate
+    marks = tempered.clone()
+    marks[:, space] = float("-inf")
+    # A row whose only candidate is the space: no marks (softmax of all -inf is NaN).
+    probabilities = marks.softmax(dim=-1).nan_to_num_(0.0) * (1.0 - space_share)
+    probabilities[:, space] = space_share[:, 0]
+    return probabilities
+
+
+def choose_tokens(
+    logits: torch.Tensor, settings: SampleSettings, uniforms: torch.Tensor, space: int | None = None
+) -> torch.Tensor:
+    """One token per row: greedy for T=0 or top-k 1, else inverse-CDF with ``uniforms``
+    over ``token_probabilities``."""
     if settings.temperature == 0 or settings.top_k == 1:
         return logits.argmax(dim=-1)
-    logits = filter_logits(logits.float() / settings.temperature, settings.top_k, settings.top_p)
-    cdf = logits.softmax(dim=-1).cumsum(dim=-1)
+    cdf = token_probabilities(logits, settings, space).cumsum(dim=-1)
     targets = (uniforms.to(cdf.dtype) * cdf[:, -1]).unsqueeze(-1)
     picks = torch.searchsorted(cdf, targets).squeeze(-1)
     return picks.clamp_(max=logits.shape[-1] - 1)
@@ -130,6 +157,9 @@ def sample_gallery(
     limit = engine.line_limit if framing != TEXT and "\n" in vocab.chars else None
     newline = vocab.token_id("\n") if limit else None
     line_enders = [newline, eoa] if limit else []
+    # Spaces keep the model's odds in art (see token_probabilities); in text they separate
+    # words and are tempered like any char.
+    space = vocab.token_id(" ") if framing != TEXT and " " in vocab.chars else None
 
     streams = []
     for index in indices:
@@ -172,7 +202,7 @@ def sample_gallery(
             full = [slot for slot, row in enumerate(alive) if columns[row] >= limit]
             if full:
                 logits = end_lines(logits, full, line_enders)
-        tokens = choose_tokens(logits, settings, uniforms.to(logits.device))
+        tokens = choose_tokens(logits, settings, uniforms.to(logits.device), space)
         token_list = tokens.tolist()
         finished_rows = []
         for slot, (row, token) in enumerate(zip(alive, token_list)):

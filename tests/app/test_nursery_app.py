@@ -182,7 +182,10 @@ def test_the_nursery_shows_and_logs_its_settings_folds_repeats_and_a_kept_child_
     window.nursery.show()
     _wait_idle(qtbot, window)
     litter = window.nursery.litter
-    expected = {"label": "Cats", "temperature": 0.9, "top_k": 7, "top_p": 0.8, "max_chars": 120, "seed": 5}
+    expected = {
+        "label": "Cats", "temperature": 0.9, "top_k": 7, "top_p": 0.8, "max_chars": 120, "seed": 5,
+        "temper_spaces": False,
+    }  # fmt: skip
     assert litter.settings == expected
     assert "T 0.90, top-k 7, top-p 0.80, up to 120 chars" in view.heading.text() and "seed 5" in view.heading.text()
     # #3 and #4 drew the cat after every try: folded onto #1; #2 stands alone

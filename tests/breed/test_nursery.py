@@ -208,11 +208,17 @@ def test_a_litter_draws_until_its_children_differ(nursery, monkeypatch):
     log = json.loads(nursery.log_path.read_text())
     assert log["litters"][0]["settings"] == {
         "label": "Cats", "temperature": 0.8, "top_k": 12, "top_p": None, "max_chars": 60, "seed": 7,
+        "temper_spaces": False,
     }  # fmt: skip
     assert [k.get("seed") for k in log["litters"][0]["kids"]] == [None, None, 9]
     again = Nursery.from_log(nursery.log_path)
     assert again.last.settings == log["litters"][0]["settings"] and again.last.kids[2].seed == 9
     assert again.last.sample_settings(again.last.kids[2]).temperature == 0.8
+    assert not again.last.sample_settings(again.last.kids[2]).temper_spaces
+    # A log from before spaces kept their odds says nothing of them: its children drew with
+    # tempered spaces, and redraw so.
+    del again.last.settings["temper_spaces"]
+    assert again.last.sample_settings(again.last.kids[2]).temper_spaces
 
 
 def test_a_child_that_repeats_after_every_try_keeps_its_first_recipe_and_is_folded(nursery, monkeypatch):

@@ -42,7 +42,9 @@ def _card_snippet_loads(path):
 
 def test_gallery_and_piece_text(library, tmp_path):
     styleA = library.find_by_name("apehex/styleA")
-    settings = {"label": "Cats", "count": 2, "temperature": 0.6, "top_k": 20, "seed": 3, "engine": "ours"}
+    settings = {
+        "label": "Cats", "count": 2, "temperature": 0.6, "top_k": 20, "seed": 3, "temper_spaces": False, "engine": "ours",
+    }  # fmt: skip
     gallery = library.save_gallery(
         styleA.id, settings, [Art(0, "Cats", 3, CAT, True), Art(1, "Cats", 4, "half a c", False)]
     )
@@ -60,6 +62,9 @@ def test_gallery_and_piece_text(library, tmp_path):
     assert out.name == "styleA-cats-gallery.txt" and out.read_bytes().decode() == expected
     assert expected.startswith("=== styleA #0 label=Cats seed=3 T=0.6 top_k=20 (complete) ===\n" + CAT)
     assert gallery_to_text("styleA", settings, gallery.pieces) == expected
+    # A gallery stored before spaces kept their odds was drawn with them tempered, and says so.
+    legacy = {k: v for k, v in settings.items() if k != "temper_spaces"}
+    assert "top_k=20 spaces=tempered (complete)" in gallery_to_text("styleA", legacy, gallery.pieces)
 
     piece = export_piece_txt(folder / default_export_name(styleA, "piece", index=0), gallery.pieces[0])
     assert piece.name == "styleA-piece-0.txt" and piece.read_bytes() == (CAT + "\n").encode()

@@ -104,6 +104,36 @@ def test_top_k_and_top_p_filtering():
     assert choose_tokens(logits, settings, u).item() == 1
 
 
+def test_spaces_keep_the_models_odds_and_the_temperature_shares_the_rest_among_the_marks():
+    """Token 0 is the space. Untempered it has 0.5; at T 0.5 it keeps 0.5, and the marks
+    share 0.5 in the tempered odds among themselves (known answer by hand)."""
+    from studio.model.sampler import token_probabilities
+
+    p = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
+    logits = p.log()
+    settings = SampleSettings(temperature=0.5, top_k=None)
+    kept = token_probabilities(logits, settings, space=0)[0]
+    marks = p[0, 1:] ** 2 / (p[0, 1:] ** 2).sum()  # T 0.5 squares the odds
+    assert torch.allclose(kept, torch.cat([torch.tensor([0.5]), 0.5 * marks]), atol=1e-6)
+    # Tempered like every char (the card's sampler), the space takes 0.25 / 0.3450 = 0.72.
+    tempered = token_probabilities(logits, SampleSettings(temperature=0.5, top_k=None, temper_spaces=True), 0)[0]
+    assert torch.allclose(tempered, p[0] ** 2 / (p[0] ** 2).sum(), atol=1e-6)
+    assert torch.allclose(token_probabilities(logits, settings, space=None)[0], tempered, atol=1e-6)
+    # Top-k picks the candidates first: the space's share is among them (0.5 / 0.8).
+    top2 = token_probabilities(logits, SampleSettings(temperature=0.5, top_k=2), space=0)[0]
+    assert torch.allclose(top2, torch.tensor([0.625, 0.375, 0.0, 0.0]), atol=1e-6)
+    # A space outside the candidates is never drawn; the space alone is always drawn.
+    assert token_probabilities(logits[:, [2, 0, 1, 3]], SampleSettings(top_k=2), space=0)[0, 0] == 0
+    alone = token_probabilities(logits, SampleSettings(top_k=1, temperature=1.0), space=0)[0]
+    assert alone.tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_a_stored_gallery_without_temper_spaces_was_drawn_with_tempered_spaces():
+    old = SampleSettings.from_record({"temperature": 0.6, "top_k": 20, "seed": 3, "unknown": 1})
+    assert old.temper_spaces and old.seed == 3
+    assert not SampleSettings.from_record(SampleSettings(seed=3).to_dict()).temper_spaces
+
+
 @pytest.mark.parametrize(
     "bad", [dict(count=0), dict(temperature=-1), dict(top_k=0), dict(top_p=1.5), dict(max_chars=0)]
 )
