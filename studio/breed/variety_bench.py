@@ -46,7 +46,6 @@ def _bench_variety(report, quick: bool) -> None:
     from studio.model.art import SampleSettings
     from studio.model.checkpoint import load_checkpoint
     from studio.model.engine import Engine
-    from studio.model.sampler import sample_gallery
     from studio.model.variety import distinct_drawings
     from studio.shipped import shipped_dir
 
@@ -95,23 +94,9 @@ def _bench_variety(report, quick: bool) -> None:
         engine = Engine.from_checkpoint(artist, device="cpu")
         own = [x for x in labels if x in (artist.labels or labels)]
 
-        def galleries(temper_spaces: bool) -> tuple[float, list[int], list[int]]:
-            counts, finished = [], []
-            start = time.perf_counter()
-            for label in own:
-                settings = SampleSettings(
-                    **{**base.to_dict(), "label": label, "count": GALLERY, "seed": 0, "temper_spaces": temper_spaces}
-                )
-                pieces = sample_gallery(engine, artist.vocab, artist.framing, settings)  # noqa: B023 (called at once)
-                counts.append(distinct_drawings([p.text for p in pieces]))
-                # a piece cut at max chars (whitespace drift, a run of slashes) is not a drawing
-                # a person wants: the complete pieces are counted on their own
-                finished.append(distinct_drawings([p.text for p in pieces if p.complete]))
-            return time.perf_counter() - start, counts, finished
-
         # The reference tempers spaces like every char (the card's sampler); ours keeps their odds.
-        tempered_s, tempered, tempered_finished = galleries(True)
-        kept_s, counts, finished = galleries(False)
+        tempered_s, tempered, tempered_finished = _galleries(engine, artist, own, base, temper_spaces=True)
+        kept_s, counts, finished = _galleries(engine, artist, own, base, temper_spaces=False)
         report.add(
             f"gallery of {GALLERY} ({artist.name}): distinct drawings per label (reference: spaces tempered)",
             kept_s,
@@ -128,3 +113,23 @@ def _bench_variety(report, quick: bool) -> None:
         "distinct among the pieces that ended (EOA) within max chars; "
         f"T {base.temperature}, top-k {base.top_k}, max {base.max_chars} chars, CPU, one thread"
     )
+
+
+def _galleries(engine, artist, labels, base, temper_spaces: bool) -> tuple[float, list[int], list[int]]:
+    """A 16-piece gallery per label: (seconds, different drawings, different complete ones)."""
+    from studio.model.art import SampleSettings
+    from studio.model.sampler import sample_gallery
+    from studio.model.variety import distinct_drawings
+
+    counts, finished = [], []
+    start = time.perf_counter()
+    for label in labels:
+        settings = SampleSettings(
+            **{**base.to_dict(), "label": label, "count": GALLERY, "seed": 0, "temper_spaces": temper_spaces}
+        )
+        pieces = sample_gallery(engine, artist.vocab, artist.framing, settings)
+        counts.append(distinct_drawings([p.text for p in pieces]))
+        # a piece cut at max chars (whitespace drift, a run of slashes) is not a drawing
+        # a person wants: the complete pieces are counted on their own
+        finished.append(distinct_drawings([p.text for p in pieces if p.complete]))
+    return time.perf_counter() - start, counts, finished

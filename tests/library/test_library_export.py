@@ -43,7 +43,8 @@ def _card_snippet_loads(path):
 def test_gallery_and_piece_text(library, tmp_path):
     styleA = library.find_by_name("apehex/styleA")
     settings = {
-        "label": "Cats", "count": 2, "temperature": 0.6, "top_k": 20, "seed": 3, "temper_spaces": False, "engine": "ours",
+        "label": "Cats", "count": 2, "temperature": 0.6, "top_k": 20, "seed": 3, "temper_spaces": False,
+        "engine": "ours",
     }  # fmt: skip
     gallery = library.save_gallery(
         styleA.id, settings, [Art(0, "Cats", 3, CAT, True), Art(1, "Cats", 4, "half a c", False)]
