@@ -431,7 +431,7 @@ def _readme(member: Member, ckpt, data, seconds: float, device, size: str, confi
         f"- training pieces: the train split of the piece-level split by drawing (`studio.train.corpus.piece_split`), "
         "so no val or test drawing, not even shifted, was seen in training\n"
         f"- made by: `darwascii family --corpus {data.source.split(':')[0]}` (studio/train/family.py)\n\n"
-        f"## Samples (T=0.6, top-k 20)\n\n{_samples(ckpt, classes)}\n"
+        f"## Samples (T=0.6, top-k 20; spaces at the model's odds)\n\n{_samples(ckpt, classes)}\n"
     )
 
 
