@@ -48,6 +48,9 @@ def settings_record(settings) -> dict[str, Any]:
     """The log's ``settings`` object of a litter: what every child drew with (a SampleSettings
     or a dict with its fields), so a resumed session and a kept child draw the same."""
     values = settings.to_dict() if hasattr(settings, "to_dict") else dict(settings)
+    # A new litter draws with today's rule unless told otherwise; a record without the key
+    # is read as a litter from before spaces kept their odds (SampleSettings.from_record).
+    values.setdefault("temper_spaces", False)
     return {key: values[key] for key in SETTINGS_KEYS if key in values}
 
 
@@ -140,10 +143,8 @@ class Litter:
         """The SampleSettings a child drew with (one piece), from the litter's settings."""
         from studio.model.art import SampleSettings
 
+        values = {k: v for k, v in (self.settings or {}).items() if k in SETTINGS_KEYS}
         seed = self.seed if kid is None else self.seed_of(kid)
-        if not self.settings:
-            return SampleSettings(label=self.label, seed=seed, count=1)
-        values = {k: v for k, v in self.settings.items() if k in SETTINGS_KEYS}
         return SampleSettings.from_record(values, label=self.label, seed=seed, count=1)
 
     def same_as(self) -> dict[int, int]:

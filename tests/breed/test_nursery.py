@@ -74,6 +74,9 @@ def test_recipes_are_drawn_around_the_users_recipe(method):
 def test_a_two_generation_session_with_stars_undo_keep_and_rebuild(nursery, tmp_path):
     first = nursery.first_litter(size=4, spread=0.1, label="Cats", sample_seed=3)
     assert first.generation == 1 and len(first.kids) == 4
+    # A litter started without settings logs today's rule: spaces at the model's odds (a
+    # log without the key would be read as one from before, drawn with spaces tempered).
+    assert first.settings["temper_spaces"] is False and not first.sample_settings().temper_spaces
     assert {k.genome["a"] for k in first.kids} == {"A"} and {k.genome["b"] for k in first.kids} == {"B"}
     settings = SampleSettings(label="Cats", count=1, seed=3, max_chars=40)
     for kid in first.kids:
