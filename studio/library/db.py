@@ -257,12 +257,22 @@ def galleries_where(db: sqlite3.Connection, where: str, args: tuple) -> list[Gal
     ]
 
 
-def unique_qualified(tx: Transaction, wanted: str, exclude_id: int | None = None) -> str:
-    """``wanted``, or ``wanted (2)``, ``(3)`` ... when another checkpoint has that qualified name."""
-    name, n = wanted, 2
-    while tx.one("SELECT 1 FROM checkpoints WHERE qualified_name = ? AND id IS NOT ?", (name, exclude_id)):
-        name, n = f"{wanted} ({n})", n + 1
-    return name
+def unique_qualified(tx: Transaction, wanted: str, exclude_id: int | None = None, folder: str = "") -> str:
+    """``wanted``; when another checkpoint has that qualified name, ``folder/wanted``
+    (the folder it was opened from: a second family's ``ancestor`` reads ``fam/ancestor``,
+    not ``ancestor (2)``); then ``wanted (2)``, ``(3)`` ..."""
+
+    def taken(name: str) -> bool:
+        return tx.one("SELECT 1 FROM checkpoints WHERE qualified_name = ? AND id IS NOT ?", (name, exclude_id))
+
+    if not taken(wanted):
+        return wanted
+    if folder and not wanted.startswith(folder + "/") and not taken(f"{folder}/{wanted}"):
+        return f"{folder}/{wanted}"
+    n = 2
+    while taken(f"{wanted} ({n})"):
+        n += 1
+    return f"{wanted} ({n})"
 
 
 class Index:

@@ -337,7 +337,7 @@ def _placeholder(tx: Transaction, name: str, wanted: str, root: str | None, sha:
     record_id = tx.execute(
         "INSERT INTO checkpoints (path, sha256, expected_sha256, name, qualified_name, role, framing, read_only,"
         " source_root, added_at) VALUES (NULL, NULL, ?, ?, ?, 'missing', ?, 1, ?, ?)",
-        (sha, name, unique_qualified(tx, wanted), framing, root, now()),
+        (sha, name, unique_qualified(tx, wanted, folder=PurePath(root).name if root else ""), framing, root, now()),
     ).lastrowid
     tx.emit("checkpoint_added", get_checkpoint(tx.conn, record_id))
     return record_id

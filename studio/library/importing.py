@@ -258,7 +258,12 @@ class Importer:
             "path": str(file),
             "sha256": sha,
             "name": facts.name,
-            "qualified_name": unique_qualified(tx, wanted_name or genealogy.qualified_name(file, root), placeholder_id),
+            "qualified_name": unique_qualified(
+                tx,
+                wanted_name or genealogy.qualified_name(file, root),
+                placeholder_id,
+                folder="" if wanted_name else root.name,  # a name the user typed is theirs
+            ),
             "role": role or genealogy.infer_role(file, framing=facts.framing, lineage=facts.lineage),
             "framing": facts.framing,
             "framing_source": facts.framing_source,

@@ -117,6 +117,21 @@ def test_lineage_draws_fork_and_breeding_edges(tmp_path):
     assert edge.params == {"generations": 3} and edge.source == "lineage"
 
 
+def test_a_second_family_reads_by_its_folder_and_keeps_its_own_edges(tmp_path):
+    library = Library(":memory:")
+    for seed, folder in ((1, "bundled"), (5, "sysart")):
+        ancestor = save(tiny(seed), tmp_path / folder / "ancestor" / "model.pt")
+        fork = tiny(seed + 1)
+        fork.lineage = lineage_record([ancestor], "fork", {})
+        save(fork, tmp_path / folder / "styleA" / "model.pt")
+        library.import_folder(tmp_path / folder)
+    # not "ancestor (2)": the folder it was opened from tells the two apart
+    assert edge_names(library) == {("ancestor", "styleA", "fork"), ("sysart/ancestor", "sysart/styleA", "fork")}
+    save(tiny(9), tmp_path / "again" / "sysart" / "ancestor" / "model.pt")  # a third, its folder's name taken
+    library.import_folder(tmp_path / "again" / "sysart")
+    assert "ancestor (2)" in {r.qualified_name for r in library.checkpoints()}
+
+
 def test_a_lineage_parent_elsewhere_is_a_placeholder_until_its_folder_is_opened(tmp_path):
     ancestor = save(tiny(1), tmp_path / "base" / "ancestor" / "model.pt")
     fork = tiny(2)
