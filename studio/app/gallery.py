@@ -484,6 +484,28 @@ class CardView(QAbstractItemView):
             delegate.paint(painter, option, index)
 
 
+class SpacesChoice(QComboBox):
+    """How the temperature treats spaces: at the model's odds (the studio's rule) or
+    tempered like every other char (the card's sampler; a low T then draws blank lines)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.addItem("model's odds", False)
+        self.addItem("tempered", True)
+        self.setToolTip(
+            "model's odds: a space keeps the probability the model gives it, and T only "
+            "sharpens which mark is drawn (art is mostly spaces; tempered, a low T draws "
+            "lines of blanks)\ntempered: every char tempered, as the card's own sampler does "
+            "(CLI: --temper-spaces)"
+        )
+
+    def tempered(self) -> bool:
+        return bool(self.currentData())
+
+    def set_tempered(self, tempered: bool) -> None:
+        self.setCurrentIndex(1 if tempered else 0)
+
+
 class GalleryPanel(QWidget):
     """Sampling controls above the card view; emits requests, the window runs jobs."""
 
@@ -517,6 +539,7 @@ class GalleryPanel(QWidget):
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
         self.count = QSpinBox(minimum=1, maximum=256, value=8)
         self.max_chars = QSpinBox(minimum=10, maximum=20000, singleStep=100, value=800)
+        self.spaces = SpacesChoice()
         self.sample_button = QPushButton("Sample")
         self.sample_button.setObjectName("primary")
         self.sample_button.setShortcut("Ctrl+R")
@@ -539,6 +562,7 @@ class GalleryPanel(QWidget):
             ("seed", self.seed),
             ("count", self.count),
             ("max chars", self.max_chars),
+            ("spaces", self.spaces),
         ):
             caption = QLabel(text)
             caption.setObjectName("caption")
@@ -597,6 +621,8 @@ class GalleryPanel(QWidget):
         for key, widget in widgets.items():
             value = settings.get(key)
             widget.setValue(value if value is not None else widget.minimum())
+        # A gallery stored without the key was drawn before spaces kept their odds.
+        self.spaces.set_tempered(SampleSettings.from_record(settings).temper_spaces)
         if self.label.isEnabled() and settings.get("label"):
             self.label.setEditText(settings["label"])
 
@@ -624,6 +650,7 @@ class GalleryPanel(QWidget):
             top_p=self.top_p.value() or None,
             seed=self.seed.value(),
             max_chars=self.max_chars.value(),
+            temper_spaces=self.spaces.tempered(),
         )
 
     def start_gallery(self, settings: SampleSettings) -> None:

@@ -201,7 +201,7 @@ class GalleryActions(QObject):
             + (f" -l {shlex.quote(settings['label'])}" if settings.get("label") else "")
             + f" -n 1 --seed {{seed}} -t {settings.get('temperature')} --top-k {settings.get('top_k') or 0}"
             + (f" --top-p {settings['top_p']}" if settings.get("top_p") else "")
-            + (" --temper-spaces" if settings.get("temper_spaces") else "")
+            + (" --temper-spaces" if SampleSettings.from_record(settings).temper_spaces else "")
             + f" --max-chars {settings.get('max_chars')}"
         )
 

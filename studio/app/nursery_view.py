@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from studio.app import figures, palette
 from studio.model.vigor import VigorReport
-from studio.app.gallery import FlowLayout, art_font, visible_text
+from studio.app.gallery import FlowLayout, SpacesChoice, art_font, visible_text
 from studio.breed.litters import LITTER_SIZE, SPREAD, NurseryPlan
 from studio.model.art import SampleSettings
 
@@ -72,7 +72,7 @@ def settings_text(litter) -> str:
         parts.append(f"top-p {settings['top_p']:.2f}")
     if settings.get("max_chars") is not None:
         parts.append(f"up to {settings['max_chars']} chars")
-    if settings and settings.get("temper_spaces", True):  # logged without it: drawn before spaces kept their odds
+    if settings and SampleSettings.from_record(settings).temper_spaces:
         parts.append("spaces tempered")
     return ", ".join(parts)
 
@@ -274,6 +274,7 @@ class NurseryView(QWidget):
         self.top_p.setToolTip("Nucleus sampling: the likeliest chars that together hold this probability (off: all)")
         self.max_chars = QSpinBox(minimum=10, maximum=20000, singleStep=100, value=defaults.max_chars)
         self.max_chars.setToolTip("A child's piece stops here if it has not ended by itself")
+        self.spaces = SpacesChoice()
         self.size = QSpinBox(minimum=1, maximum=64, value=LITTER_SIZE)
         self.size.setToolTip("Children per litter")
         self.spread = QDoubleSpinBox(minimum=0.0, maximum=0.5, singleStep=0.05, value=SPREAD, decimals=2)
@@ -315,6 +316,7 @@ class NurseryView(QWidget):
             ("top-k", self.top_k),
             ("top-p", self.top_p),
             ("max chars", self.max_chars),
+            ("spaces", self.spaces),
             ("Children", self.size),
             ("Spread", self.spread),
             ("Next from", self.mode),
@@ -392,6 +394,7 @@ class NurseryView(QWidget):
             "top_k": self.top_k.value(),
             "top_p": self.top_p.value(),
             "max_chars": self.max_chars.value(),
+            "temper_spaces": self.spaces.tempered(),
             "size": self.size.value(),
             "spread": self.spread.value(),
             "mode": self.mode.currentData(),
@@ -420,6 +423,8 @@ class NurseryView(QWidget):
         index = self.mode.findData(state.get("mode"))
         if index >= 0:
             self.mode.setCurrentIndex(index)
+        if isinstance(state.get("temper_spaces"), bool):
+            self.spaces.set_tempered(state["temper_spaces"])
         self._wanted_label = state.get("label") if isinstance(state.get("label"), str) else None
         if self._wanted_label and self.label.findText(self._wanted_label) >= 0:
             self.label.setCurrentText(self._wanted_label)
@@ -469,6 +474,8 @@ class NurseryView(QWidget):
             self.top_p.setValue(float(settings["top_p"] or 0.0))
         if settings.get("max_chars") is not None:
             self.max_chars.setValue(int(settings["max_chars"]))
+        if settings:  # logged without the key: drawn before spaces kept their odds
+            self.spaces.set_tempered(SampleSettings.from_record(settings).temper_spaces)
 
     def settings_label(self) -> str | None:
         return (self.label.currentText().strip() or None) if self.label.isEnabled() else None
@@ -483,6 +490,7 @@ class NurseryView(QWidget):
             top_k=self.top_k.value() or None,
             top_p=self.top_p.value() or None,
             max_chars=self.max_chars.value(),
+            temper_spaces=self.spaces.tempered(),
         )
 
     def show_litter(self, nursery, litter, drawn: bool = True) -> None:

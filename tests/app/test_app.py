@@ -280,3 +280,29 @@ def test_align_b_to_a_scans_both_paths_and_breeds_an_aligned_child(qtbot, make_w
     child = next(r for r in window.library.checkpoints() if r.id not in before)
     assert child.lineage["params"]["align"]["b_to_a"] is True
     assert {p["name"] for p in child.lineage["parents"]} == {"styleA", "styleB"}  # B's own file, not a copy
+
+
+def test_the_spaces_rule_is_a_control_and_a_shown_gallery_sets_it(qtbot, make_window, open_and_wait, snapshot):
+    window = make_window()
+    open_and_wait(window, snapshot)
+    a = window.library.find_by_name("apehex/styleA")
+    b = window.library.find_by_name("apehex/styleB")
+    _select(qtbot, window, a.id)
+    assert not window.gallery.spaces.tempered()  # the studio's rule by default
+    assert not window.library.latest_gallery(a.id).settings["temper_spaces"]
+    window.gallery.spaces.set_tempered(True)
+    with qtbot.waitSignal(window.gallerySampled, timeout=30000):
+        window.gallery.sample_button.click()
+    assert window.library.latest_gallery(a.id).settings["temper_spaces"] is True
+    window.gallery.spaces.set_tempered(False)
+    _select(qtbot, window, b.id)
+    assert not window.gallery.spaces.tempered()
+    window.session.select(a.id)  # no new gallery: it shows the stored one, and its rule
+    assert window.gallery.spaces.tempered()
+    # a gallery stored before the rule existed was drawn with spaces tempered
+    legacy = dict(window.library.latest_gallery(a.id).settings)
+    legacy.pop("temper_spaces")
+    window.gallery.apply_settings({**legacy, "temper_spaces": False})
+    assert not window.gallery.spaces.tempered()
+    window.gallery.apply_settings(legacy)
+    assert window.gallery.spaces.tempered()

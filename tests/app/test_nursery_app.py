@@ -178,16 +178,17 @@ def test_the_nursery_shows_and_logs_its_settings_folds_repeats_and_a_kept_child_
     view.top_k.setValue(7)
     view.top_p.setValue(0.8)
     view.max_chars.setValue(120)
+    view.spaces.set_tempered(True)
     window.gallery.temperature.setValue(0.3)  # the gallery's settings are not the nursery's
     window.nursery.show()
     _wait_idle(qtbot, window)
     litter = window.nursery.litter
     expected = {
         "label": "Cats", "temperature": 0.9, "top_k": 7, "top_p": 0.8, "max_chars": 120, "seed": 5,
-        "temper_spaces": False,
+        "temper_spaces": True,
     }  # fmt: skip
     assert litter.settings == expected
-    assert "T 0.90, top-k 7, top-p 0.80, up to 120 chars" in view.heading.text() and "seed 5" in view.heading.text()
+    assert "T 0.90, top-k 7, top-p 0.80, up to 120 chars, spaces tempered" in view.heading.text() and "seed 5" in view.heading.text()
     # #3 and #4 drew the cat after every try: folded onto #1; #2 stands alone
     assert [card.same_as for card in view.cards] == [None, None, 0, 0]
     assert view.cards[2].folded.text() == "same drawing as #1" and not view.cards[2].art.isVisible()
@@ -204,7 +205,7 @@ def test_the_nursery_shows_and_logs_its_settings_folds_repeats_and_a_kept_child_
     qtbot.waitUntil(lambda: other.nursery.job_id is None, timeout=30000)
     ov = other.nursery_view
     assert (ov.seed.value(), ov.temperature.value(), ov.top_k.value(), ov.max_chars.value()) == (5, 0.9, 7, 120)
-    assert abs(ov.top_p.value() - 0.8) < 1e-9 and ov.cards[3].same_as == 0
+    assert abs(ov.top_p.value() - 0.8) < 1e-9 and ov.cards[3].same_as == 0 and ov.spaces.tempered()
 
     # a kept child's first gallery is the piece that was picked, with the settings it drew with
     before = len(window.library.checkpoints())

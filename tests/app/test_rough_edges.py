@@ -173,6 +173,7 @@ def test_the_bay_and_the_nursery_come_back_after_a_restart(qtbot, make_window, o
     view.size.setValue(2)
     view.max_chars.setValue(25)
     view.temperature.setValue(0.75)
+    view.spaces.set_tempered(True)
     window.nursery.show()
     qtbot.waitUntil(lambda: window.nursery.job_id is None, timeout=60000)
     log = window.nursery.nursery.log_path
@@ -188,3 +189,4 @@ def test_the_bay_and_the_nursery_come_back_after_a_restart(qtbot, make_window, o
     assert again.nursery.nursery.log_path == log and again.tabs.currentWidget() is again.nursery_view
     assert [c.text for c in again.nursery_view.cards] == [k.piece for k in litter.kids]
     assert again.nursery_view.max_chars.value() == 25 and abs(again.nursery_view.temperature.value() - 0.75) < 1e-9
+    assert again.nursery_view.spaces.tempered() and litter.settings["temper_spaces"] is True
