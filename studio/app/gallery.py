@@ -485,18 +485,18 @@ class CardView(QAbstractItemView):
 
 
 class SpacesChoice(QComboBox):
-    """How the temperature treats spaces: at the model's odds (the studio's rule) or
-    tempered like every other char (the card's sampler; a low T then draws blank lines)."""
+    """How T, top-k and top-p treat spaces: at the model's odds (the studio's rule) or
+    like every other char (the card's sampler; a low T or a top-p then draws blank lines)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.addItem("model's odds", False)
         self.addItem("tempered", True)
         self.setToolTip(
-            "model's odds: a space keeps the probability the model gives it, and T only "
-            "sharpens which mark is drawn (art is mostly spaces; tempered, a low T draws "
-            "lines of blanks)\ntempered: every char tempered, as the card's own sampler does "
-            "(CLI: --temper-spaces)"
+            "model's odds: a space keeps the probability the model gives it, and T, top-k "
+            "and top-p only shape which mark is drawn (art is mostly spaces; tempered, a low "
+            "T or a top-p draws lines of blanks)\ntempered: every char tempered and filtered, "
+            "as the card's own sampler does (CLI: --temper-spaces)"
         )
 
     def tempered(self) -> bool:

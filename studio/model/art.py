@@ -20,10 +20,11 @@ DEFAULT_MAX_CHARS = 3000
 class SampleSettings:
     """What to draw and how; the card recommends T≈0.6, top-k≈20.
 
-    The temperature sharpens which mark is drawn; a space keeps the model's own odds
-    (``temper_spaces`` False, the default). Art is mostly spaces: at T 0.6 a space the
-    model gives 0.8 becomes 0.9+, and a weak model's pieces are runs of blank lines.
-    ``temper_spaces`` tempers spaces too, as the card's own sampler does.
+    The temperature, top-k and top-p shape which mark is drawn; a space keeps the model's
+    own odds (``temper_spaces`` False, the default). Art is mostly spaces: at T 0.6 a
+    space the model gives 0.8 becomes 0.9+, and a weak model's pieces are runs of blank
+    lines; a top-p nucleus is often the space alone. ``temper_spaces`` tempers and filters
+    spaces too, as the card's own sampler does.
     """
 
     label: str | None = None

@@ -119,8 +119,9 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--temper-spaces",
         action="store_true",
-        help="temper spaces like every other char, as the card's own sampler does (default: a space keeps the "
-        "model's odds and T only sharpens which mark is drawn; tempered, a low T draws blank lines)",
+        help="temper and filter spaces like every other char, as the card's own sampler does (default: a space "
+        "keeps the model's odds, and T, top-k and top-p only shape which mark is drawn; tempered, a low T or "
+        "a top-p draws blank lines)",
     )
     parser.add_argument("--framing", choices=FRAMINGS, help="override the framing read from or inferred for the file")
     cliutil.add_device_option(parser)

@@ -69,23 +69,22 @@ def end_lines(logits: torch.Tensor, rows: list[int], allowed: list[int]) -> torc
 def token_probabilities(logits: torch.Tensor, settings: SampleSettings, space: int | None = None) -> torch.Tensor:
     """The distribution a row's next token is drawn from (T > 0).
 
-    Top-k and top-p pick the candidates as usual, on the tempered logits. With a
-    ``space`` token id (art, unless ``settings.temper_spaces``) the space keeps its
-    untempered probability among them and the temperature only shares the rest among
-    the marks: it sharpens which mark is drawn, not how much of a piece is blank.
-    Tempering spaces too makes the likeliest char, the space, likelier at every step, so
-    runs of blanks grow geometrically longer as T falls (a weak artist's T 0.6 gallery:
-    lines of spaces to the line limit).
+    Text, or art with ``settings.temper_spaces`` (the card's sampler): every token is
+    tempered, then top-k and top-p pick the candidates. Art (a ``space`` token id): whether
+    the next char is a space is the model's call, at exactly its probability; the
+    temperature, top-k and top-p shape only which mark fills the rest. Art is mostly
+    spaces, and the space is the likeliest char almost everywhere: tempered, it grows
+    likelier at every step and runs of blanks grow geometrically longer as T falls (a weak
+    artist's T 0.6 gallery: lines of spaces to the line limit); cut by a nucleus, it is
+    often the only candidate, and a top-p 0.8 gallery never draws a mark at all.
     """
-    tempered = filter_logits(logits.float() / settings.temperature, settings.top_k, settings.top_p)
     if space is None or settings.temper_spaces:
-        return tempered.softmax(dim=-1)
-    candidates = torch.isfinite(tempered)
-    plain = logits.float().masked_fill(~candidates, float("-inf")).softmax(dim=-1)
-    space_share = plain[:, space : space + 1]  # 0 where the space is not a candidate
-    marks = tempered.clone()
+        return filter_logits(logits.float() / settings.temperature, settings.top_k, settings.top_p).softmax(dim=-1)
+    space_share = logits.float().softmax(dim=-1)[:, space : space + 1]
+    marks = logits.float() / settings.temperature
     marks[:, space] = float("-inf")
-    # A row whose only candidate is the space: no marks (softmax of all -inf is NaN).
+    marks = filter_logits(marks, settings.top_k, settings.top_p)
+    # A row with no mark left (only the space is possible): softmax of all -inf is NaN.
     probabilities = marks.softmax(dim=-1).nan_to_num_(0.0) * (1.0 - space_share)
     probabilities[:, space] = space_share[:, 0]
     return probabilities

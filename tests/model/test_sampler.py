@@ -104,7 +104,7 @@ def test_top_k_and_top_p_filtering():
     assert choose_tokens(logits, settings, u).item() == 1
 
 
-def test_spaces_keep_the_models_odds_and_the_temperature_shares_the_rest_among_the_marks():
+def test_spaces_keep_the_models_odds_and_temperature_top_k_top_p_share_the_rest_among_the_marks():
     """Token 0 is the space. Untempered it has 0.5; at T 0.5 it keeps 0.5, and the marks
     share 0.5 in the tempered odds among themselves (known answer by hand)."""
     from studio.model.sampler import token_probabilities
@@ -119,13 +119,21 @@ def test_spaces_keep_the_models_odds_and_the_temperature_shares_the_rest_among_t
     tempered = token_probabilities(logits, SampleSettings(temperature=0.5, top_k=None, temper_spaces=True), 0)[0]
     assert torch.allclose(tempered, p[0] ** 2 / (p[0] ** 2).sum(), atol=1e-6)
     assert torch.allclose(token_probabilities(logits, settings, space=None)[0], tempered, atol=1e-6)
-    # Top-k picks the candidates first: the space's share is among them (0.5 / 0.8).
-    top2 = token_probabilities(logits, SampleSettings(temperature=0.5, top_k=2), space=0)[0]
-    assert torch.allclose(top2, torch.tensor([0.625, 0.375, 0.0, 0.0]), atol=1e-6)
-    # A space outside the candidates is never drawn; the space alone is always drawn.
-    assert token_probabilities(logits[:, [2, 0, 1, 3]], SampleSettings(top_k=2), space=0)[0, 0] == 0
-    alone = token_probabilities(logits, SampleSettings(top_k=1, temperature=1.0), space=0)[0]
-    assert alone.tolist() == [1.0, 0.0, 0.0, 0.0]
+    # Top-k and top-p choose among the marks; the space keeps 0.5 whatever they cut.
+    top1 = token_probabilities(logits, SampleSettings(temperature=0.5, top_k=2), space=0)[0]
+    assert torch.allclose(top1, torch.tensor([0.5, 0.5 * 0.8, 0.5 * 0.2, 0.0]), atol=1e-6)  # .09 : .0225
+    # A nucleus of 0.6 of the marks' tempered odds (.7826, .1957, .0217) keeps one mark:
+    # without the rule the space alone would make the nucleus, and no mark would be drawn.
+    nucleus = token_probabilities(logits, SampleSettings(temperature=0.5, top_k=None, top_p=0.6), space=0)[0]
+    assert torch.allclose(nucleus, torch.tensor([0.5, 0.5, 0.0, 0.0]), atol=1e-6)
+    card = token_probabilities(logits, SampleSettings(temperature=0.5, top_k=None, top_p=0.6, temper_spaces=True), 0)
+    assert card[0].tolist() == [1.0, 0.0, 0.0, 0.0]
+    # The space is drawn at its odds even where it is not among the k likeliest chars.
+    low = token_probabilities(logits[:, [2, 0, 1, 3]], SampleSettings(temperature=1.0, top_k=2), space=0)[0]
+    assert torch.allclose(low, torch.tensor([0.15, 0.85 * 0.5 / 0.8, 0.85 * 0.3 / 0.8, 0.0]), atol=1e-6)
+    # A row where only the space is possible (a masked row) draws the space.
+    only = torch.tensor([[0.0, float("-inf"), float("-inf"), float("-inf")]])
+    assert token_probabilities(only, settings, space=0)[0].tolist() == [1.0, 0.0, 0.0, 0.0]
 
 
 def test_a_stored_gallery_without_temper_spaces_was_drawn_with_tempered_spaces():
