@@ -313,8 +313,7 @@ def main(argv=None) -> int:
     if args.exit_when_shown:
         app.processEvents()  # the first paint
         print(f"window shown {seconds_since_process_start():.3f} s after the process started", flush=True)
-        window.worker.shutdown()
-        window.library.close()
+        close_down(window)
         return 0
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -330,8 +329,19 @@ def main(argv=None) -> int:
         return 0
     finally:
         window.save_state()
-        window.worker.shutdown()
-        window.library.close()
+        close_down(window)
+
+
+def close_down(window) -> None:
+    """Stop the worker, then close the library. A job that would not stop in time is
+    left running, and the process ends here without Python's teardown, which would
+    destroy its running thread and abort (the library is closed; every write was one
+    transaction, so nothing is half-written)."""
+    stopped = window.worker.shutdown()
+    window.library.close()
+    if not stopped:
+        print("darwascii-studio: a job did not stop; quitting without it", file=sys.stderr, flush=True)
+        os._exit(0)
 
 
 def run() -> None:

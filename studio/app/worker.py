@@ -25,6 +25,7 @@ thread builds the window; nothing in the GUI thread imports PyTorch.
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 import traceback
 from collections import OrderedDict
@@ -37,6 +38,10 @@ from studio.errors import Cancelled, StudioError
 
 if TYPE_CHECKING:
     from studio.model.engine import Engine
+
+# Worker threads a shutdown could not stop: never destroyed while they run (Qt would
+# abort the process), until the process ends.
+_UNSTOPPED: list[QThread] = []
 
 
 class JobContext:
@@ -259,11 +264,25 @@ class Worker(QObject):
             job.cancelled_by_user = True
             job.cancel.set()
 
-    def shutdown(self) -> None:
-        for job in self._jobs.values():
+    def shutdown(self, grace_s: float = 5.0, patience_s: float = 120.0) -> bool:
+        """Cancel every job and stop the thread. A job stops at its next check; what cannot
+        be cancelled (PyTorch's import on a loaded machine, one long step) is waited for,
+        up to ``patience_s``, saying so on stderr after ``grace_s``. False: the thread still
+        runs. It is then kept referenced, because Qt aborts the process when a running
+        QThread is destroyed, and the caller should end the process without Python's
+        teardown (``os._exit``) once its files are closed."""
+        for job in list(self._jobs.values()):
             job.cancel.set()
         self._thread.quit()
-        self._thread.wait(5000)
+        if self._thread.wait(int(grace_s * 1000)):
+            return True
+        running = self.running
+        what = f"the job {running.title!r}" if running is not None else "the worker's start (importing PyTorch)"
+        print(f"darwascii-studio: waiting for {what} to stop…", file=sys.stderr, flush=True)
+        if self._thread.wait(int(max(0.0, patience_s - grace_s) * 1000)):
+            return True
+        _UNSTOPPED.append(self._thread)
+        return False
 
     # -- in the worker thread -------------------------------------------------------------
 

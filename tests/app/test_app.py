@@ -306,3 +306,31 @@ def test_the_spaces_rule_is_a_control_and_a_shown_gallery_sets_it(qtbot, make_wi
     assert not window.gallery.spaces.tempered()
     window.gallery.apply_settings(legacy)
     assert window.gallery.spaces.tempered()
+
+
+def test_quitting_waits_for_a_job_that_cannot_be_cancelled(qtbot, capfd):
+    """A job deaf to cancellation (PyTorch's import on a loaded machine) is waited for past
+    the grace period; one that outlasts the patience is left referenced, never destroyed
+    while it runs (Qt would abort the process)."""
+    import time as clock
+
+    from studio.app import worker as worker_module
+    from studio.app.worker import Worker
+
+    worker = Worker("cpu")
+    qtbot.waitUntil(lambda: worker.device is not None, timeout=20000)
+    started = []
+    worker.submit("slow step", lambda ctx: (started.append(1), clock.sleep(1.0)))
+    qtbot.waitUntil(lambda: bool(started), timeout=10000)
+    assert worker.shutdown(grace_s=0.1, patience_s=30.0) and worker._thread.isFinished()
+    assert "waiting for the job 'slow step' to stop" in capfd.readouterr().err
+
+    stuck = Worker("cpu")
+    qtbot.waitUntil(lambda: stuck.device is not None, timeout=20000)
+    started.clear()
+    stuck.submit("stuck step", lambda ctx: (started.append(1), clock.sleep(2.0)))
+    qtbot.waitUntil(lambda: bool(started), timeout=10000)
+    assert not stuck.shutdown(grace_s=0.1, patience_s=0.3)
+    assert stuck._thread in worker_module._UNSTOPPED and not stuck._thread.isFinished()
+    assert stuck._thread.wait(20000)  # it ends by itself; only then may it go
+    worker_module._UNSTOPPED.remove(stuck._thread)
