@@ -188,7 +188,8 @@ def test_the_nursery_shows_and_logs_its_settings_folds_repeats_and_a_kept_child_
         "temper_spaces": True,
     }  # fmt: skip
     assert litter.settings == expected
-    assert "T 0.90, top-k 7, top-p 0.80, up to 120 chars, spaces tempered" in view.heading.text() and "seed 5" in view.heading.text()
+    heading = view.heading.text()
+    assert "T 0.90, top-k 7, top-p 0.80, up to 120 chars, spaces tempered" in heading and "seed 5" in heading
     # #3 and #4 drew the cat after every try: folded onto #1; #2 stands alone
     assert [card.same_as for card in view.cards] == [None, None, 0, 0]
     assert view.cards[2].folded.text() == "same drawing as #1" and not view.cards[2].art.isVisible()
