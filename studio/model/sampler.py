@@ -78,10 +78,11 @@ def token_probabilities(logits: torch.Tensor, settings: SampleSettings, space: i
     artist's T 0.6 gallery: lines of spaces to the line limit); cut by a nucleus, it is
     often the only candidate, and a top-p 0.8 gallery never draws a mark at all.
     """
+    logits = logits.float()  # once: bf16 logits on a GPU would be converted twice
     if space is None or settings.temper_spaces:
-        return filter_logits(logits.float() / settings.temperature, settings.top_k, settings.top_p).softmax(dim=-1)
-    space_share = logits.float().softmax(dim=-1)[:, space : space + 1]
-    marks = logits.float() / settings.temperature
+        return filter_logits(logits / settings.temperature, settings.top_k, settings.top_p).softmax(dim=-1)
+    space_share = logits.softmax(dim=-1)[:, space : space + 1]
+    marks = logits / settings.temperature  # a new tensor: the caller's logits stay as they were
     marks[:, space] = float("-inf")
     marks = filter_logits(marks, settings.top_k, settings.top_p)
     # A row with no mark left (only the space is possible): softmax of all -inf is NaN.
